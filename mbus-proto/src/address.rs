@@ -1,0 +1,420 @@
+//! Addresses: the 8-byte secondary address, secondary-address masks with wildcards, and the
+//! bus baud rates.
+//!
+//! ```
+//! use mbus_proto::address::{SecondaryAddress, SecondaryMask};
+//!
+//! let meter: SecondaryAddress = "12345678C5140B04".parse()?;
+//! assert_eq!(meter.ident, 12_345_678);
+//! let mask: SecondaryMask = "1234FFFFFFFFFFFF".parse()?;
+//! assert!(mask.matches(&meter));
+//! # Ok::<(), mbus_proto::address::AddressError>(())
+//! ```
+
+use core::fmt;
+use core::str::FromStr;
+
+/// Primary address a master uses to talk to the slave selected by secondary address.
+pub const SELECTED_ADDRESS: u8 = 253;
+/// Broadcast address; every slave answers (and collides).
+pub const BROADCAST_REPLY: u8 = 254;
+/// Broadcast address; no slave answers.
+pub const BROADCAST_NO_REPLY: u8 = 255;
+/// The highest primary address a meter may have.
+pub const MAX_PRIMARY: u8 = 250;
+
+/// Why an address text or value is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    /// The text does not have 16 characters.
+    #[error("secondary address must have 16 hex characters, got {0}")]
+    Length(usize),
+    /// A character is not a hex digit (or, in a mask, not a hex digit or `F`/`?`).
+    #[error("character {position} ('{found}') is not a hex digit")]
+    BadCharacter {
+        /// Zero-based position in the text.
+        position: usize,
+        /// The offending character.
+        found: char,
+    },
+    /// The identification number holds a non-decimal digit.
+    #[error("identification number digit {position} is 0x{nibble:X}, not a decimal digit")]
+    IdentNotBcd {
+        /// Zero-based digit position, most significant first.
+        position: usize,
+        /// The non-decimal nibble.
+        nibble: u8,
+    },
+    /// The baud rate is not one M-Bus uses.
+    #[error("{0} baud is not an M-Bus baud rate (300, 600, 1200, 2400, 4800, 9600, 19200, 38400)")]
+    BaudRate(u32),
+}
+
+/// A slave's secondary address: 8-digit identification number, manufacturer, version, medium.
+///
+/// Displayed (and parsed) the way installers write it: the 8 ident digits, then the
+/// manufacturer, version and medium as hex, 16 characters in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SecondaryAddress {
+    /// Identification number, 0…99 999 999 (sent as 8 BCD digits).
+    pub ident: u32,
+    /// Manufacturer code as on the wire (three letters packed in 15 bits).
+    pub manufacturer: u16,
+    /// Version / generation.
+    pub version: u8,
+    /// Medium (device type) code.
+    pub medium: u8,
+}
+
+impl SecondaryAddress {
+    /// The 8 bytes in wire order: ident (BCD, least significant byte first), manufacturer
+    /// (little endian), version, medium.
+    pub fn to_bytes(&self) -> [u8; 8] {
+        let mut out = [0u8; 8];
+        let mut rest = self.ident;
+        for byte in out.iter_mut().take(4) {
+            let lo = (rest % 10) as u8;
+            rest /= 10;
+            let hi = (rest % 10) as u8;
+            rest /= 10;
+            *byte = (hi << 4) | lo;
+        }
+        out[4..6].copy_from_slice(&self.manufacturer.to_le_bytes());
+        out[6] = self.version;
+        out[7] = self.medium;
+        out
+    }
+
+    /// Reads the 8 wire bytes; fails if the ident is not BCD.
+    pub fn from_bytes(bytes: [u8; 8]) -> Result<Self, AddressError> {
+        let mut ident = 0u32;
+        for (i, &b) in bytes[..4].iter().rev().enumerate() {
+            for (j, nibble) in [b >> 4, b & 0x0F].into_iter().enumerate() {
+                if nibble > 9 {
+                    return Err(AddressError::IdentNotBcd {
+                        position: i * 2 + j,
+                        nibble,
+                    });
+                }
+                ident = ident * 10 + u32::from(nibble);
+            }
+        }
+        Ok(SecondaryAddress {
+            ident,
+            manufacturer: u16::from_le_bytes([bytes[4], bytes[5]]),
+            version: bytes[6],
+            medium: bytes[7],
+        })
+    }
+
+    /// The manufacturer code as three letters (e.g. `KAM`).
+    pub fn manufacturer_letters(&self) -> [u8; 3] {
+        manufacturer_letters(self.manufacturer)
+    }
+}
+
+/// Decodes a packed manufacturer code into its three letters (`A` = 1 … `Z` = 26 per 5 bits).
+pub fn manufacturer_letters(code: u16) -> [u8; 3] {
+    let letter = |shift: u16| (((code >> shift) & 0x1F) as u8).wrapping_add(64);
+    [letter(10), letter(5), letter(0)]
+}
+
+/// Packs three letters into a manufacturer code, or `None` if a letter is not `A`…`Z`.
+pub fn manufacturer_code(letters: &[u8; 3]) -> Option<u16> {
+    letters.iter().try_fold(0u16, |acc, &l| {
+        let l = l.to_ascii_uppercase();
+        l.is_ascii_uppercase()
+            .then(|| (acc << 5) | u16::from(l - 64))
+    })
+}
+
+impl fmt::Display for SecondaryAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:08}{:04X}{:02X}{:02X}",
+            self.ident, self.manufacturer, self.version, self.medium
+        )
+    }
+}
+
+impl FromStr for SecondaryAddress {
+    type Err = AddressError;
+
+    fn from_str(s: &str) -> Result<Self, AddressError> {
+        let nibbles = parse_nibbles(s, false)?;
+        let mut ident = 0u32;
+        for (position, &n) in nibbles[..8].iter().enumerate() {
+            if n > 9 {
+                return Err(AddressError::IdentNotBcd {
+                    position,
+                    nibble: n,
+                });
+            }
+            ident = ident * 10 + u32::from(n);
+        }
+        let byte = |i: usize| (nibbles[i] << 4) | nibbles[i + 1];
+        Ok(SecondaryAddress {
+            ident,
+            manufacturer: u16::from_be_bytes([byte(8), byte(10)]),
+            version: byte(12),
+            medium: byte(14),
+        })
+    }
+}
+
+/// 16 nibbles from text, most significant first; `?` is accepted as `F` when `wildcards`.
+fn parse_nibbles(s: &str, wildcards: bool) -> Result<[u8; 16], AddressError> {
+    let count = s.chars().count();
+    if count != 16 {
+        return Err(AddressError::Length(count));
+    }
+    let mut out = [0u8; 16];
+    for (position, (slot, c)) in out.iter_mut().zip(s.chars()).enumerate() {
+        *slot = match c {
+            '?' if wildcards => 0xF,
+            c => c
+                .to_digit(16)
+                .map(|d| d as u8)
+                .ok_or(AddressError::BadCharacter { position, found: c })?,
+        };
+    }
+    Ok(out)
+}
+
+/// A secondary-address pattern for the select command: each nibble is a value or `F`, a wildcard.
+///
+/// Stored in wire order like [`SecondaryAddress::to_bytes`]. A slave matches when every
+/// non-wildcard nibble equals its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SecondaryMask {
+    bytes: [u8; 8],
+}
+
+impl SecondaryMask {
+    /// The mask that matches every slave.
+    pub const ALL: SecondaryMask = SecondaryMask { bytes: [0xFF; 8] };
+
+    /// A mask from its 8 wire bytes.
+    pub fn from_bytes(bytes: [u8; 8]) -> Self {
+        SecondaryMask { bytes }
+    }
+
+    /// The mask that matches exactly this address.
+    pub fn exact(address: &SecondaryAddress) -> Self {
+        SecondaryMask {
+            bytes: address.to_bytes(),
+        }
+    }
+
+    /// The 8 wire bytes.
+    pub fn to_bytes(&self) -> [u8; 8] {
+        self.bytes
+    }
+
+    /// The nibble at display position `i` (0…15, as in the 16-character text).
+    pub fn nibble(&self, i: usize) -> u8 {
+        let (byte, high) = display_nibble_position(i);
+        let b = self.bytes[byte];
+        if high {
+            b >> 4
+        } else {
+            b & 0x0F
+        }
+    }
+
+    /// This mask with the nibble at display position `i` (0…15) set to `value` (0xF = wildcard).
+    pub fn with_nibble(mut self, i: usize, value: u8) -> Self {
+        let (byte, high) = display_nibble_position(i);
+        let b = &mut self.bytes[byte];
+        *b = if high {
+            (*b & 0x0F) | (value << 4)
+        } else {
+            (*b & 0xF0) | (value & 0x0F)
+        };
+        self
+    }
+
+    /// True when a slave with the given wire-order address bytes answers this select.
+    pub fn matches_bytes(&self, address: &[u8; 8]) -> bool {
+        self.bytes.iter().zip(address).all(|(&m, &a)| {
+            (m >> 4 == 0xF || m >> 4 == a >> 4) && (m & 0x0F == 0x0F || m & 0x0F == a & 0x0F)
+        })
+    }
+
+    /// True when the slave with this address answers this select.
+    pub fn matches(&self, address: &SecondaryAddress) -> bool {
+        self.matches_bytes(&address.to_bytes())
+    }
+}
+
+/// Display position 0…15 → (wire byte index, high nibble?).
+fn display_nibble_position(i: usize) -> (usize, bool) {
+    let byte_in_display = i / 2;
+    let high = i % 2 == 0;
+    let wire = match byte_in_display {
+        0..=3 => 3 - byte_in_display, // ident: most significant digits are sent last
+        4 => 5,                       // manufacturer high byte
+        5 => 4,                       // manufacturer low byte
+        other => other,               // version (6), medium (7)
+    };
+    (wire, high)
+}
+
+impl fmt::Display for SecondaryMask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for i in 0..16 {
+            write!(f, "{:X}", self.nibble(i))?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for SecondaryMask {
+    type Err = AddressError;
+
+    /// 16 hex characters, `F` or `?` for a wildcard nibble.
+    fn from_str(s: &str) -> Result<Self, AddressError> {
+        let nibbles = parse_nibbles(s, true)?;
+        Ok(nibbles
+            .iter()
+            .enumerate()
+            .fold(SecondaryMask::ALL, |m, (i, &n)| m.with_nibble(i, n)))
+    }
+}
+
+/// The baud rates of wired M-Bus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BaudRate {
+    /// 300 baud.
+    B300,
+    /// 600 baud.
+    B600,
+    /// 1200 baud.
+    B1200,
+    /// 2400 baud, the usual default.
+    B2400,
+    /// 4800 baud.
+    B4800,
+    /// 9600 baud.
+    B9600,
+    /// 19200 baud.
+    B19200,
+    /// 38400 baud.
+    B38400,
+}
+
+impl BaudRate {
+    /// All rates, slowest first.
+    pub const ALL: [BaudRate; 8] = [
+        BaudRate::B300,
+        BaudRate::B600,
+        BaudRate::B1200,
+        BaudRate::B2400,
+        BaudRate::B4800,
+        BaudRate::B9600,
+        BaudRate::B19200,
+        BaudRate::B38400,
+    ];
+
+    /// Bits per second.
+    pub fn bps(self) -> u32 {
+        300 << (self as u32)
+    }
+
+    /// The CI field (0xB8…0xBF) that switches a slave to this rate.
+    pub fn switch_ci(self) -> u8 {
+        0xB8 + self as u8
+    }
+
+    /// The rate a baud-switch CI field selects.
+    pub fn from_switch_ci(ci: u8) -> Option<BaudRate> {
+        ci.checked_sub(0xB8)
+            .and_then(|i| BaudRate::ALL.get(usize::from(i)).copied())
+    }
+
+    /// The rate for a number of bits per second.
+    pub fn from_bps(bps: u32) -> Result<BaudRate, AddressError> {
+        BaudRate::ALL
+            .into_iter()
+            .find(|b| b.bps() == bps)
+            .ok_or(AddressError::BaudRate(bps))
+    }
+}
+
+impl fmt::Display for BaudRate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.bps())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secondary_address_wire_and_text() {
+        let a: SecondaryAddress = "068558172C2D0804".parse().unwrap();
+        assert_eq!(
+            a.to_bytes(),
+            [0x17, 0x58, 0x85, 0x06, 0x2D, 0x2C, 0x08, 0x04]
+        );
+        assert_eq!(SecondaryAddress::from_bytes(a.to_bytes()).unwrap(), a);
+        assert_eq!(a.to_string(), "068558172C2D0804");
+        assert_eq!(&a.manufacturer_letters(), b"KAM");
+        assert_eq!(manufacturer_code(b"KAM"), Some(0x2C2D));
+    }
+
+    #[test]
+    fn masks_match_nibblewise() {
+        let a: SecondaryAddress = "068558172C2D0804".parse().unwrap();
+        for text in [
+            "FFFFFFFFFFFFFFFF",
+            "0685FFFFFFFFFFFF",
+            "F6F5F8F7FFFFFFFF",
+            "FFFFFFFF2C2DFFFF",
+        ] {
+            assert!(text.parse::<SecondaryMask>().unwrap().matches(&a), "{text}");
+        }
+        for text in ["1FFFFFFFFFFFFFFF", "FFFFFFFFFFFFFF05", "FFFFFFFF2C2EFFFF"] {
+            assert!(
+                !text.parse::<SecondaryMask>().unwrap().matches(&a),
+                "{text}"
+            );
+        }
+        let m: SecondaryMask = "0685????FFFFFFFF".parse().unwrap();
+        assert_eq!(m.to_string(), "0685FFFFFFFFFFFF");
+        assert_eq!(m.nibble(1), 6);
+        assert_eq!(m.with_nibble(4, 5).to_string(), "06855FFFFFFFFFFF");
+    }
+
+    #[test]
+    fn bad_text_names_the_position() {
+        assert_eq!(
+            "12345678C5140B0".parse::<SecondaryAddress>(),
+            Err(AddressError::Length(15))
+        );
+        assert_eq!(
+            "1234567AC5140B04".parse::<SecondaryAddress>(),
+            Err(AddressError::IdentNotBcd {
+                position: 7,
+                nibble: 0xA
+            })
+        );
+        assert_eq!(
+            "12345678C5140B0Z".parse::<SecondaryAddress>(),
+            Err(AddressError::BadCharacter {
+                position: 15,
+                found: 'Z'
+            })
+        );
+    }
+
+    #[test]
+    fn baud_rates() {
+        assert_eq!(BaudRate::B2400.bps(), 2400);
+        assert_eq!(BaudRate::B38400.switch_ci(), 0xBF);
+        assert_eq!(BaudRate::from_switch_ci(0xBB), Some(BaudRate::B2400));
+        assert_eq!(BaudRate::from_bps(2401), Err(AddressError::BaudRate(2401)));
+    }
+}

@@ -1,0 +1,591 @@
+//! Link-layer frames of EN 13757-2 (the FT1.2 format): single character, short, control and long.
+//!
+//! Parsing works on a borrowed byte slice and never copies: a long frame's user data is a
+//! sub-slice of the input. The parser is streaming-friendly: it tells a complete frame (and how
+//! many bytes it consumed) apart from a frame that needs more bytes and from bytes that can never
+//! become a valid frame.
+//!
+//! ```
+//! use mbus_proto::frame::{Frame, Parsed};
+//!
+//! let bytes = [0x10, 0x5B, 0x01, 0x5C, 0x16, 0xE5];
+//! let Parsed::Complete { frame, consumed } = Frame::parse(&bytes)? else { unreachable!() };
+//! assert_eq!(consumed, 5);
+//! assert!(matches!(frame, Frame::Short { address: 1, .. }));
+//! assert_eq!(Frame::parse(&bytes[..3])?, Parsed::Incomplete { needed: 2 });
+//! # Ok::<(), mbus_proto::frame::FrameError>(())
+//! ```
+
+use core::fmt;
+use core::ops::Deref;
+
+/// The single-character acknowledgement `E5`.
+pub const ACK: u8 = 0xE5;
+/// Start byte of a short frame.
+pub const START_SHORT: u8 = 0x10;
+/// Start byte (both copies) of a control or long frame.
+pub const START_LONG: u8 = 0x68;
+/// Stop byte of short, control and long frames.
+pub const STOP: u8 = 0x16;
+/// Length of the longest frame on the wire: `68 L L 68` + 255 bytes + checksum + stop.
+pub const MAX_FRAME_LEN: usize = 4 + 255 + 2;
+/// The most user-data bytes a long frame can carry (L = 255 minus C, A and CI).
+pub const MAX_DATA_LEN: usize = 255 - 3;
+
+/// The C (control) field of a frame.
+///
+/// Master-to-slave frames have the PRM bit (0x40) set; FCB (0x20) and FCV (0x10) drive the frame
+/// count mechanism. In slave-to-master frames the same bits are ACD (0x20) and DFC (0x10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Control(pub u8);
+
+impl Control {
+    /// SND_NKE: link reset (also deselects a selected slave when sent to address 253).
+    pub const SND_NKE: Control = Control(0x40);
+    /// SND_UD without FCB: send user data to a slave.
+    pub const SND_UD: Control = Control(0x53);
+    /// REQ_UD1 without FCB: request class 1 (alarm) data.
+    pub const REQ_UD1: Control = Control(0x5A);
+    /// REQ_UD2 without FCB: request class 2 (meter) data.
+    pub const REQ_UD2: Control = Control(0x5B);
+    /// RSP_UD: the slave's data response.
+    pub const RSP_UD: Control = Control(0x08);
+
+    const PRM: u8 = 0x40;
+    const FCB: u8 = 0x20;
+    const FCV: u8 = 0x10;
+
+    /// True for frames sent by the master (PRM bit set).
+    pub fn is_from_master(self) -> bool {
+        self.0 & Self::PRM != 0
+    }
+
+    /// The frame count bit of a master frame (ACD in a slave frame).
+    pub fn fcb(self) -> bool {
+        self.0 & Self::FCB != 0
+    }
+
+    /// The frame count valid bit of a master frame (DFC in a slave frame).
+    pub fn fcv(self) -> bool {
+        self.0 & Self::FCV != 0
+    }
+
+    /// The function code (low nibble), e.g. 0x0B for REQ_UD2 or 0x08 for RSP_UD.
+    pub fn function(self) -> u8 {
+        self.0 & 0x0F
+    }
+
+    /// This control field with FCB set or cleared.
+    pub fn with_fcb(self, fcb: bool) -> Control {
+        if fcb {
+            Control(self.0 | Self::FCB)
+        } else {
+            Control(self.0 & !Self::FCB)
+        }
+    }
+}
+
+/// One link-layer frame, borrowing its user data from the parsed buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Frame<'a> {
+    /// The single character `E5`.
+    Ack,
+    /// `10 C A CS 16`.
+    Short {
+        /// C field.
+        control: Control,
+        /// Primary address (A field).
+        address: u8,
+    },
+    /// `68 03 03 68 C A CI CS 16`: a long frame without user data.
+    Control {
+        /// C field.
+        control: Control,
+        /// Primary address (A field).
+        address: u8,
+        /// Control information field.
+        ci: u8,
+    },
+    /// `68 L L 68 C A CI data… CS 16` with at least one byte of user data.
+    Long {
+        /// C field.
+        control: Control,
+        /// Primary address (A field).
+        address: u8,
+        /// Control information field.
+        ci: u8,
+        /// User data after the CI field (1…252 bytes).
+        data: &'a [u8],
+    },
+}
+
+/// The outcome of parsing the start of a buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    /// A whole frame was found at the start of the buffer.
+    Complete {
+        /// The frame.
+        frame: Frame<'a>,
+        /// How many bytes of the buffer it occupied.
+        consumed: usize,
+    },
+    /// The buffer holds a valid beginning of a frame; at least `needed` more bytes are required.
+    Incomplete {
+        /// The minimum number of bytes still missing.
+        needed: usize,
+    },
+}
+
+/// Why bytes are not a valid frame. Every variant names the byte offset it refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// The first byte is not `E5`, `10` or `68`.
+    #[error("byte 0: 0x{0:02X} is not a frame start (expected E5, 10 or 68)")]
+    BadStart(u8),
+    /// The two length bytes of a long frame differ.
+    #[error("byte 2: second length byte 0x{second:02X} differs from the first 0x{first:02X}")]
+    LengthMismatch {
+        /// First L byte.
+        first: u8,
+        /// Second L byte.
+        second: u8,
+    },
+    /// The length field is below 3 (a long frame always holds C, A and CI).
+    #[error("byte 1: length {0} is below the minimum of 3 (C, A and CI)")]
+    LengthTooShort(u8),
+    /// The fourth byte of a long frame is not the second `68`.
+    #[error("byte 3: expected the second start byte 68, found 0x{0:02X}")]
+    BadSecondStart(u8),
+    /// The checksum byte does not match the sum of the checked bytes.
+    #[error("byte {offset}: checksum 0x{found:02X} does not match the computed 0x{computed:02X}")]
+    Checksum {
+        /// Offset of the checksum byte.
+        offset: usize,
+        /// Checksum found in the frame.
+        found: u8,
+        /// Checksum computed over C, A, CI and data.
+        computed: u8,
+    },
+    /// The last byte is not the stop byte `16`.
+    #[error("byte {offset}: expected the stop byte 16, found 0x{found:02X}")]
+    BadStop {
+        /// Offset of the stop byte.
+        offset: usize,
+        /// Byte found there.
+        found: u8,
+    },
+    /// The input ended inside a frame (only from [`Frame::parse_exact`]).
+    #[error("byte {offset}: input ends inside the frame, {needed} more byte(s) needed")]
+    Truncated {
+        /// Offset where the input ended.
+        offset: usize,
+        /// Minimum number of bytes missing.
+        needed: usize,
+    },
+    /// Bytes follow a complete frame (only from [`Frame::parse_exact`]).
+    #[error("byte {offset}: {count} unexpected byte(s) after the end of the frame")]
+    TrailingBytes {
+        /// Offset of the first extra byte.
+        offset: usize,
+        /// How many extra bytes there are.
+        count: usize,
+    },
+}
+
+impl FrameError {
+    /// The byte offset (from the frame start) the error refers to.
+    pub fn offset(&self) -> usize {
+        match *self {
+            FrameError::BadStart(_) => 0,
+            FrameError::LengthTooShort(_) => 1,
+            FrameError::LengthMismatch { .. } => 2,
+            FrameError::BadSecondStart(_) => 3,
+            FrameError::Checksum { offset, .. }
+            | FrameError::BadStop { offset, .. }
+            | FrameError::Truncated { offset, .. }
+            | FrameError::TrailingBytes { offset, .. } => offset,
+        }
+    }
+}
+
+/// Why a frame could not be encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// A long frame's user data is longer than [`MAX_DATA_LEN`].
+    #[error("user data of {len} bytes exceeds the maximum of 252")]
+    DataTooLong {
+        /// Length of the data that was given.
+        len: usize,
+    },
+    /// The output buffer is too small.
+    #[error("output buffer holds {available} bytes, the frame needs {needed}")]
+    BufferTooSmall {
+        /// Bytes the frame needs.
+        needed: usize,
+        /// Bytes the buffer has.
+        available: usize,
+    },
+}
+
+/// The arithmetic sum modulo 256 that M-Bus uses as checksum.
+pub fn checksum(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0u8, |sum, &b| sum.wrapping_add(b))
+}
+
+impl<'a> Frame<'a> {
+    /// Parses the frame at the start of `buf`.
+    ///
+    /// Returns [`Parsed::Incomplete`] while `buf` is a valid but unfinished prefix of a frame, and an
+    /// error as soon as the bytes seen can no longer become a valid frame. Bytes after the frame
+    /// are left alone; `consumed` tells where the next frame starts.
+    pub fn parse(buf: &'a [u8]) -> Result<Parsed<'a>, FrameError> {
+        let Some(&start) = buf.first() else {
+            return Ok(Parsed::Incomplete { needed: 1 });
+        };
+        match start {
+            ACK => Ok(Parsed::Complete {
+                frame: Frame::Ack,
+                consumed: 1,
+            }),
+            START_SHORT => Self::parse_short(buf),
+            START_LONG => Self::parse_long(buf),
+            other => Err(FrameError::BadStart(other)),
+        }
+    }
+
+    /// Parses `buf` as exactly one frame: a truncated frame or trailing bytes are errors.
+    pub fn parse_exact(buf: &'a [u8]) -> Result<Frame<'a>, FrameError> {
+        match Self::parse(buf)? {
+            Parsed::Complete { frame, consumed } if consumed == buf.len() => Ok(frame),
+            Parsed::Complete { consumed, .. } => Err(FrameError::TrailingBytes {
+                offset: consumed,
+                count: buf.len() - consumed,
+            }),
+            Parsed::Incomplete { needed } => Err(FrameError::Truncated {
+                offset: buf.len(),
+                needed,
+            }),
+        }
+    }
+
+    fn parse_short(buf: &'a [u8]) -> Result<Parsed<'a>, FrameError> {
+        const LEN: usize = 5;
+        if buf.len() >= 4 {
+            let computed = checksum(&buf[1..3]);
+            if buf[3] != computed {
+                return Err(FrameError::Checksum {
+                    offset: 3,
+                    found: buf[3],
+                    computed,
+                });
+            }
+        }
+        if buf.len() < LEN {
+            return Ok(Parsed::Incomplete {
+                needed: LEN - buf.len(),
+            });
+        }
+        if buf[4] != STOP {
+            return Err(FrameError::BadStop {
+                offset: 4,
+                found: buf[4],
+            });
+        }
+        Ok(Parsed::Complete {
+            frame: Frame::Short {
+                control: Control(buf[1]),
+                address: buf[2],
+            },
+            consumed: LEN,
+        })
+    }
+
+    fn parse_long(buf: &'a [u8]) -> Result<Parsed<'a>, FrameError> {
+        // Check every header byte that is already present before asking for more.
+        if let Some(&first) = buf.get(1) {
+            if first < 3 {
+                return Err(FrameError::LengthTooShort(first));
+            }
+        }
+        if let (Some(&first), Some(&second)) = (buf.get(1), buf.get(2)) {
+            if first != second {
+                return Err(FrameError::LengthMismatch { first, second });
+            }
+        }
+        if let Some(&second_start) = buf.get(3) {
+            if second_start != START_LONG {
+                return Err(FrameError::BadSecondStart(second_start));
+            }
+        }
+        let Some(&l) = buf.get(1) else {
+            return Ok(Parsed::Incomplete { needed: 3 });
+        };
+        let body_len = usize::from(l);
+        let total = body_len + 6;
+        let cs_at = 4 + body_len;
+        if buf.len() <= cs_at {
+            return Ok(Parsed::Incomplete {
+                needed: total - buf.len(),
+            });
+        }
+        let body = &buf[4..cs_at];
+        let computed = checksum(body);
+        if buf[cs_at] != computed {
+            return Err(FrameError::Checksum {
+                offset: cs_at,
+                found: buf[cs_at],
+                computed,
+            });
+        }
+        let Some(&stop) = buf.get(cs_at + 1) else {
+            return Ok(Parsed::Incomplete { needed: 1 });
+        };
+        if stop != STOP {
+            return Err(FrameError::BadStop {
+                offset: cs_at + 1,
+                found: stop,
+            });
+        }
+        let control = Control(body[0]);
+        let address = body[1];
+        let ci = body[2];
+        let frame = if body_len == 3 {
+            Frame::Control {
+                control,
+                address,
+                ci,
+            }
+        } else {
+            Frame::Long {
+                control,
+                address,
+                ci,
+                data: &body[3..],
+            }
+        };
+        Ok(Parsed::Complete {
+            frame,
+            consumed: total,
+        })
+    }
+
+    /// The number of bytes this frame occupies on the wire.
+    pub fn encoded_len(&self) -> usize {
+        match self {
+            Frame::Ack => 1,
+            Frame::Short { .. } => 5,
+            Frame::Control { .. } => 9,
+            Frame::Long { data, .. } => 9 + data.len(),
+        }
+    }
+
+    /// Writes the frame into `out` and returns the number of bytes written.
+    pub fn encode_into(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
+        let needed = self.encoded_len();
+        if let Frame::Long { data, .. } = self {
+            if data.len() > MAX_DATA_LEN {
+                return Err(EncodeError::DataTooLong { len: data.len() });
+            }
+        }
+        if out.len() < needed {
+            return Err(EncodeError::BufferTooSmall {
+                needed,
+                available: out.len(),
+            });
+        }
+        let out = &mut out[..needed];
+        match *self {
+            Frame::Ack => out[0] = ACK,
+            Frame::Short { control, address } => {
+                out.copy_from_slice(&[
+                    START_SHORT,
+                    control.0,
+                    address,
+                    control.0.wrapping_add(address),
+                    STOP,
+                ]);
+            }
+            Frame::Control {
+                control,
+                address,
+                ci,
+            } => write_long(out, control, address, ci, &[]),
+            Frame::Long {
+                control,
+                address,
+                ci,
+                data,
+            } => write_long(out, control, address, ci, data),
+        }
+        Ok(needed)
+    }
+
+    /// Encodes the frame into an owned, fixed-size buffer (no heap allocation).
+    pub fn encode(&self) -> Result<FrameBuf, EncodeError> {
+        let mut buf = FrameBuf::EMPTY;
+        let len = self.encode_into(&mut buf.bytes)?;
+        buf.len = len as u16;
+        Ok(buf)
+    }
+
+    /// The C field, if the frame has one.
+    pub fn control(&self) -> Option<Control> {
+        match *self {
+            Frame::Ack => None,
+            Frame::Short { control, .. }
+            | Frame::Control { control, .. }
+            | Frame::Long { control, .. } => Some(control),
+        }
+    }
+
+    /// The A (primary address) field, if the frame has one.
+    pub fn address(&self) -> Option<u8> {
+        match *self {
+            Frame::Ack => None,
+            Frame::Short { address, .. }
+            | Frame::Control { address, .. }
+            | Frame::Long { address, .. } => Some(address),
+        }
+    }
+}
+
+/// `out` is exactly `9 + data.len()` bytes long.
+fn write_long(out: &mut [u8], control: Control, address: u8, ci: u8, data: &[u8]) {
+    let l = (3 + data.len()) as u8;
+    out[..7].copy_from_slice(&[START_LONG, l, l, START_LONG, control.0, address, ci]);
+    out[7..7 + data.len()].copy_from_slice(data);
+    let cs_at = 7 + data.len();
+    out[cs_at] = checksum(&out[4..cs_at]);
+    out[cs_at + 1] = STOP;
+}
+
+/// An encoded frame in a fixed-size buffer: the bytes to put on the wire.
+///
+/// Dereferences to the encoded bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FrameBuf {
+    bytes: [u8; MAX_FRAME_LEN],
+    len: u16,
+}
+
+impl FrameBuf {
+    const EMPTY: FrameBuf = FrameBuf {
+        bytes: [0; MAX_FRAME_LEN],
+        len: 0,
+    };
+
+    /// The encoded bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl Deref for FrameBuf {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl AsRef<[u8]> for FrameBuf {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl fmt::Debug for FrameBuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FrameBuf[")?;
+        for (i, b) in self.as_bytes().iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{b:02X}")?;
+        }
+        f.write_str("]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_frame_round_trip() {
+        let frame = Frame::Short {
+            control: Control::REQ_UD2.with_fcb(true),
+            address: 0xFD,
+        };
+        let buf = frame.encode().unwrap();
+        assert_eq!(&*buf, &[0x10, 0x7B, 0xFD, 0x78, 0x16]);
+        assert_eq!(
+            Frame::parse(&buf).unwrap(),
+            Parsed::Complete { frame, consumed: 5 }
+        );
+    }
+
+    #[test]
+    fn every_prefix_of_a_long_frame_is_incomplete() {
+        let data = [1, 2, 3, 4];
+        let frame = Frame::Long {
+            control: Control::RSP_UD,
+            address: 5,
+            ci: 0x72,
+            data: &data,
+        };
+        let buf = frame.encode().unwrap();
+        for cut in 0..buf.len() {
+            match Frame::parse(&buf[..cut]).unwrap() {
+                Parsed::Incomplete { needed } => assert!(needed >= 1 && needed <= buf.len() - cut),
+                other => panic!("prefix of {cut} bytes parsed as {other:?}"),
+            }
+        }
+        assert_eq!(Frame::parse_exact(&buf).unwrap(), frame);
+    }
+
+    #[test]
+    fn errors_name_the_offset() {
+        assert_eq!(Frame::parse(&[0x11]), Err(FrameError::BadStart(0x11)));
+        assert_eq!(
+            Frame::parse(&[0x68, 0x05, 0x06]),
+            Err(FrameError::LengthMismatch {
+                first: 5,
+                second: 6
+            })
+        );
+        assert_eq!(
+            Frame::parse(&[0x68, 0x00, 0x00, 0x68]),
+            Err(FrameError::LengthTooShort(0))
+        );
+        let err = Frame::parse(&[0x10, 0x40, 0x01, 0x42, 0x16]).unwrap_err();
+        assert_eq!(err.offset(), 3);
+        let err = Frame::parse(&[0x10, 0x40, 0x01, 0x41, 0x17]).unwrap_err();
+        assert_eq!(
+            err,
+            FrameError::BadStop {
+                offset: 4,
+                found: 0x17
+            }
+        );
+        assert_eq!(
+            Frame::parse_exact(&[0xE5, 0xE5]),
+            Err(FrameError::TrailingBytes {
+                offset: 1,
+                count: 1
+            })
+        );
+    }
+
+    #[test]
+    fn long_data_is_rejected_when_encoding() {
+        let data = [0u8; 253];
+        let frame = Frame::Long {
+            control: Control::RSP_UD,
+            address: 1,
+            ci: 0x72,
+            data: &data,
+        };
+        assert_eq!(frame.encode(), Err(EncodeError::DataTooLong { len: 253 }));
+    }
+}
