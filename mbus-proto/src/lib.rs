@@ -3,6 +3,7 @@
 //! - [`frame`]: link-layer frames (`E5`, short, control, long): streaming parser and encoder.
 //! - [`address`]: secondary addresses, select masks with wildcards, baud rates.
 //! - [`request`]: builders for every master request and for slave replies.
+//! - [`hex`]: lenient hex text input for telegrams people paste.
 //!
 //! Nothing here performs I/O; transports live in `mbus-link`.
 #![forbid(unsafe_code)]
@@ -10,4 +11,5 @@
 
 pub mod address;
 pub mod frame;
+pub mod hex;
 pub mod request;

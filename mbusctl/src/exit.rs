@@ -1,0 +1,36 @@
+//! Process exit codes, documented in the README. Scripts rely on them: never renumber.
+
+use std::process::ExitCode;
+
+/// Why `mbusctl` ended; each reason has its own exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: success.
+    Ok,
+    /// 1: any failure not listed below (I/O on local files, internal error).
+    Failure,
+    /// 2: bad command line (clap also exits with 2).
+    Usage,
+    /// 3: bad input data: malformed hex, an invalid frame, a bad configuration file.
+    BadInput,
+    /// 4: the meter or device did not answer.
+    NoReply,
+    /// 5: a reply arrived but was garbled (collision or noise).
+    Garbled,
+    /// 6: the device could not be opened (no such serial port, TCP connection refused).
+    Device,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(match e {
+            Exit::Ok => 0,
+            Exit::Failure => 1,
+            Exit::Usage => 2,
+            Exit::BadInput => 3,
+            Exit::NoReply => 4,
+            Exit::Garbled => 5,
+            Exit::Device => 6,
+        })
+    }
+}
