@@ -251,7 +251,7 @@ impl SecondaryMask {
 /// Display position 0…15 → (wire byte index, high nibble?).
 fn display_nibble_position(i: usize) -> (usize, bool) {
     let byte_in_display = i / 2;
-    let high = i % 2 == 0;
+    let high = i.is_multiple_of(2);
     let wire = match byte_in_display {
         0..=3 => 3 - byte_in_display, // ident: most significant digits are sent last
         4 => 5,                       // manufacturer high byte
