@@ -4,12 +4,30 @@
 //! - [`address`]: secondary addresses, select masks with wildcards, baud rates.
 //! - [`request`]: builders for every master request and for slave replies.
 //! - [`hex`]: lenient hex text input for telegrams people paste.
+//! - [`app`]: the application layer of replies (CI field, headers, fixed data, errors) and
+//!   [`app::decode_frame`], the full typed decode.
+//! - [`record`]: the lazy data-record iterator (DIF/DIFE/VIF/VIFE chains).
+//! - [`vif`]: VIF/VIFE tables: quantities, units, exponents, combinable VIFEs.
+//! - [`value`]: data-field codings and exact values (integer/BCD mantissa + power of ten).
+//! - [`datetime`]: date/time types F, G, I, J, K.
+//! - [`names`]: human-readable names of media, manufacturers' products and codes.
+//! - [`json`]: a documented, stable JSON schema via serde (feature `serde`, on by default).
+//! - [`xml`]: XML identical to libmbus's `mbus-parse-hex`, plain and normalized.
 //!
 //! Nothing here performs I/O; transports live in `mbus-link`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod address;
+pub mod app;
+pub mod datetime;
 pub mod frame;
 pub mod hex;
+#[cfg(feature = "serde")]
+pub mod json;
+pub mod names;
+pub mod record;
 pub mod request;
+pub mod value;
+pub mod vif;
+pub mod xml;

@@ -1,0 +1,239 @@
+//! Compound date and time types of EN 13757-3 Annex A: G (CP16 date), F (CP32 date and time),
+//! I (CP48 date and time with seconds), J (CP24 time of day) and K (CP32 daylight-saving rule).
+//!
+//! All decoders take the bytes in wire order (least significant byte first) and never fail: every
+//! bit pattern decodes to a value; flags such as "invalid" are reported, not turned into errors.
+//!
+//! ```
+//! use mbus_proto::datetime::{Date, DateTime};
+//!
+//! let date = Date::from_cp16([0xDF, 0x1C]);
+//! assert_eq!((date.year, date.month, date.day), (2014, 12, 31));
+//! let stamp = DateTime::from_cp32([0x1A, 0x2F, 0x65, 0x11]);
+//! assert_eq!(stamp.to_string(), "2011-01-05T15:26:00");
+//! ```
+
+use core::fmt;
+
+/// The year of a compound type from its 7-bit field: 0…80 are 2000…2080, 81…127 are 1981…2027
+/// (the century rule libmbus applies; meters built before 2000 send 81…99).
+pub fn century_year(y: u8) -> u16 {
+    let y = u16::from(y & 0x7F);
+    if y <= 80 {
+        2000 + y
+    } else {
+        1900 + y
+    }
+}
+
+fn year_of(low: u8, high: u8) -> u16 {
+    century_year(((low & 0xE0) >> 5) | ((high & 0xF0) >> 1))
+}
+
+/// A calendar date (type G, and the date part of F and I). Fields are as transmitted, so a meter
+/// may send values outside the calendar (e.g. month 0 or 15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Date {
+    /// Year (see [`century_year`]).
+    pub year: u16,
+    /// Month 1…12 as sent (0…15 possible).
+    pub month: u8,
+    /// Day of month 1…31 as sent (0 possible).
+    pub day: u8,
+}
+
+impl Date {
+    /// Decodes type G (CP16).
+    pub fn from_cp16(b: [u8; 2]) -> Date {
+        Date {
+            year: year_of(b[0], b[1]),
+            month: b[1] & 0x0F,
+            day: b[0] & 0x1F,
+        }
+    }
+
+    /// True if every field is 0x00 / "not specified" as some meters send for an unset date.
+    pub fn is_unset(&self) -> bool {
+        self.day == 0 && self.month == 0 && self.year == 2000
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// A time of day (type J, and the time part of F and I).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Time {
+    /// Hour 0…23 as sent (0…31 possible).
+    pub hour: u8,
+    /// Minute 0…59 as sent (0…63 possible).
+    pub minute: u8,
+    /// Second 0…59 as sent (0…63 possible); always 0 for type F.
+    pub second: u8,
+}
+
+impl Time {
+    /// Decodes type J (CP24): second, minute, hour.
+    pub fn from_cp24(b: [u8; 3]) -> Time {
+        Time {
+            hour: b[2] & 0x1F,
+            minute: b[1] & 0x3F,
+            second: b[0] & 0x3F,
+        }
+    }
+}
+
+impl fmt::Display for Time {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}:{:02}", self.hour, self.minute, self.second)
+    }
+}
+
+/// A date and time (types F and I) with its flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DateTime {
+    /// The date.
+    pub date: Date,
+    /// The time of day.
+    pub time: Time,
+    /// The "time invalid" flag (IV) was set.
+    pub invalid: bool,
+    /// The summer-time flag (SU) was set.
+    pub summer_time: bool,
+}
+
+impl DateTime {
+    /// Decodes type F (CP32): minute, hour, day, month/year.
+    pub fn from_cp32(b: [u8; 4]) -> DateTime {
+        DateTime {
+            date: Date::from_cp16([b[2], b[3]]),
+            time: Time {
+                hour: b[1] & 0x1F,
+                minute: b[0] & 0x3F,
+                second: 0,
+            },
+            invalid: b[0] & 0x80 != 0,
+            summer_time: b[1] & 0x80 != 0,
+        }
+    }
+
+    /// Decodes type I (CP48): second, minute, hour, day, month/year, week/flags.
+    pub fn from_cp48(b: [u8; 6]) -> DateTime {
+        DateTime {
+            date: Date::from_cp16([b[3], b[4]]),
+            time: Time {
+                hour: b[2] & 0x1F,
+                minute: b[1] & 0x3F,
+                second: b[0] & 0x3F,
+            },
+            invalid: b[1] & 0x80 != 0,
+            summer_time: b[0] & 0x40 != 0,
+        }
+    }
+}
+
+impl fmt::Display for DateTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}T{}", self.date, self.time)
+    }
+}
+
+/// A daylight-saving rule (type K, CP32): when summer time begins and ends and by how much the
+/// clock moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DstRule {
+    /// Hour at which summer time begins.
+    pub begin_hour: u8,
+    /// Day of month on which summer time begins.
+    pub begin_day: u8,
+    /// Month in which summer time begins.
+    pub begin_month: u8,
+    /// Day of month on which summer time ends.
+    pub end_day: u8,
+    /// Month in which summer time ends.
+    pub end_month: u8,
+    /// Deviation of local time from UTC in hours (signed).
+    pub local_deviation: i8,
+    /// Deviation of summer time from normal time in hours (signed).
+    pub dst_deviation: i8,
+}
+
+impl DstRule {
+    /// Decodes type K: byte 0 = begin hour (5 bits) and sign bits, byte 1 = begin day (5 bits)
+    /// and deviation, byte 2 = begin month / end month nibbles, byte 3 = end day (5 bits) and
+    /// local deviation.
+    pub fn from_cp32(b: [u8; 4]) -> DstRule {
+        let sign = |negative: bool, v: u8| -> i8 {
+            // Masked to at most 3 bits, so the cast cannot overflow.
+            let v = (v & 0x07) as i8;
+            if negative {
+                -v
+            } else {
+                v
+            }
+        };
+        DstRule {
+            begin_hour: b[0] & 0x1F,
+            begin_day: b[1] & 0x1F,
+            begin_month: b[2] & 0x0F,
+            end_month: b[2] >> 4,
+            end_day: b[3] & 0x1F,
+            dst_deviation: sign(b[0] & 0x80 != 0, b[1] >> 5),
+            local_deviation: sign(b[0] & 0x40 != 0, b[3] >> 5),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_g_date() {
+        // 31.12.2014: day 31 = 0x1F, year 14 = 0b0001110 -> low bits 110 in byte 0, high 0001 in byte 1.
+        let d = Date::from_cp16([0xDF, 0x1C]);
+        assert_eq!((d.year, d.month, d.day), (2014, 12, 31));
+        assert_eq!(d.to_string(), "2014-12-31");
+        assert!(Date::from_cp16([0, 0]).is_unset());
+    }
+
+    #[test]
+    fn type_f_date_time() {
+        let t = DateTime::from_cp32([0x1A, 0x2F, 0x65, 0x11]);
+        assert_eq!(t.to_string(), "2011-01-05T15:26:00");
+        assert!(!t.invalid);
+        let t = DateTime::from_cp32([0x9A, 0xAF, 0x65, 0x11]);
+        assert!(t.invalid && t.summer_time);
+    }
+
+    #[test]
+    fn type_i_date_time() {
+        let t = DateTime::from_cp48([0x45, 0x1A, 0x0F, 0x65, 0x11, 0x00]);
+        assert_eq!(t.to_string(), "2011-01-05T15:26:05");
+        assert!(t.summer_time);
+    }
+
+    #[test]
+    fn century_rule() {
+        assert_eq!(century_year(0), 2000);
+        assert_eq!(century_year(80), 2080);
+        assert_eq!(century_year(96), 1996);
+        assert_eq!(century_year(127), 2027);
+    }
+
+    #[test]
+    fn type_j_time() {
+        assert_eq!(Time::from_cp24([0x3B, 0x3B, 0x17]).to_string(), "23:59:59");
+    }
+
+    #[test]
+    fn type_k_rule() {
+        let k = DstRule::from_cp32([0x02, 0x39, 0xA3, 0x59]);
+        assert_eq!((k.begin_hour, k.begin_day, k.begin_month), (2, 25, 3));
+        assert_eq!((k.end_day, k.end_month), (25, 10));
+        assert_eq!((k.dst_deviation, k.local_deviation), (1, 2));
+    }
+}

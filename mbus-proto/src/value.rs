@@ -1,0 +1,444 @@
+//! Exact values: data-field codings (DIF low nibble), their decoded values, and decimals made of an
+//! integer mantissa and a power-of-ten exponent. Nothing here goes through floating point, except
+//! the 32-bit real coding, which is kept as the `f32` the meter sent.
+//!
+//! ```
+//! use mbus_proto::value::{Decimal, DataCoding};
+//!
+//! let v = Decimal::new(56108, -2);
+//! assert_eq!(v.to_string(), "561.08");
+//! assert_eq!(DataCoding::from_dif(0x0C), DataCoding::Bcd(8));
+//! assert_eq!(DataCoding::from_dif(0x0C).fixed_len(), Some(4));
+//! ```
+
+use crate::datetime::{Date, DateTime, DstRule, Time};
+use core::fmt;
+
+/// How a record's data field is coded (the low nibble of the DIF).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DataCoding {
+    /// 0x0: no data.
+    None,
+    /// 0x1, 0x2, 0x3, 0x4, 0x6, 0x7: signed integer of this many bytes (1, 2, 3, 4, 6, 8).
+    Integer(u8),
+    /// 0x5: IEEE 754 single precision.
+    Real32,
+    /// 0x8: selection for readout (no data).
+    SelectionForReadout,
+    /// 0x9, 0xA, 0xB, 0xC, 0xE: BCD with this many digits (2, 4, 6, 8, 12).
+    Bcd(u8),
+    /// 0xD: variable length, the first data byte (LVAR) gives length and kind.
+    Variable,
+    /// 0xF: special function (manufacturer data, idle filler, global readout).
+    Special,
+}
+
+impl DataCoding {
+    /// The coding named by a DIF byte.
+    #[inline]
+    pub fn from_dif(dif: u8) -> DataCoding {
+        match dif & 0x0F {
+            0x0 => DataCoding::None,
+            0x1 => DataCoding::Integer(1),
+            0x2 => DataCoding::Integer(2),
+            0x3 => DataCoding::Integer(3),
+            0x4 => DataCoding::Integer(4),
+            0x5 => DataCoding::Real32,
+            0x6 => DataCoding::Integer(6),
+            0x7 => DataCoding::Integer(8),
+            0x8 => DataCoding::SelectionForReadout,
+            0x9 => DataCoding::Bcd(2),
+            0xA => DataCoding::Bcd(4),
+            0xB => DataCoding::Bcd(6),
+            0xC => DataCoding::Bcd(8),
+            0xD => DataCoding::Variable,
+            0xE => DataCoding::Bcd(12),
+            _ => DataCoding::Special,
+        }
+    }
+
+    /// The data length in bytes for fixed-size codings; `None` for variable length. Special
+    /// functions count 8 bytes, as common masters read them.
+    pub fn fixed_len(self) -> Option<usize> {
+        match self {
+            DataCoding::None | DataCoding::SelectionForReadout => Some(0),
+            DataCoding::Integer(n) => Some(usize::from(n)),
+            DataCoding::Real32 => Some(4),
+            DataCoding::Bcd(digits) => Some(usize::from(digits / 2)),
+            DataCoding::Variable => None,
+            DataCoding::Special => Some(8),
+        }
+    }
+
+    /// Short lowercase name, used in JSON (`"int32"`, `"bcd8"`, `"real32"`, `"lvar"`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            DataCoding::None => "none",
+            DataCoding::Integer(1) => "int8",
+            DataCoding::Integer(2) => "int16",
+            DataCoding::Integer(3) => "int24",
+            DataCoding::Integer(4) => "int32",
+            DataCoding::Integer(6) => "int48",
+            DataCoding::Integer(_) => "int64",
+            DataCoding::Real32 => "real32",
+            DataCoding::SelectionForReadout => "selection",
+            DataCoding::Bcd(2) => "bcd2",
+            DataCoding::Bcd(4) => "bcd4",
+            DataCoding::Bcd(6) => "bcd6",
+            DataCoding::Bcd(8) => "bcd8",
+            DataCoding::Bcd(_) => "bcd12",
+            DataCoding::Variable => "lvar",
+            DataCoding::Special => "special",
+        }
+    }
+}
+
+/// What the LVAR byte of a variable-length data field announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lvar {
+    /// 0x00–0xBF: ASCII text of this many bytes (sent last character first).
+    Text(u8),
+    /// 0xC0–0xC9: positive BCD number of 2 × n digits (n bytes).
+    PositiveBcd(u8),
+    /// 0xD0–0xD9: negative BCD number of 2 × n digits (n bytes).
+    NegativeBcd(u8),
+    /// 0xE0–0xEF: binary number of n bytes.
+    Binary(u8),
+    /// 0xF0–0xF4: binary number of 4 × (LVAR − 0xEC) bytes (16…32 bytes; F5/F6 48/64 bytes).
+    LongBinary(u8),
+    /// Any other value (0xCA–0xCF, 0xDA–0xDF, 0xF7–0xFF): reserved.
+    Reserved(u8),
+}
+
+impl Lvar {
+    /// Classifies an LVAR byte.
+    #[inline]
+    pub fn from_byte(b: u8) -> Lvar {
+        match b {
+            0x00..=0xBF => Lvar::Text(b),
+            0xC0..=0xC9 => Lvar::PositiveBcd(b - 0xC0),
+            0xD0..=0xD9 => Lvar::NegativeBcd(b - 0xD0),
+            0xE0..=0xEF => Lvar::Binary(b - 0xE0),
+            0xF0..=0xF4 => Lvar::LongBinary(4 * (b - 0xEC)),
+            0xF5 => Lvar::LongBinary(48),
+            0xF6 => Lvar::LongBinary(64),
+            _ => Lvar::Reserved(b),
+        }
+    }
+
+    /// Number of data bytes that follow the LVAR byte (0 for reserved values).
+    #[inline]
+    pub fn data_len(self) -> usize {
+        match self {
+            Lvar::Text(n) | Lvar::PositiveBcd(n) | Lvar::NegativeBcd(n) | Lvar::Binary(n) => {
+                usize::from(n)
+            }
+            Lvar::LongBinary(n) => usize::from(n),
+            Lvar::Reserved(_) => 0,
+        }
+    }
+}
+
+/// A decimal number: `mantissa × 10^exponent`, exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Decimal {
+    /// The integer mantissa.
+    pub mantissa: i128,
+    /// The power of ten.
+    pub exponent: i16,
+}
+
+impl Decimal {
+    /// `mantissa × 10^exponent`.
+    pub const fn new(mantissa: i128, exponent: i16) -> Decimal {
+        Decimal { mantissa, exponent }
+    }
+
+    /// The same number with its exponent lowered to `exponent` (mantissa scaled up), or `None`
+    /// on overflow or if `exponent` is above the current one.
+    pub fn rescale(self, exponent: i16) -> Option<Decimal> {
+        let shift = self.exponent.checked_sub(exponent)?;
+        let shift = u32::try_from(shift).ok()?;
+        let factor = 10i128.checked_pow(shift)?;
+        Some(Decimal::new(self.mantissa.checked_mul(factor)?, exponent))
+    }
+
+    /// Exact sum, or `None` on overflow.
+    pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
+        let e = self.exponent.min(other.exponent);
+        let a = self.rescale(e)?;
+        let b = other.rescale(e)?;
+        Some(Decimal::new(a.mantissa.checked_add(b.mantissa)?, e))
+    }
+
+    /// Nearest `f64` (for display and charts; the exact value is the decimal itself).
+    pub fn to_f64(self) -> f64 {
+        // Formatting then parsing rounds correctly once; the text fits a stack buffer
+        // (40 digits and sign, "e", 6 exponent characters).
+        struct Buf {
+            bytes: [u8; 64],
+            len: usize,
+        }
+        impl fmt::Write for Buf {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                let end = self.len + s.len();
+                let dst = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+                dst.copy_from_slice(s.as_bytes());
+                self.len = end;
+                Ok(())
+            }
+        }
+        let mut buf = Buf {
+            bytes: [0; 64],
+            len: 0,
+        };
+        if fmt::Write::write_fmt(
+            &mut buf,
+            format_args!("{}e{}", self.mantissa, self.exponent),
+        )
+        .is_err()
+        {
+            return f64::NAN;
+        }
+        core::str::from_utf8(&buf.bytes[..buf.len])
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(f64::NAN)
+    }
+}
+
+impl fmt::Display for Decimal {
+    /// Plain decimal notation without exponent, e.g. `561.08`, `37351000`, `-0.5`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let negative = self.mantissa < 0;
+        let digits = self.mantissa.unsigned_abs();
+        if negative {
+            f.write_str("-")?;
+        }
+        if self.exponent >= 0 {
+            write!(f, "{digits}")?;
+            if digits == 0 {
+                return Ok(());
+            }
+            for _ in 0..self.exponent {
+                f.write_str("0")?;
+            }
+            return Ok(());
+        }
+        let mut buf = [0u8; 40];
+        let mut n = digits;
+        let mut len = 0;
+        loop {
+            buf[len] = b'0' + (n % 10) as u8;
+            n /= 10;
+            len += 1;
+            if n == 0 {
+                break;
+            }
+        }
+        let frac = usize::from(self.exponent.unsigned_abs());
+        if len <= frac {
+            f.write_str("0.")?;
+            for _ in len..frac {
+                f.write_str("0")?;
+            }
+            for i in (0..len).rev() {
+                f.write_char_byte(buf[i])?;
+            }
+        } else {
+            for i in (frac..len).rev() {
+                f.write_char_byte(buf[i])?;
+            }
+            f.write_str(".")?;
+            for i in (0..frac).rev() {
+                f.write_char_byte(buf[i])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+trait WriteByte {
+    fn write_char_byte(&mut self, b: u8) -> fmt::Result;
+}
+
+impl WriteByte for fmt::Formatter<'_> {
+    fn write_char_byte(&mut self, b: u8) -> fmt::Result {
+        fmt::Write::write_char(self, char::from(b))
+    }
+}
+
+/// A BCD number as sent: up to 12 digits, least significant byte first on the wire.
+///
+/// Meters use the nibble 0xF in the most significant digit for a minus sign, and some send
+/// nibbles A–F elsewhere (error markers); [`Bcd::value`] tells these apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Bcd {
+    /// The nibbles packed most significant first, exactly as on the wire (read as hex).
+    pub raw: u64,
+    /// Number of digits (2, 4, 6, 8 or 12; up to 16 from LVAR BCD).
+    pub digits: u8,
+}
+
+impl Bcd {
+    /// Reads `bytes` (wire order, least significant byte first); only the first 8 bytes
+    /// (16 digits) are used.
+    #[inline]
+    pub fn from_le(bytes: &[u8]) -> Bcd {
+        let bytes = &bytes[..bytes.len().min(8)];
+        let raw = bytes
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        Bcd {
+            raw,
+            digits: (bytes.len() * 2) as u8,
+        }
+    }
+
+    /// The signed decimal value: a leading 0xF nibble means negative; any other nibble above 9
+    /// makes the number invalid (`None`).
+    #[inline]
+    pub fn value(&self) -> Option<i64> {
+        let digits = u32::from(self.digits.min(16));
+        if digits == 0 {
+            return Some(0);
+        }
+        let top = ((self.raw >> ((digits - 1) * 4)) & 0xF) as i64;
+        let negative = top == 0xF;
+        let mut v: i64 = if negative { 0 } else { top };
+        let mut invalid = top > 9 && !negative;
+        for i in (0..digits - 1).rev() {
+            let nibble = ((self.raw >> (i * 4)) & 0xF) as i64;
+            invalid |= nibble > 9;
+            v = v * 10 + nibble;
+        }
+        if invalid {
+            None
+        } else if negative {
+            Some(-v)
+        } else {
+            Some(v)
+        }
+    }
+}
+
+/// ASCII text from a variable-length field, kept as the wire bytes (last character first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Text<'a>(pub &'a [u8]);
+
+impl Text<'_> {
+    /// The characters in reading order.
+    pub fn chars(&self) -> impl Iterator<Item = char> + '_ {
+        self.0.iter().rev().map(|&b| char::from(b))
+    }
+}
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.chars().try_for_each(|c| fmt::Write::write_char(f, c))
+    }
+}
+
+/// The decoded data field of a record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    /// No data (coding 0x0 or 0x8).
+    None,
+    /// A signed integer (8…64 bit codings, and binary LVAR of up to 8 bytes).
+    Integer(i64),
+    /// A 32-bit IEEE real as sent.
+    Real(f32),
+    /// A BCD number.
+    Bcd(Bcd),
+    /// A date (type G).
+    Date(Date),
+    /// A date and time (type F or I).
+    DateTime(DateTime),
+    /// A time of day (type J).
+    Time(Time),
+    /// A daylight-saving rule (type K).
+    Dst(DstRule),
+    /// ASCII text.
+    Text(Text<'a>),
+    /// Bytes that carry no number (long binary LVAR, reserved LVAR, special functions), in wire
+    /// order.
+    Bytes(&'a [u8]),
+}
+
+impl Value<'_> {
+    /// The integer mantissa of numeric values (`Integer` and valid `Bcd`), before any scaling.
+    #[inline]
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Integer(v) => Some(*v),
+            Value::Bcd(b) => b.value(),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a little-endian two's-complement integer of 1…8 bytes (only the first 8 are used).
+#[inline]
+pub fn int_le(bytes: &[u8]) -> i64 {
+    let n = bytes.len().min(8);
+    if n == 0 {
+        return 0;
+    }
+    let mut v = 0u64;
+    for (i, &b) in bytes[..n].iter().enumerate() {
+        v |= u64::from(b) << (8 * i);
+    }
+    let shift = 64 - 8 * n as u32;
+    // Shift the value to the top and back to sign-extend from `8 * n` bits.
+    ((v << shift) as i64) >> shift
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_display() {
+        assert_eq!(Decimal::new(56108, -2).to_string(), "561.08");
+        assert_eq!(Decimal::new(5, -3).to_string(), "0.005");
+        assert_eq!(Decimal::new(-5, -1).to_string(), "-0.5");
+        assert_eq!(Decimal::new(37351, 3).to_string(), "37351000");
+        assert_eq!(Decimal::new(0, -2).to_string(), "0.00");
+        assert_eq!(Decimal::new(0, 3).to_string(), "0");
+        assert_eq!(
+            Decimal::new(15, -1).checked_add(Decimal::new(1, -3)),
+            Some(Decimal::new(1501, -3))
+        );
+        assert_eq!(Decimal::new(56108, -2).to_f64(), 561.08);
+    }
+
+    #[test]
+    fn integers_sign_extend() {
+        assert_eq!(int_le(&[0xFF]), -1);
+        assert_eq!(int_le(&[0x00, 0x80]), -32768);
+        assert_eq!(int_le(&[0xFF, 0xFF, 0x7F]), 0x7FFFFF);
+        assert_eq!(int_le(&[0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]), -2);
+        assert_eq!(int_le(&[0xFF; 8]), -1);
+    }
+
+    #[test]
+    fn bcd_values() {
+        let b = Bcd::from_le(&[0x78, 0x56, 0x34, 0x12]);
+        assert_eq!(b.raw, 0x12345678);
+        assert_eq!(b.value(), Some(12345678));
+        assert_eq!(Bcd::from_le(&[0x01, 0xF0]).value(), Some(-1));
+        assert_eq!(Bcd::from_le(&[0x0A]).value(), None);
+    }
+
+    #[test]
+    fn codings_and_lvar() {
+        assert_eq!(DataCoding::from_dif(0x04), DataCoding::Integer(4));
+        assert_eq!(DataCoding::from_dif(0x0E).fixed_len(), Some(6));
+        assert_eq!(DataCoding::from_dif(0x0D).fixed_len(), None);
+        assert_eq!(Lvar::from_byte(0xF0), Lvar::LongBinary(16));
+        assert_eq!(Lvar::from_byte(0xC3).data_len(), 3);
+        assert_eq!(Lvar::from_byte(0xFF).data_len(), 0);
+        assert_eq!(Text(b"HR%").to_string(), "%RH");
+    }
+}

@@ -1,0 +1,108 @@
+//! The parse path allocates nothing: frame parsing, record iteration and typed value decoding of
+//! every corpus test frame run under a global allocator that counts the allocations of the
+//! current thread.
+
+mod corpus;
+mod full_decode;
+
+use mbus_proto::frame::{Frame, Parsed};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+/// Forwards to the system allocator and counts allocations made by the current thread.
+struct CountingAllocator;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count_one() {
+    // `try_with` fails only while the thread is being torn down; nothing is measured then.
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+// SAFETY: every method forwards unchanged to `System`, which upholds the `GlobalAlloc` contract.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count_one();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_one();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// Runs `f` and returns its result with the number of allocations it made on this thread.
+fn allocations_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let out = f();
+    let after = ALLOCATIONS.with(Cell::get);
+    (out, after - before)
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    let (v, n) = allocations_during(|| std::hint::black_box(vec![1u8; 64]));
+    assert_eq!(v.len(), 64);
+    assert!(n >= 1);
+}
+
+#[test]
+fn frame_parse_allocates_nothing() {
+    let frames = corpus::frames("test-frames");
+    let (parsed, n) = allocations_during(|| {
+        let mut parsed = 0usize;
+        for (_, bytes) in &frames {
+            if let Ok(Parsed::Complete { frame, consumed }) = Frame::parse(bytes) {
+                std::hint::black_box((frame, consumed));
+                parsed += 1;
+            }
+            if let Ok(frame) = Frame::parse_exact(bytes) {
+                std::hint::black_box(frame.encode().ok());
+            }
+        }
+        parsed
+    });
+    assert_eq!(parsed, frames.len(), "every corpus test frame parses");
+    assert_eq!(n, 0, "frame parsing allocated {n} times");
+}
+
+#[test]
+fn record_iteration_and_typed_decoding_allocate_nothing() {
+    let frames = corpus::frames("test-frames");
+    let (results, n) = allocations_during(|| {
+        let mut records = 0usize;
+        let mut failures = 0usize;
+        for (_, bytes) in &frames {
+            match (
+                full_decode::parse_and_iterate(bytes),
+                full_decode::full_decode(bytes),
+            ) {
+                (Ok(_), Ok(decoded)) => records += decoded,
+                _ => failures += 1,
+            }
+        }
+        (records, failures)
+    });
+    let (records, failures) = results;
+    assert_eq!(failures, 0, "every corpus test frame decodes");
+    assert!(
+        records > frames.len(),
+        "the corpus holds records ({records})"
+    );
+    assert_eq!(n, 0, "decoding allocated {n} times");
+}

@@ -1,0 +1,154 @@
+//! `mbusctl decode` end to end: the built binary on the libmbus corpus (`MBUS_CORPUS`, default
+//! `../../shared/corpus/libmbus`): `--format xml` reproduces libmbus's XML, bad input exits with 3
+//! and a one-line message naming the place.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("MBUS_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/corpus/libmbus"
+            ))
+        });
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "corpus folder {} is missing (set MBUS_CORPUS)",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "\n*** SKIPPING mbusctl decode corpus tests: {} not found (set MBUS_CORPUS) ***\n",
+        dir.display()
+    );
+    None
+}
+
+fn mbusctl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mbusctl"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run mbusctl")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+fn hex_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "hex"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn xml_output_equals_libmbus_for_every_test_frame() {
+    let Some(dir) = corpus() else { return };
+    let files = hex_files(&dir.join("test-frames"));
+    assert_eq!(files.len(), 76);
+    for f in &files {
+        let stem = f.file_stem().unwrap().to_str().unwrap();
+        for (flags, ext) in [(&[][..], "xml"), (&["--normalized"][..], "norm.xml")] {
+            let mut args = vec!["decode", "--format", "xml"];
+            args.extend_from_slice(flags);
+            args.push(path(f));
+            let out = mbusctl(&args);
+            assert!(out.status.success(), "{stem}: {:?}", out);
+            let expected = std::fs::read(f.with_file_name(format!("{stem}.{ext}"))).unwrap();
+            assert!(out.stdout == expected, "{stem}.{ext} differs");
+        }
+    }
+}
+
+#[test]
+fn text_and_json_formats() {
+    let Some(dir) = corpus() else { return };
+    let f = dir.join("test-frames/kamstrup_multical_601.hex");
+    let out = mbusctl(&["decode", path(&f)]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Kamstrup Multical 601"), "{text}");
+    assert!(text.contains("561.08 m^3"), "{text}");
+    assert!(text.contains("2011-01-05T15:26:00"), "{text}");
+
+    let out = mbusctl(&["decode", "--format", "json", path(&f)]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["header"]["manufacturer"], "KAM");
+    assert_eq!(json["records"][2]["value"]["text"], "561.08");
+    assert_eq!(json["records"][2]["quantity"], "volume");
+}
+
+#[test]
+fn hex_on_the_command_line() {
+    let out = mbusctl(&["decode", "--hex", "68 04 04 68 08 01 70 08 81 16"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Application busy"), "{text}");
+}
+
+fn assert_bad_input(args: &[&str], needle: &str) {
+    let out = mbusctl(args);
+    assert_eq!(out.status.code(), Some(3), "{args:?}: {out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "one line expected: {err}");
+    assert!(err.contains(needle), "{args:?}: {err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_input_exits_with_3_and_names_the_place() {
+    assert_bad_input(&["decode", "--hex", "68 0G"], "line 1, column 5");
+    assert_bad_input(
+        &["decode", "--hex", "68 03 03 68 08 01 72 7C 15"],
+        "byte 7: checksum",
+    );
+    assert_bad_input(&["decode", "--hex", "68 03 03 68 53 FE 51 A2 16"], "byte 4");
+    let Some(dir) = corpus() else { return };
+    let cases = [
+        ("error-frames/too_many_dife.hex", "more than 10 DIFEs"),
+        ("error-frames/too_many_vife.hex", "more than 10 VIFEs"),
+        (
+            "error-frames/premature_end_of_data1.hex",
+            "premature end of data",
+        ),
+        ("error-frames/premature_end_of_dif1.hex", "DIF/DIFE chain"),
+        ("error-frames/premature_end_of_vif1.hex", "VIF/VIFE chain"),
+        ("error-frames/too_short_header.hex", "header of 12 bytes"),
+        ("unsupported-frames/manual_frame1.hex", "lone hex digit"),
+        ("unsupported-frames/invalid_length.hex", "byte 1: length 0"),
+    ];
+    for (file, needle) in cases {
+        let p = dir.join(file);
+        assert_bad_input(&["decode", path(&p)], needle);
+        assert_bad_input(&["decode", "--format", "xml", path(&p)], needle);
+    }
+}
+
+#[test]
+fn normalized_needs_xml() {
+    let out = mbusctl(&[
+        "decode",
+        "--normalized",
+        "--hex",
+        "68 04 04 68 08 01 70 08 81 16",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn missing_file_is_a_failure_not_bad_input() {
+    let out = mbusctl(&["decode", "/nonexistent/frame.hex"]);
+    assert_eq!(out.status.code(), Some(1));
+}
