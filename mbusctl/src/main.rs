@@ -19,12 +19,18 @@ struct Cli {
 enum Command {
     /// Decode an M-Bus frame given as hex (file, argument or stdin).
     Decode(cmd::decode::Args),
+    /// Read all telegrams of one meter (by primary or secondary address) and decode them.
+    Read(cmd::read::Args),
+    /// Serve a simulated M-Bus as a transparent TCP gateway (for any M-Bus master software).
+    Simulate(cmd::simulate::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let exit = match cli.command {
         Command::Decode(args) => cmd::decode::run(args),
+        Command::Read(args) => cmd::read::run(args),
+        Command::Simulate(args) => cmd::simulate::run(args),
     };
     exit.into()
 }

@@ -238,7 +238,8 @@ fn hex_bytes(b: &[u8]) -> String {
     s
 }
 
-fn text_table(frame: &Frame<'_>, telegram: &Telegram<'_>) -> String {
+/// The human-readable table of a decoded telegram, as `decode --format text` prints it.
+pub(crate) fn text_table(frame: &Frame<'_>, telegram: &Telegram<'_>) -> String {
     let mut out = String::new();
     frame_line(frame, &mut out);
     match telegram {

@@ -1,0 +1,134 @@
+//! Link configuration: timing per EN 13757-2, retries, echo handling, multi-telegram limit.
+
+use core::time::Duration;
+use mbus_proto::address::BaudRate;
+
+/// Bit times of the slave response window (EN 13757-2: 330 bit times + 50 ms).
+pub const RESPONSE_WINDOW_BITS: u32 = 330;
+/// The fixed part of the response window.
+pub const RESPONSE_WINDOW_EXTRA: Duration = Duration::from_millis(50);
+/// Bit times per character on the wire: start, 8 data, even parity, stop.
+pub const BITS_PER_CHAR: u32 = 11;
+
+/// The duration of `bits` bit times at `baud`.
+pub fn bit_times(bits: u64, baud: BaudRate) -> Duration {
+    let nanos = u128::from(bits) * 1_000_000_000 / u128::from(baud.bps());
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+/// The time `chars` characters of 11 bits occupy the line at `baud`.
+pub fn char_times(chars: usize, baud: BaudRate) -> Duration {
+    bit_times(chars as u64 * u64::from(BITS_PER_CHAR), baud)
+}
+
+/// How the master treats a level converter that echoes the request back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EchoMode {
+    /// No echo: every received byte belongs to the reply.
+    Off,
+    /// The converter always echoes: the request must come back first, exactly.
+    On,
+    /// Strip the request when the received bytes start with exactly the request (default).
+    #[default]
+    Auto,
+}
+
+/// What the master does after a complete, valid frame arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListenAfterFrame {
+    /// Return at once.
+    Return,
+    /// Wait one inter-character timeout of silence, so a second sender that follows closely is
+    /// seen as a collision (default).
+    #[default]
+    Gap,
+    /// Wait until the whole response window has passed, so late replies of slower meters are seen
+    /// as collisions too (for scanners; costs the full window per request).
+    Window,
+}
+
+/// How often a request is repeated, separately for silence and for garbled replies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Extra attempts when nothing came back.
+    pub on_silence: u32,
+    /// Extra attempts when the reply was garbled (a collision repeats itself: keep this low).
+    pub on_garbled: u32,
+}
+
+impl Default for RetryPolicy {
+    /// Two retries on silence, none on garbled replies.
+    fn default() -> Self {
+        RetryPolicy {
+            on_silence: 2,
+            on_garbled: 0,
+        }
+    }
+}
+
+/// Timing and behaviour of a master. `None` timing fields are derived from the baud rate and the
+/// transport's latency (see [`LinkConfig::response_timeout_at`]).
+///
+/// ```
+/// use mbus_link::LinkConfig;
+/// use mbus_proto::address::BaudRate;
+/// use std::time::Duration;
+///
+/// let config = LinkConfig::default();
+/// // 330 bit times at 2400 baud = 137.5 ms, plus 50 ms.
+/// assert_eq!(
+///     config.response_timeout_at(BaudRate::B2400, Duration::ZERO),
+///     Duration::from_micros(187_500)
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkConfig {
+    /// Time from the end of the request to the first reply byte; default 330 bit times + 50 ms
+    /// + the transport's latency.
+    pub response_timeout: Option<Duration>,
+    /// A gap longer than this ends (or cuts) a frame; default 11 bit times + the transport's latency.
+    pub inter_char_timeout: Option<Duration>,
+    /// Retries for silence and for garbled replies.
+    pub retries: RetryPolicy,
+    /// Echo suppression.
+    pub echo: EchoMode,
+    /// Behaviour after a complete frame.
+    pub listen_after_frame: ListenAfterFrame,
+    /// Send SND_NKE before a primary-address read so it starts at the first telegram (default true).
+    pub reset_before_read: bool,
+    /// At most this many telegrams per multi-telegram read (default 16; at least one is read).
+    pub max_telegrams: usize,
+    /// Send SND_NKE to 253 after a secondary-address read (default true). Reading meters one
+    /// after another can leave it out: the next select deselects every other meter anyway.
+    pub deselect_after_read: bool,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        LinkConfig {
+            response_timeout: None,
+            inter_char_timeout: None,
+            retries: RetryPolicy::default(),
+            echo: EchoMode::Auto,
+            listen_after_frame: ListenAfterFrame::Gap,
+            reset_before_read: true,
+            max_telegrams: 16,
+            deselect_after_read: true,
+        }
+    }
+}
+
+impl LinkConfig {
+    /// The response timeout in force at `baud` over a transport with `latency`.
+    pub fn response_timeout_at(&self, baud: BaudRate, latency: Duration) -> Duration {
+        self.response_timeout.unwrap_or_else(|| {
+            bit_times(u64::from(RESPONSE_WINDOW_BITS), baud) + RESPONSE_WINDOW_EXTRA + latency
+        })
+    }
+
+    /// The inter-character timeout in force at `baud` over a transport with `latency`.
+    pub fn inter_char_timeout_at(&self, baud: BaudRate, latency: Duration) -> Duration {
+        self.inter_char_timeout
+            .unwrap_or_else(|| bit_times(u64::from(BITS_PER_CHAR), baud) + latency)
+    }
+}

@@ -1,0 +1,184 @@
+//! Population generators: many meters with sequential, random or clustered serial numbers,
+//! duplicate addresses and mixed baud rates, telegrams drawn from templates.
+
+use super::rng::SimRng;
+use super::templates::Template;
+use super::VirtualMeter;
+use mbus_proto::address::{manufacturer_code, BaudRate, SecondaryAddress, MAX_PRIMARY};
+use std::collections::HashSet;
+
+/// How serial numbers (the 8-digit ident) are spread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SerialPattern {
+    /// `first_serial`, `first_serial + 1`, …
+    Sequential,
+    /// Uniformly random, distinct.
+    Random,
+    /// Batches of 5…40 consecutive serials at random places (meters installed per delivery).
+    Clustered,
+}
+
+/// What population to build; [`Population::build`] makes the meters.
+///
+/// ```
+/// use mbus_link::sim::{templates, Population, SerialPattern};
+/// let meters = Population::new(20, SerialPattern::Clustered)
+///     .seed(7)
+///     .build(&[templates::synthetic(0), templates::synthetic(3)]);
+/// assert_eq!(meters.len(), 20);
+/// assert_eq!(meters[0].primary(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Population {
+    /// Number of meters.
+    pub count: usize,
+    /// Serial number spread.
+    pub pattern: SerialPattern,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// First serial for [`SerialPattern::Sequential`].
+    pub first_serial: u32,
+    /// Baud rates, one drawn at random per meter (empty: 2400).
+    pub bauds: Vec<BaudRate>,
+    /// Response delays in bit times, drawn uniformly from this range per meter.
+    pub delay_bits: (u32, u32),
+    /// This many meters get the primary address of another meter.
+    pub duplicate_primary: usize,
+    /// This many meters get the secondary address of another meter.
+    pub duplicate_secondary: usize,
+    /// Give every meter primary address 0 (factory default) instead of 1, 2, 3, …
+    pub unaddressed: bool,
+}
+
+impl Population {
+    /// `count` meters with the given serial pattern, seed 0, 2400 baud, delays 11…330 bit
+    /// times, primary addresses 1, 2, … (0 beyond 250), no duplicates.
+    pub fn new(count: usize, pattern: SerialPattern) -> Population {
+        Population {
+            count,
+            pattern,
+            seed: 0,
+            first_serial: 10_000_000,
+            bauds: Vec::new(),
+            delay_bits: (11, 330),
+            duplicate_primary: 0,
+            duplicate_secondary: 0,
+            unaddressed: false,
+        }
+    }
+
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Population {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets the baud rates to draw from.
+    pub fn bauds(mut self, bauds: &[BaudRate]) -> Population {
+        self.bauds = bauds.to_vec();
+        self
+    }
+
+    /// Sets the range of response delays (bit times).
+    pub fn delay_bits(mut self, lo: u32, hi: u32) -> Population {
+        self.delay_bits = (lo, hi);
+        self
+    }
+
+    /// Sets how many duplicate primary and secondary addresses there are.
+    pub fn duplicates(mut self, primary: usize, secondary: usize) -> Population {
+        self.duplicate_primary = primary;
+        self.duplicate_secondary = secondary;
+        self
+    }
+
+    /// The serial numbers the population uses (distinct, in meter order).
+    pub fn serials(&self) -> Vec<u32> {
+        let mut rng = SimRng::new(self.seed ^ 0x5E81_A150);
+        const SPACE: u64 = 100_000_000;
+        let mut used = HashSet::with_capacity(self.count);
+        let mut out = Vec::with_capacity(self.count);
+        match self.pattern {
+            SerialPattern::Sequential => {
+                out.extend(
+                    (0..self.count as u64)
+                        .map(|i| ((u64::from(self.first_serial) + i) % SPACE) as u32),
+                );
+            }
+            SerialPattern::Random => {
+                while out.len() < self.count.min(SPACE as usize) {
+                    let s = (rng.next_u64() % SPACE) as u32;
+                    if used.insert(s) {
+                        out.push(s);
+                    }
+                }
+            }
+            SerialPattern::Clustered => {
+                while out.len() < self.count.min(SPACE as usize) {
+                    let batch = rng.range(5, 40);
+                    let start = rng.next_u64() % SPACE;
+                    for i in 0..batch {
+                        let s = ((start + i) % SPACE) as u32;
+                        if out.len() < self.count && used.insert(s) {
+                            out.push(s);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Builds the meters; templates are assigned at random (synthetic ones when `templates` is
+    /// empty). Manufacturer, version and medium come from each template's header when it has one.
+    pub fn build(&self, templates: &[Template]) -> Vec<VirtualMeter> {
+        let mut rng = SimRng::new(self.seed);
+        let serials = self.serials();
+        let mut meters: Vec<VirtualMeter> = serials
+            .iter()
+            .enumerate()
+            .map(|(i, &serial)| {
+                let template = if templates.is_empty() {
+                    super::templates::synthetic(rng.next_u64() as usize % 64)
+                } else {
+                    templates[rng.next_u64() as usize % templates.len()].clone()
+                };
+                let header = template.header();
+                let secondary = SecondaryAddress {
+                    ident: serial,
+                    manufacturer: header.map_or_else(
+                        || manufacturer_code(b"SIM").unwrap_or(0),
+                        |h| h.manufacturer,
+                    ),
+                    version: header.map_or(1, |h| h.version),
+                    medium: header.map_or(4, |h| h.medium),
+                };
+                let primary = if self.unaddressed || i >= usize::from(MAX_PRIMARY) {
+                    0
+                } else {
+                    (i + 1) as u8
+                };
+                let baud = if self.bauds.is_empty() {
+                    BaudRate::B2400
+                } else {
+                    self.bauds[rng.next_u64() as usize % self.bauds.len()]
+                };
+                let (lo, hi) = self.delay_bits;
+                let delay = rng.range(u64::from(lo), u64::from(hi)) as u32;
+                VirtualMeter::new(primary, secondary, template)
+                    .with_baud(baud)
+                    .with_response_delay(delay)
+            })
+            .collect();
+        let n = meters.len();
+        for k in 0..self.duplicate_primary.min(n / 2) {
+            let p = meters[k].primary();
+            meters[n - 1 - k].set_primary(p);
+        }
+        for k in 0..self.duplicate_secondary.min(n / 2) {
+            let s = meters[k].secondary();
+            meters[n - 1 - k].set_secondary(s);
+        }
+        meters
+    }
+}

@@ -1,0 +1,153 @@
+//! `mbusctl read`: read every telegram of one meter and print it decoded.
+
+use crate::cmd::decode::text_table;
+use crate::exit::Exit;
+use mbus_link::{Device, LinkError, Master, Telegram};
+use mbus_proto::address::{BaudRate, SecondaryAddress};
+use mbus_proto::xml;
+
+/// Output formats of `mbusctl read`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The frames as hex with the header fields, for people.
+    Text,
+    /// The decoded telegrams as a JSON array (mbus-proto's JSON schema).
+    Json,
+    /// libmbus-compatible XML, one document per telegram.
+    Xml,
+}
+
+/// Arguments of `mbusctl read`.
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("meter").required(true).args(["address", "secondary"])))]
+pub struct Args {
+    /// Serial port (e.g. /dev/ttyUSB0) or transparent TCP gateway (tcp://HOST:PORT).
+    #[arg(long, short = 'd')]
+    device: String,
+    /// Primary address of the meter (0…250).
+    #[arg(long, short = 'a', value_parser = clap::value_parser!(u8).range(0..=250))]
+    address: Option<u8>,
+    /// Secondary address of the meter (16 hex characters, e.g. 12345678C5140B04).
+    #[arg(long, short = 's', value_parser = parse_secondary)]
+    secondary: Option<SecondaryAddress>,
+    /// Bus baud rate.
+    #[arg(long, short = 'b', default_value = "2400", value_parser = parse_baud)]
+    baud: BaudRate,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Parses a secondary address argument.
+pub fn parse_secondary(s: &str) -> Result<SecondaryAddress, String> {
+    s.parse().map_err(|e| format!("{e}"))
+}
+
+/// Parses a baud rate argument.
+pub fn parse_baud(s: &str) -> Result<BaudRate, String> {
+    let bps: u32 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of bits per second"))?;
+    BaudRate::from_bps(bps).map_err(|e| e.to_string())
+}
+
+/// The exit code for a link error.
+pub fn exit_for(e: &LinkError) -> Exit {
+    match e {
+        LinkError::NoReply { .. } | LinkError::BusOverload => Exit::NoReply,
+        LinkError::Garbled { .. } | LinkError::UnexpectedFrame { .. } => Exit::Garbled,
+        LinkError::Device { .. } | LinkError::Io(_) | LinkError::Closed | LinkError::Timeout(_) => {
+            Exit::Device
+        }
+        LinkError::InvalidRequest(_) => Exit::Usage,
+    }
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> Exit {
+    let device: Device = match args.device.parse() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("mbusctl read: {e}");
+            return Exit::Usage;
+        }
+    };
+    let transport = match device.open(args.baud) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("mbusctl read: {e}");
+            return exit_for(&e);
+        }
+    };
+    let mut master = Master::new(transport);
+    let result = match (args.address, args.secondary) {
+        (_, Some(secondary)) => master.read_secondary(&secondary),
+        (Some(address), None) => master.read_primary(address),
+        (None, None) => {
+            eprintln!("mbusctl read: give --address or --secondary");
+            return Exit::Usage;
+        }
+    };
+    match result {
+        Ok(telegrams) => print(&telegrams, args.format),
+        Err(e) => {
+            eprintln!("mbusctl read: {device}: {e}");
+            exit_for(&e)
+        }
+    }
+}
+
+fn print(telegrams: &[Telegram], format: Format) -> Exit {
+    let mut exit = Exit::Ok;
+    let mut decode_failed = |i: usize, e: &dyn std::fmt::Display| {
+        eprintln!("mbusctl read: telegram {} cannot be decoded: {e}", i + 1);
+        exit = Exit::BadInput;
+    };
+    match format {
+        Format::Text => {
+            for (i, t) in telegrams.iter().enumerate() {
+                println!("telegram {} of {}:", i + 1, telegrams.len());
+                match t.decode() {
+                    Ok(d) => print!("{}", text_table(&t.frame(), &d)),
+                    Err(e) => decode_failed(i, &e),
+                }
+            }
+        }
+        Format::Json => {
+            let mut values = Vec::with_capacity(telegrams.len());
+            for (i, t) in telegrams.iter().enumerate() {
+                let value = t
+                    .decode()
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| serde_json::to_value(d).map_err(|e| e.to_string()));
+                match value {
+                    Ok(v) => values.push(v),
+                    Err(e) => {
+                        decode_failed(i, &e);
+                        values.push(serde_json::json!({ "kind": "undecodable", "error": e }));
+                    }
+                }
+            }
+            match serde_json::to_string_pretty(&values) {
+                Ok(text) => println!("{text}"),
+                Err(e) => {
+                    eprintln!("mbusctl read: {e}");
+                    return Exit::Failure;
+                }
+            }
+        }
+        Format::Xml => {
+            for (i, t) in telegrams.iter().enumerate() {
+                match t
+                    .decode()
+                    .map_err(|e| e.to_string())
+                    .and_then(|d| xml::to_string(&d, xml::Mode::Plain).map_err(|e| e.to_string()))
+                {
+                    Ok(text) => print!("{text}"),
+                    Err(e) => decode_failed(i, &e),
+                }
+            }
+        }
+    }
+    exit
+}
