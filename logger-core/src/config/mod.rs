@@ -1,0 +1,385 @@
+//! The logger configuration (SPEC G1–G4, G12): model, validation, atomic storage, backup and
+//! restore.
+//!
+//! # File format (schema version 1)
+//!
+//! The configuration is one JSON object, stored as `config.json` in the data directory and
+//! used unchanged as the backup file. `version` is required and must be
+//! [`CONFIG_VERSION`]; every other section may be left out and then takes its default.
+//! Unknown fields are rejected, so a misspelt name is reported rather than ignored.
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "general": { "name": "M-Bus Center", "location": "", "timezone": "Europe/Berlin",
+//!                "default_cycle": "15min", "read_timeout_ms": 500, "event_log_capacity": 1000 },
+//!   "network": { "eth0": { "dhcp": true, "address": null, "prefix_len": null, "gateway": null },
+//!                "eth1": { "dhcp": true, ... }, "dns": ["9.9.9.9"] },
+//!   "time": { "ntp_server": "pool.ntp.org" },
+//!   "email": { "enabled": false, "server": "", "port": 25, ... },
+//!   "uploads": { "file": { "enabled": false, "protocol": "ftp", ... }, "https": { ... } },
+//!   "bacnet": { "enabled": false, "start_instance": 1000, "port": 47808, "bbmd": null, "bbmd_ttl_s": 300 },
+//!   "level_converter": { "enabled": false, "baud": null, "tcp_port": 50000 },
+//!   "meters": [ { "id": 1, "name": "KAM heat 1 6855817", "addressing": "secondary",
+//!                 "primary": 1, "secondary": "068558172C2D0104", "baud": 2400, "cycle": null,
+//!                 "category": "heat", "reset": { "kind": "off" },
+//!                 "registers": [ { "index": 0, "name": "Energy", "description": "Energy",
+//!                                  "meter_unit": "Wh", "unit": "kWh", "phase": 0,
+//!                                  "divisor": 1000.0, "storage": 0, "tariff": 0, "off": false } ] } ],
+//!   "templates": [ { "manufacturer": "KAM", "medium": 4, "version": 1, "values": 12, ... } ]
+//! }
+//! ```
+//!
+//! Read cycles are written `10s`, `30s`, `1min` … `150min`, `3h` … `672h`.
+//!
+//! ```
+//! use logger_core::config::Config;
+//! let err = Config::from_json(r#"{"version":1,"general":{"read_timeout_ms":5}}"#).unwrap_err();
+//! assert_eq!(err.to_string(), "general.read_timeout_ms: must be between 50 and 60000");
+//! ```
+
+mod cycle;
+mod meter;
+mod settings;
+mod validate;
+
+pub use cycle::{ReadCycle, UnknownCycle};
+pub use meter::{Addressing, Category, Meter, Register, ResetMode};
+pub use settings::{
+    Bacnet, Email, FileFormat, FileUpload, General, HttpsPush, Interface, LevelConverter,
+    MailSecurity, Network, TimeSettings, UploadProtocol, Uploads, BACNET_MAX_INSTANCE,
+};
+pub use validate::FieldError;
+
+pub(crate) use meter::validate_registers;
+pub(crate) use validate::Problems;
+
+use crate::template::Template;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The configuration schema version this build reads and writes.
+pub const CONFIG_VERSION: u32 = 1;
+
+/// Name of the configuration file in the data directory.
+pub const CONFIG_FILE: &str = "config.json";
+
+/// The whole logger configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Schema version, [`CONFIG_VERSION`].
+    pub version: u32,
+    /// Name, location, time zone, default cycle, timeouts.
+    #[serde(default)]
+    pub general: General,
+    /// Network interfaces and DNS.
+    #[serde(default)]
+    pub network: Network,
+    /// Time source.
+    #[serde(default)]
+    pub time: TimeSettings,
+    /// E-mail notifications.
+    #[serde(default)]
+    pub email: Email,
+    /// Automatic uploads.
+    #[serde(default)]
+    pub uploads: Uploads,
+    /// BACnet server.
+    #[serde(default)]
+    pub bacnet: Bacnet,
+    /// Level-converter bridge.
+    #[serde(default)]
+    pub level_converter: LevelConverter,
+    /// Meters with their registers.
+    #[serde(default)]
+    pub meters: Vec<Meter>,
+    /// Register templates per meter type.
+    #[serde(default)]
+    pub templates: Vec<Template>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            version: CONFIG_VERSION,
+            general: General::default(),
+            network: Network::default(),
+            time: TimeSettings::default(),
+            email: Email::default(),
+            uploads: Uploads::default(),
+            bacnet: Bacnet::default(),
+            level_converter: LevelConverter::default(),
+            meters: Vec::new(),
+            templates: Vec::new(),
+        }
+    }
+}
+
+/// Why a configuration could not be loaded, validated or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not valid JSON, or a field of the wrong type or with an unknown name.
+    #[error("{path}: {message} (line {line}, column {column})")]
+    Parse {
+        /// Path of the field being read (`.` for the document itself).
+        path: String,
+        /// What the JSON reader found wrong.
+        message: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// The file is of a schema version this build does not read.
+    #[error("version: unsupported configuration version {found} (this build reads version {CONFIG_VERSION})")]
+    Version {
+        /// The version found in the file.
+        found: u64,
+    },
+    /// Fields hold values that are not allowed.
+    #[error("{}", join(.0))]
+    Invalid(Vec<FieldError>),
+    /// Reading or writing the file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The operating-system error.
+        source: std::io::Error,
+    },
+}
+
+fn join(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl ConfigError {
+    /// The individual field problems (one entry for a parse or version error).
+    pub fn problems(&self) -> Vec<FieldError> {
+        match self {
+            ConfigError::Invalid(v) => v.clone(),
+            ConfigError::Parse { path, message, .. } => vec![FieldError {
+                path: path.clone(),
+                problem: message.clone(),
+            }],
+            ConfigError::Version { found } => vec![FieldError {
+                path: "version".into(),
+                problem: format!("unsupported version {found}"),
+            }],
+            ConfigError::Io { path, source } => vec![FieldError {
+                path: path.display().to_string(),
+                problem: source.to_string(),
+            }],
+        }
+    }
+}
+
+impl Config {
+    /// Parses and fully validates a configuration (a `config.json` or a backup file).
+    ///
+    /// Never panics; every problem is reported with the path of the field.
+    pub fn from_json(text: &str) -> Result<Config, ConfigError> {
+        let document: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| parse_error(".".into(), &e))?;
+        let Some(object) = document.as_object() else {
+            return Err(ConfigError::Invalid(vec![FieldError {
+                path: ".".into(),
+                problem: "must be a JSON object".into(),
+            }]));
+        };
+        match object.get("version") {
+            None => {
+                return Err(ConfigError::Invalid(vec![FieldError {
+                    path: "version".into(),
+                    problem: "missing (this build reads version 1)".into(),
+                }]))
+            }
+            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(CONFIG_VERSION)) => {
+            }
+            Some(serde_json::Value::Number(n)) => {
+                return Err(ConfigError::Version {
+                    found: n.as_u64().unwrap_or(u64::MAX),
+                })
+            }
+            Some(_) => {
+                return Err(ConfigError::Invalid(vec![FieldError {
+                    path: "version".into(),
+                    problem: "must be a number".into(),
+                }]))
+            }
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let config: Config = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            parse_error(path, e.inner())
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The configuration as pretty-printed JSON (the backup file).
+    pub fn to_json(&self) -> String {
+        // Serializing plain data structures with string keys cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Checks every field; returns all problems found.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut p = Problems::default();
+        if self.version != CONFIG_VERSION {
+            p.add("version", format!("must be {CONFIG_VERSION}"));
+        }
+        self.general.validate(&mut p);
+        self.network.validate(&mut p);
+        self.time.validate(&mut p);
+        self.email.validate(&mut p);
+        self.uploads.validate(&mut p);
+        self.bacnet.validate(&mut p);
+        self.level_converter.validate(&mut p);
+        for (i, meter) in self.meters.iter().enumerate() {
+            let path = format!("meters[{i}]");
+            meter.validate(&path, &mut p);
+            let earlier = &self.meters[..i];
+            if let Some(j) = earlier.iter().position(|m| m.id == meter.id) {
+                p.add(
+                    format!("{path}.id"),
+                    format!("{} is already used by meters[{j}]", meter.id),
+                );
+            }
+            if let Some(sec) = meter.secondary {
+                if let Some(j) = earlier.iter().position(|m| m.secondary == Some(sec)) {
+                    p.add(
+                        format!("{path}.secondary"),
+                        format!("{sec} is already used by meters[{j}]"),
+                    );
+                }
+            }
+            if meter.addressing == Addressing::Primary {
+                if let Some(j) = earlier
+                    .iter()
+                    .position(|m| m.addressing == Addressing::Primary && m.primary == meter.primary)
+                {
+                    p.add(
+                        format!("{path}.primary"),
+                        format!("{} is already used by meters[{j}]", meter.primary),
+                    );
+                }
+            }
+        }
+        for (i, template) in self.templates.iter().enumerate() {
+            let path = format!("templates[{i}]");
+            template.validate(&path, &mut p);
+            if let Some(j) = self.templates[..i]
+                .iter()
+                .position(|t| t.key() == template.key())
+            {
+                p.add(
+                    path,
+                    format!("same meter type as templates[{j}] (one template per type)"),
+                );
+            }
+        }
+        if p.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(p.errors))
+        }
+    }
+
+    /// The meter with this id.
+    pub fn meter(&self, id: u32) -> Option<&Meter> {
+        self.meters.iter().find(|m| m.id == id)
+    }
+
+    /// An id no meter uses yet.
+    pub fn next_meter_id(&self) -> u32 {
+        self.meters
+            .iter()
+            .map(|m| m.id)
+            .max()
+            .map_or(1, |m| m.saturating_add(1))
+    }
+
+    /// The time zone of the read grid.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.general.tz()
+    }
+}
+
+fn parse_error(path: String, e: &serde_json::Error) -> ConfigError {
+    let message = e.to_string();
+    // serde_json appends " at line L column C"; the position is reported separately.
+    let message = match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_string(),
+        None => message,
+    };
+    ConfigError::Parse {
+        path: if path.is_empty() { ".".into() } else { path },
+        message,
+        line: e.line(),
+        column: e.column(),
+    }
+}
+
+/// The configuration file of a data directory: loads, validates and saves atomically.
+#[derive(Debug, Clone)]
+pub struct ConfigStore {
+    path: PathBuf,
+}
+
+impl ConfigStore {
+    /// The configuration file in `data_dir` (created with defaults by [`ConfigStore::load_or_default`]).
+    pub fn new(data_dir: &Path) -> ConfigStore {
+        ConfigStore {
+            path: data_dir.join(CONFIG_FILE),
+        }
+    }
+
+    /// Path of the configuration file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Loads and validates the stored configuration; a missing file gives the defaults.
+    pub fn load_or_default(&self) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) => Config::from_json(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(source) => Err(ConfigError::Io {
+                path: self.path.clone(),
+                source,
+            }),
+        }
+    }
+
+    /// Validates `config` and replaces the stored file atomically; an invalid configuration
+    /// is not written.
+    pub fn save(&self, config: &Config) -> Result<(), ConfigError> {
+        config.validate()?;
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| ConfigError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        crate::atomic::write(&self.path, config.to_json().as_bytes()).map_err(|source| {
+            ConfigError::Io {
+                path: self.path.clone(),
+                source,
+            }
+        })
+    }
+
+    /// Restores a backup: parses and validates `backup` completely, then replaces the stored
+    /// configuration atomically. On any error the stored configuration is unchanged.
+    pub fn restore(&self, backup: &str) -> Result<Config, ConfigError> {
+        let config = Config::from_json(backup)?;
+        self.save(&config)?;
+        Ok(config)
+    }
+}

@@ -1,0 +1,476 @@
+//! Logger-wide settings sections: general, network, date/time, e-mail, uploads, BACnet and
+//! level converter (SPEC G1, G10, G11, G14, L5).
+
+use super::cycle::ReadCycle;
+use super::validate::Problems;
+use serde::{Deserialize, Serialize};
+use std::net::Ipv4Addr;
+
+/// General logger settings ("Allgemein").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct General {
+    /// Logger name, shown in every page header.
+    pub name: String,
+    /// Where the logger is installed, shown next to the name.
+    pub location: String,
+    /// IANA time zone the read grid is aligned to, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    /// Read cycle of every meter that has none of its own.
+    pub default_cycle: ReadCycle,
+    /// M-Bus response timeout in milliseconds (50…60 000); never shorter than the standard
+    /// window at a meter's baud rate.
+    pub read_timeout_ms: u32,
+    /// How many event-log entries are kept (10…100 000; default 1000).
+    pub event_log_capacity: u32,
+}
+
+impl Default for General {
+    fn default() -> Self {
+        General {
+            name: "M-Bus Center".to_string(),
+            location: String::new(),
+            timezone: "Europe/Berlin".to_string(),
+            default_cycle: ReadCycle::default(),
+            read_timeout_ms: 500,
+            event_log_capacity: 1000,
+        }
+    }
+}
+
+impl General {
+    /// The configured time zone (validation guarantees it parses; UTC otherwise).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    pub(crate) fn validate(&self, p: &mut Problems) {
+        p.text("general.name", &self.name, 64, true);
+        p.text("general.location", &self.location, 128, false);
+        if self.timezone.parse::<chrono_tz::Tz>().is_err() {
+            p.add(
+                "general.timezone",
+                format!(
+                    "unknown time zone '{}' (expected an IANA name such as Europe/Berlin)",
+                    self.timezone
+                ),
+            );
+        }
+        p.check(
+            (50..=60_000).contains(&self.read_timeout_ms),
+            "general.read_timeout_ms",
+            "must be between 50 and 60000",
+        );
+        p.check(
+            (10..=100_000).contains(&self.event_log_capacity),
+            "general.event_log_capacity",
+            "must be between 10 and 100000",
+        );
+    }
+}
+
+/// One network interface's IPv4 configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Interface {
+    /// Obtain the address by DHCP (the other fields are then ignored).
+    pub dhcp: bool,
+    /// Static address.
+    pub address: Option<Ipv4Addr>,
+    /// Static prefix length (0…32).
+    pub prefix_len: Option<u8>,
+    /// Static default gateway.
+    pub gateway: Option<Ipv4Addr>,
+}
+
+impl Default for Interface {
+    fn default() -> Self {
+        Interface {
+            dhcp: true,
+            address: None,
+            prefix_len: None,
+            gateway: None,
+        }
+    }
+}
+
+impl Interface {
+    fn validate(&self, path: &str, p: &mut Problems) {
+        if self.dhcp {
+            return;
+        }
+        p.check(
+            self.address.is_some(),
+            format!("{path}.address"),
+            "required when dhcp is off",
+        );
+        match self.prefix_len {
+            None => p.add(format!("{path}.prefix_len"), "required when dhcp is off"),
+            Some(n) => p.check(
+                n <= 32,
+                format!("{path}.prefix_len"),
+                "must be between 0 and 32",
+            ),
+        }
+    }
+}
+
+/// Network settings ("Netzwerk"): stored always, applied by the operating system where permitted.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Network {
+    /// The wired LAN.
+    pub eth0: Interface,
+    /// The optional mobile-modem interface.
+    pub eth1: Interface,
+    /// Up to two DNS servers.
+    pub dns: Vec<Ipv4Addr>,
+}
+
+impl Network {
+    pub(crate) fn validate(&self, p: &mut Problems) {
+        self.eth0.validate("network.eth0", p);
+        self.eth1.validate("network.eth1", p);
+        p.check(
+            self.dns.len() <= 2,
+            "network.dns",
+            "at most two DNS servers",
+        );
+    }
+}
+
+/// Where the clock comes from ("Datum/Zeit").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TimeSettings {
+    /// NTP server host; `None` means the time is set by hand.
+    pub ntp_server: Option<String>,
+}
+
+impl Default for TimeSettings {
+    fn default() -> Self {
+        TimeSettings {
+            ntp_server: Some("pool.ntp.org".to_string()),
+        }
+    }
+}
+
+impl TimeSettings {
+    pub(crate) fn validate(&self, p: &mut Problems) {
+        if let Some(server) = &self.ntp_server {
+            p.host("time.ntp_server", server);
+        }
+    }
+}
+
+/// SMTP connection security.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailSecurity {
+    /// Plain SMTP.
+    #[default]
+    Plain,
+    /// Plain connection upgraded with STARTTLS.
+    Starttls,
+    /// TLS from the first byte.
+    Tls,
+}
+
+/// E-mail notification settings ("E-Mail").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Email {
+    /// Notifications on or off.
+    pub enabled: bool,
+    /// SMTP server host.
+    pub server: String,
+    /// SMTP port.
+    pub port: u16,
+    /// Sender display name.
+    pub sender_name: String,
+    /// Sender address.
+    pub sender_address: String,
+    /// Recipient addresses.
+    pub recipients: Vec<String>,
+    /// Connection security.
+    pub security: MailSecurity,
+    /// Log in with user name and password.
+    pub auth: bool,
+    /// Login user name.
+    pub username: String,
+    /// Login password.
+    pub password: String,
+    /// Connect timeout in seconds.
+    pub connect_timeout_s: u32,
+    /// Send timeout in seconds.
+    pub send_timeout_s: u32,
+    /// Receive timeout in seconds.
+    pub receive_timeout_s: u32,
+}
+
+impl Default for Email {
+    fn default() -> Self {
+        Email {
+            enabled: false,
+            server: String::new(),
+            port: 25,
+            sender_name: "M-Bus Center".to_string(),
+            sender_address: String::new(),
+            recipients: Vec::new(),
+            security: MailSecurity::Plain,
+            auth: false,
+            username: String::new(),
+            password: String::new(),
+            connect_timeout_s: 10,
+            send_timeout_s: 10,
+            receive_timeout_s: 10,
+        }
+    }
+}
+
+fn looks_like_mail_address(s: &str) -> bool {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
+}
+
+impl Email {
+    pub(crate) fn validate(&self, p: &mut Problems) {
+        for (field, value) in [
+            ("connect_timeout_s", self.connect_timeout_s),
+            ("send_timeout_s", self.send_timeout_s),
+            ("receive_timeout_s", self.receive_timeout_s),
+        ] {
+            p.check(
+                (1..=600).contains(&value),
+                format!("email.{field}"),
+                "must be between 1 and 600",
+            );
+        }
+        p.text("email.sender_name", &self.sender_name, 64, false);
+        if !self.enabled {
+            return;
+        }
+        p.host("email.server", &self.server);
+        p.check(self.port != 0, "email.port", "must not be 0");
+        p.check(
+            looks_like_mail_address(&self.sender_address),
+            "email.sender_address",
+            "must be an e-mail address",
+        );
+        p.check(
+            !self.recipients.is_empty(),
+            "email.recipients",
+            "at least one recipient when enabled",
+        );
+        for (i, r) in self.recipients.iter().enumerate() {
+            p.check(
+                looks_like_mail_address(r),
+                format!("email.recipients[{i}]"),
+                "must be an e-mail address",
+            );
+        }
+        if self.auth {
+            p.text("email.username", &self.username, 128, true);
+        }
+    }
+}
+
+/// File-transfer protocol of the automatic upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UploadProtocol {
+    /// Plain FTP.
+    #[default]
+    Ftp,
+    /// FTP with explicit TLS.
+    Ftps,
+    /// SSH file transfer.
+    Sftp,
+}
+
+/// File format of exported or uploaded readings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileFormat {
+    /// Comma/semicolon separated values.
+    #[default]
+    Csv,
+    /// JSON.
+    Json,
+}
+
+/// Automatic file upload of every read interval (FTP/FTPS/SFTP).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileUpload {
+    /// Upload on or off.
+    pub enabled: bool,
+    /// Protocol.
+    pub protocol: UploadProtocol,
+    /// Server host.
+    pub server: String,
+    /// Server port (0 = the protocol's default).
+    pub port: u16,
+    /// Login user.
+    pub username: String,
+    /// Login password.
+    pub password: String,
+    /// Remote directory (required).
+    pub path: String,
+    /// File format.
+    pub format: FileFormat,
+}
+
+impl Default for FileUpload {
+    fn default() -> Self {
+        FileUpload {
+            enabled: false,
+            protocol: UploadProtocol::Ftp,
+            server: String::new(),
+            port: 0,
+            username: String::new(),
+            password: String::new(),
+            path: "/".to_string(),
+            format: FileFormat::Csv,
+        }
+    }
+}
+
+/// HTTPS push of readings to a collecting server.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpsPush {
+    /// Push on or off.
+    pub enabled: bool,
+    /// Target URL (`https://…`).
+    pub url: String,
+    /// Optional bearer token.
+    pub token: String,
+}
+
+/// Upload settings.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Uploads {
+    /// File upload.
+    pub file: FileUpload,
+    /// HTTPS push.
+    pub https: HttpsPush,
+}
+
+impl Uploads {
+    pub(crate) fn validate(&self, p: &mut Problems) {
+        if self.file.enabled {
+            let server = self
+                .file
+                .server
+                .strip_prefix("sftp://")
+                .unwrap_or(&self.file.server);
+            p.host("uploads.file.server", server);
+            p.text("uploads.file.path", &self.file.path, 255, true);
+            p.text("uploads.file.username", &self.file.username, 128, false);
+        }
+        if self.https.enabled {
+            p.check(
+                self.https.url.starts_with("https://") && self.https.url.len() > 8,
+                "uploads.https.url",
+                "must be an https:// URL",
+            );
+        }
+    }
+}
+
+/// BACnet/IP server settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Bacnet {
+    /// Server on or off.
+    pub enabled: bool,
+    /// Device instance of the first meter; the others follow consecutively.
+    pub start_instance: u32,
+    /// UDP port (default 47808).
+    pub port: u16,
+    /// Register as foreign device at this BBMD (`host:port`), if any.
+    pub bbmd: Option<String>,
+    /// Foreign-device registration time to live in seconds.
+    pub bbmd_ttl_s: u32,
+}
+
+impl Default for Bacnet {
+    fn default() -> Self {
+        Bacnet {
+            enabled: false,
+            start_instance: 1000,
+            port: 47808,
+            bbmd: None,
+            bbmd_ttl_s: 300,
+        }
+    }
+}
+
+/// Highest valid BACnet object instance number.
+pub const BACNET_MAX_INSTANCE: u32 = 4_194_302;
+
+impl Bacnet {
+    pub(crate) fn validate(&self, p: &mut Problems) {
+        p.check(
+            self.start_instance <= BACNET_MAX_INSTANCE,
+            "bacnet.start_instance",
+            "must be at most 4194302",
+        );
+        p.check(self.port != 0, "bacnet.port", "must not be 0");
+        if let Some(bbmd) = &self.bbmd {
+            p.host("bacnet.bbmd", bbmd);
+            p.check(
+                (30..=65_535).contains(&self.bbmd_ttl_s),
+                "bacnet.bbmd_ttl_s",
+                "must be between 30 and 65535",
+            );
+        }
+    }
+}
+
+/// Level-converter bridge: exposes the bus on a TCP port while the logger pauses (state `rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LevelConverter {
+    /// Bridge on or off.
+    pub enabled: bool,
+    /// Baud rate on the bus while bridging (`None` = each meter's own).
+    pub baud: Option<u32>,
+    /// TCP port (default 50000).
+    pub tcp_port: u16,
+}
+
+impl Default for LevelConverter {
+    fn default() -> Self {
+        LevelConverter {
+            enabled: false,
+            baud: None,
+            tcp_port: 50_000,
+        }
+    }
+}
+
+impl LevelConverter {
+    pub(crate) fn validate(&self, p: &mut Problems) {
+        p.check(
+            self.tcp_port != 0,
+            "level_converter.tcp_port",
+            "must not be 0",
+        );
+        if let Some(baud) = self.baud {
+            p.check(
+                mbus_proto::address::BaudRate::from_bps(baud).is_ok(),
+                "level_converter.baud",
+                "must be 300, 600, 1200, 2400, 4800, 9600, 19200 or 38400",
+            );
+        }
+    }
+}

@@ -1,0 +1,723 @@
+//! The logger engine: owns configuration, readings store, event log, status and the bus;
+//! reads every meter on its grid slot and stores the register values (SPEC G5–G7).
+//!
+//! ```
+//! use chrono::{Duration, TimeZone, Utc};
+//! use logger_core::clock::ManualClock;
+//! use logger_core::engine::{Logger, ScanKind};
+//! use logger_core::simulation::SimInstallation;
+//! use std::sync::Arc;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap()));
+//! let mut logger = Logger::open(dir.path(), SimInstallation::new(2, 1, mbus_proto::address::BaudRate::B2400, &[]), clock.clone())?;
+//! let kind = ScanKind::Secondary(Default::default());
+//! logger.scan(&kind, |_| {}, Default::default())?;
+//! logger.run_until(clock.now() + Duration::minutes(30))?;
+//! assert!(logger.store().reading_count(logger_core::storage::MeterId(1))? >= 2);
+//! # use logger_core::clock::Clock;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::bus::{read_meter, BusArbiter, MeterBus, Purpose};
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError, ConfigStore, Meter};
+use crate::events::{EventCode, EventLog};
+use crate::inventory::{self, FoundMeter};
+use crate::readout::{MeterData, ReadoutError};
+use crate::schedule::Schedule;
+use crate::status::{LoggerState, ReadStatus, StatusBoard, Transition};
+use crate::storage::{MeterId, Reading, StorageError, Store, DATABASE_FILE_NAME};
+use crate::template::Template;
+use chrono::{DateTime, Utc};
+use mbus_link::{LinkError, Master, Transport};
+use mbus_scan::{
+    CancelToken, MeterStatus, PrimaryOptions, Progress, ScanError, Scanner, SecondaryOptions,
+};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What stops the engine from opening or working.
+#[derive(Debug, thiserror::Error)]
+pub enum LoggerError {
+    /// The configuration is invalid or cannot be saved.
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// The readings store failed.
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    /// The data directory, event log or status file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The operating-system error.
+        source: std::io::Error,
+    },
+    /// The bus failed during a scan.
+    #[error("bus: {0}")]
+    Link(#[from] LinkError),
+    /// No such meter.
+    #[error("no meter with id {0}")]
+    UnknownMeter(u32),
+    /// The meter's type (secondary address, number of values) is not known yet.
+    #[error("the type of meter {0} is not known (no secondary address or no registers yet)")]
+    UnknownType(u32),
+    /// A meter's reply could not be decoded.
+    #[error("reply: {0}")]
+    Readout(#[from] ReadoutError),
+    /// A scan could not run to its end.
+    #[error("scan: {0}")]
+    Scan(#[from] ScanError<LinkError>),
+}
+
+/// Which search a scan runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanKind {
+    /// REQ_UD2 to every primary address of the options.
+    Primary(PrimaryOptions),
+    /// Secondary-address wildcard search.
+    Secondary(SecondaryOptions),
+}
+
+/// What a scan found and what it added to the configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanSummary {
+    /// Meters (or address groups) the scan found, readable or not.
+    pub found: usize,
+    /// Ids of the meters added to the configuration.
+    pub added: Vec<u32>,
+    /// Found meters not added because their address is shared (duplicate or shadowed).
+    pub conflicts: usize,
+    /// The scan was cancelled before its end.
+    pub cancelled: bool,
+}
+
+/// What one read cycle did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CycleReport {
+    /// Meters read successfully.
+    pub read: usize,
+    /// Meters that could not be read.
+    pub failed: usize,
+    /// Readings stored.
+    pub stored: usize,
+    /// The cycle ran past the next slot of at least one of its meters.
+    pub overrun: bool,
+}
+
+/// The logger engine.
+pub struct Logger<B: MeterBus> {
+    data_dir: PathBuf,
+    config_store: ConfigStore,
+    config: Config,
+    store: Store,
+    events: EventLog,
+    status: StatusBoard,
+    schedule: Schedule,
+    bus: Arc<BusArbiter<B>>,
+    clock: Arc<dyn Clock>,
+    builtin: Vec<Template>,
+    nap: Duration,
+    config_stamp: Option<std::time::SystemTime>,
+}
+
+impl<B: MeterBus> std::fmt::Debug for Logger<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Logger")
+            .field("data_dir", &self.data_dir)
+            .field("meters", &self.config.meters.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LoggerError + '_ {
+    move |source| LoggerError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl<B: MeterBus> Logger<B> {
+    /// Opens the logger in `data_dir` (created if missing; a missing configuration starts
+    /// with the defaults and is saved), on `bus`, with time from `clock`. Logs "Logger start".
+    pub fn open(data_dir: &Path, bus: B, clock: Arc<dyn Clock>) -> Result<Logger<B>, LoggerError> {
+        std::fs::create_dir_all(data_dir).map_err(io_err(data_dir))?;
+        let config_store = ConfigStore::new(data_dir);
+        let config = config_store.load_or_default()?;
+        if !config_store.path().exists() {
+            config_store.save(&config)?;
+        }
+        let store = Store::open(data_dir.join(DATABASE_FILE_NAME))?;
+        let mut events = EventLog::open(data_dir, config.general.event_log_capacity as usize)
+            .map_err(io_err(data_dir))?;
+        let mut status = StatusBoard::load(data_dir);
+        status.retain(|id| config.meter(id).is_some());
+        status.state = LoggerState::Idle;
+        let now = clock.now();
+        let mut schedule = Schedule::default();
+        schedule.sync(&config, now);
+        events
+            .record(EventCode::Start, None, "Logger start", now)
+            .map_err(io_err(data_dir))?;
+        tracing::info!(meters = config.meters.len(), data_dir = %data_dir.display(), "logger started");
+        Ok(Logger {
+            data_dir: data_dir.to_path_buf(),
+            config_store,
+            config,
+            store,
+            events,
+            status,
+            schedule,
+            bus: Arc::new(BusArbiter::new(bus)),
+            clock,
+            builtin: Template::builtin(),
+            nap: Duration::from_millis(500),
+            config_stamp: None,
+        })
+        .map(|mut logger| {
+            logger.config_stamp = logger.stamp();
+            logger
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The readings store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The event log.
+    pub fn events(&self) -> &EventLog {
+        &self.events
+    }
+
+    /// Status of the meters and the logger.
+    pub fn status(&self) -> &StatusBoard {
+        &self.status
+    }
+
+    /// The logger state (idle/scan/read/rs/err).
+    pub fn state(&self) -> LoggerState {
+        self.bus.state()
+    }
+
+    /// The bus arbiter, for requests from other threads (manual reads, bridge).
+    pub fn arbiter(&self) -> Arc<BusArbiter<B>> {
+        Arc::clone(&self.bus)
+    }
+
+    /// The pending slot of every meter's next read, earliest first.
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        self.schedule.next_due()
+    }
+
+    /// The longest the run loop waits before looking at the stop flag again (default 500 ms).
+    pub fn set_nap(&mut self, nap: Duration) {
+        self.nap = nap;
+    }
+
+    fn stamp(&self) -> Option<std::time::SystemTime> {
+        std::fs::metadata(self.config_store.path())
+            .and_then(|m| m.modified())
+            .ok()
+    }
+
+    /// Takes over a configuration file changed by someone else (e.g. `mbusctl config
+    /// import`) while the engine runs. An invalid file is reported in the event log and the
+    /// configuration in force stays. Returns whether a new configuration was taken.
+    pub fn reload_if_changed(&mut self) -> bool {
+        let stamp = self.stamp();
+        if stamp == self.config_stamp {
+            return false;
+        }
+        self.config_stamp = stamp;
+        let Ok(text) = std::fs::read_to_string(self.config_store.path()) else {
+            // Removed or unreadable: keep the configuration in force.
+            return false;
+        };
+        match Config::from_json(&text) {
+            Ok(config) if config == self.config => false,
+            Ok(config) => match self.apply_config(config) {
+                Ok(()) => {
+                    tracing::info!(meters = self.config.meters.len(), "configuration reloaded");
+                    true
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "reloading the configuration failed");
+                    false
+                }
+            },
+            Err(e) => {
+                let now = self.clock.now();
+                self.log(
+                    EventCode::ConfigRejected,
+                    None,
+                    &format!("Configuration file not taken: {e}"),
+                    now,
+                );
+                false
+            }
+        }
+    }
+
+    fn apply_config(&mut self, config: Config) -> Result<(), LoggerError> {
+        self.config_store.save(&config)?;
+        self.config_stamp = self.stamp();
+        if config.general.event_log_capacity != self.config.general.event_log_capacity {
+            self.events
+                .set_capacity(config.general.event_log_capacity as usize)
+                .map_err(io_err(&self.data_dir))?;
+        }
+        self.config = config;
+        self.schedule.sync(&self.config, self.clock.now());
+        let config = &self.config;
+        self.status.retain(|id| config.meter(id).is_some());
+        Ok(())
+    }
+
+    /// Replaces the configuration: validated, saved atomically, then in force (new cycles and
+    /// meters are scheduled). On error nothing changes.
+    pub fn set_config(&mut self, config: Config) -> Result<(), LoggerError> {
+        config.validate()?;
+        self.apply_config(config)
+    }
+
+    /// Restores a backup (JSON): fully validated first; a bad file changes nothing and the
+    /// error names the field and the problem.
+    pub fn restore(&mut self, backup: &str) -> Result<(), LoggerError> {
+        let config = Config::from_json(backup)?;
+        self.apply_config(config)
+    }
+
+    /// Deletes a meter with its whole history.
+    pub fn delete_meter(&mut self, id: u32) -> Result<(), LoggerError> {
+        let mut config = self.config.clone();
+        let before = config.meters.len();
+        config.meters.retain(|m| m.id != id);
+        if config.meters.len() == before {
+            return Err(LoggerError::UnknownMeter(id));
+        }
+        self.apply_config(config)?;
+        self.store.delete_meter(MeterId(id))?;
+        Ok(())
+    }
+
+    /// Adds found meters that are not configured yet (automatic names, templates applied);
+    /// returns their ids.
+    pub fn adopt(&mut self, found: &[FoundMeter]) -> Result<Vec<u32>, LoggerError> {
+        let mut config = self.config.clone();
+        let added = inventory::adopt(&mut config, found, &self.builtin);
+        if !added.is_empty() {
+            self.apply_config(config)?;
+            tracing::info!(added = added.len(), "meters added");
+        }
+        Ok(added)
+    }
+
+    /// Runs `search` with the bus held in state `scan` (after the bus's cycle hook, so a
+    /// simulation shows current values) and adopts the meters it returns.
+    pub fn scan_with<E>(
+        &mut self,
+        search: impl FnOnce(&mut Master<B::Transport>) -> Result<Vec<FoundMeter>, E>,
+    ) -> Result<Vec<u32>, E>
+    where
+        E: From<LoggerError>,
+    {
+        let found = {
+            let mut bus = self.bus.acquire(Purpose::Scan);
+            bus.before_cycle(self.clock.now());
+            let t0 = bus.bus_time();
+            let result = search(bus.master());
+            self.clock.spend(bus.bus_time().saturating_sub(t0));
+            result?
+        };
+        tracing::info!(found = found.len(), "scan finished");
+        Ok(self.adopt(&found)?)
+    }
+
+    /// Scans the bus (primary or secondary, at the options' baud rates), reads every meter
+    /// that answers alone completely (all telegrams, for its registers) and adds the new ones
+    /// with automatic names and templates applied.
+    pub fn scan(
+        &mut self,
+        kind: &ScanKind,
+        progress: impl FnMut(&Progress),
+        cancel: CancelToken,
+    ) -> Result<ScanSummary, LoggerError> {
+        let mut summary = ScanSummary::default();
+        let summary_ref = &mut summary;
+        let added = self.scan_with(|master| {
+            let report = {
+                let mut scanner = Scanner::new(&mut *master)
+                    .on_progress(progress)
+                    .with_cancel(cancel);
+                match kind {
+                    ScanKind::Primary(options) => scanner.primary(options)?,
+                    ScanKind::Secondary(options) => scanner.secondary(options)?,
+                }
+            };
+            summary_ref.found = report.meters.len();
+            summary_ref.cancelled = report.cancelled;
+            let mut found = Vec::new();
+            for m in report.meters {
+                if !matches!(m.status, MeterStatus::Ok | MeterStatus::Unreadable) {
+                    summary_ref.conflicts += 1;
+                    continue;
+                }
+                let telegrams = full_read(master, &m)
+                    .unwrap_or_else(|| m.telegram.iter().map(|t| t.bytes().to_vec()).collect());
+                found.push(FoundMeter {
+                    primary: m.primary,
+                    secondary: m.secondary,
+                    baud: m.baud,
+                    telegrams,
+                });
+            }
+            Ok::<_, LoggerError>(found)
+        })?;
+        summary.added = added;
+        Ok(summary)
+    }
+
+    /// Reads the meters whose slot has come; each reading is stamped with its slot.
+    pub fn run_due(&mut self) -> Result<CycleReport, LoggerError> {
+        self.read_due(&AtomicBool::new(false))
+    }
+
+    /// [`Logger::run_due`], stopping between two meters once `stop` is set (a shutdown does
+    /// not wait for a long cycle; the meters not read keep their previous status).
+    fn read_due(&mut self, stop: &AtomicBool) -> Result<CycleReport, LoggerError> {
+        let now = self.clock.now();
+        let due = self.schedule.take_due(now);
+        let mut report = CycleReport::default();
+        if due.is_empty() {
+            return Ok(report);
+        }
+        let skipped: Vec<_> = due.iter().filter(|d| d.skipped > 0).collect();
+        if !skipped.is_empty() {
+            let total: u64 = skipped.iter().map(|d| u64::from(d.skipped)).sum();
+            for d in &skipped {
+                self.status.record_skipped(d.meter, d.skipped);
+            }
+            self.log(
+                EventCode::CycleOverrun,
+                None,
+                &format!(
+                    "{total} read slot(s) of {} meter(s) passed unread after an overrun",
+                    skipped.len()
+                ),
+                now,
+            );
+        }
+        let timeout = Duration::from_millis(u64::from(self.config.general.read_timeout_ms));
+        let mut readings: Vec<Reading> = Vec::with_capacity(due.len());
+        let mut config_changed = false;
+        {
+            let bus_arc = Arc::clone(&self.bus);
+            let mut bus = bus_arc.acquire(Purpose::Read);
+            bus.before_cycle(now);
+            for d in &due {
+                if stop.load(Ordering::SeqCst) {
+                    tracing::info!("read cycle interrupted by shutdown");
+                    break;
+                }
+                let Some(index) = self.config.meters.iter().position(|m| m.id == d.meter) else {
+                    continue;
+                };
+                let t0 = bus.bus_time();
+                let result = read_meter(bus.master(), &self.config.meters[index], timeout);
+                self.clock.spend(bus.bus_time().saturating_sub(t0));
+                let outcome = match result {
+                    Ok(telegrams) => {
+                        MeterData::decode(&telegrams).map_err(|e| format!("bad reply: {e}"))
+                    }
+                    Err(LinkError::BusOverload) => {
+                        if !bus_arc.state().eq(&LoggerState::Err) {
+                            bus_arc.set_fault(true);
+                            self.log(
+                                EventCode::BusOverload,
+                                None,
+                                "M-Bus overload (short circuit)",
+                                d.slot,
+                            );
+                        }
+                        Err(LinkError::BusOverload.to_string())
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                if outcome.is_ok() && bus_arc.state() == LoggerState::Err {
+                    bus_arc.set_fault(false);
+                    self.condition_went(EventCode::BusOverload, None, d.slot);
+                }
+                match outcome {
+                    Ok(data) => {
+                        let meter = &mut self.config.meters[index];
+                        if meter.registers.is_empty() {
+                            inventory::assign_registers(
+                                meter,
+                                &data,
+                                &self.config.templates,
+                                &self.builtin,
+                            );
+                            config_changed = true;
+                        }
+                        let meter = &self.config.meters[index];
+                        readings.push(data.reading(meter, d.slot.timestamp()));
+                        let flags = data.error_flags();
+                        let transition = self.status.record_success(d.meter, d.slot, flags);
+                        self.after_success(d.meter, transition, flags, d.slot);
+                        report.read += 1;
+                    }
+                    Err(error) => {
+                        tracing::warn!(meter = d.meter, %error, "read failed");
+                        let transition = self.status.record_failure(d.meter, d.slot, &error);
+                        self.after_failure(d.meter, transition, &error, d.slot);
+                        report.failed += 1;
+                    }
+                }
+            }
+        }
+        match self.store.append_batch(&readings) {
+            Ok(()) => report.stored = readings.len(),
+            Err(e) => {
+                tracing::error!(error = %e, "storing readings failed");
+                self.log(
+                    EventCode::StorageFailed,
+                    None,
+                    &format!("Storing readings failed: {e}"),
+                    now,
+                );
+            }
+        }
+        if config_changed {
+            match self.config_store.save(&self.config) {
+                Ok(()) => self.config_stamp = self.stamp(),
+                Err(e) => tracing::error!(error = %e, "saving the registers of new meters failed"),
+            }
+        }
+        let end = self.clock.now();
+        let overran: Vec<u32> = due
+            .iter()
+            .filter(|d| {
+                self.schedule
+                    .next_of(d.meter)
+                    .is_some_and(|next| next <= end)
+            })
+            .map(|d| d.meter)
+            .collect();
+        if !overran.is_empty() {
+            report.overrun = true;
+            self.status.record_overrun(overran.iter().copied());
+            let tz = self.config.tz();
+            self.log(
+                EventCode::CycleOverrun,
+                None,
+                &format!(
+                    "Read cycle of {} overran: reads lasted until {}, past the next slot of {} meter(s)",
+                    due[0].slot.with_timezone(&tz).format("%d.%m.%Y %H:%M:%S"),
+                    end.with_timezone(&tz).format("%d.%m.%Y %H:%M:%S"),
+                    overran.len()
+                ),
+                end,
+            );
+        }
+        self.status.state = self.bus.state();
+        if let Err(e) = self.status.save(&self.data_dir) {
+            tracing::error!(error = %e, "saving the status failed");
+        }
+        tracing::info!(
+            read = report.read,
+            failed = report.failed,
+            stored = report.stored,
+            "read cycle done"
+        );
+        Ok(report)
+    }
+
+    fn log(&mut self, code: EventCode, meter: Option<u32>, message: &str, at: DateTime<Utc>) {
+        if let Err(e) = self.events.record(code, meter, message, at) {
+            tracing::error!(error = %e, message, "event log write failed");
+        }
+    }
+
+    fn condition_went(&mut self, code: EventCode, meter: Option<u32>, at: DateTime<Utc>) {
+        if let Some(id) = self.events.open_condition(code, meter) {
+            if let Err(e) = self.events.went(id, at) {
+                tracing::error!(error = %e, "event log write failed");
+            }
+        }
+    }
+
+    fn describe(&self, id: u32) -> String {
+        match self.config.meter(id) {
+            Some(m) => match m.secondary {
+                Some(s) => format!("Meter {}, {}", s.ident, m.name),
+                None => format!("Meter {}, {}", m.primary, m.name),
+            },
+            None => format!("Meter {id}"),
+        }
+    }
+
+    fn after_success(&mut self, id: u32, transition: Transition, flags: u8, at: DateTime<Utc>) {
+        let Transition::Changed { from, to } = transition else {
+            return;
+        };
+        if from == ReadStatus::Failed {
+            self.condition_went(EventCode::MeterReadFailed, Some(id), at);
+        }
+        if from == ReadStatus::OkWithErrors {
+            self.condition_went(EventCode::MeterErrorFlags, Some(id), at);
+        }
+        if to == ReadStatus::OkWithErrors {
+            let text = format!("{} with error flags {flags:08b}", self.describe(id));
+            self.log(EventCode::MeterErrorFlags, Some(id), &text, at);
+        }
+    }
+
+    fn after_failure(&mut self, id: u32, transition: Transition, error: &str, at: DateTime<Utc>) {
+        let Transition::Changed { from, .. } = transition else {
+            return;
+        };
+        if from == ReadStatus::OkWithErrors {
+            self.condition_went(EventCode::MeterErrorFlags, Some(id), at);
+        }
+        let text = format!("{}: read failed ({error})", self.describe(id));
+        self.log(EventCode::MeterReadFailed, Some(id), &text, at);
+    }
+
+    /// Runs the schedule until `stop` is set: reads what is due, otherwise sleeps until the
+    /// next slot (at most the nap, so `stop` is seen promptly).
+    pub fn run(&mut self, stop: &AtomicBool) -> Result<(), LoggerError> {
+        self.run_loop(stop, None)
+    }
+
+    /// Runs the schedule until the clock reaches `end` (for virtual-time runs).
+    pub fn run_until(&mut self, end: DateTime<Utc>) -> Result<(), LoggerError> {
+        self.run_loop(&AtomicBool::new(false), Some(end))
+    }
+
+    fn run_loop(
+        &mut self,
+        stop: &AtomicBool,
+        end: Option<DateTime<Utc>>,
+    ) -> Result<(), LoggerError> {
+        while !stop.load(Ordering::SeqCst) {
+            self.reload_if_changed();
+            let now = self.clock.now();
+            self.schedule.follow_clock(now);
+            if end.is_some_and(|e| now >= e) {
+                break;
+            }
+            match self.schedule.next_due() {
+                Some(due) if due <= now => {
+                    self.read_due(stop)?;
+                }
+                next => {
+                    let nap = chrono::Duration::from_std(self.nap)
+                        .unwrap_or(chrono::Duration::seconds(1));
+                    let mut wake = next.unwrap_or(now + nap);
+                    if end.is_none() {
+                        wake = wake.min(now + nap);
+                    }
+                    if let Some(e) = end {
+                        wake = wake.min(e);
+                    }
+                    self.clock.sleep_until(wake);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A meter by id.
+    pub fn meter(&self, id: u32) -> Option<&Meter> {
+        self.config.meter(id)
+    }
+
+    /// "Save as template": the meter's registers become the template for its type
+    /// (manufacturer, medium, version, number of values), replacing an earlier one.
+    pub fn save_as_template(
+        &mut self,
+        id: u32,
+        device_name: &str,
+    ) -> Result<Template, LoggerError> {
+        let meter = self.config.meter(id).ok_or(LoggerError::UnknownMeter(id))?;
+        let kind = meter.meter_type().ok_or(LoggerError::UnknownType(id))?;
+        let template = Template::from_meter(meter, kind, device_name);
+        let mut config = self.config.clone();
+        crate::template::merge(&mut config.templates, vec![template.clone()]);
+        config.validate()?;
+        self.apply_config(config)?;
+        Ok(template)
+    }
+
+    /// Imports a template file (JSON, see [`crate::template::export`]): validated completely
+    /// first, then merged (a template for a type already present replaces it). Returns how
+    /// many templates the file held.
+    pub fn import_templates(&mut self, text: &str) -> Result<usize, LoggerError> {
+        let imported = crate::template::import(text)?;
+        let count = imported.len();
+        let mut config = self.config.clone();
+        crate::template::merge(&mut config.templates, imported);
+        config.validate()?;
+        self.apply_config(config)?;
+        Ok(count)
+    }
+
+    /// Applies the template for the meter's type (the user's, else a built-in one) to the
+    /// meter; returns the template's device name, or `None` if there is no template.
+    pub fn apply_template(&mut self, id: u32) -> Result<Option<String>, LoggerError> {
+        let meter = self.config.meter(id).ok_or(LoggerError::UnknownMeter(id))?;
+        let kind = meter.meter_type().ok_or(LoggerError::UnknownType(id))?;
+        let Some(template) =
+            crate::template::find(&self.config.templates, &self.builtin, &kind).cloned()
+        else {
+            return Ok(None);
+        };
+        let mut config = self.config.clone();
+        if let Some(m) = config.meters.iter_mut().find(|m| m.id == id) {
+            template.apply(m);
+        }
+        config.validate()?;
+        self.apply_config(config)?;
+        Ok(Some(template.device_name))
+    }
+
+    /// Reads a meter now, on a user's request (queued at the bus like every other user),
+    /// without storing the values: for "show the current values" in a user interface.
+    pub fn read_now(&self, id: u32) -> Result<MeterData, LoggerError> {
+        let meter = self.config.meter(id).ok_or(LoggerError::UnknownMeter(id))?;
+        let timeout = Duration::from_millis(u64::from(self.config.general.read_timeout_ms));
+        let telegrams = {
+            let mut bus = self.bus.acquire(Purpose::Manual);
+            let t0 = bus.bus_time();
+            let result = read_meter(bus.master(), meter, timeout);
+            self.clock.spend(bus.bus_time().saturating_sub(t0));
+            result?
+        };
+        Ok(MeterData::decode(&telegrams)?)
+    }
+}
+
+/// All telegrams of a meter a scan found, read at its baud rate; `None` if the read fails.
+fn full_read<T: Transport>(
+    master: &mut Master<T>,
+    m: &mbus_scan::FoundMeter,
+) -> Option<Vec<Vec<u8>>> {
+    if master.baud() != m.baud {
+        master.set_baud(m.baud).ok()?;
+    }
+    let telegrams = match (m.secondary, m.primary) {
+        (Some(s), _) => master.read_secondary(&s).ok()?,
+        (None, Some(p)) => master.read_primary(p).ok()?,
+        (None, None) => return None,
+    };
+    Some(telegrams.into_iter().map(|t| t.into_bytes()).collect())
+}

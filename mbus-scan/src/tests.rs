@@ -1,0 +1,436 @@
+//! Unit tests of the search algorithms on the in-crate bus model.
+
+use crate::model::{ModelBus, ModelMeter};
+use crate::{CancelToken, MeterStatus, PrimaryOptions, ScanReport, Scanner, SecondaryOptions};
+use mbus_proto::address::{BaudRate, SecondaryAddress};
+use std::collections::BTreeSet;
+
+/// A small deterministic generator for test populations.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Response delays of a few meter models, in bit times.
+const DELAYS: [u32; 4] = [11, 40, 90, 200];
+
+fn meter(ident: u32, model: &str, delay: u32) -> ModelMeter {
+    ModelMeter::new(&format!("{ident:08}{model}"), delay)
+}
+
+fn sequential(n: u32, start: u32) -> Vec<ModelMeter> {
+    (0..n)
+        .map(|i| meter(start + i, "2C2D0B04", DELAYS[i as usize % 4]))
+        .collect()
+}
+
+fn random(n: usize, seed: u64) -> Vec<ModelMeter> {
+    let mut rng = Rng(seed);
+    let mut idents = BTreeSet::new();
+    while idents.len() < n {
+        idents.insert(rng.below(100_000_000) as u32);
+    }
+    let models = ["2C2D0B04", "A5110307", "14C51E16", "4CAE0F02"];
+    idents
+        .into_iter()
+        .map(|i| {
+            let k = rng.below(4) as usize;
+            meter(i, models[k], DELAYS[rng.below(4) as usize])
+        })
+        .collect()
+}
+
+fn addresses(meters: &[ModelMeter]) -> BTreeSet<SecondaryAddress> {
+    meters.iter().map(|m| m.address).collect()
+}
+
+fn found(report: &ScanReport, status: MeterStatus) -> BTreeSet<SecondaryAddress> {
+    report
+        .meters
+        .iter()
+        .filter(|m| m.status == status)
+        .filter_map(|m| m.secondary)
+        .collect()
+}
+
+fn scan(meters: Vec<ModelMeter>) -> (ScanReport, ModelBus) {
+    let mut bus = ModelBus::new(meters);
+    let report = Scanner::new(&mut bus)
+        .secondary(&SecondaryOptions::default())
+        .unwrap();
+    (report, bus)
+}
+
+fn baseline(meters: Vec<ModelMeter>) -> ScanReport {
+    let mut bus = ModelBus::new(meters);
+    Scanner::new(&mut bus)
+        .baseline(&SecondaryOptions::default())
+        .unwrap()
+}
+
+#[test]
+fn empty_bus_costs_one_probe() {
+    let (report, _) = scan(Vec::new());
+    assert!(report.meters.is_empty());
+    assert_eq!(report.cost.probes(), 1);
+}
+
+#[test]
+fn one_meter_costs_one_select_and_one_read() {
+    let (report, _) = scan(vec![meter(12345678, "2C2D0B04", 40)]);
+    assert_eq!(report.meters.len(), 1);
+    assert_eq!(report.meters[0].status, MeterStatus::Ok);
+    assert_eq!(report.cost.selects, 1);
+    assert_eq!(report.cost.reads, 1);
+    assert!(report.meters[0].telegram.is_some());
+    assert!(report.meters[0].header().is_some());
+}
+
+#[test]
+fn finds_sequential_and_random_populations() {
+    for meters in [
+        sequential(120, 12_345_600),
+        random(150, 99),
+        sequential(7, 99_999_990),
+    ] {
+        let expected = addresses(&meters);
+        let (report, _) = scan(meters);
+        assert_eq!(found(&report, MeterStatus::Ok), expected);
+        assert_eq!(report.meters.len(), expected.len());
+    }
+}
+
+#[test]
+fn batches_are_split_where_serials_vary() {
+    // Two batches of 60 consecutive serials: after the first batch, the second is searched
+    // from its varying digits and its shared prefix costs nothing.
+    let mut meters = sequential(60, 12_345_600);
+    meters.extend(sequential(60, 87_654_300));
+    let expected = addresses(&meters);
+    let (report, _) = scan(meters);
+    assert_eq!(found(&report, MeterStatus::Ok), expected);
+    let (one_batch, _) = scan(sequential(60, 12_345_600));
+    assert!(report.cost.selects + 50 < 2 * one_batch.cost.selects);
+}
+
+#[test]
+fn our_bus_time_beats_the_baseline() {
+    let meters = random(60, 5);
+    let expected = addresses(&meters);
+    let (ours, _) = scan(random(60, 5));
+    let theirs = baseline(meters);
+    assert_eq!(found(&theirs, MeterStatus::Ok), expected);
+    assert_eq!(found(&ours, MeterStatus::Ok), expected);
+    assert!(ours.cost.bus_time * 4 < theirs.cost.bus_time);
+    assert!(ours.cost.probes() * 10 < theirs.cost.probes() * 7);
+}
+
+#[test]
+fn duplicate_addresses_are_reported_as_such() {
+    let mut meters = random(30, 17);
+    meters.push(meter(55_555_555, "2C2D0B04", 11));
+    meters.push(meter(55_555_555, "2C2D0B04", 90));
+    let (report, _) = scan(meters);
+    let dup: SecondaryAddress = "555555552C2D0B04".parse().unwrap();
+    assert_eq!(
+        found(&report, MeterStatus::DuplicateSecondary),
+        BTreeSet::from([dup])
+    );
+    assert_eq!(found(&report, MeterStatus::Ok).len(), 30);
+}
+
+#[test]
+fn one_ident_with_several_media() {
+    let meters = vec![
+        meter(11_111_111, "2C2D0B04", 11),
+        meter(11_111_111, "2C2D0B07", 90),
+        meter(11_111_111, "2C2D0C16", 40),
+        meter(22_222_222, "2C2D0B04", 40),
+    ];
+    let expected = addresses(&meters);
+    let (report, _) = scan(meters);
+    assert_eq!(found(&report, MeterStatus::Ok), expected);
+}
+
+#[test]
+fn nibbles_that_really_are_f() {
+    let meters = vec![
+        // Alone under its ident: found by the first clean E5.
+        meter(33_333_333, "2C2FFFFF", 40),
+        // Same ident; the medium F is split first and inferred from the remainder.
+        meter(44_444_444, "2C2D150F", 11),
+        meter(44_444_444, "2C2D1407", 90),
+        // Every nibble of manufacturer, version and medium is F in one, not in the other.
+        meter(66_666_666, "FFFF0B04", 11),
+        meter(66_666_666, "2C2DFFFF", 200),
+    ];
+    let expected = addresses(&meters);
+    let (report, _) = scan(meters);
+    assert_eq!(found(&report, MeterStatus::Ok), expected);
+}
+
+#[test]
+fn a_meter_whose_f_nibbles_hide_it_is_detected() {
+    // 0F differs from 07 only where it holds F: no select reaches it without the other.
+    let meters = vec![
+        meter(44_444_444, "2C2D140F", 11),
+        meter(44_444_444, "2C2D1407", 90),
+    ];
+    let (report, _) = scan(meters);
+    let ok: SecondaryAddress = "444444442C2D1407".parse().unwrap();
+    let hidden: SecondaryAddress = "444444442C2D140F".parse().unwrap();
+    assert_eq!(found(&report, MeterStatus::Ok), BTreeSet::from([ok]));
+    assert_eq!(
+        found(&report, MeterStatus::Shadowed),
+        BTreeSet::from([hidden])
+    );
+}
+
+#[test]
+fn a_meter_that_never_answers_reads() {
+    let mut meters = random(20, 3);
+    let mut mute = meter(77_000_001, "2C2D0B04", 40);
+    mute.readable = false;
+    meters.push(mute);
+    let (report, _) = scan(meters);
+    let mute: SecondaryAddress = "770000012C2D0B04".parse().unwrap();
+    assert_eq!(
+        found(&report, MeterStatus::Unreadable),
+        BTreeSet::from([mute])
+    );
+    assert_eq!(found(&report, MeterStatus::Ok).len(), 20);
+}
+
+fn missing_population(seed: u64) -> Vec<ModelMeter> {
+    let mut meters = sequential(40, 10_000_000);
+    meters.extend(random(40, seed));
+    let mut rng = Rng(seed + 1000);
+    for m in &mut meters {
+        // Each meter ignores one of the first requests meant for it; delays differ.
+        m.misses = vec![1 + rng.below(6) as u32];
+        m.delay_bits = 11 + rng.below(320) as u32;
+    }
+    meters
+}
+
+#[test]
+fn thorough_scans_survive_any_single_missed_request() {
+    for seed in 1..8 {
+        let meters = missing_population(seed);
+        let expected = addresses(&meters);
+        let mut bus = ModelBus::new(meters);
+        let options = SecondaryOptions {
+            thorough: true,
+            ..SecondaryOptions::default()
+        };
+        let report = Scanner::new(&mut bus).secondary(&options).unwrap();
+        let ok = found(&report, MeterStatus::Ok);
+        assert_eq!(
+            ok,
+            expected,
+            "seed {seed}: missing {:?}, other {:?}",
+            expected.difference(&ok).collect::<Vec<_>>(),
+            report
+                .meters
+                .iter()
+                .filter(|m| m.status != MeterStatus::Ok)
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(report.meters.len(), expected.len());
+    }
+}
+
+#[test]
+fn missed_requests_never_invent_meters() {
+    let mut total_found = 0;
+    for seed in 1..8 {
+        let meters = missing_population(seed);
+        let expected = addresses(&meters);
+        let (report, _) = scan(meters);
+        let ok = found(&report, MeterStatus::Ok);
+        assert!(ok.is_subset(&expected), "seed {seed}");
+        assert_eq!(
+            report.meters.len(),
+            ok.len(),
+            "seed {seed}: {:?}",
+            report
+                .meters
+                .iter()
+                .filter(|m| m.status != MeterStatus::Ok)
+                .collect::<Vec<_>>()
+        );
+        total_found += ok.len();
+    }
+    // Only a meter that misses the one request isolating it, inside a collision others
+    // explain, goes unseen by the default scan.
+    assert!(total_found * 100 >= 7 * 80 * 85, "{total_found}");
+}
+
+#[test]
+fn noise_is_not_mistaken_for_meters() {
+    for seed in 1..6u64 {
+        let meters = random(40, seed);
+        let expected = addresses(&meters);
+        let mut bus = ModelBus::new(meters);
+        let mut rng = Rng(seed * 77);
+        bus.noise = (0..15).map(|_| 1 + rng.below(300)).collect();
+        let report = Scanner::new(&mut bus)
+            .secondary(&SecondaryOptions::default())
+            .unwrap();
+        assert_eq!(found(&report, MeterStatus::Ok), expected, "seed {seed}");
+        assert_eq!(
+            report.meters.len(),
+            expected.len(),
+            "seed {seed}: {:?}",
+            report
+                .meters
+                .iter()
+                .filter(|m| m.status != MeterStatus::Ok)
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn a_mask_narrows_the_scan() {
+    let meters = random(60, 8);
+    let mask: mbus_proto::address::SecondaryMask = "FFFFFFFFA511FFFF".parse().unwrap();
+    let expected: BTreeSet<_> = meters
+        .iter()
+        .map(|m| m.address)
+        .filter(|a| mask.matches(a))
+        .collect();
+    assert!(!expected.is_empty());
+    let mut bus = ModelBus::new(meters);
+    let report = Scanner::new(&mut bus)
+        .secondary(&SecondaryOptions {
+            mask,
+            ..SecondaryOptions::default()
+        })
+        .unwrap();
+    assert_eq!(found(&report, MeterStatus::Ok), expected);
+}
+
+#[test]
+fn every_baud_rate_is_scanned() {
+    let mut meters = random(12, 21);
+    for (i, m) in meters.iter_mut().enumerate() {
+        m.baud = BaudRate::ALL[i % BaudRate::ALL.len()];
+    }
+    let expected: BTreeSet<_> = meters.iter().map(|m| (m.address, m.baud)).collect();
+    let mut bus = ModelBus::new(meters);
+    let report = Scanner::new(&mut bus)
+        .secondary(&SecondaryOptions {
+            bauds: BaudRate::ALL.to_vec(),
+            ..SecondaryOptions::default()
+        })
+        .unwrap();
+    let got: BTreeSet<_> = report
+        .meters
+        .iter()
+        .filter_map(|m| Some((m.secondary?, m.baud)))
+        .collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn progress_and_cancellation() {
+    let mut bus = ModelBus::new(random(80, 4));
+    let token = CancelToken::new();
+    let stopper = token.clone();
+    let mut events = 0u64;
+    let mut last_fraction = 0.0f64;
+    let report = Scanner::new(&mut bus)
+        .with_cancel(token)
+        .on_progress(|p| {
+            events += 1;
+            assert!(p.fraction >= last_fraction && p.fraction <= 1.0);
+            last_fraction = p.fraction;
+            if p.probes >= 50 {
+                stopper.cancel();
+            }
+        })
+        .secondary(&SecondaryOptions::default())
+        .unwrap();
+    assert!(report.cancelled);
+    assert_eq!(report.cost.probes(), 50);
+    assert_eq!(events, 50);
+    assert!(report.meters.len() < 80);
+}
+
+#[test]
+fn progress_reaches_the_end() {
+    let mut bus = ModelBus::new(random(50, 14));
+    let mut last = 0.0;
+    Scanner::new(&mut bus)
+        .on_progress(|p| last = p.fraction)
+        .secondary(&SecondaryOptions::default())
+        .unwrap();
+    assert!((last - 1.0).abs() < 1e-6, "{last}");
+}
+
+#[test]
+fn primary_scan_reads_each_address() {
+    let mut meters = random(5, 2);
+    for (i, m) in meters.iter_mut().enumerate() {
+        m.primary = [1, 5, 9, 9, 250][i];
+    }
+    meters[4].misses = vec![1];
+    let mut bus = ModelBus::new(meters);
+    let report = Scanner::new(&mut bus)
+        .primary(&PrimaryOptions::default())
+        .unwrap();
+    let ok: Vec<_> = report
+        .meters
+        .iter()
+        .filter(|m| m.status == MeterStatus::Ok)
+        .filter_map(|m| m.primary)
+        .collect();
+    assert_eq!(ok, vec![1, 5, 250]);
+    let shared: Vec<_> = report
+        .meters
+        .iter()
+        .filter(|m| m.status == MeterStatus::DuplicatePrimary)
+        .filter_map(|m| m.primary)
+        .collect();
+    assert_eq!(shared, vec![9]);
+    // 251 addresses, one retry each for the silent ones and the collision.
+    assert_eq!(report.cost.reads, 251 + 247 + 1 + 1);
+}
+
+#[test]
+fn primary_scan_rejects_bad_addresses() {
+    let mut bus = ModelBus::new(Vec::new());
+    let err = Scanner::new(&mut bus)
+        .primary(&PrimaryOptions {
+            addresses: vec![3, 251],
+            ..PrimaryOptions::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.to_string(), "primary address 251 is outside 0…250");
+}
+
+#[test]
+fn baseline_probes_decimal_values_only() {
+    // Two meters differing only in a hex manufacturer nibble: libmbus never separates them.
+    let meters = vec![
+        meter(12_345_678, "2C2D0B04", 11),
+        meter(12_345_678, "2C2E0B04", 90),
+    ];
+    let report = baseline(meters);
+    assert!(report.meters.is_empty());
+    // Position 0 probes 0…9; silent ones are sent twice.
+    let report = baseline(vec![meter(12_345_678, "2C2D0B04", 11)]);
+    assert_eq!(report.meters.len(), 1);
+    assert_eq!((report.cost.selects, report.cost.reads), (2 + 1 + 2 * 8, 1));
+}

@@ -1,0 +1,121 @@
+//! `mbusctl config export|import`: backup and restore of a logger's whole configuration as
+//! JSON. An import is validated completely first; a bad file changes nothing and the error
+//! names the field and the problem.
+
+use crate::exit::Exit;
+use logger_core::config::{ConfigError, ConfigStore};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+/// Arguments of `mbusctl config`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(clap::Subcommand)]
+enum Action {
+    /// Write the configuration (backup) to FILE (`-` for standard output).
+    Export {
+        /// Data directory of the logger.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Backup file to write.
+        file: PathBuf,
+    },
+    /// Replace the configuration with the backup in FILE (`-` for standard input); a running
+    /// daemon takes it over at once.
+    Import {
+        /// Data directory of the logger.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Backup file to read.
+        file: PathBuf,
+    },
+}
+
+fn is_stdio(file: &std::path::Path) -> bool {
+    file.as_os_str() == "-"
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> Exit {
+    match args.action {
+        Action::Export { data_dir, file } => export(&ConfigStore::new(&data_dir), &file),
+        Action::Import { data_dir, file } => import(&ConfigStore::new(&data_dir), &file),
+    }
+}
+
+fn config_exit(e: &ConfigError) -> Exit {
+    match e {
+        ConfigError::Io { .. } => Exit::Failure,
+        _ => Exit::BadInput,
+    }
+}
+
+fn export(store: &ConfigStore, file: &std::path::Path) -> Exit {
+    let config = match store.load_or_default() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mbusctl config export: {}: {e}", store.path().display());
+            return config_exit(&e);
+        }
+    };
+    let mut text = config.to_json();
+    text.push('\n');
+    let written = if is_stdio(file) {
+        std::io::stdout().write_all(text.as_bytes())
+    } else {
+        logger_core::atomic::write(file, text.as_bytes())
+    };
+    match written {
+        Ok(()) => {
+            if !is_stdio(file) {
+                println!(
+                    "configuration with {} meter(s) written to {}",
+                    config.meters.len(),
+                    file.display()
+                );
+            }
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("mbusctl config export: {}: {e}", file.display());
+            Exit::Failure
+        }
+    }
+}
+
+fn import(store: &ConfigStore, file: &std::path::Path) -> Exit {
+    let mut text = String::new();
+    let read = if is_stdio(file) {
+        std::io::stdin().read_to_string(&mut text).map(|_| ())
+    } else {
+        std::fs::read_to_string(file).map(|t| text = t)
+    };
+    if let Err(e) = read {
+        eprintln!("mbusctl config import: {}: {e}", file.display());
+        return Exit::Failure;
+    }
+    match store.restore(&text) {
+        Ok(config) => {
+            println!(
+                "configuration imported: {} meter(s), {} template(s)",
+                config.meters.len(),
+                config.templates.len()
+            );
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!(
+                "mbusctl config import: {}: nothing changed:",
+                file.display()
+            );
+            for problem in e.problems() {
+                eprintln!("  {problem}");
+            }
+            config_exit(&e)
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! `mbusctl meters`: the meters of a logger's data directory with their read status.
+
+use crate::exit::Exit;
+use logger_core::config::{Addressing, ConfigStore};
+use logger_core::status::StatusBoard;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+/// Arguments of `mbusctl meters`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Data directory of the logger.
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Print JSON (one object per meter) instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> Exit {
+    let config = match ConfigStore::new(&args.data_dir).load_or_default() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mbusctl meters: {e}");
+            return Exit::BadInput;
+        }
+    };
+    let board = StatusBoard::load(&args.data_dir);
+    let tz = config.tz();
+    let default = config.general.default_cycle;
+    if args.json {
+        let list: Vec<serde_json::Value> = config
+            .meters
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "id": m.id,
+                    "name": m.name,
+                    "addressing": m.addressing,
+                    "primary": m.primary,
+                    "secondary": m.secondary.map(|s| s.to_string()),
+                    "baud": m.baud,
+                    "cycle": m.effective_cycle(default).to_string(),
+                    "registers": m.registers.iter().filter(|r| !r.off).count(),
+                    "status": board.meter(m.id),
+                })
+            })
+            .collect();
+        return emit(&format!("{}\n", serde_json::Value::Array(list)));
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} — {} (state {})",
+        config.general.name, config.general.location, board.state
+    );
+    let _ = writeln!(
+        out,
+        "{:>4}  {:<28} {:<20} {:>6} {:>7} {:>4}  {:<16} last read",
+        "id", "name", "address", "baud", "cycle", "regs", "status"
+    );
+    for m in &config.meters {
+        let address = match (m.addressing, m.secondary) {
+            (Addressing::Secondary, Some(s)) => s.to_string(),
+            _ => format!("primary {}", m.primary),
+        };
+        let s = board.meter(m.id);
+        let last = s
+            .last_success
+            .map(|t| t.with_timezone(&tz).format("%d.%m.%Y %H:%M:%S").to_string())
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            out,
+            "{:>4}  {:<28} {:<20} {:>6} {:>7} {:>4}  {:<16} {}",
+            m.id,
+            m.name,
+            address,
+            m.baud,
+            m.effective_cycle(default).to_string(),
+            m.registers.iter().filter(|r| !r.off).count(),
+            s.status.to_string(),
+            last
+        );
+    }
+    let _ = writeln!(out, "{} meter(s)", config.meters.len());
+    emit(&out)
+}
+
+/// Writes the listing; a closed pipe (`| head`) is not an error worth a message.
+fn emit(text: &str) -> Exit {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => Exit::Ok,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,
+        Err(e) => {
+            eprintln!("mbusctl meters: {e}");
+            Exit::Failure
+        }
+    }
+}
