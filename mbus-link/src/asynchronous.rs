@@ -32,48 +32,5 @@ pub struct AsyncMaster<T> {
 }
 
 impl<T: AsyncTransport> AsyncMaster<T> {
-    /// A master with the default configuration at the transport's current baud rate.
-    pub fn new(transport: T) -> AsyncMaster<T> {
-        AsyncMaster::with_config(transport, LinkConfig::default())
-    }
-
-    /// A master with the given configuration.
-    pub fn with_config(transport: T, config: LinkConfig) -> AsyncMaster<T> {
-        let core = MasterCore::new(config, transport.baud(), transport.latency());
-        AsyncMaster { core, transport }
-    }
-
-    /// Runs any operation to completion.
-    pub async fn run<O: Operation>(&mut self, op: O) -> Result<O::Output, LinkError> {
-        let mut buf = [0u8; MAX_FRAME_LEN];
-        let transport = &mut self.transport;
-        let mut tx = self.core.begin(op);
-        loop {
-            match tx.poll() {
-                Action::Send(bytes) => {
-                    transport.clear_input().await?;
-                    let end = transport.send(bytes).await?;
-                    tx.sent(end);
-                }
-                Action::Receive { deadline } => {
-                    let r = transport.receive(&mut buf, deadline).await?;
-                    tx.received(&buf[..r.len], r.error, r.at);
-                }
-                Action::SetBaud(baud) => {
-                    transport.set_baud(baud)?;
-                    tx.baud_set();
-                }
-                Action::Done(result) => return result,
-            }
-        }
-    }
-
     link_operations!(async; .await);
-
-    /// Switches master and transport to `baud` without telling any meter.
-    pub fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
-        self.transport.set_baud(baud)?;
-        self.core.set_baud(baud);
-        Ok(())
-    }
 }

@@ -28,54 +28,54 @@ pub struct Master<T> {
     transport: T,
 }
 
-impl<T: Transport> Master<T> {
-    /// A master with the default configuration at the transport's current baud rate.
-    pub fn new(transport: T) -> Master<T> {
-        Master::with_config(transport, LinkConfig::default())
-    }
-
-    /// A master with the given configuration.
-    pub fn with_config(transport: T, config: LinkConfig) -> Master<T> {
-        let core = MasterCore::new(config, transport.baud(), transport.latency());
-        Master { core, transport }
-    }
-
-    /// Runs any operation of [`master::ops`](crate::master::ops) (or your own) to completion.
-    pub fn run<O: Operation>(&mut self, op: O) -> Result<O::Output, LinkError> {
-        let mut buf = [0u8; MAX_FRAME_LEN];
-        let transport = &mut self.transport;
-        let mut tx = self.core.begin(op);
-        loop {
-            match tx.poll() {
-                Action::Send(bytes) => {
-                    transport.clear_input()?;
-                    let end = transport.send(bytes)?;
-                    tx.sent(end);
-                }
-                Action::Receive { deadline } => {
-                    let r = transport.receive(&mut buf, deadline)?;
-                    tx.received(&buf[..r.len], r.error, r.at);
-                }
-                Action::SetBaud(baud) => {
-                    transport.set_baud(baud)?;
-                    tx.baud_set();
-                }
-                Action::Done(result) => return result,
-            }
-        }
-    }
-}
-
-/// The operation methods, identical for the blocking and the async master.
+/// The constructors, the driver loop and the operation methods, identical for the blocking and
+/// the async master.
 macro_rules! link_operations {
     ($($asyncness:ident)? ; $($await_tokens:tt)*) => {
+        /// A master with the default configuration at the transport's current baud rate.
+        pub fn new(transport: T) -> Self {
+            Self::with_config(transport, LinkConfig::default())
+        }
+
+        /// A master with the given configuration.
+        pub fn with_config(transport: T, config: LinkConfig) -> Self {
+            let core = MasterCore::new(config, transport.baud(), transport.latency());
+            Self { core, transport }
+        }
+
+        /// Runs any operation of [`master::ops`](crate::master::ops) (or your own) to
+        /// completion.
+        pub $($asyncness)? fn run<O: Operation>(&mut self, op: O) -> Result<O::Output, LinkError> {
+            let mut buf = [0u8; MAX_FRAME_LEN];
+            let transport = &mut self.transport;
+            let mut tx = self.core.begin(op);
+            loop {
+                match tx.poll() {
+                    Action::Send(bytes) => {
+                        transport.clear_input()$($await_tokens)*?;
+                        let end = transport.send(bytes)$($await_tokens)*?;
+                        tx.sent(end);
+                    }
+                    Action::Receive { deadline } => {
+                        let r = transport.receive(&mut buf, deadline)$($await_tokens)*?;
+                        tx.received(&buf[..r.len], r.error, r.at);
+                    }
+                    Action::SetBaud(baud) => {
+                        transport.set_baud(baud)?;
+                        tx.baud_set();
+                    }
+                    Action::Done(result) => return result,
+                }
+            }
+        }
+
         /// SND_NKE (link reset) to `address`; resets its frame count bit. To 255 nobody answers.
         pub $($asyncness)? fn snd_nke(&mut self, address: u8) -> Result<(), LinkError> {
             self.run(AckCommand::snd_nke(address))$($await_tokens)*
         }
 
-        /// Reads all telegrams of the meter at primary `address` (see [`LinkConfig`] for the
-        /// SND_NKE before and the telegram limit).
+        /// Reads all telegrams of the meter at primary `address` (see [`LinkConfig::reset_policy`]
+        /// for the SND_NKE before and [`LinkConfig::max_telegrams`] for the telegram limit).
         pub $($asyncness)? fn read_primary(&mut self, address: u8) -> Result<Vec<Telegram>, LinkError> {
             self.run(ReadAll::primary(address))$($await_tokens)*
         }
@@ -85,8 +85,10 @@ macro_rules! link_operations {
             self.run(Select::new(*mask))$($await_tokens)*
         }
 
-        /// Selects the meter with this exact secondary address, reads all its telegrams via
-        /// address 253, then deselects it.
+        /// Selects the meter with this exact secondary address and reads all its telegrams via
+        /// address 253. It stays selected until the next select, or until any other operation
+        /// deselects it first (unless [`LinkConfig::deselect_after_read`] is on); call
+        /// `deselect()` at the end of a batch of secondary reads.
         pub $($asyncness)? fn read_secondary(
             &mut self,
             address: &SecondaryAddress,
@@ -170,17 +172,17 @@ macro_rules! link_operations {
         pub fn into_transport(self) -> T {
             self.transport
         }
+
+        /// Switches master and transport to `baud` without telling any meter.
+        pub fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
+            self.transport.set_baud(baud)?;
+            self.core.set_baud(baud);
+            Ok(())
+        }
     };
 }
 pub(crate) use link_operations;
 
 impl<T: Transport> Master<T> {
     link_operations!(;);
-
-    /// Switches master and transport to `baud` without telling any meter.
-    pub fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
-        self.transport.set_baud(baud)?;
-        self.core.set_baud(baud);
-        Ok(())
-    }
 }

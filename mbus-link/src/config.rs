@@ -66,6 +66,23 @@ impl Default for RetryPolicy {
     }
 }
 
+/// When a primary-address read starts with SND_NKE, so it begins at the meter's first telegram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResetPolicy {
+    /// Before every read.
+    Always,
+    /// Only when the master does not know where the meter stands in its telegram sequence
+    /// (default): on first contact, after a read that failed, was interrupted or stopped at the
+    /// telegram limit, after any other request to the address, after anything sent to 253, 254
+    /// or 255 (selects, deselects, broadcasts) and after a baud-rate change. A read that ended
+    /// cleanly on a telegram without "more records follow" leaves it known, so the next read
+    /// goes without SND_NKE.
+    #[default]
+    WhenUnknown,
+    /// Never (another master may have left a meter mid-sequence).
+    Never,
+}
+
 /// Timing and behaviour of a master. `None` timing fields are derived from the baud rate and the
 /// transport's latency (see [`LinkConfig::response_timeout_at`]).
 ///
@@ -94,12 +111,19 @@ pub struct LinkConfig {
     pub echo: EchoMode,
     /// Behaviour after a complete frame.
     pub listen_after_frame: ListenAfterFrame,
-    /// Send SND_NKE before a primary-address read so it starts at the first telegram (default true).
+    /// `false` turns off the SND_NKE before primary-address reads whatever
+    /// [`reset_policy`](LinkConfig::reset_policy) says (the same as [`ResetPolicy::Never`]);
+    /// `true` (default) follows `reset_policy`.
     pub reset_before_read: bool,
+    /// When a primary-address read starts with SND_NKE (default [`ResetPolicy::WhenUnknown`]).
+    pub reset_policy: ResetPolicy,
     /// At most this many telegrams per multi-telegram read (default 16; at least one is read).
     pub max_telegrams: usize,
-    /// Send SND_NKE to 253 after a secondary-address read (default true). Reading meters one
-    /// after another can leave it out: the next select deselects every other meter anyway.
+    /// Send SND_NKE to 253 right after each secondary-address read (default false). Off, the
+    /// meter stays selected while secondary reads follow one another (each select deselects
+    /// every meter it does not match); before any other operation the master deselects first.
+    /// Call [`Master::deselect`](crate::Master::deselect) at the end of a batch of secondary
+    /// reads so no meter stays selected while the master is idle.
     pub deselect_after_read: bool,
 }
 
@@ -112,13 +136,24 @@ impl Default for LinkConfig {
             echo: EchoMode::Auto,
             listen_after_frame: ListenAfterFrame::Gap,
             reset_before_read: true,
+            reset_policy: ResetPolicy::WhenUnknown,
             max_telegrams: 16,
-            deselect_after_read: true,
+            deselect_after_read: false,
         }
     }
 }
 
 impl LinkConfig {
+    /// The reset policy in force: [`ResetPolicy::Never`] when `reset_before_read` is off,
+    /// otherwise `reset_policy`.
+    pub fn read_reset(&self) -> ResetPolicy {
+        if self.reset_before_read {
+            self.reset_policy
+        } else {
+            ResetPolicy::Never
+        }
+    }
+
     /// The response timeout in force at `baud` over a transport with `latency`.
     pub fn response_timeout_at(&self, baud: BaudRate, latency: Duration) -> Duration {
         self.response_timeout.unwrap_or_else(|| {

@@ -26,6 +26,7 @@
 mod asynchronous;
 mod blocking;
 pub mod config;
+mod connection;
 mod device;
 pub mod error;
 pub mod master;
@@ -37,7 +38,7 @@ pub mod transport;
 
 pub use asynchronous::AsyncMaster;
 pub use blocking::Master;
-pub use config::{EchoMode, LinkConfig, ListenAfterFrame, RetryPolicy};
+pub use config::{EchoMode, LinkConfig, ListenAfterFrame, ResetPolicy, RetryPolicy};
 pub use device::{AsyncDeviceTransport, Device, DeviceError};
 pub use error::{GarbleReason, LineError, LinkError, Target};
 pub use telegram::{Reply, SelectOutcome, Telegram, DIF_MORE_RECORDS_FOLLOW};

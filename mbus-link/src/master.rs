@@ -31,18 +31,26 @@ use crate::config::{char_times, EchoMode, LinkConfig, ListenAfterFrame};
 use crate::error::{GarbleReason, LineError, LinkError, Target};
 use crate::telegram::{Reply, Telegram};
 use core::time::Duration;
-use mbus_proto::address::BaudRate;
+use mbus_proto::address::{BaudRate, SELECTED_ADDRESS};
 use mbus_proto::frame::{Frame, Parsed, MAX_FRAME_LEN};
+use mbus_proto::request;
 
 pub mod ops;
 
-/// What outlives a single request: configuration, the current baud rate, FCB per address.
+/// The highest primary address a single meter can have.
+const LAST_PRIMARY: u8 = 250;
+
+/// What outlives a single request: configuration, the current baud rate, FCB per address,
+/// whether each meter's position in its telegram sequence is known, and whether a secondary
+/// read left a meter selected.
 #[derive(Debug, Clone)]
 pub struct MasterCore {
     config: LinkConfig,
     baud: BaudRate,
     latency: Duration,
     next_fcb: [bool; 256],
+    sequence_known: [bool; 256],
+    left_selected: Option<BaudRate>,
 }
 
 impl MasterCore {
@@ -54,6 +62,8 @@ impl MasterCore {
             baud,
             latency,
             next_fcb: [true; 256],
+            sequence_known: [false; 256],
+            left_selected: None,
         }
     }
 
@@ -72,8 +82,12 @@ impl MasterCore {
         self.baud
     }
 
-    /// Sets the baud rate (the driver must switch the transport too).
+    /// Sets the baud rate (the driver must switch the transport too). A change forgets every
+    /// meter's telegram sequence position: the same address may be another meter at this rate.
     pub fn set_baud(&mut self, baud: BaudRate) {
+        if baud != self.baud {
+            self.sequence_known = [false; 256];
+        }
         self.baud = baud;
     }
 
@@ -102,13 +116,84 @@ impl MasterCore {
         *fcb = !*fcb;
     }
 
-    /// Starts running `op`.
+    /// Whether the master knows where the meter at primary `address` stands in its telegram
+    /// sequence: its last read on this master ended cleanly on a telegram without "more records
+    /// follow" (or it acknowledged a SND_NKE), and nothing reached it since. Decides the SND_NKE
+    /// before a read under [`ResetPolicy::WhenUnknown`](crate::ResetPolicy::WhenUnknown).
+    pub fn sequence_known(&self, address: u8) -> bool {
+        self.sequence_known[usize::from(address)]
+    }
+
+    /// Whoever answers at `address` may stand anywhere in its telegram sequence.
+    fn forget_sequence(&mut self, address: u8) {
+        self.sequence_known[usize::from(address)] = false;
+    }
+
+    /// A request is about to go out: whoever it reaches may change its sequence position
+    /// (everyone for 253, 254 and 255, whose meters the master cannot name).
+    fn note_request(&mut self, request: &[u8]) {
+        match Frame::parse_exact(request).ok().and_then(|f| f.address()) {
+            Some(address) if address <= LAST_PRIMARY => self.forget_sequence(address),
+            _ => self.sequence_known = [false; 256],
+        }
+    }
+
+    /// `address` acknowledged a SND_NKE: FCB and telegram sequence start over; at 253 the
+    /// selected meter is deselected.
+    fn link_reset(&mut self, address: u8) {
+        self.reset_fcb(address);
+        if address <= LAST_PRIMARY {
+            self.sequence_known[usize::from(address)] = true;
+        } else if address == SELECTED_ADDRESS {
+            self.left_selected = None;
+        }
+    }
+
+    /// A read of `address` ended cleanly on a telegram without "more records follow".
+    fn sequence_complete(&mut self, address: u8) {
+        if address <= LAST_PRIMARY {
+            self.sequence_known[usize::from(address)] = true;
+        }
+    }
+
+    /// A deselect (SND_NKE to 253) is over. Whatever came back, the meter counts as released: a
+    /// lost `E5` is no reason to repeat it, and the next select deselects anyway. Only an
+    /// overloaded bus is an error.
+    fn deselected(&mut self, outcome: Option<&ExchangeOutcome>) -> Result<(), LinkError> {
+        self.reset_fcb(SELECTED_ADDRESS);
+        if outcome == Some(&ExchangeOutcome::Overload) {
+            return Err(LinkError::BusOverload);
+        }
+        self.link_reset(SELECTED_ADDRESS);
+        Ok(())
+    }
+
+    /// Whether a secondary read may have left a meter selected (`Some`) and at which rate;
+    /// `None` clears it (a select by mask hands the selection to the caller).
+    fn set_left_selected(&mut self, left: Option<BaudRate>) {
+        self.left_selected = left;
+    }
+
+    /// Starts running `op`. If a secondary read left a meter selected (at the current baud rate)
+    /// and `op` does not select or deselect by itself, a deselect (SND_NKE to 253) goes first.
     pub fn begin<O: Operation>(&mut self, op: O) -> Transaction<'_, O> {
+        let deselect_first = self.left_selected == Some(self.baud) && !op.replaces_selection();
+        let state = if deselect_first {
+            self.exchange(ExchangeSpec::deselect(Target::Primary(SELECTED_ADDRESS)))
+        } else {
+            TxState::Advance(None)
+        };
         Transaction {
             core: self,
             op,
-            state: TxState::Advance(None),
+            state,
+            deselecting: deselect_first,
         }
+    }
+
+    fn exchange(&mut self, spec: ExchangeSpec) -> TxState {
+        self.note_request(&spec.request);
+        TxState::Exchanging(Box::new(Exchange::new(spec)))
     }
 }
 
@@ -140,6 +225,11 @@ impl ExchangeSpec {
             reply_expected: false,
             target,
         }
+    }
+
+    /// SND_NKE to 253: deselects the selected meter.
+    fn deselect(target: Target) -> ExchangeSpec {
+        ExchangeSpec::request(&request::snd_nke(SELECTED_ADDRESS), target)
     }
 }
 
@@ -182,6 +272,12 @@ pub trait Operation {
         core: &mut MasterCore,
         last: Option<ExchangeOutcome>,
     ) -> Step<Self::Output>;
+
+    /// True if the operation selects or deselects at address 253 itself, so a meter an earlier
+    /// secondary read left selected need not be deselected before it (default false).
+    fn replaces_selection(&self) -> bool {
+        false
+    }
 }
 
 /// What the driver must do next.
@@ -206,6 +302,8 @@ pub struct Transaction<'c, O: Operation> {
     core: &'c mut MasterCore,
     op: O,
     state: TxState,
+    /// The current exchange is the deselect that goes before the operation.
+    deselecting: bool,
 }
 
 enum TxState {
@@ -223,9 +321,7 @@ impl<O: Operation> Transaction<'_, O> {
                 TxState::Advance(last) => {
                     let last = last.take();
                     match self.op.advance(self.core, last) {
-                        Step::Exchange(spec) => {
-                            self.state = TxState::Exchanging(Box::new(Exchange::new(spec)));
-                        }
+                        Step::Exchange(spec) => self.state = self.core.exchange(spec),
                         Step::SetBaud(baud) => {
                             self.core.set_baud(baud);
                             self.state = TxState::SettingBaud;
@@ -238,7 +334,16 @@ impl<O: Operation> Transaction<'_, O> {
                 }
                 TxState::Exchanging(ex) if ex.outcome.is_some() => {
                     let outcome = ex.outcome.take();
-                    self.state = TxState::Advance(outcome);
+                    if !std::mem::take(&mut self.deselecting) {
+                        self.state = TxState::Advance(outcome);
+                        continue;
+                    }
+                    // The deselect before the operation.
+                    if let Err(e) = self.core.deselected(outcome.as_ref()) {
+                        self.state = TxState::Finished;
+                        return Action::Done(Err(e));
+                    }
+                    self.state = TxState::Advance(None);
                 }
                 _ => break,
             }

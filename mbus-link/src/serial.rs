@@ -2,14 +2,14 @@
 //! and async ([`AsyncSerialTransport`], `tokio-serial`).
 
 use crate::config::char_times;
+use crate::connection::{bytes_read, LineClock};
 use crate::error::LinkError;
 use crate::transport::{AsyncTransport, Received, Transport};
 use core::future::Future;
 use core::time::Duration;
 use mbus_proto::address::BaudRate;
 use serialport::{ClearBuffer, DataBits, FlowControl, Parity, SerialPort, StopBits};
-use std::io::{ErrorKind, Read, Write};
-use std::time::Instant;
+use std::io::{Read, Write};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Default latency allowance for serial converters (USB adapters deliver in ~16 ms slices).
@@ -41,8 +41,7 @@ fn device_error(path: &str, e: serialport::Error) -> LinkError {
 /// A blocking serial port configured 8E1.
 pub struct SerialTransport {
     port: Box<dyn SerialPort>,
-    baud: BaudRate,
-    epoch: Instant,
+    line: LineClock,
 }
 
 impl SerialTransport {
@@ -53,15 +52,14 @@ impl SerialTransport {
             .map_err(|e| device_error(path, e))?;
         Ok(SerialTransport {
             port,
-            baud,
-            epoch: Instant::now(),
+            line: LineClock::new(baud),
         })
     }
 }
 
 impl Transport for SerialTransport {
     fn now(&self) -> Duration {
-        self.epoch.elapsed()
+        self.line.now()
     }
 
     fn latency(&self) -> Duration {
@@ -69,12 +67,12 @@ impl Transport for SerialTransport {
     }
 
     fn baud(&self) -> BaudRate {
-        self.baud
+        self.line.baud()
     }
 
     fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
         self.port.set_baud_rate(baud.bps())?;
-        self.baud = baud;
+        self.line.set_baud(baud);
         Ok(())
     }
 
@@ -84,34 +82,16 @@ impl Transport for SerialTransport {
 
     fn send(&mut self, bytes: &[u8]) -> Result<Duration, LinkError> {
         self.port
-            .set_timeout(write_timeout(bytes.len(), self.baud))?;
-        self.port
-            .write_all(bytes)
-            .and_then(|()| self.port.flush())
-            .map_err(|e| LinkError::from_write(e, WRITING))?;
-        Ok(self.now() + char_times(bytes.len(), self.baud))
+            .set_timeout(write_timeout(bytes.len(), self.line.baud()))?;
+        let result = self.port.write_all(bytes).and_then(|()| self.port.flush());
+        self.line.written(bytes.len(), result, WRITING)
     }
 
     fn receive(&mut self, buf: &mut [u8], deadline: Duration) -> Result<Received, LinkError> {
-        let now = self.now();
-        let Some(wait) = deadline.checked_sub(now).filter(|w| !w.is_zero()) else {
-            return Ok(Received {
-                len: 0,
-                error: None,
-                at: now,
-            });
-        };
-        self.port.set_timeout(wait)?;
-        let len = match self.port.read(buf) {
-            Ok(n) => n,
-            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => 0,
-            Err(e) if e.kind() == ErrorKind::Interrupted => 0,
-            Err(e) => return Err(e.into()),
-        };
-        Ok(Received {
-            len,
-            error: None,
-            at: self.now(),
+        let port = &mut self.port;
+        self.line.read_until(deadline, |wait| {
+            port.set_timeout(wait)?;
+            bytes_read(port.read(buf))
         })
     }
 }
@@ -119,8 +99,7 @@ impl Transport for SerialTransport {
 /// An async serial port (tokio) configured 8E1.
 pub struct AsyncSerialTransport {
     port: tokio_serial::SerialStream,
-    baud: BaudRate,
-    epoch: tokio::time::Instant,
+    line: LineClock,
 }
 
 impl AsyncSerialTransport {
@@ -130,15 +109,14 @@ impl AsyncSerialTransport {
             .map_err(|e| device_error(path, e))?;
         Ok(AsyncSerialTransport {
             port,
-            baud,
-            epoch: tokio::time::Instant::now(),
+            line: LineClock::new(baud),
         })
     }
 }
 
 impl AsyncTransport for AsyncSerialTransport {
     fn now(&self) -> Duration {
-        self.epoch.elapsed()
+        self.line.now()
     }
 
     fn latency(&self) -> Duration {
@@ -146,12 +124,12 @@ impl AsyncTransport for AsyncSerialTransport {
     }
 
     fn baud(&self) -> BaudRate {
-        self.baud
+        self.line.baud()
     }
 
     fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
         SerialPort::set_baud_rate(&mut self.port, baud.bps())?;
-        self.baud = baud;
+        self.line.set_baud(baud);
         Ok(())
     }
 
@@ -161,29 +139,19 @@ impl AsyncTransport for AsyncSerialTransport {
     }
 
     async fn send(&mut self, bytes: &[u8]) -> Result<Duration, LinkError> {
+        let port = &mut self.port;
         let write = async {
-            AsyncWriteExt::write_all(&mut self.port, bytes).await?;
-            AsyncWriteExt::flush(&mut self.port).await
+            AsyncWriteExt::write_all(port, bytes).await?;
+            AsyncWriteExt::flush(port).await
         };
-        tokio::time::timeout(write_timeout(bytes.len(), self.baud), write)
+        let limit = write_timeout(bytes.len(), self.line.baud());
+        self.line
+            .write_within(bytes.len(), limit, WRITING, write)
             .await
-            .map_err(|_| LinkError::Timeout(WRITING))?
-            .map_err(|e| LinkError::from_write(e, WRITING))?;
-        Ok(self.now() + char_times(bytes.len(), self.baud))
     }
 
     async fn receive(&mut self, buf: &mut [u8], deadline: Duration) -> Result<Received, LinkError> {
-        let until = self.epoch + deadline;
-        let len =
-            match tokio::time::timeout_at(until, AsyncReadExt::read(&mut self.port, buf)).await {
-                Ok(Ok(n)) => n,
-                Ok(Err(e)) => return Err(e.into()),
-                Err(_) => 0,
-            };
-        Ok(Received {
-            len,
-            error: None,
-            at: self.now(),
-        })
+        let read = async { Ok(AsyncReadExt::read(&mut self.port, buf).await?) };
+        self.line.read_before(deadline, read).await
     }
 }

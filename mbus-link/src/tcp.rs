@@ -5,14 +5,13 @@
 //! timing. Gateways buffer and split frames at packet boundaries, so the latency allowance
 //! ([`TCP_LATENCY`]) is larger than for serial converters.
 
-use crate::config::char_times;
+use crate::connection::{bytes_read, LineClock};
 use crate::error::LinkError;
 use crate::transport::{AsyncTransport, Received, Transport};
 use core::time::Duration;
 use mbus_proto::address::BaudRate;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Default latency allowance for TCP gateways.
@@ -38,11 +37,26 @@ fn resolve(address: &str) -> Result<Vec<SocketAddr>, LinkError> {
     Ok(addrs)
 }
 
+/// Reads with the non-blocking `read` until nothing is pending; a closed connection is an error.
+fn discard_pending(
+    mut read: impl FnMut(&mut [u8]) -> std::io::Result<usize>,
+) -> Result<(), LinkError> {
+    let mut scratch = [0u8; 512];
+    loop {
+        match read(&mut scratch) {
+            Ok(0) => return Err(LinkError::Closed),
+            Ok(_) => continue,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// A blocking TCP connection to a transparent gateway.
 pub struct TcpTransport {
     stream: TcpStream,
-    baud: BaudRate,
-    epoch: Instant,
+    line: LineClock,
 }
 
 impl TcpTransport {
@@ -56,8 +70,7 @@ impl TcpTransport {
                     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
                     return Ok(TcpTransport {
                         stream,
-                        baud,
-                        epoch: Instant::now(),
+                        line: LineClock::new(baud),
                     });
                 }
                 Err(e) => last = Some(e),
@@ -72,7 +85,7 @@ impl TcpTransport {
 
 impl Transport for TcpTransport {
     fn now(&self) -> Duration {
-        self.epoch.elapsed()
+        self.line.now()
     }
 
     fn latency(&self) -> Duration {
@@ -80,58 +93,34 @@ impl Transport for TcpTransport {
     }
 
     fn baud(&self) -> BaudRate {
-        self.baud
+        self.line.baud()
     }
 
     fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
-        self.baud = baud;
+        self.line.set_baud(baud);
         Ok(())
     }
 
     fn clear_input(&mut self) -> Result<(), LinkError> {
         self.stream.set_nonblocking(true)?;
-        let mut scratch = [0u8; 512];
-        let result = loop {
-            match self.stream.read(&mut scratch) {
-                Ok(0) => break Err(LinkError::Closed),
-                Ok(_) => continue,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break Ok(()),
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => break Err(e.into()),
-            }
-        };
+        let result = discard_pending(|scratch| self.stream.read(scratch));
         self.stream.set_nonblocking(false)?;
         result
     }
 
     fn send(&mut self, bytes: &[u8]) -> Result<Duration, LinkError> {
-        self.stream
-            .write_all(bytes)
-            .map_err(|e| LinkError::from_write(e, WRITING))?;
-        Ok(self.now() + char_times(bytes.len(), self.baud))
+        let result = self.stream.write_all(bytes);
+        self.line.written(bytes.len(), result, WRITING)
     }
 
     fn receive(&mut self, buf: &mut [u8], deadline: Duration) -> Result<Received, LinkError> {
-        let now = self.now();
-        let Some(wait) = deadline.checked_sub(now).filter(|w| !w.is_zero()) else {
-            return Ok(Received {
-                len: 0,
-                error: None,
-                at: now,
-            });
-        };
-        self.stream.set_read_timeout(Some(wait))?;
-        let len = match self.stream.read(buf) {
-            Ok(0) => return Err(LinkError::Closed),
-            Ok(n) => n,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => 0,
-            Err(e) if e.kind() == ErrorKind::Interrupted => 0,
-            Err(e) => return Err(e.into()),
-        };
-        Ok(Received {
-            len,
-            error: None,
-            at: self.now(),
+        let stream = &mut self.stream;
+        self.line.read_until(deadline, |wait| {
+            stream.set_read_timeout(Some(wait))?;
+            match stream.read(buf) {
+                Ok(0) => Err(LinkError::Closed),
+                result => bytes_read(result),
+            }
         })
     }
 }
@@ -139,8 +128,7 @@ impl Transport for TcpTransport {
 /// An async (tokio) TCP connection to a transparent gateway.
 pub struct AsyncTcpTransport {
     stream: tokio::net::TcpStream,
-    baud: BaudRate,
-    epoch: tokio::time::Instant,
+    line: LineClock,
 }
 
 impl AsyncTcpTransport {
@@ -162,15 +150,14 @@ impl AsyncTcpTransport {
         stream.set_nodelay(true)?;
         Ok(AsyncTcpTransport {
             stream,
-            baud,
-            epoch: tokio::time::Instant::now(),
+            line: LineClock::new(baud),
         })
     }
 }
 
 impl AsyncTransport for AsyncTcpTransport {
     fn now(&self) -> Duration {
-        self.epoch.elapsed()
+        self.line.now()
     }
 
     fn latency(&self) -> Duration {
@@ -178,47 +165,32 @@ impl AsyncTransport for AsyncTcpTransport {
     }
 
     fn baud(&self) -> BaudRate {
-        self.baud
+        self.line.baud()
     }
 
     fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
-        self.baud = baud;
+        self.line.set_baud(baud);
         Ok(())
     }
 
     async fn clear_input(&mut self) -> Result<(), LinkError> {
-        let mut scratch = [0u8; 512];
-        loop {
-            match self.stream.try_read(&mut scratch) {
-                Ok(0) => return Err(LinkError::Closed),
-                Ok(_) => continue,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
+        discard_pending(|scratch| self.stream.try_read(scratch))
     }
 
     async fn send(&mut self, bytes: &[u8]) -> Result<Duration, LinkError> {
-        tokio::time::timeout(WRITE_TIMEOUT, self.stream.write_all(bytes))
+        let write = self.stream.write_all(bytes);
+        self.line
+            .write_within(bytes.len(), WRITE_TIMEOUT, WRITING, write)
             .await
-            .map_err(|_| LinkError::Timeout(WRITING))?
-            .map_err(|e| LinkError::from_write(e, WRITING))?;
-        Ok(self.now() + char_times(bytes.len(), self.baud))
     }
 
     async fn receive(&mut self, buf: &mut [u8], deadline: Duration) -> Result<Received, LinkError> {
-        let until = self.epoch + deadline;
-        let len = match tokio::time::timeout_at(until, self.stream.read(buf)).await {
-            Ok(Ok(0)) => return Err(LinkError::Closed),
-            Ok(Ok(n)) => n,
-            Ok(Err(e)) => return Err(e.into()),
-            Err(_) => 0,
+        let read = async {
+            match self.stream.read(buf).await? {
+                0 => Err(LinkError::Closed),
+                n => Ok(n),
+            }
         };
-        Ok(Received {
-            len,
-            error: None,
-            at: self.now(),
-        })
+        self.line.read_before(deadline, read).await
     }
 }

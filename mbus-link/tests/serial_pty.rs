@@ -159,6 +159,8 @@ fn async_serial_master_reads_the_simulated_bus_through_a_pty() {
         assert_eq!(master.read_primary(3).await.unwrap()[0].address(), Some(3));
         let telegrams = master.read_secondary(&secondary).await.unwrap();
         assert_eq!(telegrams[0].secondary_address(), Some(secondary));
+        // The end of a batch of secondary reads.
+        master.deselect().await.unwrap();
     });
     drop(pair);
     assert_eq!(server.join().unwrap().requests, 5);

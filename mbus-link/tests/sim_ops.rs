@@ -6,7 +6,7 @@ use mbus_link::sim::{
 };
 use mbus_link::{
     AsyncMaster, EchoMode, GarbleReason, LinkConfig, LinkError, ListenAfterFrame, Master, Reply,
-    RetryPolicy, SelectOutcome, Target,
+    ResetPolicy, RetryPolicy, SelectOutcome, Target,
 };
 use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask};
 use mbus_proto::request;
@@ -28,12 +28,33 @@ fn master(meters: Vec<VirtualMeter>) -> Master<SimBus> {
     Master::new(SimBus::new(SimConfig::default(), meters))
 }
 
+/// A master on a bus with one meter at primary address 2 that has five telegrams.
+fn five_telegram_master(config: LinkConfig) -> Master<SimBus> {
+    let parts: Vec<Template> = (0..5).map(templates::synthetic).collect();
+    let m = VirtualMeter::new(
+        2,
+        addr("00000002C5140B04"),
+        Template::join("five", &parts).unwrap(),
+    );
+    configured(vec![m], config)
+}
+
+fn configured(meters: Vec<VirtualMeter>, config: LinkConfig) -> Master<SimBus> {
+    Master::with_config(SimBus::new(SimConfig::default(), meters), config)
+}
+
+/// Meters 11111111C5140B04 and 22222222C5140B04, both at primary address 0.
+fn two_secondary_meters(config: LinkConfig) -> Master<SimBus> {
+    let meters = vec![meter(0, "11111111C5140B04"), meter(0, "22222222C5140B04")];
+    configured(meters, config)
+}
+
 fn window_master(meters: Vec<VirtualMeter>) -> Master<SimBus> {
     let config = LinkConfig {
         listen_after_frame: ListenAfterFrame::Window,
         ..LinkConfig::default()
     };
-    Master::with_config(SimBus::new(SimConfig::default(), meters), config)
+    configured(meters, config)
 }
 
 #[test]
@@ -101,17 +122,10 @@ fn multi_telegram_read_follows_fcb_until_no_more_records() {
 
 #[test]
 fn multi_telegram_read_stops_at_the_configured_limit() {
-    let parts: Vec<Template> = (0..5).map(templates::synthetic).collect();
-    let m = VirtualMeter::new(
-        2,
-        addr("00000002C5140B04"),
-        Template::join("five", &parts).unwrap(),
-    );
-    let config = LinkConfig {
+    let mut master = five_telegram_master(LinkConfig {
         max_telegrams: 2,
         ..LinkConfig::default()
-    };
-    let mut master = Master::with_config(SimBus::new(SimConfig::default(), vec![m]), config);
+    });
     let telegrams = master.read_primary(2).unwrap();
     assert_eq!(telegrams.len(), 2);
     assert!(telegrams[1].more_records_follow());
@@ -119,8 +133,10 @@ fn multi_telegram_read_stops_at_the_configured_limit() {
 
 #[test]
 fn read_secondary_selects_reads_and_deselects() {
-    let meters = vec![meter(0, "11111111C5140B04"), meter(0, "22222222C5140B04")];
-    let mut master = master(meters);
+    let mut master = two_secondary_meters(LinkConfig {
+        deselect_after_read: true,
+        ..LinkConfig::default()
+    });
     let telegrams = master.read_secondary(&addr("22222222C5140B04")).unwrap();
     assert_eq!(telegrams.len(), 1);
     assert_eq!(
@@ -330,7 +346,7 @@ fn access_limited_meter_goes_silent_until_the_next_period() {
         },
         ..LinkConfig::default()
     };
-    let mut master = Master::with_config(SimBus::new(SimConfig::default(), vec![m]), config);
+    let mut master = configured(vec![m], config);
     assert!(master.read_primary(4).is_ok());
     assert!(master.read_primary(4).is_ok());
     assert!(matches!(
@@ -548,16 +564,166 @@ fn async_master_runs_the_same_operations() {
 
 #[test]
 fn secondary_reads_without_deselect_rely_on_the_next_select() {
-    let meters = vec![meter(0, "11111111C5140B04"), meter(0, "22222222C5140B04")];
-    let config = LinkConfig {
+    let mut master = two_secondary_meters(LinkConfig {
         deselect_after_read: false,
         ..LinkConfig::default()
-    };
-    let mut master = Master::with_config(SimBus::new(SimConfig::default(), meters), config);
+    });
     master.read_secondary(&addr("11111111C5140B04")).unwrap();
     assert!(master.transport().meters()[0].is_selected());
     let t = master.read_secondary(&addr("22222222C5140B04")).unwrap();
     assert_eq!(t[0].secondary_address(), Some(addr("22222222C5140B04")));
     assert!(!master.transport().meters()[0].is_selected());
     assert_eq!(master.transport().stats().requests, 4);
+}
+
+/// Runs `f` and returns its result with the number of requests it put on the bus.
+fn counted<R>(master: &mut Master<SimBus>, f: impl FnOnce(&mut Master<SimBus>) -> R) -> (R, u64) {
+    let before = master.transport().stats().requests;
+    let result = f(master);
+    (result, master.transport().stats().requests - before)
+}
+
+#[test]
+fn snd_nke_before_a_read_only_on_first_contact_and_after_a_failed_read() {
+    let mut master = master(vec![
+        meter(1, "00000001C5140B04"),
+        meter(2, "00000002C5140B04"),
+    ]);
+    let read = |a: u8| move |m: &mut Master<SimBus>| m.read_primary(a).unwrap().len();
+    // First contact: SND_NKE + REQ_UD2; afterwards REQ_UD2 only.
+    assert_eq!(counted(&mut master, read(1)), (1, 2));
+    assert_eq!(counted(&mut master, read(1)), (1, 1));
+    assert_eq!(counted(&mut master, read(2)), (1, 2));
+    assert_eq!(counted(&mut master, read(1)), (1, 1));
+
+    // A read that failed leaves the meter's position unknown: the next one resets again.
+    master.transport_mut().set_short_circuit(true);
+    assert!(matches!(
+        master.read_primary(1),
+        Err(LinkError::BusOverload)
+    ));
+    master.transport_mut().set_short_circuit(false);
+    assert_eq!(counted(&mut master, read(1)), (1, 2));
+    master.transport_mut().meters_mut()[0].set_primary(9);
+    let (result, requests) = counted(&mut master, |m| m.read_primary(1));
+    assert!(matches!(
+        result,
+        Err(LinkError::NoReply { attempts: 3, .. })
+    ));
+    assert_eq!(
+        requests, 3,
+        "REQ_UD2 and two retries, no SND_NKE: the position was known"
+    );
+    master.transport_mut().meters_mut()[0].set_primary(1);
+    assert_eq!(counted(&mut master, read(1)), (1, 2));
+    assert_eq!(counted(&mut master, read(2)), (1, 1));
+}
+
+#[test]
+fn an_interrupted_telegram_sequence_is_reset_before_the_next_read() {
+    let mut master = five_telegram_master(LinkConfig {
+        max_telegrams: 2,
+        ..LinkConfig::default()
+    });
+    let (first, requests) = counted(&mut master, |m| m.read_primary(2).unwrap());
+    assert_eq!((first.len(), requests), (2, 3));
+    // Stopped at the limit with more records following: the next read starts over.
+    let (again, requests) = counted(&mut master, |m| m.read_primary(2).unwrap());
+    assert_eq!((again.len(), requests), (2, 3));
+    assert_eq!(again[0].data()[12..], first[0].data()[12..]);
+
+    master.set_config(LinkConfig::default());
+    let (all, requests) = counted(&mut master, |m| m.read_primary(2).unwrap());
+    assert_eq!((all.len(), requests), (5, 6));
+    // Ended cleanly on the last telegram: the next read needs no SND_NKE and still starts at
+    // the first telegram.
+    let (next, requests) = counted(&mut master, |m| m.read_primary(2).unwrap());
+    assert_eq!((next.len(), requests), (5, 5));
+    for (a, b) in next.iter().zip(&all) {
+        assert_eq!(a.data()[12..], b.data()[12..]);
+    }
+}
+
+#[test]
+fn other_traffic_makes_the_sequence_position_unknown_again() {
+    let mut master = master(vec![
+        meter(1, "00000001C5140B04"),
+        meter(2, "00000002C5140B04"),
+    ]);
+    let read = |m: &mut Master<SimBus>| m.read_primary(1).unwrap().len();
+    assert_eq!(counted(&mut master, read), (1, 2));
+    // A request to the address outside a read.
+    master.request_ud2(1, true).unwrap();
+    assert_eq!(counted(&mut master, read), (1, 2));
+    // Anything to 253 (a select may reach any meter).
+    master
+        .select(&SecondaryMask::exact(&addr("00000002C5140B04")))
+        .unwrap();
+    master.deselect().unwrap();
+    assert_eq!(counted(&mut master, read), (1, 2));
+    // Another baud rate: the same address may be another meter.
+    master.set_baud(BaudRate::B9600).unwrap();
+    master.set_baud(BaudRate::B2400).unwrap();
+    assert_eq!(counted(&mut master, read), (1, 2));
+    // A SND_NKE of its own puts the meter at its first telegram.
+    master.snd_nke(1).unwrap();
+    assert_eq!(counted(&mut master, read), (1, 1));
+    // A meter moved onto an address the master knew is another meter there.
+    let read_2 = |m: &mut Master<SimBus>| m.read_primary(2).unwrap().len();
+    assert_eq!(counted(&mut master, read_2), (1, 2));
+    master.transport_mut().meters_mut()[1].set_primary(3);
+    master.set_primary_address(1, 2).unwrap();
+    assert_eq!(counted(&mut master, read_2), (1, 2));
+}
+
+#[test]
+fn reset_policies_always_and_never_and_the_old_switch() {
+    let cases = [
+        (ResetPolicy::Always, true, [2, 2]),
+        (ResetPolicy::WhenUnknown, true, [2, 1]),
+        (ResetPolicy::Never, true, [1, 1]),
+        (ResetPolicy::Always, false, [1, 1]),
+    ];
+    for (policy, reset_before_read, expected) in cases {
+        let config = LinkConfig {
+            reset_policy: policy,
+            reset_before_read,
+            ..LinkConfig::default()
+        };
+        let meters = vec![meter(1, "00000001C5140B04")];
+        let mut master = configured(meters, config);
+        for want in expected {
+            let (result, requests) = counted(&mut master, |m| m.read_primary(1).unwrap().len());
+            assert_eq!(
+                (result, requests),
+                (1, want),
+                "{policy:?} {reset_before_read}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_meter_left_selected_is_deselected_before_any_other_operation() {
+    let meters = vec![meter(1, "11111111C5140B04"), meter(2, "22222222C5140B04")];
+    let mut master = master(meters);
+    let (_, requests) = counted(&mut master, |m| {
+        m.read_secondary(&addr("11111111C5140B04")).unwrap();
+        m.read_secondary(&addr("22222222C5140B04")).unwrap();
+    });
+    assert_eq!(
+        requests, 4,
+        "select + REQ_UD2 twice, no deselect in between"
+    );
+    assert!(master.transport().meters()[1].is_selected());
+    // Deselect (SND_NKE to 253), then the read: SND_NKE + REQ_UD2, since 253 may be anyone.
+    let (result, requests) = counted(&mut master, |m| m.read_primary(1).unwrap().len());
+    assert_eq!((result, requests), (1, 3));
+    assert!(master.transport().meters().iter().all(|m| !m.is_selected()));
+    // An explicit select is the caller's: requests to 253 reach the selected meter.
+    master
+        .select(&SecondaryMask::exact(&addr("22222222C5140B04")))
+        .unwrap();
+    assert_eq!(master.request_ud2(253, true).unwrap().address(), Some(2));
+    assert!(master.transport().meters()[1].is_selected());
 }

@@ -4,6 +4,7 @@
 //! [`Master`](crate::Master) / [`AsyncMaster`](crate::AsyncMaster), which have the same names.
 
 use super::{ExchangeOutcome, ExchangeSpec, MasterCore, Operation, Step};
+use crate::config::ResetPolicy;
 use crate::error::{LinkError, Target};
 use crate::telegram::{Reply, SelectOutcome, Telegram};
 use mbus_proto::address::{
@@ -106,6 +107,7 @@ pub struct AckCommand {
 
 #[derive(Debug, Clone, Copy)]
 enum AfterAck {
+    LinkReset(u8),
     ResetFcb(u8),
     Readdress { old: u8, new: u8 },
     SwitchBaud(BaudRate),
@@ -113,10 +115,10 @@ enum AfterAck {
 }
 
 impl AckCommand {
-    fn new(request: &[u8], target: Target, after: AfterAck) -> AckCommand {
+    fn new(address: u8, request: &[u8], after: AfterAck) -> AckCommand {
         AckCommand {
             request: request.to_vec(),
-            target,
+            target: Target::Primary(address),
             after,
             sent: false,
         }
@@ -125,17 +127,17 @@ impl AckCommand {
     /// SND_NKE (link reset) to `address`; to 255 nobody answers, to 253 it deselects.
     pub fn snd_nke(address: u8) -> AckCommand {
         AckCommand::new(
+            address,
             &request::snd_nke(address),
-            Target::Primary(address),
-            AfterAck::ResetFcb(address),
+            AfterAck::LinkReset(address),
         )
     }
 
     /// Application reset, optionally with a subcode.
     pub fn application_reset(address: u8, subcode: Option<u8>) -> AckCommand {
         AckCommand::new(
+            address,
             &request::application_reset(address, subcode),
-            Target::Primary(address),
             AfterAck::ResetFcb(address),
         )
     }
@@ -143,8 +145,8 @@ impl AckCommand {
     /// Baud-rate switch; after the acknowledgement (at the old rate) the master switches too.
     pub fn switch_baud(address: u8, baud: BaudRate) -> AckCommand {
         AckCommand::new(
+            address,
             &request::switch_baud(address, baud),
-            Target::Primary(address),
             AfterAck::SwitchBaud(baud),
         )
     }
@@ -152,8 +154,8 @@ impl AckCommand {
     /// Writes a new primary address.
     pub fn set_primary_address(address: u8, new_address: u8) -> AckCommand {
         AckCommand::new(
+            address,
             &request::set_primary_address(address, new_address),
-            Target::Primary(address),
             AfterAck::Readdress {
                 old: address,
                 new: new_address,
@@ -168,6 +170,10 @@ impl Operation for AckCommand {
     fn advance(&mut self, core: &mut MasterCore, last: Option<ExchangeOutcome>) -> Step<()> {
         if !self.sent {
             self.sent = true;
+            if let AfterAck::Readdress { new, .. } = self.after {
+                // Acknowledged or not, the meter may answer at `new` from now on.
+                core.forget_sequence(new);
+            }
             let no_reply = Frame::parse_exact(&self.request)
                 .ok()
                 .and_then(|f| f.address())
@@ -186,6 +192,7 @@ impl Operation for AckCommand {
         }
         match self.after {
             AfterAck::BaudSwitched => {}
+            AfterAck::LinkReset(a) => core.link_reset(a),
             AfterAck::ResetFcb(a) => core.reset_fcb(a),
             AfterAck::Readdress { old, new } => {
                 core.reset_fcb(old);
@@ -197,6 +204,11 @@ impl Operation for AckCommand {
             }
         }
         Step::Done(Ok(()))
+    }
+
+    /// A SND_NKE to 253 is the deselect itself.
+    fn replaces_selection(&self) -> bool {
+        matches!(self.after, AfterAck::LinkReset(SELECTED_ADDRESS))
     }
 }
 
@@ -236,7 +248,8 @@ impl Operation for RequestUd2 {
 }
 
 /// Reads every telegram of one slave: REQ_UD2 with toggling FCB until a telegram does not end
-/// with "more records follow" or the configured limit is reached (optionally after SND_NKE).
+/// with "more records follow" or the configured limit is reached, after a SND_NKE as
+/// [`LinkConfig::read_reset`](crate::LinkConfig::read_reset) says.
 #[derive(Debug)]
 pub struct ReadAll {
     address: u8,
@@ -254,7 +267,7 @@ enum ReadStage {
 }
 
 impl ReadAll {
-    /// Reads all telegrams of the slave at primary `address` (SND_NKE first if configured).
+    /// Reads all telegrams of the slave at primary `address` (SND_NKE first as configured).
     pub fn primary(address: u8) -> ReadAll {
         ReadAll {
             address,
@@ -294,7 +307,13 @@ impl Operation for ReadAll {
     ) -> Step<Vec<Telegram>> {
         match self.stage {
             ReadStage::Start => {
-                let reset = self.reset_first.unwrap_or(core.config().reset_before_read);
+                let reset = self
+                    .reset_first
+                    .unwrap_or_else(|| match core.config().read_reset() {
+                        ResetPolicy::Always => true,
+                        ResetPolicy::WhenUnknown => !core.sequence_known(self.address),
+                        ResetPolicy::Never => false,
+                    });
                 if reset {
                     self.stage = ReadStage::Resetting;
                     return Step::Exchange(ExchangeSpec::request(
@@ -309,7 +328,7 @@ impl Operation for ReadAll {
                 if let Err(e) = expect_ack(last, self.target) {
                     return Step::Done(Err(e));
                 }
-                core.reset_fcb(self.address);
+                core.link_reset(self.address);
                 self.stage = ReadStage::Reading;
                 self.request_next(core)
             }
@@ -320,10 +339,12 @@ impl Operation for ReadAll {
                     let more = t.more_records_follow();
                     self.telegrams.push(t);
                     if more && self.telegrams.len() < core.config().max_telegrams {
-                        self.request_next(core)
-                    } else {
-                        Step::Done(Ok(std::mem::take(&mut self.telegrams)))
+                        return self.request_next(core);
                     }
+                    if !more {
+                        core.sequence_complete(self.address);
+                    }
+                    Step::Done(Ok(std::mem::take(&mut self.telegrams)))
                 }
             },
         }
@@ -360,6 +381,7 @@ impl Operation for Select {
             ));
         }
         core.reset_fcb(SELECTED_ADDRESS);
+        core.set_left_selected(None);
         Step::Done(match last {
             Some(ExchangeOutcome::Reply(Reply::Ack)) => Ok(SelectOutcome::Selected),
             Some(ExchangeOutcome::Silence { .. }) => Ok(SelectOutcome::NoReply),
@@ -373,10 +395,16 @@ impl Operation for Select {
             )),
         })
     }
+
+    fn replaces_selection(&self) -> bool {
+        true
+    }
 }
 
-/// Select one slave by its exact secondary address, read all its telegrams via 253, deselect
-/// (unless [`LinkConfig::deselect_after_read`](crate::LinkConfig) is off).
+/// Select one slave by its exact secondary address, read all its telegrams via 253, and deselect
+/// if [`LinkConfig::deselect_after_read`](crate::LinkConfig::deselect_after_read) is on.
+/// Otherwise the slave stays selected until the next select, or until the master deselects it
+/// before any other operation (see [`MasterCore::begin`]).
 #[derive(Debug)]
 pub struct ReadSecondary {
     address: SecondaryAddress,
@@ -414,10 +442,13 @@ impl Operation for ReadSecondary {
     ) -> Step<Vec<Telegram>> {
         let target = Target::Secondary(self.address);
         match self.stage {
-            SecondaryStage::Select if last.is_none() => Step::Exchange(ExchangeSpec::request(
-                &request::select_secondary(&SecondaryMask::exact(&self.address)),
-                target,
-            )),
+            SecondaryStage::Select if last.is_none() => {
+                core.set_left_selected(Some(core.baud()));
+                Step::Exchange(ExchangeSpec::request(
+                    &request::select_secondary(&SecondaryMask::exact(&self.address)),
+                    target,
+                ))
+            }
             SecondaryStage::Select => {
                 if let Err(e) = expect_ack(last, target) {
                     return Step::Done(Err(e));
@@ -433,25 +464,21 @@ impl Operation for ReadSecondary {
                 Step::Done(Ok(telegrams)) => {
                     self.result = Some(telegrams);
                     self.stage = SecondaryStage::Deselect;
-                    Step::Exchange(ExchangeSpec::request(
-                        &request::snd_nke(SELECTED_ADDRESS),
-                        target,
-                    ))
+                    Step::Exchange(ExchangeSpec::deselect(target))
                 }
                 other => other,
             },
             // The data is complete; a lost deselect acknowledgement does not invalidate it.
-            SecondaryStage::Deselect => {
-                core.reset_fcb(SELECTED_ADDRESS);
-                match (last, self.result.take()) {
-                    (Some(ExchangeOutcome::Overload), _) => Step::Done(Err(LinkError::BusOverload)),
-                    (_, Some(telegrams)) => Step::Done(Ok(telegrams)),
-                    (_, None) => Step::Done(Err(LinkError::InvalidRequest(
-                        "secondary read finished twice".into(),
-                    ))),
-                }
-            }
+            SecondaryStage::Deselect => Step::Done(core.deselected(last.as_ref()).and_then(|()| {
+                self.result.take().ok_or_else(|| {
+                    LinkError::InvalidRequest("secondary read finished twice".into())
+                })
+            })),
         }
+    }
+
+    fn replaces_selection(&self) -> bool {
+        true
     }
 }
 

@@ -88,6 +88,7 @@ impl Gateway {
     /// they completed.
     pub fn feed(&mut self, bytes: &[u8], now: Duration) -> Vec<GatewayReply> {
         self.pending.extend_from_slice(bytes);
+        self.bus.advance_to(now);
         let mut replies = Vec::new();
         loop {
             let take = match Frame::parse(&self.pending) {

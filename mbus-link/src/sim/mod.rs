@@ -399,34 +399,34 @@ impl Transport for SimBus {
     }
 }
 
+/// The same bus driven from async code: every call returns at once (the clock is virtual), so
+/// each one is the blocking [`Transport`] call.
 impl AsyncTransport for SimBus {
     fn now(&self) -> Duration {
-        self.bus_time()
+        Transport::now(self)
     }
 
     fn latency(&self) -> Duration {
-        Duration::ZERO
+        Transport::latency(self)
     }
 
     fn baud(&self) -> BaudRate {
-        self.baud
+        Transport::baud(self)
     }
 
     fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
-        self.switch_baud(baud);
-        Ok(())
+        Transport::set_baud(self, baud)
     }
 
     async fn clear_input(&mut self) -> Result<(), LinkError> {
-        self.discard_arrived();
-        Ok(())
+        Transport::clear_input(self)
     }
 
     async fn send(&mut self, bytes: &[u8]) -> Result<Duration, LinkError> {
-        Ok(self.transmit(bytes))
+        Transport::send(self, bytes)
     }
 
     async fn receive(&mut self, buf: &mut [u8], deadline: Duration) -> Result<Received, LinkError> {
-        self.receive_into(buf, deadline)
+        Transport::receive(self, buf, deadline)
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::cmd::decode::text_table;
 use crate::exit::Exit;
-use mbus_link::{Device, LinkError, Master, Telegram};
+use mbus_link::{Device, LinkConfig, LinkError, Master, Telegram};
 use mbus_proto::address::{BaudRate, SecondaryAddress};
 use mbus_proto::xml;
 
@@ -79,7 +79,12 @@ pub fn run(args: Args) -> Exit {
             return exit_for(&e);
         }
     };
-    let mut master = Master::new(transport);
+    // A one-shot read leaves no meter selected behind it.
+    let config = LinkConfig {
+        deselect_after_read: true,
+        ..LinkConfig::default()
+    };
+    let mut master = Master::with_config(transport, config);
     let result = match (args.address, args.secondary) {
         (_, Some(secondary)) => master.read_secondary(&secondary),
         (Some(address), None) => master.read_primary(address),
