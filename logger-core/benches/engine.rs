@@ -3,9 +3,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use logger_core::clock::ManualClock;
 use logger_core::config::{Config, ReadCycle};
-use logger_core::engine::{Logger, ScanKind};
 use logger_core::inventory::{meter_from_found, FoundMeter};
 use logger_core::readout::MeterData;
 use logger_core::schedule::next_slot;
@@ -14,7 +12,9 @@ use logger_core::template::Template;
 use mbus_link::sim::{templates, VirtualMeter};
 use mbus_proto::address::BaudRate;
 use std::hint::black_box;
-use std::sync::Arc;
+
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 fn telegram() -> Vec<u8> {
     let t = templates::synthetic(5);
@@ -93,23 +93,11 @@ fn read_cycle(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let dir = tempfile::tempdir().unwrap();
-                let clock = Arc::new(ManualClock::new(start));
-                let mut logger = Logger::open(
-                    dir.path(),
-                    SimInstallation::new(20, 3, BaudRate::B9600, &[]),
-                    clock,
-                )
-                .unwrap();
-                let mut cfg = logger.config().clone();
-                cfg.general.default_cycle = ReadCycle::S10;
-                logger.set_config(cfg).unwrap();
-                logger
-                    .scan(
-                        &ScanKind::Secondary(Default::default()),
-                        |_| {},
-                        Default::default(),
-                    )
-                    .unwrap();
+                let sim = SimInstallation::new(20, 3, BaudRate::B9600, &[]);
+                let (logger, _clock, _) =
+                    support::scanned_logger(dir.path(), sim, start, |config| {
+                        config.general.default_cycle = ReadCycle::S10;
+                    });
                 (dir, logger)
             },
             |(dir, mut logger)| {

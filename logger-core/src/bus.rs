@@ -10,7 +10,7 @@ use crate::config::{Addressing, Meter, ResetMode};
 use crate::status::LoggerState;
 use chrono::{DateTime, Utc};
 use mbus_link::{LinkConfig, LinkError, Master, Transport};
-use mbus_proto::address::{SecondaryMask, SELECTED_ADDRESS};
+use mbus_proto::address::{SecondaryAddress, SecondaryMask, SELECTED_ADDRESS};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -188,6 +188,23 @@ impl<T: Transport + Send> MeterBus for LinkBus<T> {
     }
 }
 
+/// The secondary address a configured meter is read by, if it is read by secondary address.
+pub fn read_by_secondary(meter: &Meter) -> Option<SecondaryAddress> {
+    match (meter.addressing, meter.secondary) {
+        (Addressing::Secondary, Some(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// Deselects the meter the last secondary read left selected, before the bus is handed on.
+/// Within a batch every select replaces the previous selection, so one deselect at the end
+/// suffices; a failure only means no meter was selected any more.
+pub fn release_selection<T: Transport>(master: &mut Master<T>) {
+    if let Err(e) = master.deselect() {
+        tracing::debug!(error = %e, "deselect after secondary reads");
+    }
+}
+
 /// Reads all telegrams of a configured meter: switches to its baud rate, sends the configured
 /// reset, then reads by primary or secondary address. `timeout` is the response timeout; it
 /// is never shorter than the standard window at the meter's baud rate (330 bit times + 50 ms
@@ -208,10 +225,7 @@ pub fn read_meter<T: Transport>(
         config.response_timeout = Some(timeout);
         master.set_config(config);
     }
-    let secondary = match (meter.addressing, meter.secondary) {
-        (Addressing::Secondary, Some(s)) => Some(s),
-        _ => None,
-    };
+    let secondary = read_by_secondary(meter);
     if meter.reset != ResetMode::Off {
         let address = match secondary {
             Some(s) => {

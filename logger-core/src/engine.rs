@@ -19,7 +19,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::bus::{read_meter, BusArbiter, MeterBus, Purpose};
+use crate::bus::{read_by_secondary, read_meter, release_selection, BusArbiter, MeterBus, Purpose};
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, ConfigStore, Meter};
 use crate::events::{EventCode, EventLog};
@@ -93,6 +93,10 @@ pub struct ScanSummary {
     pub conflicts: usize,
     /// The scan was cancelled before its end.
     pub cancelled: bool,
+    /// The scan's reads of configured meters: complete reads are stored, stamped with the
+    /// time of the read, and set the meter's status; a meter found but not read completely
+    /// counts as failed. (`overrun` is always false.)
+    pub reads: CycleReport,
 }
 
 /// What one read cycle did.
@@ -104,6 +108,8 @@ pub struct CycleReport {
     pub failed: usize,
     /// Readings stored.
     pub stored: usize,
+    /// Values in the readings stored (one per register read).
+    pub values: usize,
     /// The cycle ran past the next slot of at least one of its meters.
     pub overrun: bool,
 }
@@ -186,6 +192,11 @@ impl<B: MeterBus> Logger<B> {
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// The readings store.
@@ -330,21 +341,31 @@ impl<B: MeterBus> Logger<B> {
     where
         E: From<LoggerError>,
     {
-        let found = {
-            let mut bus = self.bus.acquire(Purpose::Scan);
-            bus.before_cycle(self.clock.now());
-            let t0 = bus.bus_time();
-            let result = search(bus.master());
-            self.clock.spend(bus.bus_time().saturating_sub(t0));
-            result?
-        };
+        let found = self.hold_for_scan(|bus, _| search(bus.master()))?;
         tracing::info!(found = found.len(), "scan finished");
         Ok(self.adopt(&found)?)
     }
 
+    /// Runs `search` on the bus held in state `scan`, after the bus's cycle hook. The clock
+    /// moves on by the bus time spent; the search can ask it for the time in between.
+    fn hold_for_scan<T>(&mut self, search: impl FnOnce(&mut B, &mut BusClock<'_>) -> T) -> T {
+        let clock = Arc::clone(&self.clock);
+        let mut bus = self.bus.acquire(Purpose::Scan);
+        bus.before_cycle(clock.now());
+        let mut bus_clock = BusClock {
+            clock: &*clock,
+            mark: bus.bus_time(),
+        };
+        let result = search(&mut bus, &mut bus_clock);
+        bus_clock.now(&mut *bus);
+        result
+    }
+
     /// Scans the bus (primary or secondary, at the options' baud rates), reads every meter
     /// that answers alone completely (all telegrams, for its registers) and adds the new ones
-    /// with automatic names and templates applied.
+    /// with automatic names and templates applied. The complete reads are stored as readings
+    /// of their meters, stamped with the time of the read, and set the meters' status, so
+    /// values are there right after the scan, before the first grid slot.
     pub fn scan(
         &mut self,
         kind: &ScanKind,
@@ -352,10 +373,9 @@ impl<B: MeterBus> Logger<B> {
         cancel: CancelToken,
     ) -> Result<ScanSummary, LoggerError> {
         let mut summary = ScanSummary::default();
-        let summary_ref = &mut summary;
-        let added = self.scan_with(|master| {
+        let (found, reads) = self.hold_for_scan(|bus, clock| {
             let report = {
-                let mut scanner = Scanner::new(&mut *master)
+                let mut scanner = Scanner::new(bus.master())
                     .on_progress(progress)
                     .with_cancel(cancel);
                 match kind {
@@ -363,16 +383,27 @@ impl<B: MeterBus> Logger<B> {
                     ScanKind::Secondary(options) => scanner.secondary(options)?,
                 }
             };
-            summary_ref.found = report.meters.len();
-            summary_ref.cancelled = report.cancelled;
+            summary.found = report.meters.len();
+            summary.cancelled = report.cancelled;
             let mut found = Vec::new();
+            let mut reads = Vec::new();
             for m in report.meters {
                 if !matches!(m.status, MeterStatus::Ok | MeterStatus::Unreadable) {
-                    summary_ref.conflicts += 1;
+                    summary.conflicts += 1;
                     continue;
                 }
-                let telegrams = full_read(master, &m)
-                    .unwrap_or_else(|| m.telegram.iter().map(|t| t.bytes().to_vec()).collect());
+                let result = full_read(bus.master(), &m);
+                let at = clock.now(&mut *bus);
+                let telegrams = match result {
+                    Ok(telegrams) => {
+                        reads.push((found.len(), at, Ok(())));
+                        telegrams
+                    }
+                    Err(e) => {
+                        reads.push((found.len(), at, Err(e.to_string())));
+                        m.telegram.iter().map(|t| t.bytes().to_vec()).collect()
+                    }
+                };
                 found.push(FoundMeter {
                     primary: m.primary,
                     secondary: m.secondary,
@@ -380,9 +411,25 @@ impl<B: MeterBus> Logger<B> {
                     telegrams,
                 });
             }
-            Ok::<_, LoggerError>(found)
+            if found.iter().any(|m| m.secondary.is_some()) {
+                release_selection(bus.master());
+            }
+            Ok::<_, LoggerError>((found, reads))
         })?;
-        summary.added = added;
+        tracing::info!(found = found.len(), "scan finished");
+        summary.added = self.adopt(&found)?;
+        let mut batch = Batch::default();
+        for (i, at, result) in reads {
+            let Some(index) = inventory::configured(&self.config, &found[i]) else {
+                continue;
+            };
+            let outcome = result.and_then(|()| {
+                MeterData::decode(&found[i].telegrams).map_err(|e| format!("bad reply: {e}"))
+            });
+            self.record_read(&mut batch, index, at, outcome);
+        }
+        summary.reads = self.commit(batch, self.clock.now());
+        self.save_status();
         Ok(summary)
     }
 
@@ -396,9 +443,8 @@ impl<B: MeterBus> Logger<B> {
     fn read_due(&mut self, stop: &AtomicBool) -> Result<CycleReport, LoggerError> {
         let now = self.clock.now();
         let due = self.schedule.take_due(now);
-        let mut report = CycleReport::default();
         if due.is_empty() {
-            return Ok(report);
+            return Ok(CycleReport::default());
         }
         let skipped: Vec<_> = due.iter().filter(|d| d.skipped > 0).collect();
         if !skipped.is_empty() {
@@ -417,12 +463,12 @@ impl<B: MeterBus> Logger<B> {
             );
         }
         let timeout = Duration::from_millis(u64::from(self.config.general.read_timeout_ms));
-        let mut readings: Vec<Reading> = Vec::with_capacity(due.len());
-        let mut config_changed = false;
+        let mut batch = Batch::default();
         {
             let bus_arc = Arc::clone(&self.bus);
             let mut bus = bus_arc.acquire(Purpose::Read);
             bus.before_cycle(now);
+            let mut selected = false;
             for d in &due {
                 if stop.load(Ordering::SeqCst) {
                     tracing::info!("read cycle interrupted by shutdown");
@@ -432,7 +478,9 @@ impl<B: MeterBus> Logger<B> {
                     continue;
                 };
                 let t0 = bus.bus_time();
-                let result = read_meter(bus.master(), &self.config.meters[index], timeout);
+                let meter = &self.config.meters[index];
+                selected |= read_by_secondary(meter).is_some();
+                let result = read_meter(bus.master(), meter, timeout);
                 self.clock.spend(bus.bus_time().saturating_sub(t0));
                 let outcome = match result {
                     Ok(telegrams) => {
@@ -456,52 +504,15 @@ impl<B: MeterBus> Logger<B> {
                     bus_arc.set_fault(false);
                     self.condition_went(EventCode::BusOverload, None, d.slot);
                 }
-                match outcome {
-                    Ok(data) => {
-                        let meter = &mut self.config.meters[index];
-                        if meter.registers.is_empty() {
-                            inventory::assign_registers(
-                                meter,
-                                &data,
-                                &self.config.templates,
-                                &self.builtin,
-                            );
-                            config_changed = true;
-                        }
-                        let meter = &self.config.meters[index];
-                        readings.push(data.reading(meter, d.slot.timestamp()));
-                        let flags = data.error_flags();
-                        let transition = self.status.record_success(d.meter, d.slot, flags);
-                        self.after_success(d.meter, transition, flags, d.slot);
-                        report.read += 1;
-                    }
-                    Err(error) => {
-                        tracing::warn!(meter = d.meter, %error, "read failed");
-                        let transition = self.status.record_failure(d.meter, d.slot, &error);
-                        self.after_failure(d.meter, transition, &error, d.slot);
-                        report.failed += 1;
-                    }
-                }
+                self.record_read(&mut batch, index, d.slot, outcome);
+            }
+            if selected {
+                let t0 = bus.bus_time();
+                release_selection(bus.master());
+                self.clock.spend(bus.bus_time().saturating_sub(t0));
             }
         }
-        match self.store.append_batch(&readings) {
-            Ok(()) => report.stored = readings.len(),
-            Err(e) => {
-                tracing::error!(error = %e, "storing readings failed");
-                self.log(
-                    EventCode::StorageFailed,
-                    None,
-                    &format!("Storing readings failed: {e}"),
-                    now,
-                );
-            }
-        }
-        if config_changed {
-            match self.config_store.save(&self.config) {
-                Ok(()) => self.config_stamp = self.stamp(),
-                Err(e) => tracing::error!(error = %e, "saving the registers of new meters failed"),
-            }
-        }
+        let mut report = self.commit(batch, now);
         let end = self.clock.now();
         let overran: Vec<u32> = due
             .iter()
@@ -528,17 +539,93 @@ impl<B: MeterBus> Logger<B> {
                 end,
             );
         }
-        self.status.state = self.bus.state();
-        if let Err(e) = self.status.save(&self.data_dir) {
-            tracing::error!(error = %e, "saving the status failed");
-        }
-        tracing::info!(
+        self.save_status();
+        tracing::debug!(
             read = report.read,
             failed = report.failed,
             stored = report.stored,
             "read cycle done"
         );
         Ok(report)
+    }
+
+    /// Takes the outcome of reading the meter at `index` at time `at` (a grid slot, or the
+    /// moment a scan read it): a meter still without registers gets them from the reply, the
+    /// reading joins `batch`, the status and the event log follow the outcome.
+    fn record_read(
+        &mut self,
+        batch: &mut Batch,
+        index: usize,
+        at: DateTime<Utc>,
+        outcome: Result<MeterData, String>,
+    ) {
+        let id = self.config.meters[index].id;
+        match outcome {
+            Ok(data) => {
+                let meter = &mut self.config.meters[index];
+                if meter.registers.is_empty() {
+                    inventory::assign_registers(
+                        meter,
+                        &data,
+                        &self.config.templates,
+                        &self.builtin,
+                    );
+                    batch.config_changed = true;
+                }
+                let meter = &self.config.meters[index];
+                batch.readings.push(data.reading(meter, at.timestamp()));
+                let flags = data.error_flags();
+                let transition = self.status.record_success(id, at, flags);
+                self.after_success(id, transition, flags, at);
+                batch.report.read += 1;
+            }
+            Err(error) => {
+                tracing::warn!(meter = id, %error, "read failed");
+                let transition = self.status.record_failure(id, at, &error);
+                self.after_failure(id, transition, &error, at);
+                batch.report.failed += 1;
+            }
+        }
+    }
+
+    /// Stores the readings of `batch` (a storage failure is logged at `now`) and saves the
+    /// registers new meters got; returns what the batch did. The status is the caller's to
+    /// save.
+    fn commit(&mut self, batch: Batch, now: DateTime<Utc>) -> CycleReport {
+        let mut report = batch.report;
+        match self.store.append_batch(&batch.readings) {
+            Ok(()) => {
+                report.stored = batch.readings.len();
+                report.values = batch
+                    .readings
+                    .iter()
+                    .map(|r| r.values.iter().flatten().count())
+                    .sum();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "storing readings failed");
+                self.log(
+                    EventCode::StorageFailed,
+                    None,
+                    &format!("Storing readings failed: {e}"),
+                    now,
+                );
+            }
+        }
+        if batch.config_changed {
+            match self.config_store.save(&self.config) {
+                Ok(()) => self.config_stamp = self.stamp(),
+                Err(e) => tracing::error!(error = %e, "saving the registers of new meters failed"),
+            }
+        }
+        report
+    }
+
+    fn save_status(&mut self) {
+        self.status.state = self.bus.state();
+        if let Err(e) = self.status.save(&self.data_dir) {
+            tracing::error!(error = %e, "saving the status failed");
+        }
     }
 
     fn log(&mut self, code: EventCode, meter: Option<u32>, message: &str, at: DateTime<Utc>) {
@@ -595,18 +682,29 @@ impl<B: MeterBus> Logger<B> {
     /// Runs the schedule until `stop` is set: reads what is due, otherwise sleeps until the
     /// next slot (at most the nap, so `stop` is seen promptly).
     pub fn run(&mut self, stop: &AtomicBool) -> Result<(), LoggerError> {
-        self.run_loop(stop, None)
+        self.run_loop(stop, None, &mut |_, _| {})
+    }
+
+    /// [`Logger::run`], handing the report of every read cycle to `on_cycle` together with
+    /// the logger (for its next slot, status, data directory …).
+    pub fn run_reporting(
+        &mut self,
+        stop: &AtomicBool,
+        mut on_cycle: impl FnMut(&Self, &CycleReport),
+    ) -> Result<(), LoggerError> {
+        self.run_loop(stop, None, &mut on_cycle)
     }
 
     /// Runs the schedule until the clock reaches `end` (for virtual-time runs).
     pub fn run_until(&mut self, end: DateTime<Utc>) -> Result<(), LoggerError> {
-        self.run_loop(&AtomicBool::new(false), Some(end))
+        self.run_loop(&AtomicBool::new(false), Some(end), &mut |_, _| {})
     }
 
     fn run_loop(
         &mut self,
         stop: &AtomicBool,
         end: Option<DateTime<Utc>>,
+        on_cycle: &mut dyn FnMut(&Self, &CycleReport),
     ) -> Result<(), LoggerError> {
         while !stop.load(Ordering::SeqCst) {
             self.reload_if_changed();
@@ -617,7 +715,8 @@ impl<B: MeterBus> Logger<B> {
             }
             match self.schedule.next_due() {
                 Some(due) if due <= now => {
-                    self.read_due(stop)?;
+                    let report = self.read_due(stop)?;
+                    on_cycle(self, &report);
                 }
                 next => {
                     let nap = chrono::Duration::from_std(self.nap)
@@ -699,6 +798,9 @@ impl<B: MeterBus> Logger<B> {
             let mut bus = self.bus.acquire(Purpose::Manual);
             let t0 = bus.bus_time();
             let result = read_meter(bus.master(), meter, timeout);
+            if read_by_secondary(meter).is_some() {
+                release_selection(bus.master());
+            }
             self.clock.spend(bus.bus_time().saturating_sub(t0));
             result?
         };
@@ -706,18 +808,47 @@ impl<B: MeterBus> Logger<B> {
     }
 }
 
-/// All telegrams of a meter a scan found, read at its baud rate; `None` if the read fails.
+/// The logger's clock while the bus is held: moves on by the bus time spent (a virtual
+/// clock; the system clock moves by itself).
+struct BusClock<'c> {
+    clock: &'c dyn Clock,
+    mark: Duration,
+}
+
+impl BusClock<'_> {
+    /// The time now, after spending the bus time since the last call.
+    fn now<B: MeterBus>(&mut self, bus: &mut B) -> DateTime<Utc> {
+        let t = bus.bus_time();
+        self.clock.spend(t.saturating_sub(self.mark));
+        self.mark = t;
+        self.clock.now()
+    }
+}
+
+/// Readings and status changes of one read cycle or scan, not stored yet.
+#[derive(Default)]
+struct Batch {
+    readings: Vec<Reading>,
+    config_changed: bool,
+    report: CycleReport,
+}
+
+/// All telegrams of a meter a scan found, read at its baud rate.
 fn full_read<T: Transport>(
     master: &mut Master<T>,
     m: &mbus_scan::FoundMeter,
-) -> Option<Vec<Vec<u8>>> {
+) -> Result<Vec<Vec<u8>>, LinkError> {
     if master.baud() != m.baud {
-        master.set_baud(m.baud).ok()?;
+        master.set_baud(m.baud)?;
     }
     let telegrams = match (m.secondary, m.primary) {
-        (Some(s), _) => master.read_secondary(&s).ok()?,
-        (None, Some(p)) => master.read_primary(p).ok()?,
-        (None, None) => return None,
+        (Some(s), _) => master.read_secondary(&s)?,
+        (None, Some(p)) => master.read_primary(p)?,
+        (None, None) => {
+            return Err(LinkError::InvalidRequest(
+                "the meter was found without a primary or secondary address".into(),
+            ))
+        }
     };
-    Some(telegrams.into_iter().map(|t| t.into_bytes()).collect())
+    Ok(telegrams.into_iter().map(|t| t.into_bytes()).collect())
 }

@@ -104,21 +104,27 @@ pub fn meter_from_found(
     meter
 }
 
-/// Adds the found meters that are not configured yet (same secondary address, or for meters
-/// without one the same primary address) to `config`; returns the ids given to them.
+/// Where `found` is in `config.meters`: the meter with the same secondary address (from the
+/// scan or the reply's header), or for a meter without one the meter addressed by the same
+/// primary address.
+pub fn configured(config: &Config, found: &FoundMeter) -> Option<usize> {
+    let secondary = found.secondary.or_else(|| {
+        MeterData::decode(&found.telegrams)
+            .ok()
+            .and_then(|d| d.secondary)
+    });
+    config.meters.iter().position(|m| match secondary {
+        Some(s) => m.secondary == Some(s),
+        None => m.addressing == Addressing::Primary && Some(m.primary) == found.primary,
+    })
+}
+
+/// Adds the found meters that are not configured yet (see [`configured`]) to `config`;
+/// returns the ids given to them.
 pub fn adopt(config: &mut Config, found: &[FoundMeter], builtin: &[Template]) -> Vec<u32> {
     let mut added = Vec::new();
     for f in found {
-        let secondary = f.secondary.or_else(|| {
-            MeterData::decode(&f.telegrams)
-                .ok()
-                .and_then(|d| d.secondary)
-        });
-        let known = config.meters.iter().any(|m| match secondary {
-            Some(s) => m.secondary == Some(s),
-            None => m.addressing == Addressing::Primary && Some(m.primary) == f.primary,
-        });
-        if known {
+        if configured(config, f).is_some() {
             continue;
         }
         let id = config.next_meter_id();
@@ -149,15 +155,7 @@ pub fn manual_meter(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn corpus(name: &str) -> Vec<u8> {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/corpus/libmbus/test-frames"
-        );
-        mbus_proto::hex::parse_hex(&std::fs::read_to_string(format!("{dir}/{name}.hex")).unwrap())
-            .unwrap()
-    }
+    use crate::test_corpus::frame as corpus;
 
     #[test]
     fn found_meters_are_named_addressed_and_get_registers() {

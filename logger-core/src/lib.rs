@@ -33,3 +33,6 @@ pub mod schedule;
 pub mod simulation;
 pub mod status;
 pub mod template;
+
+#[cfg(test)]
+mod test_corpus;

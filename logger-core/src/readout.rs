@@ -268,13 +268,7 @@ fn describe(r: &RecordValue) -> String {
 mod tests {
     use super::*;
 
-    pub(crate) fn corpus_frame(name: &str) -> Vec<u8> {
-        let dir = std::env::var("MBUS_CORPUS").unwrap_or_else(|_| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/libmbus").to_string()
-        });
-        let text = std::fs::read_to_string(format!("{dir}/test-frames/{name}.hex")).unwrap();
-        mbus_proto::hex::parse_hex(&text).unwrap()
-    }
+    use crate::test_corpus::frame as corpus_frame;
 
     #[test]
     fn decodes_a_kamstrup_reply_into_registers() {

@@ -361,11 +361,8 @@ mod tests {
 
     #[test]
     fn corpus_telegrams_keep_decoding_after_evolution() {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/corpus/libmbus/test-frames"
-        );
-        let Ok(list) = mbus_link::sim::templates::load_dir(std::path::Path::new(dir)) else {
+        let dir = crate::test_corpus::frames_dir();
+        let Ok(list) = mbus_link::sim::templates::load_dir(&dir) else {
             return;
         };
         let t = Utc.with_ymd_and_hms(2026, 7, 1, 12, 0, 0).unwrap();

@@ -205,15 +205,7 @@ pub fn merge(existing: &mut Vec<Template>, imported: Vec<Template>) {
 mod tests {
     use super::*;
     use crate::readout::MeterData;
-
-    fn corpus(name: &str) -> Vec<u8> {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/corpus/libmbus/test-frames"
-        );
-        mbus_proto::hex::parse_hex(&std::fs::read_to_string(format!("{dir}/{name}.hex")).unwrap())
-            .unwrap()
-    }
+    use crate::test_corpus::frame as corpus;
 
     #[test]
     fn builtin_templates_parse_and_match_their_meters() {

@@ -12,6 +12,8 @@ use logger_core::storage::{MeterId, Reading};
 use mbus_proto::address::BaudRate;
 use std::sync::Arc;
 
+mod support;
+
 fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
 }
@@ -32,28 +34,33 @@ fn logger_at(
     cycle: ReadCycle,
     start: DateTime<Utc>,
 ) -> (Logger<SimInstallation>, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new(start));
-    let mut logger = Logger::open(
-        dir,
-        SimInstallation::new(meters, 7, baud, &[]),
-        clock.clone(),
-    )
-    .unwrap();
-    let mut config = logger.config().clone();
-    config.general.default_cycle = cycle;
-    config.general.timezone = "Europe/Berlin".into();
-    logger.set_config(config).unwrap();
-    let summary = logger
-        .scan(
-            &ScanKind::Secondary(Default::default()),
-            |_| {},
-            Default::default(),
-        )
-        .unwrap();
+    let sim = SimInstallation::new(meters, 7, baud, &[]);
+    let (logger, clock, summary) = support::scanned_logger(dir, sim, start, |config| {
+        config.general.default_cycle = cycle;
+        config.general.timezone = "Europe/Berlin".into();
+    });
     assert_eq!(
         (summary.found, summary.added.len(), summary.conflicts),
         (meters, meters, 0)
     );
+    // The scan read every meter completely: one reading each, stamped with its time.
+    assert_eq!(
+        (
+            summary.reads.read,
+            summary.reads.failed,
+            summary.reads.stored
+        ),
+        (meters, 0, meters)
+    );
+    assert!(summary.reads.values >= meters);
+    for m in &logger.config().meters {
+        let rs = readings(&logger, m.id);
+        assert_eq!(rs.len(), 1, "meter {}", m.id);
+        assert!((start.timestamp()..=clock.now().timestamp()).contains(&rs[0].time));
+        let status = logger.status().meter(m.id);
+        assert_eq!(status.status, ReadStatus::Ok);
+        assert_eq!(status.last_success.map(|t| t.timestamp()), Some(rs[0].time));
+    }
     (logger, clock)
 }
 
@@ -64,6 +71,12 @@ fn readings(logger: &Logger<SimInstallation>, id: u32) -> Vec<Reading> {
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
         .unwrap()
+}
+
+/// The readings of the read slots: all but the first, which the scan stored (checked in
+/// [`logger_at`]).
+fn slot_readings(logger: &Logger<SimInstallation>, id: u32) -> Vec<Reading> {
+    readings(logger, id).split_off(1)
 }
 
 #[test]
@@ -80,7 +93,7 @@ fn twenty_meters_every_ten_seconds_are_stored_exactly_on_the_grid() {
     assert!(clock.now() >= start + Duration::minutes(10));
     let mut total = 0;
     for meter in &logger.config().meters {
-        let rs = readings(&logger, meter.id);
+        let rs = slot_readings(&logger, meter.id);
         assert!(
             rs.len() >= 55,
             "meter {} has {} readings",
@@ -104,6 +117,11 @@ fn twenty_meters_every_ten_seconds_are_stored_exactly_on_the_grid() {
     assert!(total >= 20 * 55);
     assert_eq!(logger.state(), LoggerState::Idle);
     assert_eq!(logger.status().overruns, 0, "20 meters fit in 10 s");
+    // The meters are read by secondary address; after a cycle none is left selected.
+    let arbiter = logger.arbiter();
+    let mut bus = arbiter.acquire(Purpose::Manual);
+    let meters = bus.master().transport().meters();
+    assert!(meters.iter().all(|m| !m.is_selected()));
 }
 
 #[test]
@@ -134,7 +152,7 @@ fn overrunning_cycles_are_reported_not_silently_skipped() {
     assert!(skipped > 0);
     // Late reads are still stamped on the grid.
     for meter in &logger.config().meters {
-        for r in readings(&logger, meter.id) {
+        for r in slot_readings(&logger, meter.id) {
             assert_eq!(r.time % 10, 0);
         }
     }
@@ -142,7 +160,7 @@ fn overrunning_cycles_are_reported_not_silently_skipped() {
 
 fn local_times(logger: &Logger<SimInstallation>, id: u32) -> Vec<String> {
     let tz = logger.config().tz();
-    readings(logger, id)
+    slot_readings(logger, id)
         .iter()
         .map(|r| {
             Utc.timestamp_opt(r.time, 0)
@@ -196,7 +214,7 @@ fn quarter_hours_across_the_year_boundary() {
     let (mut logger, _clock) = logger(dir.path(), 3, ReadCycle::M15, start);
     logger.run_until(utc(2026, 12, 31, 23, 31, 0)).unwrap();
     let tz = logger.config().tz();
-    let times: Vec<String> = readings(&logger, 3)
+    let times: Vec<String> = slot_readings(&logger, 3)
         .iter()
         .map(|r| {
             Utc.timestamp_opt(r.time, 0)
@@ -390,6 +408,14 @@ fn a_primary_scan_finds_and_names_every_meter() {
         )
         .unwrap();
     assert_eq!((again.found, again.added.len()), (4, 0));
+    // Both scans read the meters they found: their readings are stored, a second apart at
+    // least, as the scans took that long.
+    assert_eq!((summary.reads.read, again.reads.read), (4, 4));
+    for id in 1..=4 {
+        let rs = readings(&logger, id);
+        assert_eq!(rs.len(), 2, "meter {id}");
+        assert!(rs[0].time < rs[1].time);
+    }
 }
 
 #[test]
@@ -436,9 +462,10 @@ fn manual_reads_queue_at_the_bus_and_store_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let start = utc(2026, 5, 4, 8, 0, 0);
     let (logger, _clock) = logger(dir.path(), 2, ReadCycle::M15, start);
+    let stored = readings(&logger, 2);
     let data = logger.read_now(2).unwrap();
     assert_eq!(data.secondary, logger.config().meters[1].secondary);
-    assert!(readings(&logger, 2).is_empty());
+    assert_eq!(readings(&logger, 2), stored);
     assert!(matches!(
         logger.read_now(99),
         Err(logger_core::engine::LoggerError::UnknownMeter(99))
@@ -457,7 +484,6 @@ fn corpus_template(name: &str) -> mbus_link::sim::Template {
 fn meters_reporting_error_flags_are_ok_with_errors_and_logged() {
     let dir = tempfile::tempdir().unwrap();
     let start = utc(2026, 5, 4, 8, 0, 0);
-    let clock = Arc::new(ManualClock::new(start));
     // The Sensus PolluStat E reports status 0x10 (temporary error).
     let sim = SimInstallation::new(
         2,
@@ -465,17 +491,14 @@ fn meters_reporting_error_flags_are_ok_with_errors_and_logged() {
         BaudRate::B2400,
         &[corpus_template("SEN_Sensus-PolluStat-E")],
     );
-    let mut logger = Logger::open(dir.path(), sim, clock.clone()).unwrap();
-    let mut config = logger.config().clone();
-    config.general.default_cycle = ReadCycle::M1;
-    logger.set_config(config).unwrap();
-    logger
-        .scan(
-            &ScanKind::Secondary(Default::default()),
-            |_| {},
-            Default::default(),
-        )
-        .unwrap();
+    let (mut logger, _clock, _) = support::scanned_logger(dir.path(), sim, start, |config| {
+        config.general.default_cycle = ReadCycle::M1;
+    });
+    // The scan's reads already show the flags.
+    for m in &logger.config().meters {
+        assert_eq!(logger.status().meter(m.id).status, ReadStatus::OkWithErrors);
+        assert_eq!(readings(&logger, m.id).len(), 1);
+    }
     logger.run_until(start + Duration::minutes(3)).unwrap();
     for m in &logger.config().meters {
         let s = logger.status().meter(m.id);
@@ -545,4 +568,62 @@ fn save_as_template_then_apply_it_to_another_meter_of_the_type() {
     logger.save_as_template(twin, "Wohnung").unwrap();
     assert_eq!(logger.config().templates.len(), 1);
     assert!(logger.save_as_template(999, "x").is_err());
+}
+
+#[test]
+fn a_scan_stores_what_it_read_before_the_first_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = utc(2026, 5, 4, 8, 0, 3);
+    let (logger, clock) = logger(dir.path(), 4, ReadCycle::M15, start);
+    let scan_end = clock.now();
+    assert!(
+        logger.next_due().unwrap() > scan_end,
+        "no slot has come yet"
+    );
+    for (n, m) in logger.config().meters.iter().enumerate() {
+        let rs = readings(&logger, m.id);
+        // Each meter is stamped with the moment the scan read it: later meters later.
+        assert_ne!(rs[0].time % 900, 0, "not a grid slot: {}", rs[0].time);
+        if n > 0 {
+            let before = readings(&logger, logger.config().meters[n - 1].id);
+            assert!(rs[0].time >= before[0].time);
+        }
+        // The stored values are the meter's current ones, through its registers.
+        let now = logger.read_now(m.id).unwrap().reading(m, rs[0].time);
+        assert_eq!(rs[0], now);
+        assert!(rs[0].values.iter().any(Option::is_some));
+    }
+    // Written to the data directory for the command-line tools.
+    let status = logger_core::status::StatusBoard::load(dir.path());
+    assert_eq!(status.meter(1).status, ReadStatus::Ok);
+}
+
+#[test]
+fn every_read_cycle_is_reported_with_the_next_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = utc(2026, 5, 4, 8, 0, 3);
+    let (mut logger, _clock) = logger(dir.path(), 3, ReadCycle::M1, start);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut seen = Vec::new();
+    logger
+        .run_reporting(&stop, |logger, report| {
+            seen.push((report.clone(), logger.next_due().unwrap()));
+            if seen.len() == 3 {
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
+        .unwrap();
+    assert_eq!(seen.len(), 3);
+    for (n, (report, next)) in seen.iter().enumerate() {
+        assert_eq!((report.read, report.failed, report.stored), (3, 0, 3));
+        // Every register value of the simulated meters is stored.
+        let registers: usize = logger
+            .config()
+            .meters
+            .iter()
+            .map(|m| m.registers.iter().filter(|r| !r.off).count())
+            .sum();
+        assert_eq!(report.values, registers);
+        assert_eq!(*next, utc(2026, 5, 4, 8, 2 + n as u32, 0));
+    }
 }

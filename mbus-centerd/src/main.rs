@@ -8,13 +8,16 @@
 //! ```
 //!
 //! On a data directory without meters it first scans the bus by secondary address and adds
-//! what it finds (automatic names, templates applied), then reads every meter on its grid.
+//! what it finds (automatic names, templates applied, the scan's reads stored), then reads
+//! every meter on its grid. After the scan and after every read cycle it logs one summary
+//! line: meters read ok and failed, values stored, the next slot, and the `mbusctl` commands
+//! that show and export the data.
 
 use clap::Parser;
 use logger_core::bus::{LinkBus, MeterBus};
 use logger_core::clock::SystemClock;
 use logger_core::config::ReadCycle;
-use logger_core::engine::{Logger, LoggerError, ScanKind};
+use logger_core::engine::{CycleReport, Logger, LoggerError, ScanKind};
 use logger_core::simulation::SimInstallation;
 use mbus_link::{Device, Master};
 use mbus_proto::address::BaudRate;
@@ -28,8 +31,8 @@ use std::sync::Arc;
 #[derive(Parser, Debug)]
 #[command(name = "mbus-centerd", version, about)]
 struct Args {
-    /// Data directory (configuration, readings database, event log, status).
-    #[arg(long, value_name = "DIR")]
+    /// Data directory (configuration, readings database, event log, status); created if missing.
+    #[arg(long, value_name = "DIR", default_value = "mbus-center-data")]
     data_dir: PathBuf,
     /// Run on a simulated bus with this many meters instead of a device.
     #[arg(long, value_name = "N", conflicts_with = "device")]
@@ -145,7 +148,8 @@ fn serve<B: MeterBus>(
                 found = summary.found,
                 added = summary.added.len(),
                 conflicts = summary.conflicts,
-                "scan done"
+                "scan done: {}",
+                outcome(&logger, &summary.reads)
             ),
             // A failing bus must not stop the daemon: it keeps running and reports.
             Err(e) => tracing::error!(error = %e, "scan failed"),
@@ -160,7 +164,40 @@ fn serve<B: MeterBus>(
         next = ?logger.next_due(),
         "reading"
     );
-    logger.run(stop)?;
+    logger.run_reporting(stop, |logger, report| {
+        tracing::info!("read cycle done: {}", outcome(logger, report));
+    })?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What a scan or read cycle did, the next slot, and where to see the data, on one line.
+fn outcome<B: MeterBus>(logger: &Logger<B>, report: &CycleReport) -> String {
+    let tz = logger.config().tz();
+    let next = logger.next_due().map_or_else(
+        || "none".to_string(),
+        |t| {
+            t.with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M:%S %Z")
+                .to_string()
+        },
+    );
+    let today = chrono::Utc::now().with_timezone(&tz).format("%Y-%m-%d");
+    let dir = shell_word(&logger.data_dir().display().to_string());
+    format!(
+        "{} meter(s) read ok, {} failed, {} values stored; next read {next}; \
+         see `mbusctl meters --data-dir {dir}`, \
+         `mbusctl export --data-dir {dir} --from {today} --to {today} --out readings.zip`",
+        report.read, report.failed, report.values
+    )
+}
+
+/// `word` as the shell takes it: quoted if it holds anything but plain path characters.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:=,@".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
 }

@@ -69,6 +69,21 @@ impl Line {
         let _ = write!(self.text, "{field}");
     }
 
+    /// The reading's value at `index`, empty if it has none there; returns how many values
+    /// were written (0 or 1).
+    fn value(&mut self, reading: &Reading, index: usize) -> u64 {
+        match reading.values.get(index).copied().flatten() {
+            Some(value) => {
+                self.plain(value);
+                1
+            }
+            None => {
+                self.next_field();
+                0
+            }
+        }
+    }
+
     fn finish<W: Write>(&mut self, out: &mut W) -> std::io::Result<()> {
         self.text.push_str("\r\n");
         out.write_all(self.text.as_bytes())?;
@@ -111,13 +126,7 @@ pub(super) fn write<W: Write>(
             CsvLayout::Standard => {
                 line.plain(&local);
                 for register in &meter.registers {
-                    match reading.values.get(register.index).copied().flatten() {
-                        Some(value) => {
-                            values += 1;
-                            line.plain(value);
-                        }
-                        None => line.next_field(),
-                    }
+                    values += line.value(&reading, register.index);
                 }
                 line.finish(out)?;
             }
@@ -142,13 +151,7 @@ pub(super) fn write<W: Write>(
                     line.plain(register.divisor);
                     line.plain(register.storage_number);
                     line.plain(register.tariff);
-                    match reading.values.get(register.index).copied().flatten() {
-                        Some(value) => {
-                            values += 1;
-                            line.plain(value);
-                        }
-                        None => line.next_field(),
-                    }
+                    values += line.value(&reading, register.index);
                     line.finish(out)?;
                 }
             }

@@ -228,12 +228,7 @@ impl<D: AsRef<[u8]>> ChunkDecoder<D> {
         let mut v: u64 = 0;
         let mut shift = 0;
         loop {
-            let byte = *self
-                .data
-                .as_ref()
-                .get(self.pos)
-                .ok_or(CodecError::Truncated)?;
-            self.pos += 1;
+            let byte = self.byte()?;
             if shift == 63 && byte > 1 {
                 return Err(CodecError::Overflow);
             }
