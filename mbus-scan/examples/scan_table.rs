@@ -1,4 +1,4 @@
-//! Prints probes and bus time of the adaptive scan, the libmbus baseline and the physical lower
+//! Prints probes (selects), reads and bus time of the adaptive scan, the libmbus baseline and the physical lower
 //! bound for several simulated populations (the table in the README).
 //!
 //! `cargo run --release -p mbus-scan --example scan_table [METERS] [SEED]`
@@ -32,13 +32,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("0 meters", Population::new(0, SerialPattern::Random)),
     ];
     println!(
-        "{:<12} {:>5} | {:>6} {:>9} | {:>5} {:>6} {:>9} | {:>9} | {:>6} {:>6} {:>6}",
+        "{:<12} {:>5} {:>6} {:>5} {:>9} | {:>5} {:>6} {:>5} {:>9} | {:>9} | {:>6} {:>6} {:>6}",
         "population",
         "found",
         "probes",
+        "reads",
         "bus s",
         "found",
         "probes",
+        "reads",
         "bus s",
         "bound s",
         "t/base",
@@ -46,11 +48,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "t/bnd"
     );
     let quiet = (SimConfig::default(), SecondaryOptions::default());
-    let noisy = (
-        SimConfig {
-            noise: 2e-6,
-            ..SimConfig::default()
-        },
+    let noise = SimConfig {
+        noise: 2e-6,
+        ..SimConfig::default()
+    };
+    let noisy = (noise.clone(), SecondaryOptions::default());
+    let noisy_thorough = (
+        noise,
         SecondaryOptions {
             thorough: true,
             ..SecondaryOptions::default()
@@ -59,22 +63,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs = populations
         .into_iter()
         .map(|(name, p)| (name, p, &quiet))
-        .chain([(
-            "noise+thor.",
-            Population::new(count, SerialPattern::Random),
-            &noisy,
-        )]);
+        .chain([
+            (
+                "noise",
+                Population::new(count, SerialPattern::Random),
+                &noisy,
+            ),
+            (
+                "noise+thor.",
+                Population::new(count, SerialPattern::Random),
+                &noisy_thorough,
+            ),
+        ]);
     for (name, population, (config, options)) in runs {
         let meters = population.seed(seed).build(&templates);
         let c = compare::on_sim(&meters, config, options)?;
         println!(
-            "{:<12} {:>5} | {:>6} {:>9.1} | {:>5} {:>6} {:>9.1} | {:>9.1} | {:>6.3} {:>6.3} {:>6.2}",
+            "{:<12} {:>5} {:>6} {:>5} {:>9.1} | {:>5} {:>6} {:>5} {:>9.1} | {:>9.1} | {:>6.3} {:>6.3} {:>6.2}",
             name,
             c.ours.meters.len(),
             c.ours.cost.probes(),
+            c.ours.cost.reads,
             c.ours.cost.bus_time.as_secs_f64(),
             c.baseline.meters.len(),
             c.baseline.cost.probes(),
+            c.baseline.cost.reads,
             c.baseline.cost.bus_time.as_secs_f64(),
             c.lower_bound.as_secs_f64(),
             c.bus_time_ratio(),

@@ -29,7 +29,8 @@ impl Comparison {
         ratio(self.ours.cost.bus_time, self.baseline.cost.bus_time)
     }
 
-    /// Requests of the adaptive scan divided by the baseline's.
+    /// Probes (selects, every repetition counted) of the adaptive scan divided by the
+    /// baseline's.
     pub fn probe_ratio(&self) -> f64 {
         self.ours.cost.probes() as f64 / self.baseline.cost.probes().max(1) as f64
     }

@@ -92,8 +92,14 @@ pub struct ScanCost {
 }
 
 impl ScanCost {
-    /// Requests sent in all: selects plus data requests.
+    /// Probes: secondary-address selects sent, every repetition counted (a silent mask sent
+    /// twice is two probes). Data requests are not probes; see [`ScanCost::requests`].
     pub fn probes(&self) -> u64 {
+        self.selects
+    }
+
+    /// Requests sent in all: selects plus data requests.
+    pub fn requests(&self) -> u64 {
         self.selects + self.reads
     }
 }

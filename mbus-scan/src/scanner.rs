@@ -239,7 +239,7 @@ impl<B: ScanBus> Session<'_, '_, B> {
         let event = Progress {
             baud: self.bus.baud(),
             probe,
-            probes: self.report.cost.probes(),
+            probes: self.report.cost.requests(),
             found: self.report.meters.len(),
             bus_time: self.bus.elapsed().saturating_sub(self.start),
             fraction: ((index as f64 + self.done) / count.max(1) as f64).min(1.0),

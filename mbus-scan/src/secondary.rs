@@ -11,12 +11,20 @@
 //!   only there). Before anything is known the digits go most significant first. Once at least
 //!   a quarter of neighbouring found serials lie less than 10 000 apart (batches, not chance),
 //!   the digits in which those near-neighbours differ show where batches of consecutive serials
-//!   vary: splitting starts at the highest such digit,
-//!   so the shared prefix of a batch is never split at all (ten probes saved per prefix digit
-//!   and per batch), and the higher digits are split only when a node still collides.
+//!   vary: in every node with at least three leading digits fixed (narrow enough to hold one
+//!   batch), splitting starts at the highest such digit, so the shared prefix of a batch is
+//!   never split at all (ten probes saved per prefix digit and per batch), and the higher digits
+//!   are split only when a node still collides. Wider nodes keep the most significant digits
+//!   first: several batches there would share the low digits and collide value after value.
 //! - **Implied outcomes are not probed.** When a node collided and all its children but the last
 //!   were silent, the last holds the meters: it is split without a probe. A known meter inside a
 //!   mask tells the outcome too (two known meters: a collision, no probe needed).
+//! - **Runs of consecutive serials are followed.** When the two serials just below a node's
+//!   lowest one are known, that lowest serial is selected alone (all eight digits fixed) before
+//!   the node itself: an `E5` proves the node and every node on the way down occupied without
+//!   probing them (one probe per ten meters saved on a run); silence ends the run and the node
+//!   is probed as usual. If the serial after that lowest one is silent, the run may have ended
+//!   there: the node's own probe decides whether anything else is inside.
 //! - **Reads only where needed.** Selects decide the tree; a REQ_UD2 is sent only after a clean
 //!   `E5`, and it fetches the telegram the report needs anyway. A garbled read means several
 //!   meters with simultaneous `E5`s: the node is split like a collision.
@@ -153,6 +161,9 @@ const WILDCARD: u8 = 0xF;
 /// Listen for the whole window after an `E5` while collisions are at least one in this many
 /// answers at a depth.
 const WINDOW_WORTH: u32 = 10;
+/// Batch digits are split first only in nodes with at least this many of the higher digits
+/// fixed (a node spanning 100 000 serials seldom holds two batches).
+const BATCH_NODE_DIGITS: usize = 3;
 /// Serials at most this far apart count as one run (batch) when learning where batches vary.
 const RUN_GAP: u32 = 16;
 /// At most this many manufacturer/version/medium combinations are tried for one meter whose
@@ -171,7 +182,8 @@ enum Evidence {
     Collided,
     /// Not probed: its siblings' silence says it holds its parent's collision.
     Implied,
-    /// Known meters inside the mask make it collide; it may hold nothing else.
+    /// Known meters inside the mask make it collide, or a run's lowest serial answered alone;
+    /// it may hold nothing else.
     Covered,
     /// Exactly one meter, which acknowledges selects but could not be identified by a read.
     Unidentified,
@@ -239,6 +251,7 @@ pub(crate) fn scan<B: ScanBus>(
         pending: None,
         unaddressed_models: Vec::new(),
         crowded_siblings: false,
+        run_probed: Vec::new(),
     };
     search.resolve(Node {
         mask: options.mask,
@@ -264,6 +277,9 @@ struct Search<'x, 's, 'a, B: ScanBus> {
     unaddressed_models: Vec<[u8; 4]>,
     /// Set while probing a child whose earlier sibling held several meters.
     crowded_siblings: bool,
+    /// Serials probed alone where a run led into a node, and what they held: the nodes on the
+    /// way down to them are not probed again.
+    run_probed: Vec<(SecondaryMask, Tally)>,
 }
 
 type Res<T, B> = Result<T, Stop<<B as ScanBus>::Error>>;
@@ -412,10 +428,17 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
             // A sibling that held several meters makes a crowd likely here too: listen for
             // every E5 rather than read into a collision.
             self.crowded_siblings = sibling_crowd;
-            let found = if node.evidence == Evidence::Unidentified {
-                self.follow_unidentified(child)?
+            let run = if position < IDENT_DIGITS && node.evidence != Evidence::Unidentified {
+                self.enter_run(&child)?
             } else {
-                self.resolve(child)?
+                None
+            };
+            let found = match run {
+                Some(found) => found,
+                None if node.evidence == Evidence::Unidentified => {
+                    self.follow_unidentified(child)?
+                }
+                None => self.resolve(child)?,
             };
             self.crowded_siblings = false;
             sibling_crowd |= found == Tally::Many;
@@ -453,6 +476,67 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
             tally = tally.plus(self.recheck(node, position, &quiet)?);
         }
         Ok(tally)
+    }
+
+    /// A run of consecutive serials leads into `child` (the two serials just below its lowest
+    /// one are known): its lowest serial is probed alone first, with the other digits fixed to
+    /// it. An answer proves the node occupied without probing it, and every node on the way
+    /// down to that serial too; silence (the run ended) leaves the node to the ordinary search
+    /// (`None`), as does a child that is one serial already. When the serial after the lowest
+    /// is silent, the run may have ended right there: the node's own probe then tells whether
+    /// anything else is inside.
+    fn enter_run(&mut self, child: &Node) -> Res<Option<Tally>, B> {
+        if child.evidence != Evidence::Unprobed {
+            return Ok(None);
+        }
+        let mut first = child.mask;
+        let mut lowest = 0u32;
+        for position in 0..IDENT_DIGITS {
+            let digit = match first.nibble(position) {
+                WILDCARD => 0,
+                d if d < 10 => d,
+                _ => return Ok(None),
+            };
+            first = first.with_nibble(position, digit);
+            lowest = lowest * 10 + u32::from(digit);
+        }
+        if let Some(i) = self.run_probed.iter().position(|&(m, _)| m == child.mask) {
+            // Probed alone on the way into the node.
+            let (_, tally) = self.run_probed.swap_remove(i);
+            self.session.advance(child.weight);
+            return Ok(Some(tally));
+        }
+        if self.run_probed.iter().any(|&(m, _)| m == first) {
+            // The lowest serial answered already: this node lies on the way down to it.
+            return self.split(child.with(Evidence::Covered)).map(Some);
+        }
+        let run = lowest >= 2 && self.ident_known(lowest - 1) && self.ident_known(lowest - 2);
+        if first == child.mask || !run {
+            return Ok(None);
+        }
+        let serial = |mask: SecondaryMask| Node {
+            mask,
+            evidence: Evidence::Unprobed,
+            weight: 0.0,
+            ..*child
+        };
+        let tally = self.resolve(serial(first))?;
+        if tally == Tally::Empty {
+            return Ok(None);
+        }
+        let last = IDENT_DIGITS - 1;
+        if child.is_free(last) {
+            let second = first.with_nibble(last, 1);
+            let next = self.resolve(serial(second))?;
+            if next == Tally::Empty && self.select(child)? == SelectReply::Ack {
+                // Only the lowest serial answers: the run ended with it.
+                self.session.advance(child.weight);
+                return Ok(Some(tally));
+            }
+            self.run_probed.push((second, next));
+        }
+        self.run_probed.push((first, tally));
+        self.split(child.with(Evidence::Covered)).map(Some)
     }
 
     /// A collided node whose digit children hold fewer than two meters: noise, or a meter that
@@ -493,7 +577,7 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
         if child.evidence == Evidence::Unidentified {
             return self.split(child);
         }
-        match self.select(&child)? {
+        match self.select_alone(&child)? {
             SelectReply::Silent => {
                 self.session.advance(child.weight);
                 Ok(Tally::Empty)
@@ -537,7 +621,7 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
                 mask: with_model(&node.mask, model),
                 ..*node
             };
-            if self.select(&candidate)? == SelectReply::Ack {
+            if self.select_alone(&candidate)? == SelectReply::Ack {
                 return self.leaf(candidate).map(Some);
             }
         }
@@ -691,7 +775,14 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
 
     /// The nibble to split next (see the module documentation), or `None` at a full address.
     fn choose_position(&self, node: &Node) -> Option<usize> {
-        let start = self.batch_start;
+        // Batch digits first only in a node narrow enough to hold a single batch: in a wider
+        // one, several batches would share those digits and each value would collide.
+        let fixed = (0..self.batch_start).filter(|&p| !node.is_free(p)).count();
+        let start = if fixed >= BATCH_NODE_DIGITS {
+            self.batch_start
+        } else {
+            0
+        };
         (start..IDENT_DIGITS)
             .chain(0..start)
             .chain(HEX_ORDER)
@@ -719,6 +810,13 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
         Ok(reply)
     }
 
+    /// A select inside a node known to hold one meter: no collision to wait for after its
+    /// `E5`, so the master goes on after one inter-character gap.
+    fn select_alone(&mut self, node: &Node) -> Res<SelectReply, B> {
+        self.session
+            .select(&node.mask, node.depth() as u8, Listen::Gap)
+    }
+
     /// How many found meters a select with `mask` would wake (shared addresses count twice).
     fn known_in(&self, mask: &SecondaryMask) -> usize {
         self.known
@@ -726,6 +824,13 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
             .filter(|k| mask.matches_bytes(&k.bytes))
             .map(|k| k.weight)
             .sum()
+    }
+
+    /// True if a found meter has identification number `ident`.
+    fn ident_known(&self, ident: u32) -> bool {
+        self.known.iter().any(|k| {
+            SecondaryAddress::from_bytes(k.bytes).is_ok_and(|address| address.ident == ident)
+        })
     }
 
     fn is_known(&self, address: &SecondaryAddress) -> bool {

@@ -113,14 +113,15 @@ fn finds_sequential_and_random_populations() {
 #[test]
 fn batches_are_split_where_serials_vary() {
     // Two batches of 60 consecutive serials: after the first batch, the second is searched
-    // from its varying digits and its shared prefix costs nothing.
+    // from its varying digits once three leading digits are fixed, so the rest of its shared
+    // prefix costs nothing.
     let mut meters = sequential(60, 12_345_600);
     meters.extend(sequential(60, 87_654_300));
     let expected = addresses(&meters);
     let (report, _) = scan(meters);
     assert_eq!(found(&report, MeterStatus::Ok), expected);
     let (one_batch, _) = scan(sequential(60, 12_345_600));
-    assert!(report.cost.selects + 50 < 2 * one_batch.cost.selects);
+    assert!(report.cost.selects + 30 < 2 * one_batch.cost.selects);
 }
 
 #[test]
@@ -363,7 +364,7 @@ fn progress_and_cancellation() {
         .secondary(&SecondaryOptions::default())
         .unwrap();
     assert!(report.cancelled);
-    assert_eq!(report.cost.probes(), 50);
+    assert_eq!(report.cost.requests(), 50);
     assert_eq!(events, 50);
     assert!(report.meters.len() < 80);
 }
@@ -433,4 +434,32 @@ fn baseline_probes_decimal_values_only() {
     let report = baseline(vec![meter(12_345_678, "2C2D0B04", 11)]);
     assert_eq!(report.meters.len(), 1);
     assert_eq!((report.cost.selects, report.cost.reads), (2 + 1 + 2 * 8, 1));
+}
+
+#[test]
+fn runs_of_serials_are_followed_into_the_next_decade() {
+    // 100 consecutive serials: each meter costs its own select; besides those, only the
+    // descent to the first meter (8 collisions), the 54 silent masks around the shared
+    // six-digit prefix and the probe that finds the run's end. The nine decades after the
+    // first are entered through their lowest serial, never probed as a whole.
+    let meters = sequential(100, 12_345_600);
+    let expected = addresses(&meters);
+    let (report, _) = scan(meters);
+    assert_eq!(found(&report, MeterStatus::Ok), expected);
+    assert_eq!(report.cost.selects, 100 + 8 + 54 + 1);
+    assert_eq!(report.cost.reads, 100);
+}
+
+#[test]
+fn a_run_ending_just_inside_a_decade_costs_two_probes_more() {
+    // The run enters 3414836F through 34148360; 34148361 is silent, so the decade's own
+    // probe shows nothing else is inside instead of nine silent serials.
+    let aligned = scan(sequential(10, 34_148_350)).0.cost.selects;
+    let (report, _) = scan(sequential(10, 34_148_351));
+    assert_eq!(report.meters.len(), 10);
+    assert!(
+        report.cost.selects <= aligned + 3,
+        "{} {aligned}",
+        report.cost.selects
+    );
 }

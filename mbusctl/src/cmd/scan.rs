@@ -65,6 +65,10 @@ pub struct Args {
     /// gateway).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     timeout_ms: Option<u64>,
+    /// Inter-character timeout in milliseconds: a longer pause ends a reply (default: 11 bit
+    /// times, plus 250 ms for a TCP gateway).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    gap_ms: Option<u64>,
     /// Primary scan only: extra attempts after silence.
     #[arg(long, default_value_t = 1)]
     retries: u32,
@@ -144,6 +148,7 @@ pub fn run(args: Args) -> Exit {
         transport,
         LinkConfig {
             response_timeout: args.timeout_ms.map(Duration::from_millis),
+            inter_char_timeout: args.gap_ms.map(Duration::from_millis),
             ..LinkConfig::default()
         },
     );
