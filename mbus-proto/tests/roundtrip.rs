@@ -4,7 +4,7 @@
 
 use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask, SELECTED_ADDRESS};
 use mbus_proto::frame::{
-    Control, Frame, FrameBuf, FrameError, Parsed, MAX_DATA_LEN, MAX_FRAME_LEN,
+    Control, EncodeError, Frame, FrameBuf, FrameError, Parsed, MAX_DATA_LEN, MAX_FRAME_LEN,
 };
 use mbus_proto::request;
 use proptest::prelude::*;
@@ -151,6 +151,13 @@ proptest! {
         let mut out = [0u8; MAX_FRAME_LEN];
         let written = frame.encode_into(&mut out).unwrap();
         prop_assert_eq!(&out[..written], &*buf);
+        // A buffer one byte short is refused, naming both sizes, and left untouched.
+        let mut short = vec![0xAAu8; buf.len() - 1];
+        prop_assert_eq!(
+            frame.encode_into(&mut short),
+            Err(EncodeError::BufferTooSmall { needed: buf.len(), available: buf.len() - 1 })
+        );
+        prop_assert!(short.iter().all(|&b| b == 0xAA));
     }
 
     #[test]
