@@ -36,3 +36,8 @@ pub mod template;
 
 #[cfg(test)]
 mod test_corpus;
+
+/// The README's code examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;

@@ -371,7 +371,38 @@ impl<'a> DataRecord<'a> {
         } else {
             return None;
         };
+        self.scaled(mantissa, &self.vib.info())
+    }
+
+    /// Value information, decoded field and exact decimal at once, each computed once: what
+    /// [`value_info`](Self::value_info), [`value`](Self::value) and
+    /// [`decimal`](Self::decimal) return, for callers that want all three.
+    ///
+    /// ```
+    /// use mbus_proto::record::{Record, Records};
+    ///
+    /// // DIF 0x04 (32-bit integer), VIF 0x13 (volume, litres).
+    /// let Some(Ok(Record::Data(r))) = Records::new(&[0x04, 0x13, 0x39, 0x30, 0, 0], 0).next()
+    /// else { unreachable!() };
+    /// let typed = r.typed();
+    /// assert_eq!(typed.decimal.map(|d| d.to_string()).as_deref(), Some("12.345"));
+    /// assert_eq!(typed.info.unit.symbol(), "m^3");
+    /// ```
+    #[inline]
+    pub fn typed(&self) -> TypedValue<'a> {
         let info = self.vib.info();
+        let value = self.value();
+        let decimal = value.as_i64().and_then(|m| self.scaled(m, &info));
+        TypedValue {
+            info,
+            value,
+            decimal,
+        }
+    }
+
+    /// `mantissa` × 10^(the VIF exponent), with the additive correction VIFEs applied.
+    #[inline]
+    fn scaled(&self, mantissa: i64, info: &ValueInfo<'a>) -> Option<Decimal> {
         let mut d = Decimal::new(i128::from(mantissa), i16::from(info.exponent));
         if self.vib.vifes.is_empty() {
             return Some(d);
@@ -386,6 +417,18 @@ impl<'a> DataRecord<'a> {
         }
         Some(d)
     }
+}
+
+/// A record's value information, decoded field and exact decimal, from
+/// [`DataRecord::typed`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TypedValue<'a> {
+    /// Quantity, unit and scaling.
+    pub info: ValueInfo<'a>,
+    /// The decoded data field.
+    pub value: Value<'a>,
+    /// The exact decimal in `info.unit`, for numeric values.
+    pub decimal: Option<Decimal>,
 }
 
 /// Lazy iterator over the records of a variable data structure.

@@ -14,7 +14,12 @@ fn exercise(ci: u8, data: &[u8]) {
         for r in v.records() {
             match r {
                 Ok(Record::Data(d)) => {
-                    let _ = (d.value(), d.decimal(), d.value_info(), d.storage_number());
+                    let typed = d.typed();
+                    assert_eq!(typed.info, d.value_info());
+                    // Compared as text: a real32 field may hold NaN.
+                    assert_eq!(format!("{:?}", typed.value), format!("{:?}", d.value()));
+                    assert_eq!(typed.decimal, d.decimal());
+                    let _ = d.storage_number();
                     let _ = (d.tariff(), d.subunit(), d.function(), d.coding());
                     let _ = d.vib.modifiers().count();
                 }

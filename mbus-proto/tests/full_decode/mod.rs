@@ -1,6 +1,6 @@
 //! The full typed decode of one telegram, as an integrator does it: frame, application header,
 //! every record with its function, storage/tariff/sub-unit, value information, typed value and
-//! exact decimal. Shared by the allocation test and the benchmarks.
+//! exact decimal (`DataRecord::typed`). Shared by the allocation test and the benchmarks.
 
 use mbus_proto::app::{DecodeError, Telegram};
 use mbus_proto::frame::Frame;
@@ -20,9 +20,7 @@ pub fn full_decode(bytes: &[u8]) -> Result<usize, DecodeError> {
                 match record? {
                     Record::Data(r) => {
                         black_box((r.function(), r.storage_number(), r.tariff(), r.subunit()));
-                        black_box(r.value_info());
-                        black_box(r.value());
-                        black_box(r.decimal());
+                        black_box(r.typed());
                     }
                     Record::Manufacturer(m) => {
                         black_box(m);

@@ -136,7 +136,7 @@ fn decode_every_value(bytes: &[u8]) -> Result<usize, DecodeError> {
             for record in data.records() {
                 if let Record::Data(r) = record? {
                     black_box((r.function(), r.storage_number(), r.tariff(), r.subunit()));
-                    black_box((r.value_info(), r.value(), r.decimal()));
+                    black_box(r.typed());
                 }
                 count += 1;
             }
