@@ -180,9 +180,7 @@ impl LongHeader {
 
     /// The identification number, or `None` if a nibble is not a decimal digit.
     pub fn ident(&self) -> Option<u32> {
-        Bcd::from_le(&self.ident_bcd)
-            .value()
-            .and_then(|v| u32::try_from(v).ok())
+        ident_from_bcd(self.ident_bcd)
     }
 
     /// The three manufacturer letters.
@@ -324,9 +322,7 @@ impl FixedData {
 
     /// The identification number, or `None` if not BCD.
     pub fn ident(&self) -> Option<u32> {
-        Bcd::from_le(&self.ident_bcd)
-            .value()
-            .and_then(|v| u32::try_from(v).ok())
+        ident_from_bcd(self.ident_bcd)
     }
 
     /// The 4-bit medium code formed from the top two bits of both medium/unit bytes.
@@ -496,6 +492,14 @@ impl<'a> Telegram<'a> {
         }
         Ok(())
     }
+}
+
+/// The 8-digit identification number from its 4 BCD bytes (least significant first), or `None`
+/// if a nibble is not a decimal digit.
+fn ident_from_bcd(bcd: [u8; 4]) -> Option<u32> {
+    Bcd::from_le(&bcd)
+        .value()
+        .and_then(|v| u32::try_from(v).ok())
 }
 
 /// Parses `bytes` as exactly one frame and decodes its application layer, checking every record:

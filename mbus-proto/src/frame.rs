@@ -349,7 +349,16 @@ impl<'a> Frame<'a> {
         let control = Control(body[0]);
         let address = body[1];
         let ci = body[2];
-        let frame = if body_len == 3 {
+        let frame = Frame::with_user_data(control, address, ci, &body[3..]);
+        Ok(Parsed::Complete {
+            frame,
+            consumed: total,
+        })
+    }
+
+    /// A control frame when `data` is empty, else a long frame: the two shapes of `68 L L 68`.
+    pub fn with_user_data(control: Control, address: u8, ci: u8, data: &'a [u8]) -> Frame<'a> {
+        if data.is_empty() {
             Frame::Control {
                 control,
                 address,
@@ -360,13 +369,9 @@ impl<'a> Frame<'a> {
                 control,
                 address,
                 ci,
-                data: &body[3..],
+                data,
             }
-        };
-        Ok(Parsed::Complete {
-            frame,
-            consumed: total,
-        })
+        }
     }
 
     /// The number of bytes this frame occupies on the wire.

@@ -59,22 +59,7 @@ pub fn req_ud1(address: u8, fcb: bool) -> FrameBuf {
 
 /// SND_UD with any CI field and user data; fails only if `data` exceeds 252 bytes.
 pub fn snd_ud(address: u8, fcb: bool, ci: u8, data: &[u8]) -> Result<FrameBuf, EncodeError> {
-    let control = Control::SND_UD.with_fcb(fcb);
-    let frame = if data.is_empty() {
-        Frame::Control {
-            control,
-            address,
-            ci,
-        }
-    } else {
-        Frame::Long {
-            control,
-            address,
-            ci,
-            data,
-        }
-    };
-    frame.encode()
+    Frame::with_user_data(Control::SND_UD.with_fcb(fcb), address, ci, data).encode()
 }
 
 /// Secondary-address select (SND_UD to 253, CI 0x52) with the given mask.
@@ -89,21 +74,12 @@ pub fn select_secondary(mask: &SecondaryMask) -> FrameBuf {
 
 /// Application reset (CI 0x50), optionally with a subcode byte.
 pub fn application_reset(address: u8, subcode: Option<u8>) -> FrameBuf {
-    let data = subcode.map(|s| [s]);
-    let frame = match &data {
-        Some(d) => Frame::Long {
-            control: Control::SND_UD,
-            address,
-            ci: CI_APPLICATION_RESET,
-            data: d,
-        },
-        None => Frame::Control {
-            control: Control::SND_UD,
-            address,
-            ci: CI_APPLICATION_RESET,
-        },
-    };
-    encode_known(frame)
+    encode_known(Frame::with_user_data(
+        Control::SND_UD,
+        address,
+        CI_APPLICATION_RESET,
+        subcode.as_slice(),
+    ))
 }
 
 /// Baud-rate switch (control frame with CI 0xB8…0xBF). The slave acknowledges at its old rate.

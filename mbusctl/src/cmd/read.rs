@@ -1,21 +1,10 @@
 //! `mbusctl read`: read every telegram of one meter and print it decoded.
 
-use crate::cmd::decode::text_table;
+use crate::cmd::decode::{text_table, Format};
 use crate::exit::Exit;
 use mbus_link::{Device, LinkConfig, LinkError, Master, Telegram};
 use mbus_proto::address::{BaudRate, SecondaryAddress};
 use mbus_proto::xml;
-
-/// Output formats of `mbusctl read`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// The frames as hex with the header fields, for people.
-    Text,
-    /// The decoded telegrams as a JSON array (mbus-proto's JSON schema).
-    Json,
-    /// libmbus-compatible XML, one document per telegram.
-    Xml,
-}
 
 /// Arguments of `mbusctl read`.
 #[derive(clap::Args)]

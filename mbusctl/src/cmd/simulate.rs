@@ -21,6 +21,16 @@ pub enum PopulationKind {
     Clustered,
 }
 
+impl From<PopulationKind> for SerialPattern {
+    fn from(kind: PopulationKind) -> SerialPattern {
+        match kind {
+            PopulationKind::Sequential => SerialPattern::Sequential,
+            PopulationKind::Random => SerialPattern::Random,
+            PopulationKind::Clustered => SerialPattern::Clustered,
+        }
+    }
+}
+
 /// Arguments of `mbusctl simulate`.
 #[derive(clap::Args)]
 pub struct Args {
@@ -120,12 +130,7 @@ pub fn run(args: Args) -> Exit {
         },
         None => Vec::new(),
     };
-    let pattern = match args.population {
-        PopulationKind::Sequential => SerialPattern::Sequential,
-        PopulationKind::Random => SerialPattern::Random,
-        PopulationKind::Clustered => SerialPattern::Clustered,
-    };
-    let meters = Population::new(args.meters, pattern)
+    let meters = Population::new(args.meters, args.population.into())
         .seed(args.seed)
         .bauds(&[args.baud])
         .duplicates(args.duplicate_primary, 0)

@@ -46,11 +46,7 @@ pub fn run(args: Args) -> Exit {
         },
         None => Vec::new(),
     };
-    let pattern = match args.population {
-        PopulationKind::Sequential => SerialPattern::Sequential,
-        PopulationKind::Random => SerialPattern::Random,
-        PopulationKind::Clustered => SerialPattern::Clustered,
-    };
+    let pattern = SerialPattern::from(args.population);
     let meters = Population::new(args.meters, pattern)
         .seed(args.seed)
         .bauds(&[args.baud])
