@@ -1,6 +1,6 @@
 //! CSV files: RFC 4180 quoting, CRLF line ends, UTF-8.
 
-use super::{local_time, CsvLayout, ExportError, MeterDescriptor, Separator};
+use super::{local_time, CsvLayout, ExportError, MeterDescriptor, RegisterDescriptor, Separator};
 use crate::storage::{Reading, StorageError};
 use chrono::{DateTime, SecondsFormat};
 use chrono_tz::Tz;
@@ -93,6 +93,52 @@ impl Line {
     }
 }
 
+/// The Standard layout's column headings: `<name> [<unit>]` (just the name without a unit).
+/// Headings that would repeat (the same quantity at several storage numbers, tariffs or
+/// phases) get what tells them apart: ` (storage N)`, ` (tariff N)`, ` (phase N)`, and as a
+/// last resort ` (register N)`.
+fn headings(registers: &[RegisterDescriptor]) -> Vec<String> {
+    let plain: Vec<String> = registers
+        .iter()
+        .map(|r| {
+            if r.unit.is_empty() {
+                r.name.clone()
+            } else {
+                format!("{} [{}]", r.name, r.unit)
+            }
+        })
+        .collect();
+    let repeated = |list: &[String], i: usize| list.iter().filter(|h| **h == list[i]).count() > 1;
+    let qualified: Vec<String> = (0..plain.len())
+        .map(|i| {
+            let r = &registers[i];
+            if !repeated(&plain, i) {
+                return plain[i].clone();
+            }
+            let mut h = plain[i].clone();
+            if r.storage_number != 0 {
+                h.push_str(&format!(" (storage {})", r.storage_number));
+            }
+            if r.tariff != 0 {
+                h.push_str(&format!(" (tariff {})", r.tariff));
+            }
+            if r.phase != 0 {
+                h.push_str(&format!(" (phase {})", r.phase));
+            }
+            h
+        })
+        .collect();
+    (0..qualified.len())
+        .map(|i| {
+            if repeated(&qualified, i) {
+                format!("{} (register {})", qualified[i], registers[i].index)
+            } else {
+                qualified[i].clone()
+            }
+        })
+        .collect()
+}
+
 /// Writes one meter's CSV file; returns readings and values written.
 pub(super) fn write<W: Write>(
     out: &mut W,
@@ -106,12 +152,8 @@ pub(super) fn write<W: Write>(
     match layout {
         CsvLayout::Standard => {
             line.text("Timestamp");
-            for register in &meter.registers {
-                if register.unit.is_empty() {
-                    line.text(&register.name);
-                } else {
-                    line.text(&format!("{} [{}]", register.name, register.unit));
-                }
+            for heading in headings(&meter.registers) {
+                line.text(&heading);
             }
         }
         CsvLayout::FullDb => FULL_DB_HEADER.iter().for_each(|h| line.text(h)),
@@ -158,4 +200,51 @@ pub(super) fn write<W: Write>(
         }
     }
     Ok((readings, values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn register(
+        index: usize,
+        name: &str,
+        unit: &str,
+        storage: u64,
+        tariff: u32,
+    ) -> RegisterDescriptor {
+        RegisterDescriptor {
+            index,
+            name: name.into(),
+            description: String::new(),
+            unit: unit.into(),
+            phase: 0,
+            divisor: 1.0,
+            storage_number: storage,
+            tariff,
+        }
+    }
+
+    #[test]
+    fn repeated_headings_say_what_tells_them_apart() {
+        let registers = [
+            register(0, "Energy", "kWh", 0, 0),
+            register(1, "Volume", "m³", 0, 0),
+            register(2, "Energy", "kWh", 1, 0),
+            register(3, "Energy", "kWh", 1, 2),
+            register(4, "Count", "", 0, 0),
+            register(5, "Count", "", 0, 0),
+        ];
+        assert_eq!(
+            headings(&registers),
+            [
+                "Energy [kWh]",
+                "Volume [m³]",
+                "Energy [kWh] (storage 1)",
+                "Energy [kWh] (storage 1) (tariff 2)",
+                "Count (register 4)",
+                "Count (register 5)",
+            ]
+        );
+    }
 }
