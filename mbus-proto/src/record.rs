@@ -461,11 +461,6 @@ impl<'a> Records<'a> {
         }
     }
 
-    fn fail(&mut self, e: RecordError) -> Option<Result<Record<'a>, RecordError>> {
-        self.done = true;
-        Some(Err(e))
-    }
-
     #[inline]
     fn parse_one(&mut self) -> Result<Record<'a>, RecordError> {
         let b = self.bytes;
@@ -598,10 +593,10 @@ impl<'a> Iterator for Records<'a> {
             self.done = true;
             return None;
         }
-        match self.parse_one() {
-            Ok(r) => Some(Ok(r)),
-            Err(e) => self.fail(e),
-        }
+        let record = self.parse_one();
+        // After a malformed record nothing that follows can be trusted.
+        self.done = record.is_err();
+        Some(record)
     }
 }
 
