@@ -385,6 +385,9 @@ impl<'a> Frame<'a> {
     }
 
     /// Writes the frame into `out` and returns the number of bytes written.
+    ///
+    /// A `Long` frame with empty data has the wire form of a control frame (L = 3) and parses
+    /// back as [`Frame::Control`]; [`Frame::with_user_data`] picks the right variant.
     pub fn encode_into(&self, out: &mut [u8]) -> Result<usize, EncodeError> {
         let needed = self.encoded_len();
         if let Frame::Long { data, .. } = self {

@@ -106,15 +106,10 @@ pub fn ack() -> FrameBuf {
     encode_known(Frame::Ack)
 }
 
-/// A slave's RSP_UD long frame with CI and application data (e.g. CI 0x72 + header + records).
+/// A slave's RSP_UD with CI and application data (e.g. CI 0x72 + header + records); without
+/// data it is a control frame.
 pub fn rsp_ud(address: u8, ci: u8, data: &[u8]) -> Result<FrameBuf, EncodeError> {
-    Frame::Long {
-        control: Control::RSP_UD,
-        address,
-        ci,
-        data,
-    }
-    .encode()
+    Frame::with_user_data(Control::RSP_UD, address, ci, data).encode()
 }
 
 #[cfg(test)]
