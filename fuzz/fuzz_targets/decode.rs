@@ -235,18 +235,5 @@ fn repaired_frame(input: &[u8]) -> Option<Frame<'_>> {
     let (&[c, address, ci], data) = body.split_first_chunk::<3>()?;
     let data = &data[..data.len().min(MAX_DATA_LEN)];
     let control = Control(c & !0x40);
-    Some(if data.is_empty() {
-        Frame::Control {
-            control,
-            address,
-            ci,
-        }
-    } else {
-        Frame::Long {
-            control,
-            address,
-            ci,
-            data,
-        }
-    })
+    Some(Frame::with_user_data(control, address, ci, data))
 }
