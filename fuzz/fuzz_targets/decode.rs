@@ -154,6 +154,9 @@ fn check_telegram(telegram: &Telegram<'_>, frame_len: usize) {
                         if let Some(decimal) = r.decimal() {
                             let _ = write!(text, "{decimal} {}", decimal.to_f64());
                         }
+                        if let Some(number) = r.scaled_value() {
+                            let _ = write!(text, "{number} {}", number.to_f64());
+                        }
                         r.offset
                     }
                     Record::Manufacturer(m) => {

@@ -12,7 +12,7 @@ use crate::template::MeterType;
 use mbus_proto::address::SecondaryAddress;
 use mbus_proto::app::{decode_frame, DecodeError, Header, Telegram};
 use mbus_proto::record::{Function, Record};
-use mbus_proto::value::Value;
+use mbus_proto::value::ScaledValue;
 
 /// One data record of a reply, decoded.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,7 +73,14 @@ pub const STATUS_ERROR_BITS: u8 = 0x1F;
 /// Flag set in [`MeterData::error_flags`] when an error-state record reports a non-zero value.
 pub const ERROR_RECORD_FLAG: u8 = 0x80;
 
-fn to_storage_decimal(d: mbus_proto::value::Decimal) -> Option<Decimal> {
+/// The stored form of a record's scaled value: exact values keep their digits (trailing zeros
+/// are dropped only where the mantissa or exponent would not fit), approximate ones are stored
+/// as the shortest decimal of their `f64`.
+fn to_storage_decimal(value: ScaledValue) -> Option<Decimal> {
+    let d = match value {
+        ScaledValue::Exact(d) => d,
+        ScaledValue::Approximate(v) => return Decimal::from_f64(v).ok(),
+    };
     let (mut m, mut e) = (d.mantissa, d.exponent);
     while i64::try_from(m).is_err() && m % 10 == 0 && m != 0 {
         m /= 10;
@@ -125,10 +132,7 @@ impl MeterData {
                 })?;
                 let Record::Data(r) = record else { continue };
                 let info = r.value_info();
-                let value = match r.value() {
-                    Value::Real(f) => Decimal::from_f64(f64::from(f)).ok(),
-                    _ => r.decimal().and_then(to_storage_decimal),
-                };
+                let value = r.scaled_value().and_then(to_storage_decimal);
                 data.records.push(RecordValue {
                     quantity: info.quantity.name(),
                     unit: info.unit.symbol(),

@@ -58,8 +58,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 match record? {
                     Record::Data(r) => {
                         let info = r.value_info();
-                        let shown = match (r.decimal(), r.value()) {
-                            (Some(decimal), _) => format!("{decimal} {}", info.unit.symbol()),
+                        let shown = match (r.scaled_value(), r.value()) {
+                            (Some(number), _) => format!("{number} {}", info.unit.symbol()),
                             (None, Value::Date(date)) => date.to_string(),
                             (None, Value::DateTime(stamp)) => stamp.to_string(),
                             (None, other) => format!("{other:?}"),

@@ -224,7 +224,17 @@ impl Serialize for ValueJson<'_> {
             },
             Value::Real(f) => {
                 m.serialize_entry("type", "real")?;
-                m.serialize_entry("value", &f)?;
+                m.serialize_entry("raw", &f)?;
+                match r.scaled_value() {
+                    Some(v) => {
+                        m.serialize_entry("value", &v.to_f64())?;
+                        m.serialize_entry("text", &v.to_string())?;
+                    }
+                    None => {
+                        m.serialize_entry("value", &())?;
+                        m.serialize_entry("text", "")?;
+                    }
+                }
             }
             Value::Date(d) => {
                 m.serialize_entry("type", "date")?;

@@ -22,7 +22,7 @@
 //! ```
 
 use crate::datetime::{Date, DateTime, DstRule, Time};
-use crate::value::{int_le, Bcd, DataCoding, Decimal, Lvar, Text, Value};
+use crate::value::{int_le, Bcd, DataCoding, Decimal, Lvar, ScaledValue, Text, Value};
 use crate::vif::{Modifier, ValueInfo, Vib};
 
 /// The most DIFEs (and, separately, VIFEs) a record may carry.
@@ -355,7 +355,8 @@ impl<'a> DataRecord<'a> {
 
     /// The value as an exact decimal in the VIF's unit: the integer/BCD mantissa times ten to the
     /// VIF exponent, with the multiplicative and additive correction VIFEs applied. `None` for
-    /// non-numeric values (dates, text, bytes, reals, invalid BCD).
+    /// non-numeric values (dates, text, bytes, invalid BCD) and for reals, whose value is
+    /// approximate: [`scaled_value`](Self::scaled_value) covers every numeric record.
     #[inline]
     pub fn decimal(&self) -> Option<Decimal> {
         let bit = 1u16 << (self.dif & 0x0F);
@@ -371,12 +372,35 @@ impl<'a> DataRecord<'a> {
         } else {
             return None;
         };
-        self.scaled(mantissa, &self.vib.info())
+        self.scaled(Decimal::new(i128::from(mantissa), 0), &self.vib.info())
     }
 
-    /// Value information, decoded field and exact decimal at once, each computed once: what
+    /// The record's number in the unit of its [`ValueInfo`], with the VIF's power of ten and
+    /// every correction VIFE applied: exact for integer and BCD fields, approximate for 32-bit
+    /// reals. `None` for dates, text, bytes, invalid BCD and non-finite reals. This is the one
+    /// place raw fields are scaled; the CLI, JSON, the logger and everything downstream use it.
+    ///
+    /// ```
+    /// use mbus_proto::record::{Record, Records};
+    /// use mbus_proto::value::ScaledValue;
+    ///
+    /// // DIF 0x05 (32-bit real), VIF 0x2B (power, W × 10^0): 231.6 W.
+    /// let bytes = [0x05, 0x2B, 0x9A, 0x99, 0x67, 0x43];
+    /// let Some(Ok(Record::Data(r))) = Records::new(&bytes, 0).next() else { unreachable!() };
+    /// assert_eq!(r.scaled_value(), Some(ScaledValue::Approximate(231.6)));
+    /// // VIF 0x2E: the same float in kW (W × 10^3).
+    /// let bytes = [0x05, 0x2E, 0x9A, 0x99, 0x67, 0x43];
+    /// let Some(Ok(Record::Data(r))) = Records::new(&bytes, 0).next() else { unreachable!() };
+    /// assert_eq!(r.scaled_value().map(|v| v.to_string()).as_deref(), Some("231600"));
+    /// ```
+    #[inline]
+    pub fn scaled_value(&self) -> Option<ScaledValue> {
+        self.scale(self.value(), &self.vib.info())
+    }
+
+    /// Value information, decoded field and scaled value at once, each computed once: what
     /// [`value_info`](Self::value_info), [`value`](Self::value) and
-    /// [`decimal`](Self::decimal) return, for callers that want all three.
+    /// [`scaled_value`](Self::scaled_value) return, for callers that want all three.
     ///
     /// ```
     /// use mbus_proto::record::{Record, Records};
@@ -385,25 +409,44 @@ impl<'a> DataRecord<'a> {
     /// let Some(Ok(Record::Data(r))) = Records::new(&[0x04, 0x13, 0x39, 0x30, 0, 0], 0).next()
     /// else { unreachable!() };
     /// let typed = r.typed();
-    /// assert_eq!(typed.decimal.map(|d| d.to_string()).as_deref(), Some("12.345"));
+    /// assert_eq!(typed.scaled.map(|d| d.to_string()).as_deref(), Some("12.345"));
     /// assert_eq!(typed.info.unit.symbol(), "m^3");
     /// ```
     #[inline]
     pub fn typed(&self) -> TypedValue<'a> {
         let info = self.vib.info();
         let value = self.value();
-        let decimal = value.as_i64().and_then(|m| self.scaled(m, &info));
+        let scaled = self.scale(value, &info);
         TypedValue {
             info,
             value,
-            decimal,
+            scaled,
         }
     }
 
-    /// `mantissa` × 10^(the VIF exponent), with the additive correction VIFEs applied.
+    /// Scales a decoded field: integers and valid BCD exactly, reals through their shortest
+    /// decimal digits.
     #[inline]
-    fn scaled(&self, mantissa: i64, info: &ValueInfo<'a>) -> Option<Decimal> {
-        let mut d = Decimal::new(i128::from(mantissa), i16::from(info.exponent));
+    fn scale(&self, value: Value<'a>, info: &ValueInfo<'a>) -> Option<ScaledValue> {
+        match value {
+            Value::Real(f) => {
+                let digits = Decimal::from_f32(f)?;
+                self.scaled(digits, info)
+                    .map(|d| ScaledValue::Approximate(d.to_f64()))
+            }
+            other => {
+                let mantissa = other.as_i64()?;
+                self.scaled(Decimal::new(i128::from(mantissa), 0), info)
+                    .map(ScaledValue::Exact)
+            }
+        }
+    }
+
+    /// `raw` × 10^(the VIF exponent, multiplicative corrections included), with the additive
+    /// correction VIFEs applied.
+    #[inline]
+    fn scaled(&self, raw: Decimal, info: &ValueInfo<'a>) -> Option<Decimal> {
+        let mut d = raw.scaled_by_pow10(i16::from(info.exponent))?;
         if self.vib.vifes.is_empty() {
             return Some(d);
         }
@@ -419,16 +462,15 @@ impl<'a> DataRecord<'a> {
     }
 }
 
-/// A record's value information, decoded field and exact decimal, from
-/// [`DataRecord::typed`].
+/// A record's value information, decoded field and scaled value, from [`DataRecord::typed`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TypedValue<'a> {
     /// Quantity, unit and scaling.
     pub info: ValueInfo<'a>,
     /// The decoded data field.
     pub value: Value<'a>,
-    /// The exact decimal in `info.unit`, for numeric values.
-    pub decimal: Option<Decimal>,
+    /// The number in `info.unit`, for numeric values (see [`DataRecord::scaled_value`]).
+    pub scaled: Option<ScaledValue>,
 }
 
 /// Lazy iterator over the records of a variable data structure.

@@ -175,23 +175,7 @@ impl Decimal {
     pub fn to_f64(self) -> f64 {
         // Formatting then parsing rounds correctly once; the text fits a stack buffer
         // (40 digits and sign, "e", 6 exponent characters).
-        struct Buf {
-            bytes: [u8; 64],
-            len: usize,
-        }
-        impl fmt::Write for Buf {
-            fn write_str(&mut self, s: &str) -> fmt::Result {
-                let end = self.len + s.len();
-                let dst = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
-                dst.copy_from_slice(s.as_bytes());
-                self.len = end;
-                Ok(())
-            }
-        }
-        let mut buf = Buf {
-            bytes: [0; 64],
-            len: 0,
-        };
+        let mut buf = StackText::<64>::new();
         if fmt::Write::write_fmt(
             &mut buf,
             format_args!("{}e{}", self.mantissa, self.exponent),
@@ -200,10 +184,145 @@ impl Decimal {
         {
             return f64::NAN;
         }
-        core::str::from_utf8(&buf.bytes[..buf.len])
-            .ok()
+        buf.as_str()
             .and_then(|s| s.parse().ok())
             .unwrap_or(f64::NAN)
+    }
+
+    /// The shortest decimal that reads back as the 32-bit real `value` (the digits `{}` prints
+    /// for the `f32`), or `None` for NaN and infinities. A meter's `231.6f32` is 231.6, not
+    /// 231.600006103515625: the float only carries about seven significant digits, and these
+    /// are the ones the meter meant.
+    ///
+    /// ```
+    /// use mbus_proto::value::Decimal;
+    /// assert_eq!(Decimal::from_f32(231.6), Some(Decimal::new(2316, -1)));
+    /// assert_eq!(Decimal::from_f32(-1.5e-7), Some(Decimal::new(-15, -8)));
+    /// assert_eq!(Decimal::from_f32(f32::NAN), None);
+    /// ```
+    pub fn from_f32(value: f32) -> Option<Decimal> {
+        if !value.is_finite() {
+            return None;
+        }
+        // `{:e}` gives the shortest round-trip digits as `[-]d[.ddd]e[-]x`; at most 9
+        // significant digits and a two-digit exponent for an f32, so 24 bytes suffice.
+        let mut buf = StackText::<24>::new();
+        fmt::Write::write_fmt(&mut buf, format_args!("{value:e}")).ok()?;
+        let text = buf.as_str()?;
+        let (digits, exponent) = text.split_once('e')?;
+        let exponent: i16 = exponent.parse().ok()?;
+        let (negative, digits) = match digits.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, digits),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let mut mantissa: i128 = 0;
+        for c in whole.bytes().chain(fraction.bytes()) {
+            mantissa = mantissa * 10 + i128::from(c.checked_sub(b'0').filter(|d| *d < 10)?);
+        }
+        let exponent = exponent.checked_sub(i16::try_from(fraction.len()).ok()?)?;
+        Some(Decimal::new(
+            if negative { -mantissa } else { mantissa },
+            exponent,
+        ))
+    }
+
+    /// `self × 10^power`, exact (only the exponent changes); `None` if it leaves `i16`.
+    pub fn scaled_by_pow10(self, power: i16) -> Option<Decimal> {
+        Some(Decimal::new(
+            self.mantissa,
+            self.exponent.checked_add(power)?,
+        ))
+    }
+}
+
+/// A fixed-size text buffer on the stack, for formatting without allocation.
+struct StackText<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> StackText<N> {
+    fn new() -> Self {
+        StackText {
+            bytes: [0; N],
+            len: 0,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        core::str::from_utf8(self.bytes.get(..self.len)?).ok()
+    }
+}
+
+impl<const N: usize> fmt::Write for StackText<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// A record's number in the unit its value information names (`Wh`, `m^3`, `°C`, …), with the
+/// VIF's power of ten and every correction VIFE (multiplicative and additive) applied. This is
+/// the value every consumer shows, stores and exports; nothing else scales raw fields.
+///
+/// The variant says how much to trust the digits: integer and BCD fields give an
+/// [`Exact`](ScaledValue::Exact) decimal; a 32-bit real (type H) gives an
+/// [`Approximate`](ScaledValue::Approximate) one, made from the float's shortest decimal
+/// digits ([`Decimal::from_f32`]) scaled exactly and then rounded once to `f64`.
+///
+/// ```
+/// use mbus_proto::value::{Decimal, ScaledValue};
+///
+/// let exact = ScaledValue::Exact(Decimal::new(12345, -3));
+/// assert_eq!(exact.to_string(), "12.345");
+/// let power = ScaledValue::Approximate(0.2316);
+/// assert_eq!(power.to_string(), "0.2316");
+/// assert!(!power.is_exact());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ScaledValue {
+    /// From an integer or BCD field: exactly `mantissa × 10^exponent`.
+    Exact(Decimal),
+    /// From a 32-bit real: the nearest `f64` of the scaled decimal digits the meter sent.
+    Approximate(f64),
+}
+
+impl ScaledValue {
+    /// True for values from integer or BCD fields.
+    pub fn is_exact(&self) -> bool {
+        matches!(self, ScaledValue::Exact(_))
+    }
+
+    /// The exact decimal, if the value is exact.
+    pub fn exact(&self) -> Option<Decimal> {
+        match self {
+            ScaledValue::Exact(d) => Some(*d),
+            ScaledValue::Approximate(_) => None,
+        }
+    }
+
+    /// The nearest `f64` (for charts and arithmetic; exact values keep their digits in
+    /// [`exact`](Self::exact)).
+    pub fn to_f64(&self) -> f64 {
+        match self {
+            ScaledValue::Exact(d) => d.to_f64(),
+            ScaledValue::Approximate(v) => *v,
+        }
+    }
+}
+
+impl fmt::Display for ScaledValue {
+    /// Exact values with exactly their digits (`12.50`), approximate ones with the shortest
+    /// digits that read back as the same `f64` (`0.2316`, never `0.23160000000000003`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScaledValue::Exact(d) => fmt::Display::fmt(d, f),
+            ScaledValue::Approximate(v) => write!(f, "{v}"),
+        }
     }
 }
 

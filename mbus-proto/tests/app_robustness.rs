@@ -18,7 +18,7 @@ fn exercise(ci: u8, data: &[u8]) {
                     assert_eq!(typed.info, d.value_info());
                     // Compared as text: a real32 field may hold NaN.
                     assert_eq!(format!("{:?}", typed.value), format!("{:?}", d.value()));
-                    assert_eq!(typed.decimal, d.decimal());
+                    assert_eq!(typed.scaled, d.scaled_value());
                     let _ = d.storage_number();
                     let _ = (d.tariff(), d.subunit(), d.function(), d.coding());
                     let _ = d.vib.modifiers().count();

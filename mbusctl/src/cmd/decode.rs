@@ -196,10 +196,10 @@ fn value_text(r: &DataRecord<'_>) -> String {
                 _ => String::new(),
             },
         },
-        Value::Real(f) => {
-            let scaled = f64::from(f) * 10f64.powi(i32::from(info.exponent));
-            number(format!("{scaled}"))
-        }
+        Value::Real(f) => match r.scaled_value() {
+            Some(v) => number(v.to_string()),
+            None => format!("not a number ({f})"),
+        },
         Value::Date(d) => d.to_string(),
         Value::DateTime(t) => {
             let mut s = t.to_string();
