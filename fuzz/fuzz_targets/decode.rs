@@ -190,6 +190,9 @@ fn check_telegram(telegram: &Telegram<'_>, frame_len: usize) {
         Telegram::Alarm(status) => {
             let _ = write!(text, "{status}");
         }
+        Telegram::Encrypted(e) => {
+            let _ = write!(text, "{:?} {} {}", e.header, e.mode, e.payload.len());
+        }
     }
     match serde_json::to_vec(telegram) {
         Ok(json) => {

@@ -423,9 +423,9 @@ impl<B: MeterBus> Logger<B> {
             let Some(index) = inventory::configured(&self.config, &found[i]) else {
                 continue;
             };
-            let outcome = result.and_then(|()| {
-                MeterData::decode(&found[i].telegrams).map_err(|e| format!("bad reply: {e}"))
-            });
+            let outcome = result
+                .map_err(ReadFailure::Failed)
+                .and_then(|()| decode_reply(&found[i].telegrams));
             self.record_read(&mut batch, index, at, outcome);
         }
         summary.reads = self.commit(batch, self.clock.now());
@@ -483,9 +483,7 @@ impl<B: MeterBus> Logger<B> {
                 let result = read_meter(bus.master(), meter, timeout);
                 self.clock.spend(bus.bus_time().saturating_sub(t0));
                 let outcome = match result {
-                    Ok(telegrams) => {
-                        MeterData::decode(&telegrams).map_err(|e| format!("bad reply: {e}"))
-                    }
+                    Ok(telegrams) => decode_reply(&telegrams),
                     Err(LinkError::BusOverload) => {
                         if !bus_arc.state().eq(&LoggerState::Err) {
                             bus_arc.set_fault(true);
@@ -496,9 +494,9 @@ impl<B: MeterBus> Logger<B> {
                                 d.slot,
                             );
                         }
-                        Err(LinkError::BusOverload.to_string())
+                        Err(ReadFailure::Failed(LinkError::BusOverload.to_string()))
                     }
-                    Err(e) => Err(e.to_string()),
+                    Err(e) => Err(ReadFailure::Failed(e.to_string())),
                 };
                 if outcome.is_ok() && bus_arc.state() == LoggerState::Err {
                     bus_arc.set_fault(false);
@@ -557,7 +555,7 @@ impl<B: MeterBus> Logger<B> {
         batch: &mut Batch,
         index: usize,
         at: DateTime<Utc>,
-        outcome: Result<MeterData, String>,
+        outcome: Result<MeterData, ReadFailure>,
     ) {
         let id = self.config.meters[index].id;
         match outcome {
@@ -579,7 +577,14 @@ impl<B: MeterBus> Logger<B> {
                 self.after_success(id, transition, flags, at);
                 batch.report.read += 1;
             }
-            Err(error) => {
+            Err(ReadFailure::Encrypted(mode)) => {
+                tracing::warn!(meter = id, mode, "reply is encrypted; key needed");
+                let transition = self.status.record_encrypted(id, at, mode);
+                let text = self.status.meter(id).last_error.unwrap_or_default();
+                self.after_failure(id, transition, &text, at);
+                batch.report.failed += 1;
+            }
+            Err(ReadFailure::Failed(error)) => {
                 tracing::warn!(meter = id, %error, "read failed");
                 let transition = self.status.record_failure(id, at, &error);
                 self.after_failure(id, transition, &error, at);
@@ -656,27 +661,38 @@ impl<B: MeterBus> Logger<B> {
         let Transition::Changed { from, to } = transition else {
             return;
         };
-        if from == ReadStatus::Failed {
-            self.condition_went(EventCode::MeterReadFailed, Some(id), at);
-        }
-        if from == ReadStatus::OkWithErrors {
-            self.condition_went(EventCode::MeterErrorFlags, Some(id), at);
-        }
+        self.status_left(id, from, at);
         if to == ReadStatus::OkWithErrors {
             let text = format!("{} with error flags {flags:08b}", self.describe(id));
             self.log(EventCode::MeterErrorFlags, Some(id), &text, at);
         }
     }
 
+    /// A failed read or an encrypted reply: one event when the status changes to it (one per
+    /// incident, not one per cycle).
     fn after_failure(&mut self, id: u32, transition: Transition, error: &str, at: DateTime<Utc>) {
-        let Transition::Changed { from, .. } = transition else {
+        let Transition::Changed { from, to } = transition else {
             return;
         };
-        if from == ReadStatus::OkWithErrors {
-            self.condition_went(EventCode::MeterErrorFlags, Some(id), at);
+        self.status_left(id, from, at);
+        if to == ReadStatus::Encrypted {
+            let text = format!("{}: {error}", self.describe(id));
+            self.log(EventCode::MeterEncrypted, Some(id), &text, at);
+        } else {
+            let text = format!("{}: read failed ({error})", self.describe(id));
+            self.log(EventCode::MeterReadFailed, Some(id), &text, at);
         }
-        let text = format!("{}: read failed ({error})", self.describe(id));
-        self.log(EventCode::MeterReadFailed, Some(id), &text, at);
+    }
+
+    /// Closes the open event of the status a meter left.
+    fn status_left(&mut self, id: u32, from: ReadStatus, at: DateTime<Utc>) {
+        let code = match from {
+            ReadStatus::Failed => EventCode::MeterReadFailed,
+            ReadStatus::OkWithErrors => EventCode::MeterErrorFlags,
+            ReadStatus::Encrypted => EventCode::MeterEncrypted,
+            ReadStatus::NeverRead | ReadStatus::Ok => return,
+        };
+        self.condition_went(code, Some(id), at);
     }
 
     /// Runs the schedule until `stop` is set: reads what is due, otherwise sleeps until the
@@ -806,6 +822,23 @@ impl<B: MeterBus> Logger<B> {
         };
         Ok(MeterData::decode(&telegrams)?)
     }
+}
+
+/// Why a read gave no reading.
+#[derive(Debug)]
+enum ReadFailure {
+    /// The meter answered with encrypted records (this security mode); a key is needed.
+    Encrypted(u8),
+    /// No usable reply, with the reason as status and event log show it.
+    Failed(String),
+}
+
+/// Decodes a meter's reply telegrams into register values, telling encrypted replies apart.
+fn decode_reply(telegrams: &[Vec<u8>]) -> Result<MeterData, ReadFailure> {
+    MeterData::decode(telegrams).map_err(|e| match e {
+        ReadoutError::Encrypted { mode, .. } => ReadFailure::Encrypted(mode),
+        other => ReadFailure::Failed(format!("bad reply: {other}")),
+    })
 }
 
 /// The logger's clock while the bus is held: moves on by the bus time spent (a virtual

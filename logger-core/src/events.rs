@@ -66,6 +66,8 @@ pub enum EventCode {
     StorageFailed,
     /// A configuration file changed on disk was invalid and not taken.
     ConfigRejected,
+    /// A meter answers with encrypted records; a key is needed.
+    MeterEncrypted,
 }
 
 impl EventCode {
@@ -83,6 +85,7 @@ impl EventCode {
             EventCode::CycleOverrun => 14,
             EventCode::StorageFailed => 15,
             EventCode::ConfigRejected => 16,
+            EventCode::MeterEncrypted => 17,
         }
     }
 
@@ -93,7 +96,8 @@ impl EventCode {
             EventCode::MeterReadFailed
             | EventCode::MeterErrorFlags
             | EventCode::CycleOverrun
-            | EventCode::ConfigRejected => Kind::W,
+            | EventCode::ConfigRejected
+            | EventCode::MeterEncrypted => Kind::W,
             EventCode::BusOverload
             | EventCode::UploadFailed
             | EventCode::EmailFailed

@@ -64,6 +64,15 @@ pub enum ReadoutError {
     /// No telegram at all.
     #[error("no telegram")]
     Empty,
+    /// The records are encrypted (security mode of the configuration field); nothing is
+    /// decoded from ciphertext.
+    #[error("telegram {index} is encrypted (security mode {mode}): key needed")]
+    Encrypted {
+        /// Which telegram of the read (0-based).
+        index: usize,
+        /// The security mode.
+        mode: u8,
+    },
 }
 
 /// Status-byte bits that mean an error (application busy/error, power low, permanent and
@@ -111,6 +120,12 @@ impl MeterData {
             let vd = match telegram {
                 Telegram::Variable(vd) => vd,
                 Telegram::Error(e) => return Err(ReadoutError::ApplicationError(e.code)),
+                Telegram::Encrypted(e) => {
+                    return Err(ReadoutError::Encrypted {
+                        index,
+                        mode: e.mode,
+                    })
+                }
                 Telegram::Fixed(_) | Telegram::Alarm(_) => {
                     return Err(ReadoutError::NotVariableData(index))
                 }

@@ -56,6 +56,9 @@ pub enum ReadStatus {
     OkWithErrors,
     /// Last read failed.
     Failed,
+    /// The meter answers, but with encrypted records: nothing can be stored until a key is
+    /// configured.
+    Encrypted,
 }
 
 impl fmt::Display for ReadStatus {
@@ -65,6 +68,7 @@ impl fmt::Display for ReadStatus {
             ReadStatus::Ok => "ok",
             ReadStatus::OkWithErrors => "ok, error flags",
             ReadStatus::Failed => "failed",
+            ReadStatus::Encrypted => "encrypted — key needed",
         })
     }
 }
@@ -181,6 +185,19 @@ impl StatusBoard {
             m.last_attempt = Some(at);
             m.consecutive_failures = m.consecutive_failures.saturating_add(1);
             m.last_error = Some(error.to_string());
+        })
+    }
+
+    /// Records a read whose reply was encrypted with security mode `mode`.
+    pub fn record_encrypted(&mut self, id: u32, at: DateTime<Utc>, mode: u8) -> Transition {
+        self.change(id, |m| {
+            m.status = ReadStatus::Encrypted;
+            m.last_attempt = Some(at);
+            m.consecutive_failures = 0;
+            m.last_error = Some(format!(
+                "encrypted reply (security mode {mode}, {}): key needed",
+                mbus_proto::app::security_mode_name(mode)
+            ));
         })
     }
 

@@ -627,3 +627,78 @@ fn every_read_cycle_is_reported_with_the_next_slot() {
         assert_eq!(*next, utc(2026, 5, 4, 8, 2 + n as u32, 0));
     }
 }
+
+/// A corpus telegram with its configuration field set to `configuration` (checksum fixed).
+fn with_configuration(name: &str, configuration: u16) -> mbus_link::sim::Template {
+    let dir = std::env::var("MBUS_CORPUS").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/libmbus").to_string()
+    });
+    let text = std::fs::read_to_string(format!("{dir}/test-frames/{name}.hex")).unwrap();
+    let mut frame = mbus_proto::hex::parse_hex(&text).unwrap();
+    // 68 L L 68 C A CI, then the 12-byte long header: the configuration field is its last two.
+    frame[17..19].copy_from_slice(&configuration.to_le_bytes());
+    let end = frame.len() - 2;
+    frame[end] = frame[4..end].iter().fold(0u8, |a, &b| a.wrapping_add(b));
+    mbus_link::sim::Template::from_frames(name, &[&frame]).unwrap()
+}
+
+#[test]
+fn encrypted_replies_store_nothing_and_are_reported_once_per_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = utc(2026, 5, 4, 8, 0, 0);
+    // Security mode 5 (AES-128-CBC), 4 encrypted blocks.
+    let sim = SimInstallation::new(
+        1,
+        3,
+        BaudRate::B2400,
+        &[with_configuration("kamstrup_multical_601", 0x0540)],
+    );
+    let (mut logger, _clock, summary) = support::scanned_logger(dir.path(), sim, start, |config| {
+        config.general.default_cycle = ReadCycle::M1;
+    });
+    assert_eq!(summary.found, 1);
+    assert_eq!((summary.reads.read, summary.reads.failed), (0, 1));
+    logger.run_until(start + Duration::minutes(4)).unwrap();
+    let id = logger.config().meters[0].id;
+    let status = logger.status().meter(id);
+    assert_eq!(status.status, ReadStatus::Encrypted);
+    assert_eq!(status.status.to_string(), "encrypted — key needed");
+    let reason = status.last_error.unwrap();
+    assert!(reason.contains("security mode 5"), "{reason}");
+    assert!(
+        readings(&logger, id).is_empty(),
+        "nothing decoded from ciphertext"
+    );
+    let events: Vec<_> = logger
+        .events()
+        .entries()
+        .filter(|e| e.code == EventCode::MeterEncrypted)
+        .collect();
+    assert_eq!(events.len(), 1, "one event per incident, not per read");
+    assert_eq!(events[0].kind, Kind::W);
+    assert!(
+        logger
+            .events()
+            .entries()
+            .all(|e| e.code != EventCode::MeterReadFailed),
+        "an encrypted reply is not a failed read"
+    );
+}
+
+#[test]
+fn reserved_security_modes_are_plain_and_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = utc(2026, 5, 4, 8, 0, 0);
+    // Mode 0x16 is reserved; older meters fill the field with such values.
+    let sim = SimInstallation::new(
+        1,
+        3,
+        BaudRate::B2400,
+        &[with_configuration("kamstrup_multical_601", 0xB627)],
+    );
+    let (logger, _clock, summary) = support::scanned_logger(dir.path(), sim, start, |_| {});
+    assert_eq!((summary.reads.read, summary.reads.failed), (1, 0));
+    let id = logger.config().meters[0].id;
+    assert_eq!(logger.status().meter(id).status, ReadStatus::Ok);
+    assert_eq!(readings(&logger, id).len(), 1);
+}

@@ -279,6 +279,67 @@ impl<'a> VariableData<'a> {
     }
 }
 
+/// A variable data structure whose records are encrypted: the header is readable, the records
+/// are ciphertext and are not parsed (decrypting needs the meter's key).
+///
+/// Recognised from the configuration field (the header's `signature`), EN 13757-7 Table 18/19:
+/// bits 12–8 are the security mode. Modes that name an encryption (1 manufacturer specific,
+/// 2–3 DES, 5 and 7 AES-CBC, 8 AES-CTR, 9 AES-GCM, 10 AES-CCM, 13 TLS) make a telegram
+/// encrypted, except that
+/// - a telegram without bytes after the header has nothing encrypted,
+/// - modes 5 and 7 with zero encrypted blocks (bits 7–4) are plain, and
+/// - data that starts with the decryption check bytes `2F 2F` is already plain (a gateway that
+///   decrypted it and left the configuration field as it was).
+///
+/// Reserved and specific-usage modes (4, 6, 11, 12, 14–31) are taken as plain: older meters fill this field with
+/// other things (the libmbus corpus has `27 B6` and `FF FF`), and their records decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncryptedData<'a> {
+    /// The CI field (0x72, 0x76 or 0x7A).
+    pub ci: u8,
+    /// The header, with the configuration field in its `signature`.
+    pub header: Header,
+    /// The security mode (0–31).
+    pub mode: u8,
+    /// The encrypted bytes after the header.
+    pub payload: &'a [u8],
+    /// Offset of `payload[0]`.
+    pub payload_offset: usize,
+}
+
+/// The security mode of a configuration field: bits 12–8 (EN 13757-7 Table 18).
+pub const fn security_mode(configuration: u16) -> u8 {
+    ((configuration >> 8) & 0x1F) as u8
+}
+
+/// The name of a security mode (EN 13757-7 Table 19).
+pub const fn security_mode_name(mode: u8) -> &'static str {
+    match mode {
+        0 => "no encryption",
+        1 => "manufacturer specific",
+        2 => "DES-CBC, IV zero",
+        3 => "DES-CBC, IV non-zero",
+        4 | 13 | 15 => "specific usage",
+        5 => "AES-128-CBC, IV non-zero",
+        7 => "AES-128-CBC, IV zero, dynamic key",
+        8 => "AES-128-CTR with CMAC",
+        9 => "AES-128-GCM",
+        10 => "AES-128-CCM",
+        _ => "reserved",
+    }
+}
+
+/// The security mode if `payload` behind a header with this configuration field is encrypted.
+fn encryption(configuration: u16, payload: &[u8]) -> Option<u8> {
+    let mode = security_mode(configuration);
+    let encrypts = match mode {
+        5 | 7 => (configuration >> 4) & 0x0F != 0,
+        1..=3 | 8..=10 | 13 => true,
+        _ => false,
+    };
+    (encrypts && !payload.is_empty() && !payload.starts_with(&[0x2F, 0x2F])).then_some(mode)
+}
+
 /// The fixed data structure (CI 0x73 / 0x77): identification, two counters with their medium and
 /// unit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -387,6 +448,8 @@ impl ApplicationError {
 pub enum Telegram<'a> {
     /// Variable data structure (CI 0x72, 0x76, 0x78, 0x7A).
     Variable(VariableData<'a>),
+    /// Variable data structure with encrypted records (see [`EncryptedData`]).
+    Encrypted(EncryptedData<'a>),
     /// Fixed data structure (CI 0x73, 0x77).
     Fixed(FixedData),
     /// Application error (CI 0x70).
@@ -441,6 +504,20 @@ impl<'a> Telegram<'a> {
                         Header::Long(LongHeader::parse(&h, order))
                     }
                 };
+                let configuration = match header {
+                    Header::Long(h) => h.signature,
+                    Header::Short(h) => h.signature,
+                    Header::None => 0,
+                };
+                if let Some(mode) = encryption(configuration, rest) {
+                    return Ok(Telegram::Encrypted(EncryptedData {
+                        ci,
+                        header,
+                        mode,
+                        payload: rest,
+                        payload_offset: base + need,
+                    }));
+                }
                 Ok(Telegram::Variable(VariableData {
                     ci,
                     header,
@@ -481,6 +558,15 @@ impl<'a> Telegram<'a> {
             return Err(DecodeError::FromMaster { control });
         }
         Telegram::parse(ci, data, FRAME_DATA_OFFSET)
+    }
+
+    /// The header of a variable data structure, plain or encrypted.
+    pub fn header(&self) -> Option<&Header> {
+        match self {
+            Telegram::Variable(v) => Some(&v.header),
+            Telegram::Encrypted(e) => Some(&e.header),
+            Telegram::Fixed(_) | Telegram::Error(_) | Telegram::Alarm(_) => None,
+        }
     }
 
     /// Checks every record, returning the first record error.
@@ -573,5 +659,62 @@ mod tests {
             Telegram::parse(0x73, &fixed[..15], 0),
             Err(DecodeError::FixedDataLength { len: 15, .. })
         ));
+    }
+
+    /// A long header with configuration field `configuration`, then `records`.
+    fn with_configuration(configuration: u16, records: &[u8]) -> Vec<u8> {
+        let mut data = vec![0x78, 0x56, 0x34, 0x12, 0x2D, 0x2C, 0x01, 0x04, 0x2A, 0x00];
+        data.extend_from_slice(&configuration.to_le_bytes());
+        data.extend_from_slice(records);
+        data
+    }
+
+    #[test]
+    fn encrypted_payloads_are_not_parsed_as_records() {
+        let cipher = [0x93, 0x1A, 0x07, 0xC4, 0x55, 0xE0, 0x01, 0x7B];
+        for (configuration, mode) in [(0x0510, 5), (0x0720, 7), (0x0800, 8), (0x0D00, 13)] {
+            let data = with_configuration(configuration, &cipher);
+            let Telegram::Encrypted(e) = Telegram::parse(0x72, &data, 7).unwrap() else {
+                panic!("{configuration:04X} is encrypted")
+            };
+            assert_eq!(
+                (e.mode, e.payload, e.payload_offset),
+                (mode, &cipher[..], 19)
+            );
+            assert!(matches!(e.header, Header::Long(h) if h.ident_raw() == 0x12345678));
+        }
+        // The short header carries the configuration field too.
+        let short = [0x2A, 0x00, 0x10, 0x05, 0x93, 0x1A];
+        assert!(matches!(
+            Telegram::parse(0x7A, &short, 0).unwrap(),
+            Telegram::Encrypted(EncryptedData { mode: 5, .. })
+        ));
+        assert_eq!(security_mode_name(5), "AES-128-CBC, IV non-zero");
+    }
+
+    #[test]
+    fn plain_configurations_decode_their_records() {
+        let records = [0x04, 0x13, 0x39, 0x30, 0x00, 0x00];
+        // No encryption; mode 5 with no encrypted blocks; reserved modes (old signatures);
+        // mode 5 data that a gateway already decrypted (starts with 2F 2F).
+        for (configuration, payload) in [
+            (0x0000, &records[..]),
+            (0x0500, &records[..]),
+            (0xB627, &records[..]),
+            (0xFFFF, &records[..]),
+            (0x0600, &records[..]),
+            (
+                0x0520,
+                &[0x2F, 0x2F, 0x04, 0x13, 0x39, 0x30, 0x00, 0x00][..],
+            ),
+        ] {
+            let data = with_configuration(configuration, payload);
+            let telegram = Telegram::parse(0x72, &data, 0).unwrap();
+            let Telegram::Variable(v) = telegram else {
+                panic!("{configuration:04X} is plain")
+            };
+            assert!(v.records().all(|r| r.is_ok()));
+            assert!(telegram.header().is_some());
+        }
     }
 }

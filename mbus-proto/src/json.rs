@@ -12,6 +12,9 @@
 //!              "counters": [ { "unit_code": u8, "unit": string, "value": string|null } × 2 ] }
 //!          | { "kind": "error", "ci": 112, "code": u8, "description": string|null }
 //!          | { "kind": "alarm", "ci": 113, "status": u8 }
+//!          | { "kind": "encrypted", "ci": u8, "header": Header, "security_mode": u8,
+//!              "security_mode_name": string, "payload_length": usize,
+//!              "payload": string (hex, wire order) }
 //! Header   = { "type": "long", "id": string (8 hex/BCD digits), "manufacturer": string,
 //!              "version": u8, "medium": u8, "medium_name": string|null,
 //!              "product": string|null, "access_number": u8, "status": u8, "signature": u16 }
@@ -26,7 +29,8 @@
 //!              "data": string (hex, wire order) }
 //! Value    = { "type": "none" }
 //!          | { "type": "decimal", "mantissa": string, "exponent": i16, "text": string }
-//!          | { "type": "real", "value": f32 (as sent; "exponent" does not apply) }
+//!          | { "type": "real", "raw": f32 (as sent), "value": f64|null (scaled),
+//!              "text": string (scaled, shortest digits) }
 //!          | { "type": "date", "text": "YYYY-MM-DD" }
 //!          | { "type": "date_time", "text": "YYYY-MM-DDThh:mm:ss", "invalid": bool,
 //!              "summer_time": bool }
@@ -39,7 +43,10 @@
 //! ```
 //!
 //! Decimal mantissas are strings so that no JSON reader rounds them; `text` is the same number
-//! in plain notation with the VIF exponent and correction VIFEs applied (e.g. `"561.08"`).
+//! in plain notation with the VIF exponent and correction VIFEs applied (e.g. `"561.08"`). A
+//! real's `value` and `text` are scaled the same way (see
+//! [`DataRecord::scaled_value`](crate::record::DataRecord::scaled_value)); `raw` is the float
+//! as the meter sent it.
 //!
 //! ```
 //! use mbus_proto::app::Telegram;
@@ -54,7 +61,7 @@
 //! ```
 
 use crate::address::manufacturer_letters;
-use crate::app::{FixedData, Header, Telegram, VariableData};
+use crate::app::{security_mode_name, FixedData, Header, Telegram, VariableData};
 use crate::names::{fixed_medium_name, fixed_unit_name, medium_name, product_name};
 use crate::record::{DataRecord, ManufacturerData, Record};
 use crate::value::Value;
@@ -81,6 +88,17 @@ impl Serialize for Telegram<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Telegram::Variable(v) => serialize_variable(v, s),
+            Telegram::Encrypted(e) => {
+                let mut m = s.serialize_map(Some(7))?;
+                m.serialize_entry("kind", "encrypted")?;
+                m.serialize_entry("ci", &e.ci)?;
+                m.serialize_entry("header", &e.header)?;
+                m.serialize_entry("security_mode", &e.mode)?;
+                m.serialize_entry("security_mode_name", security_mode_name(e.mode))?;
+                m.serialize_entry("payload_length", &e.payload.len())?;
+                m.serialize_entry("payload", &hex(e.payload.iter().copied()))?;
+                m.end()
+            }
             Telegram::Fixed(f) => serialize_fixed(f, s),
             Telegram::Error(e) => {
                 let mut m = s.serialize_map(Some(4))?;

@@ -55,6 +55,12 @@ pub fn write(telegram: &Telegram<'_>, mode: Mode, out: &mut String) -> Result<()
     let start = out.len();
     let result = match telegram {
         Telegram::Variable(v) => write_variable(v, mode, out),
+        Telegram::Encrypted(e) => {
+            out.push_str(PROLOGUE);
+            write_slave_information(&e.header, Some(e.mode), out);
+            out.push_str(EPILOGUE);
+            Ok(())
+        }
         Telegram::Fixed(f) => {
             write_fixed(f, out);
             Ok(())
@@ -98,8 +104,29 @@ pub fn to_string(telegram: &Telegram<'_>, mode: Mode) -> Result<String, XmlError
 
 fn write_variable(v: &VariableData<'_>, mode: Mode, out: &mut String) -> Result<(), XmlError> {
     out.push_str(PROLOGUE);
+    write_slave_information(&v.header, None, out);
+    for (id, record) in v.records().enumerate() {
+        let record = record?;
+        out.push_str("    <DataRecord id=\"");
+        push_int(out, id as i64);
+        out.push_str("\">\n");
+        match (mode, record) {
+            (Mode::Plain, Record::Manufacturer(m)) => plain_manufacturer(&m, out),
+            (Mode::Plain, Record::Data(r)) => plain_record(&r, out),
+            (Mode::Normalized, Record::Manufacturer(m)) => normalized_manufacturer(&m, out),
+            (Mode::Normalized, Record::Data(r)) => normalized_record(&r, out),
+        }
+        out.push_str("    </DataRecord>\n\n");
+    }
+    out.push_str(EPILOGUE);
+    Ok(())
+}
+
+/// The `<SlaveInformation>` element of a variable data structure; `encrypted` adds an
+/// `<Encryption>` element with the security mode of an encrypted one.
+fn write_slave_information(header: &Header, encrypted: Option<u8>, out: &mut String) {
     out.push_str("    <SlaveInformation>\n");
-    match v.header {
+    match *header {
         Header::Long(h) => {
             out.push_str("        <Id>");
             push_hex(out, u64::from(h.ident_raw()));
@@ -126,13 +153,13 @@ fn write_variable(v: &VariableData<'_>, mode: Mode, out: &mut String) -> Result<
         }
         Header::Short(_) | Header::None => {}
     }
-    if let (Some(access), Some(status)) = (v.header.access_number(), v.header.status()) {
+    if let (Some(access), Some(status)) = (header.access_number(), header.status()) {
         out.push_str("        <AccessNumber>");
         push_int(out, i64::from(access));
         out.push_str("</AccessNumber>\n        <Status>");
         push_hex2(out, status);
         out.push_str("</Status>\n        <Signature>");
-        let sig = match v.header {
+        let sig = match *header {
             Header::Long(h) => h.signature,
             Header::Short(h) => h.signature,
             Header::None => 0,
@@ -141,22 +168,12 @@ fn write_variable(v: &VariableData<'_>, mode: Mode, out: &mut String) -> Result<
         push_hex2(out, sig as u8);
         out.push_str("</Signature>\n");
     }
-    out.push_str("    </SlaveInformation>\n\n");
-    for (id, record) in v.records().enumerate() {
-        let record = record?;
-        out.push_str("    <DataRecord id=\"");
-        push_int(out, id as i64);
-        out.push_str("\">\n");
-        match (mode, record) {
-            (Mode::Plain, Record::Manufacturer(m)) => plain_manufacturer(&m, out),
-            (Mode::Plain, Record::Data(r)) => plain_record(&r, out),
-            (Mode::Normalized, Record::Manufacturer(m)) => normalized_manufacturer(&m, out),
-            (Mode::Normalized, Record::Data(r)) => normalized_record(&r, out),
-        }
-        out.push_str("    </DataRecord>\n\n");
+    if let Some(mode) = encrypted {
+        out.push_str("        <Encryption>");
+        push_int(out, i64::from(mode));
+        out.push_str("</Encryption>\n");
     }
-    out.push_str(EPILOGUE);
-    Ok(())
+    out.push_str("    </SlaveInformation>\n\n");
 }
 
 fn write_fixed(f: &FixedData, out: &mut String) {

@@ -46,10 +46,10 @@ impl FoundMeter {
     /// address, short header, or none), when a telegram was read and decodes.
     pub fn header(&self) -> Option<Header> {
         let telegram = self.telegram.as_ref()?;
-        match app::Telegram::from_frame(&telegram.frame()) {
-            Ok(app::Telegram::Variable(v)) => Some(v.header),
-            _ => None,
-        }
+        app::Telegram::from_frame(&telegram.frame())
+            .ok()?
+            .header()
+            .copied()
     }
 }
 

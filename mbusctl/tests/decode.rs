@@ -152,3 +152,25 @@ fn missing_file_is_a_failure_not_bad_input() {
     let out = mbusctl(&["decode", "/nonexistent/frame.hex"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn encrypted_telegrams_show_the_header_and_the_security_mode() {
+    // Configuration field 0x0510: security mode 5 (AES-128-CBC), one encrypted block.
+    let hex =
+        "68 17 17 68 08 01 72 78 56 34 12 2D 2C 01 04 2A 00 10 05 93 1A 07 C4 55 E0 01 7B 55 16";
+    let out = mbusctl(&["decode", "--hex", hex]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Id         12345678"), "{text}");
+    assert!(text.contains("security mode 5 (AES-128-CBC"), "{text}");
+    let out = mbusctl(&["decode", "--format", "json", "--hex", hex]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["kind"], "encrypted");
+    assert_eq!(json["security_mode"], 5);
+    assert_eq!(json["payload_length"], 8);
+    assert_eq!(json["header"]["manufacturer"], "KAM");
+    let out = mbusctl(&["decode", "--format", "xml", "--hex", hex]);
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert!(xml.contains("<Encryption>5</Encryption>"), "{xml}");
+    assert!(!xml.contains("<DataRecord"), "{xml}");
+}

@@ -2,7 +2,7 @@
 //! or libmbus-compatible XML (plain or normalized).
 
 use crate::exit::Exit;
-use mbus_proto::app::{DecodeError, Header, Telegram};
+use mbus_proto::app::{security_mode_name, DecodeError, Header, Telegram};
 use mbus_proto::frame::Frame;
 use mbus_proto::hex::parse_hex;
 use mbus_proto::names::{fixed_medium_name, fixed_unit_name, medium_name, product_name};
@@ -281,40 +281,18 @@ pub(crate) fn text_table(frame: &Frame<'_>, telegram: &Telegram<'_>) -> String {
                 let _ = writeln!(out, "{i:>3}  {v:<12} {}", fixed_unit_name(f.unit_code(i)));
             }
         }
+        Telegram::Encrypted(e) => {
+            header_lines(&e.header, &mut out);
+            let _ = writeln!(
+                out,
+                "Encrypted  security mode {} ({}), {} byte(s) of ciphertext; records need the meter's key",
+                e.mode,
+                security_mode_name(e.mode),
+                e.payload.len()
+            );
+        }
         Telegram::Variable(v) => {
-            match v.header {
-                Header::Long(h) => {
-                    let m = h.manufacturer_letters();
-                    let _ = writeln!(
-                        out,
-                        "Id         {:08X}   Manufacturer {}{}{}   Version {}",
-                        h.ident_raw(),
-                        char::from(m[0]),
-                        char::from(m[1]),
-                        char::from(m[2]),
-                        h.version
-                    );
-                    if let Some(p) = product_name(h.manufacturer, h.version, h.medium, h.ident_bcd)
-                    {
-                        let _ = writeln!(out, "Product    {p}");
-                    }
-                    let _ = writeln!(
-                        out,
-                        "Medium     {} (0x{:02X})",
-                        medium_name(h.medium).unwrap_or("unknown"),
-                        h.medium
-                    );
-                }
-                Header::Short(_) => {
-                    let _ = writeln!(out, "Header     short (CI 0x7A)");
-                }
-                Header::None => {
-                    let _ = writeln!(out, "Header     none (CI 0x78)");
-                }
-            }
-            if let (Some(a), Some(s)) = (v.header.access_number(), v.header.status()) {
-                let _ = writeln!(out, "Access     {a}   Status 0x{s:02X}");
-            }
+            header_lines(&v.header, &mut out);
             let _ = writeln!(
                 out,
                 "\n  #  function       stor tarif  sub  quantity                      value"
@@ -355,4 +333,40 @@ pub(crate) fn text_table(frame: &Frame<'_>, telegram: &Telegram<'_>) -> String {
         }
     }
     out
+}
+
+/// The header lines of a variable data structure, plain or encrypted.
+fn header_lines(header: &Header, out: &mut String) {
+    match *header {
+        Header::Long(h) => {
+            let m = h.manufacturer_letters();
+            let _ = writeln!(
+                out,
+                "Id         {:08X}   Manufacturer {}{}{}   Version {}",
+                h.ident_raw(),
+                char::from(m[0]),
+                char::from(m[1]),
+                char::from(m[2]),
+                h.version
+            );
+            if let Some(p) = product_name(h.manufacturer, h.version, h.medium, h.ident_bcd) {
+                let _ = writeln!(out, "Product    {p}");
+            }
+            let _ = writeln!(
+                out,
+                "Medium     {} (0x{:02X})",
+                medium_name(h.medium).unwrap_or("unknown"),
+                h.medium
+            );
+        }
+        Header::Short(_) => {
+            let _ = writeln!(out, "Header     short (CI 0x7A)");
+        }
+        Header::None => {
+            let _ = writeln!(out, "Header     none (CI 0x78)");
+        }
+    }
+    if let (Some(a), Some(s)) = (header.access_number(), header.status()) {
+        let _ = writeln!(out, "Access     {a}   Status 0x{s:02X}");
+    }
 }
