@@ -21,9 +21,10 @@ pub enum Exit {
     Device,
 }
 
-impl From<Exit> for ExitCode {
-    fn from(e: Exit) -> ExitCode {
-        ExitCode::from(match e {
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
             Exit::Ok => 0,
             Exit::Failure => 1,
             Exit::Usage => 2,
@@ -31,6 +32,12 @@ impl From<Exit> for ExitCode {
             Exit::NoReply => 4,
             Exit::Garbled => 5,
             Exit::Device => 6,
-        })
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e.code())
     }
 }

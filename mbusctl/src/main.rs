@@ -35,6 +35,20 @@ enum Command {
     Meters(cmd::meters::Args),
     /// Show the event log (diagnosis) of a logger data directory, newest first.
     Events(cmd::events::Args),
+    /// Give one meter a new primary address (by its primary or secondary address).
+    SetAddress(cmd::set_address::Args),
+    /// Switch one meter to another baud rate.
+    SwitchBaud(cmd::switch_baud::Args),
+    /// Link reset (SND_NKE) or application reset of a meter.
+    Reset(cmd::reset::Args),
+    /// Secondary-address select with wildcards: acknowledged, silence or collision.
+    Select(cmd::select::Args),
+    /// Send raw bytes (hex) and print the reply.
+    Raw(cmd::raw::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::completions::CompletionArgs),
+    /// Write the man pages (mbusctl.1 and one per subcommand) into a directory.
+    Man(cmd::completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +63,13 @@ fn main() -> ExitCode {
         Command::Config(args) => cmd::config::run(args),
         Command::Meters(args) => cmd::meters::run(args),
         Command::Events(args) => cmd::events::run(args),
+        Command::SetAddress(args) => cmd::set_address::run(args),
+        Command::SwitchBaud(args) => cmd::switch_baud::run(args),
+        Command::Reset(args) => cmd::reset::run(args),
+        Command::Select(args) => cmd::select::run(args),
+        Command::Raw(args) => cmd::raw::run(args),
+        Command::Completions(args) => cmd::completions::completions::<Cli>(args),
+        Command::Man(args) => cmd::completions::man::<Cli>(args),
     };
     exit.into()
 }

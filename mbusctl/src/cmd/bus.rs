@@ -1,0 +1,168 @@
+//! What the technician commands (`set-address`, `switch-baud`, `reset`, `raw`, `select`)
+//! share: the device and baud arguments, opening the master, and printing an outcome as a
+//! line of text or as one JSON object.
+
+use crate::cmd::read::{exit_for, parse_baud, parse_secondary};
+use crate::exit::Exit;
+use mbus_link::{Device, LinkConfig, LinkError, Master, SelectOutcome, Transport};
+use mbus_proto::address::{
+    BaudRate, SecondaryAddress, SecondaryMask, BROADCAST_NO_REPLY, BROADCAST_REPLY, MAX_PRIMARY,
+    SELECTED_ADDRESS,
+};
+use serde_json::{json, Value};
+
+/// The bus a command talks to.
+#[derive(clap::Args)]
+pub struct BusArgs {
+    /// Serial port (e.g. /dev/ttyUSB0) or transparent TCP gateway (tcp://HOST:PORT).
+    #[arg(long, short = 'd')]
+    pub device: String,
+    /// Bus baud rate.
+    #[arg(long, short = 'b', default_value = "2400", value_parser = parse_baud)]
+    pub baud: BaudRate,
+    /// Print one JSON object instead of a line of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which meter a command addresses: a primary address or a secondary address (selected
+/// first, then addressed as 253).
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("meter").required(true).args(["address", "secondary"])))]
+pub struct MeterArgs {
+    /// Primary address of the meter (0…250).
+    #[arg(long, short = 'a', value_parser = parse_unicast)]
+    pub address: Option<u8>,
+    /// Secondary address of the meter (16 hex digits as `mbusctl scan` prints them).
+    #[arg(long, short = 's', value_parser = parse_secondary)]
+    pub secondary: Option<SecondaryAddress>,
+}
+
+/// A primary address that names one meter: 0…250. The broadcast addresses 254 and 255 would
+/// reach every meter on the bus at once, which no single-meter command may do.
+pub fn parse_unicast(s: &str) -> Result<u8, String> {
+    let a: u8 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a primary address (0…{MAX_PRIMARY})"))?;
+    match a {
+        0..=MAX_PRIMARY => Ok(a),
+        BROADCAST_REPLY | BROADCAST_NO_REPLY => Err(format!(
+            "{a} is a broadcast address: every meter on the bus would take the command; \
+             name one meter (0…{MAX_PRIMARY}) or use --secondary"
+        )),
+        _ => Err(format!(
+            "{a} is reserved (251…253); a meter's primary address is 0…{MAX_PRIMARY}"
+        )),
+    }
+}
+
+/// A master on the device, or the exit code and a message on stderr.
+pub fn open(command: &str, bus: &BusArgs) -> Result<Master<Box<dyn Transport + Send>>, Exit> {
+    let device: Device = bus.device.parse().map_err(|e| {
+        eprintln!("mbusctl {command}: {e}");
+        Exit::Usage
+    })?;
+    let transport = device.open(bus.baud).map_err(|e| {
+        eprintln!("mbusctl {command}: {e}");
+        exit_for(&e)
+    })?;
+    let config = LinkConfig {
+        deselect_after_read: true,
+        ..LinkConfig::default()
+    };
+    Ok(Master::with_config(transport, config))
+}
+
+/// Why a technician command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// The link failed: no reply, garbled reply, device error.
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    /// No meter acknowledged the select.
+    #[error("no meter answered the select of {0}")]
+    NotSelected(String),
+    /// The select was answered with a garbled reply.
+    #[error("the select of {0} was answered garbled: several meters match (collision) or noise")]
+    SelectGarbled(String),
+}
+
+impl BusError {
+    /// The exit code: no reply 4, garbled 5, device 6.
+    pub fn exit(&self) -> Exit {
+        match self {
+            BusError::Link(e) => exit_for(e),
+            BusError::NotSelected(_) => Exit::NoReply,
+            BusError::SelectGarbled(_) => Exit::Garbled,
+        }
+    }
+}
+
+/// Selects the meter with exactly `address`; the commands that take `--secondary` then
+/// address it as 253.
+pub fn select_exact(
+    master: &mut Master<Box<dyn Transport + Send>>,
+    address: &SecondaryAddress,
+) -> Result<(), BusError> {
+    match master.select(&SecondaryMask::exact(address))? {
+        SelectOutcome::Selected => Ok(()),
+        SelectOutcome::NoReply => Err(BusError::NotSelected(address.to_string())),
+        SelectOutcome::Garbled => Err(BusError::SelectGarbled(address.to_string())),
+    }
+}
+
+/// The address a command sends to: the primary address, or 253 after selecting the meter.
+pub fn target(
+    master: &mut Master<Box<dyn Transport + Send>>,
+    meter: &MeterArgs,
+) -> Result<u8, BusError> {
+    match (meter.address, meter.secondary) {
+        (_, Some(secondary)) => {
+            select_exact(master, &secondary)?;
+            Ok(SELECTED_ADDRESS)
+        }
+        (Some(address), None) => Ok(address),
+        // clap requires one of the two.
+        (None, None) => Err(BusError::NotSelected("no meter".into())),
+    }
+}
+
+/// How a meter is named in messages.
+pub fn describe(meter: &MeterArgs) -> String {
+    match (meter.address, meter.secondary) {
+        (_, Some(s)) => format!("meter {s}"),
+        (Some(a), None) => format!("meter at primary address {a}"),
+        (None, None) => "no meter".into(),
+    }
+}
+
+/// Prints a command's outcome: `text` on stdout (or `fields` plus `"ok": true` as JSON) on
+/// success; the error on stderr (and as JSON with `"ok": false` and the exit code) on failure.
+pub fn finish(command: &str, json_output: bool, result: Result<(String, Value), BusError>) -> Exit {
+    match result {
+        Ok((text, mut fields)) => {
+            if json_output {
+                if let Value::Object(map) = &mut fields {
+                    map.insert("command".into(), json!(command));
+                    map.insert("ok".into(), json!(true));
+                }
+                println!("{fields}");
+            } else {
+                println!("{text}");
+            }
+            Exit::Ok
+        }
+        Err(e) => {
+            let exit = e.exit();
+            eprintln!("mbusctl {command}: {e}");
+            if json_output {
+                let code: u8 = exit.code();
+                println!(
+                    "{}",
+                    json!({"command": command, "ok": false, "error": e.to_string(), "exit_code": code})
+                );
+            }
+            exit
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! What the CLI tests against a simulated bus share: `mbusctl simulate` on a free port and
+//! running `mbusctl` itself.
+
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+/// The `mbusctl` binary under test.
+pub const MBUSCTL: &str = env!("CARGO_BIN_EXE_mbusctl");
+
+/// `mbusctl simulate` listening on 127.0.0.1 (a free port); killed when dropped.
+pub struct Simulator {
+    child: Child,
+    /// `HOST:PORT` it listens on.
+    pub address: String,
+}
+
+impl Simulator {
+    /// Starts `mbusctl simulate --listen 127.0.0.1:0` with `args`.
+    pub fn start(args: &[&str]) -> Simulator {
+        let mut child = Command::new(MBUSCTL)
+            .args(["simulate", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mbusctl simulate");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("first line");
+        let address = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Simulator { child, address }
+    }
+
+    /// The `--device` argument for it.
+    pub fn device(&self) -> String {
+        format!("tcp://{}", self.address)
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `mbusctl` with `args`.
+pub fn mbusctl(args: &[&str]) -> Output {
+    Command::new(MBUSCTL)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run mbusctl")
+}
+
+/// Stdout parsed as JSON.
+pub fn stdout_json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: stdout {:?}, stderr {:?}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
