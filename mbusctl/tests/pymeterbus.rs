@@ -2,8 +2,11 @@
 //! `pymeterbus`, installed by `.ci/run`): its decoder must agree with ours on every numeric
 //! value of the corpus.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use support::corpus;
 
 const MBUSCTL: &str = env!("CARGO_BIN_EXE_mbusctl");
 
@@ -28,26 +31,6 @@ fn pymeterbus_available() -> bool {
         eprintln!("\n*** SKIPPING pyMeterBus checks: pip install pymeterbus ***\n");
     }
     ok
-}
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("MBUS_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/corpus/libmbus"
-            ))
-        });
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "corpus {} missing",
-        dir.display()
-    );
-    None
 }
 
 fn json(bytes: &[u8]) -> serde_json::Value {

@@ -7,6 +7,8 @@
 //! times ten to the VIF's exponent (0x2B: W × 10^0, 0x2E: W × 10^3, 0x3B: m³/h × 10^-3,
 //! 0x3D: m³/h × 10^-1, 0x3E: m³/h × 10^0, 0x5B/0x5F: °C × 10^0, 0x63: K × 10^0).
 
+mod support;
+
 use chrono::{TimeZone, Utc};
 use logger_core::config::Meter;
 use logger_core::export::{export_meter, ExportOptions, Filter, Format, MeterDescriptor};
@@ -47,25 +49,11 @@ const HAND_COMPUTED: &[(&str, usize, &str, i8, &str)] = &[
 ];
 
 fn corpus_file(name: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("MBUS_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/corpus/libmbus"
-            ))
-        });
-    let path = dir.join("test-frames").join(format!("{name}.hex"));
-    if path.exists() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "corpus file {} missing (set MBUS_CORPUS)",
-        path.display()
-    );
-    eprintln!("skipping: {} not found (set MBUS_CORPUS)", path.display());
-    None
+    Some(
+        support::corpus()?
+            .join("test-frames")
+            .join(format!("{name}.hex")),
+    )
 }
 
 /// The `text` of each record's value as `mbusctl decode --format json` prints it.

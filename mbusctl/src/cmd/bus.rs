@@ -100,10 +100,7 @@ impl BusError {
 
 /// Selects the meter with exactly `address`; the commands that take `--secondary` then
 /// address it as 253.
-pub fn select_exact(
-    master: &mut Master<Box<dyn Transport + Send>>,
-    address: &SecondaryAddress,
-) -> Result<(), BusError> {
+pub fn select_exact(master: &mut BusMaster, address: &SecondaryAddress) -> Result<(), BusError> {
     match master.select(&SecondaryMask::exact(address))? {
         SelectOutcome::Selected => Ok(()),
         SelectOutcome::NoReply => Err(BusError::NotSelected(address.to_string())),
@@ -112,10 +109,7 @@ pub fn select_exact(
 }
 
 /// The address a command sends to: the primary address, or 253 after selecting the meter.
-pub fn target(
-    master: &mut Master<Box<dyn Transport + Send>>,
-    meter: &MeterArgs,
-) -> Result<u8, BusError> {
+pub fn target(master: &mut BusMaster, meter: &MeterArgs) -> Result<u8, BusError> {
     match (meter.address, meter.secondary) {
         (_, Some(secondary)) => {
             select_exact(master, &secondary)?;
@@ -125,6 +119,38 @@ pub fn target(
         // clap requires one of the two.
         (None, None) => Err(BusError::NotSelected("no meter".into())),
     }
+}
+
+/// The master on the bus, for the commands.
+pub type BusMaster = Master<Box<dyn Transport + Send>>;
+
+/// Runs a command addressed to one meter: opens the bus, selects the meter if it is named by
+/// secondary address, sends with `send` (to its primary address or 253), and prints the
+/// outcome: `done` gives the text and the JSON fields (the meter's addresses are added).
+pub fn command_on_meter(
+    command: &str,
+    bus: &BusArgs,
+    meter: &MeterArgs,
+    send: impl FnOnce(&mut BusMaster, u8) -> Result<(), LinkError>,
+    done: impl FnOnce(&str) -> (String, Value),
+) -> Exit {
+    let mut master = match open(command, bus) {
+        Ok(m) => m,
+        Err(exit) => return exit,
+    };
+    let result = target(&mut master, meter).and_then(|address| {
+        send(&mut master, address)?;
+        let (text, mut fields) = done(&describe(meter));
+        if let Value::Object(map) = &mut fields {
+            map.insert("address".into(), json!(meter.address));
+            map.insert(
+                "secondary".into(),
+                json!(meter.secondary.map(|s| s.to_string())),
+            );
+        }
+        Ok((text, fields))
+    });
+    finish(command, bus.json, result)
 }
 
 /// How a meter is named in messages.

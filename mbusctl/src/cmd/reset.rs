@@ -39,46 +39,48 @@ fn parse_byte(s: &str) -> Result<u8, String> {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> Exit {
-    let mut master = match bus::open("reset", &args.bus) {
-        Ok(m) => m,
-        Err(exit) => return exit,
-    };
-    let kind = if args.application {
-        "application reset"
+    let (kind, name) = if args.application {
+        ("application reset", "application")
     } else {
-        "link reset (SND_NKE)"
+        ("link reset (SND_NKE)", "link")
     };
-    let result = if args.broadcast {
-        master
+    if args.broadcast {
+        let mut master = match bus::open("reset", &args.bus) {
+            Ok(m) => m,
+            Err(exit) => return exit,
+        };
+        let result = master
             .send_only(&mbus_proto::request::snd_nke(BROADCAST_NO_REPLY))
             .map_err(bus::BusError::from)
             .map(|()| {
                 (
                     format!("{kind} sent to every meter (address 255, no answer expected)"),
-                    json!({"broadcast": true, "kind": "link"}),
+                    json!({"broadcast": true, "kind": name}),
                 )
-            })
-    } else {
-        let meter = MeterArgs {
-            address: args.address,
-            secondary: args.secondary,
-        };
-        bus::target(&mut master, &meter).and_then(|target| {
-            if args.application {
-                master.application_reset(target, args.subcode)?;
-            } else {
-                master.snd_nke(target)?;
-            }
-            Ok((
-                format!("{} acknowledged the {kind}", bus::describe(&meter)),
-                json!({
-                    "address": meter.address,
-                    "secondary": meter.secondary.map(|s| s.to_string()),
-                    "kind": if args.application { "application" } else { "link" },
-                    "subcode": args.subcode,
-                }),
-            ))
-        })
+            });
+        return bus::finish("reset", args.bus.json, result);
+    }
+    let meter = MeterArgs {
+        address: args.address,
+        secondary: args.secondary,
     };
-    bus::finish("reset", args.bus.json, result)
+    let subcode = args.subcode;
+    bus::command_on_meter(
+        "reset",
+        &args.bus,
+        &meter,
+        |master, target| {
+            if args.application {
+                master.application_reset(target, subcode)
+            } else {
+                master.snd_nke(target)
+            }
+        },
+        |meter| {
+            (
+                format!("{meter} acknowledged the {kind}"),
+                json!({"kind": name, "subcode": subcode}),
+            )
+        },
+    )
 }

@@ -18,20 +18,17 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> Exit {
-    let mut master = match bus::open("set-address", &args.bus) {
-        Ok(m) => m,
-        Err(exit) => return exit,
-    };
     let new = args.new_address;
-    let result = bus::target(&mut master, &args.meter).and_then(|target| {
-        master.set_primary_address(target, new)?;
-        Ok((
-            format!(
-                "{} acknowledged: its primary address is now {new}",
-                bus::describe(&args.meter)
-            ),
-            json!({"address": args.meter.address, "secondary": args.meter.secondary.map(|s| s.to_string()), "new_address": new}),
-        ))
-    });
-    bus::finish("set-address", args.bus.json, result)
+    bus::command_on_meter(
+        "set-address",
+        &args.bus,
+        &args.meter,
+        |master, target| master.set_primary_address(target, new),
+        |meter| {
+            (
+                format!("{meter} acknowledged: its primary address is now {new}"),
+                json!({"new_address": new}),
+            )
+        },
+    )
 }

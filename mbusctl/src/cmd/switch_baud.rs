@@ -21,22 +21,20 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> Exit {
-    let mut master = match bus::open("switch-baud", &args.bus) {
-        Ok(m) => m,
-        Err(exit) => return exit,
-    };
-    let to = args.to;
-    let result = bus::target(&mut master, &args.meter).and_then(|target| {
-        master.switch_baud(target, to)?;
-        Ok((
-            format!(
-                "{} acknowledged: it now talks at {} baud (was {})",
-                bus::describe(&args.meter),
-                to.bps(),
-                args.bus.baud.bps()
-            ),
-            json!({"address": args.meter.address, "secondary": args.meter.secondary.map(|s| s.to_string()), "from_baud": args.bus.baud.bps(), "to_baud": to.bps()}),
-        ))
-    });
-    bus::finish("switch-baud", args.bus.json, result)
+    let (from, to) = (args.bus.baud.bps(), args.to);
+    bus::command_on_meter(
+        "switch-baud",
+        &args.bus,
+        &args.meter,
+        |master, target| master.switch_baud(target, to),
+        |meter| {
+            (
+                format!(
+                    "{meter} acknowledged: it now talks at {} baud (was {from})",
+                    to.bps()
+                ),
+                json!({"from_baud": from, "to_baud": to.bps()}),
+            )
+        },
+    )
 }

@@ -70,3 +70,29 @@ pub fn stdout_json(output: &Output) -> serde_json::Value {
         )
     })
 }
+
+/// The libmbus corpus folder (`MBUS_CORPUS`, default beside the checkout); `None` (and a loud
+/// note) outside CI when it is missing, a failure in CI.
+pub fn corpus() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("MBUS_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/corpus/libmbus"
+            ))
+        });
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "corpus folder {} is missing (set MBUS_CORPUS)",
+        dir.display()
+    );
+    eprintln!(
+        "\n*** SKIPPING corpus checks: {} not found (set MBUS_CORPUS) ***\n",
+        dir.display()
+    );
+    None
+}
