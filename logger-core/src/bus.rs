@@ -1,4 +1,4 @@
-//! The bus: one master at a time (SPEC G5). Scans, scheduled reads, the level-converter
+//! The bus: one master at a time. Scans, scheduled reads, the level-converter
 //! bridge and manual requests all queue at the [`BusArbiter`] and get the bus in the order
 //! they asked for it; the arbiter also tells the logger state (idle/scan/read/rs/err).
 //!

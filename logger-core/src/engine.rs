@@ -1,5 +1,5 @@
 //! The logger engine: owns configuration, readings store, event log, status and the bus;
-//! reads every meter on its grid slot and stores the register values (SPEC G5–G7).
+//! reads every meter on its grid slot and stores the register values.
 //!
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};

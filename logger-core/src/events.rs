@@ -1,4 +1,4 @@
-//! The event log ("Diagnose", SPEC G7): what happened, from which source, how severe, when
+//! The event log ("Diagnose"): what happened, from which source, how severe, when
 //! it came and when it went. Keeps the newest N entries (1000 by default).
 //!
 //! # Persistence

@@ -1,4 +1,4 @@
-//! Adding meters (SPEC G2): from scan results or by hand, with automatic names, categories
+//! Adding meters: from scan results or by hand, with automatic names, categories
 //! and registers (from a matching template, else one per record).
 
 use crate::config::{Addressing, Category, Config, Meter, ResetMode};

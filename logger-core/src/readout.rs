@@ -1,4 +1,4 @@
-//! From a meter's reply telegrams to register values (SPEC G3): decoding with `mbus-proto`,
+//! From a meter's reply telegrams to register values: decoding with `mbus-proto`,
 //! the registers a new meter gets, divisor scaling and the stored [`Reading`].
 //!
 //! Registers are numbered by the position of their data record in the reply, all telegrams

@@ -1,4 +1,4 @@
-//! Grid-aligned read schedule (SPEC G5).
+//! Grid-aligned read schedule.
 //!
 //! # The grid
 //!

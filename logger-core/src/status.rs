@@ -1,4 +1,4 @@
-//! Read status of every meter and the logger's state (SPEC G6), kept in `status.json` in the
+//! Read status of every meter and the logger's state, kept in `status.json` in the
 //! data directory so tools see it while the daemon is stopped.
 
 use chrono::{DateTime, Utc};

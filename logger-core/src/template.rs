@@ -1,4 +1,4 @@
-//! Register templates (SPEC G4): one per meter type, matched on manufacturer + medium +
+//! Register templates: one per meter type, matched on manufacturer + medium +
 //! version + number of values, applied to newly found meters, created from a configured
 //! meter, imported and exported as JSON.
 //!

@@ -1,4 +1,4 @@
-//! The read cycles a logger offers (SPEC G1).
+//! The read cycles a logger offers.
 
 use core::fmt;
 use core::str::FromStr;

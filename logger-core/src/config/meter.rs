@@ -1,4 +1,4 @@
-//! Meters and their registers as configured (SPEC G2, G3).
+//! Meters and their registers as configured.
 
 use super::cycle::ReadCycle;
 use super::settings::BACNET_MAX_INSTANCE;

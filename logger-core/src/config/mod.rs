@@ -1,4 +1,4 @@
-//! The logger configuration (SPEC G1–G4, G12): model, validation, atomic storage, backup and
+//! The logger configuration: model, validation, atomic storage, backup and
 //! restore.
 //!
 //! # File format (schema version 1)

@@ -1,5 +1,5 @@
 //! Logger-wide settings sections: general, network, date/time, e-mail, uploads, BACnet and
-//! level converter (SPEC G1, G10, G11, G14, L5).
+//! level converter.
 
 use super::cycle::ReadCycle;
 use super::validate::Problems;
