@@ -24,7 +24,7 @@
 //!              "vifes": [u8], "function": "instantaneous"|"maximum"|"minimum"|"error",
 //!              "storage": u64, "tariff": u32, "subunit": u32, "coding": string,
 //!              "quantity": string, "unit": string, "exponent": i8,
-//!              "plain_text_unit": string|null, "value": Value }
+//!              "plain_text_unit": string|null, "value": Value, "modifiers": [Modifier] }
 //!          | { "kind": "manufacturer", "offset": usize, "more_records_follow": bool,
 //!              "data": string (hex, wire order) }
 //! Value    = { "type": "none" }
@@ -40,6 +40,16 @@
 //!          | { "type": "text", "text": string }
 //!          | { "type": "bytes", "hex": string (wire order) }
 //!          | { "type": "invalid_bcd", "hex": string (digits as sent, most significant first) }
+//! Modifier = { "kind": string (snake_case, see `vif::Modifier::name`),
+//!              "description": string, ...parameters of that kind }
+//!   parameters: "record_error": "code": u8;  "per_input_pulse"/"per_output_pulse": "channel";
+//!   "limit_value"/"limit_exceed_count"/"value_during_limit_exceed": "limit": "lower"|"upper";
+//!   "limit_exceed_date": "limit", "occurrence": "first"|"last", "edge": "begin"|"end";
+//!   "limit_exceed_duration": "limit", "occurrence", "unit": "s"|"min"|"h"|"d";
+//!   "duration_of": "occurrence", "unit";  "date_of": "occurrence", "edge";
+//!   "multiplicative_correction"/"additive_correction": "exponent": i8;
+//!   "at_phase": "phase": "L1"|"L2"|"L3"|"N"|"L1-L2"|"L2-L3"|"L3-L1";  "at_quadrant":
+//!   "quadrant": 1–4;  "reserved"/"reserved_extension": "code": u8
 //! ```
 //!
 //! Decimal mantissas are strings so that no JSON reader rounds them; `text` is the same number
@@ -65,6 +75,7 @@ use crate::app::{security_mode_name, FixedData, Header, Telegram, VariableData};
 use crate::names::{fixed_medium_name, fixed_unit_name, medium_name, product_name};
 use crate::record::{DataRecord, ManufacturerData, Record};
 use crate::value::Value;
+use crate::vif::Modifier;
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
@@ -311,6 +322,60 @@ impl Serialize for DataRecord<'_> {
         m.serialize_entry("exponent", &info.exponent)?;
         m.serialize_entry("plain_text_unit", &info.plain_text.map(|t| t.to_string()))?;
         m.serialize_entry("value", &ValueJson(self))?;
+        m.serialize_entry("modifiers", &ModifierList(self))?;
+        m.end()
+    }
+}
+
+struct ModifierList<'a>(&'a DataRecord<'a>);
+
+impl Serialize for ModifierList<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.vib.modifiers())
+    }
+}
+
+/// `{"kind": …, "description": …}` plus the parameters of the kind (see the module schema).
+impl Serialize for Modifier {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("kind", self.name())?;
+        m.serialize_entry("description", &self.to_string())?;
+        match *self {
+            Modifier::RecordError(code)
+            | Modifier::Reserved(code)
+            | Modifier::ReservedExtension(code) => m.serialize_entry("code", &code)?,
+            Modifier::PerInputPulse(channel) | Modifier::PerOutputPulse(channel) => {
+                m.serialize_entry("channel", &channel)?
+            }
+            Modifier::LimitValue(l)
+            | Modifier::LimitExceedCount(l)
+            | Modifier::ValueDuringLimitExceed(l) => m.serialize_entry("limit", l.name())?,
+            Modifier::LimitExceedDate(l, o, e) => {
+                m.serialize_entry("limit", l.name())?;
+                m.serialize_entry("occurrence", o.name())?;
+                m.serialize_entry("edge", e.name())?;
+            }
+            Modifier::LimitExceedDuration(l, o, u) => {
+                m.serialize_entry("limit", l.name())?;
+                m.serialize_entry("occurrence", o.name())?;
+                m.serialize_entry("unit", u.symbol())?;
+            }
+            Modifier::DurationOf(o, u) => {
+                m.serialize_entry("occurrence", o.name())?;
+                m.serialize_entry("unit", u.symbol())?;
+            }
+            Modifier::DateOf(o, e) => {
+                m.serialize_entry("occurrence", o.name())?;
+                m.serialize_entry("edge", e.name())?;
+            }
+            Modifier::MultiplyPow10(e) | Modifier::AddPow10(e) => {
+                m.serialize_entry("exponent", &e)?
+            }
+            Modifier::AtPhase(p) => m.serialize_entry("phase", p.name())?,
+            Modifier::AtQuadrant(q) => m.serialize_entry("quadrant", &q)?,
+            _ => {}
+        }
         m.end()
     }
 }

@@ -284,13 +284,14 @@ impl<'a> DataRecord<'a> {
     }
 
     /// Which date/time type the VIB selects, if any: 1 = date (VIF 0x6C), 2 = date/time
-    /// (VIF 0x6D, 0xFD 0x30 tariff start, 0xFD 0x70 battery change), 3 = DST rule (0xFD 0x71).
+    /// (VIF 0x6D, 0xFD 0x30 tariff start, 0xFD 0x70 battery change), 3 = DST rule (0xFD 0x72,
+    /// EN 13757-3:2018 Table 12).
     #[inline]
     fn date_kind(&self) -> u8 {
         match self.vib.vif {
             0xFD => match self.vib.vifes.first().map(|v| v & 0x7F) {
                 Some(0x30 | 0x70) => 2,
-                Some(0x71) => 3,
+                Some(0x72) => 3,
                 _ => 0,
             },
             v if v & 0x7F == 0x6C => 1,
@@ -301,7 +302,7 @@ impl<'a> DataRecord<'a> {
 
     /// The decoded data field. Date/time types follow the VIF: 0x6C (type G), 0x6D with 4 bytes
     /// (F), 6 bytes (I) or 3 bytes (J); 0xFD 0x30 / 0xFD 0x70 (tariff start, battery change) as
-    /// F/I; 0xFD 0x71 as K.
+    /// F/I; 0xFD 0x72 (daylight saving) as K.
     #[inline]
     pub fn value(&self) -> Value<'a> {
         // The common codings are tested with bit masks first: one well-predicted branch each

@@ -301,10 +301,13 @@ pub(crate) fn text_table(frame: &Frame<'_>, telegram: &Telegram<'_>) -> String {
                 match r {
                     Ok(Record::Data(r)) => {
                         let info = r.value_info();
-                        let q = match info.plain_text {
+                        let mut q = match info.plain_text {
                             Some(t) => format!("\"{t}\" (plain-text unit)"),
                             None => info.quantity.name().replace('_', " "),
                         };
+                        for m in r.vib.modifiers() {
+                            let _ = write!(q, ", {m}");
+                        }
                         let _ = writeln!(
                             out,
                             "{i:>3}  {:<13} {:>5} {:>5} {:>4}  {q:<29} {}",
