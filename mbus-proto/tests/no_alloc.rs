@@ -106,3 +106,35 @@ fn record_iteration_and_typed_decoding_allocate_nothing() {
     );
     assert_eq!(n, 0, "decoding allocated {n} times");
 }
+
+#[test]
+fn value_information_and_modifiers_allocate_nothing() {
+    use mbus_proto::vif::Vib;
+    // Every 0xFB / 0xFD / second-level code, each followed by combinable VIFEs including the
+    // extension code, and every combinable VIFE after a primary VIF.
+    let mut vibs: Vec<(u8, [u8; 5])> = Vec::new();
+    for code in 0u8..0x80 {
+        vibs.push((0xFB, [code | 0x80, 0xA2, 0xFC, 0x81, 0x74]));
+        vibs.push((0xFD, [code | 0x80, 0xFC, 0x82, 0xFD, 0x16]));
+        vibs.push((0xFD, [0xFD, code | 0x80, 0xF3, 0x7B, 0x00]));
+        vibs.push((0x86, [code | 0x80, 0xFC, code, 0x00, 0x00]));
+    }
+    let (count, n) = allocations_during(|| {
+        let mut count = 0usize;
+        for (vif, vifes) in &vibs {
+            let vib = Vib {
+                vif: *vif,
+                vifes,
+                plain_text: None,
+            };
+            std::hint::black_box(vib.info());
+            for m in vib.modifiers() {
+                std::hint::black_box((m, m.name(), m.scale()));
+                count += 1;
+            }
+        }
+        count
+    });
+    assert!(count >= vibs.len(), "modifiers were decoded ({count})");
+    assert_eq!(n, 0, "value information allocated {n} times");
+}

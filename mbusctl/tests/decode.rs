@@ -90,6 +90,55 @@ fn text_and_json_formats() {
     assert_eq!(json["records"][2]["quantity"], "volume");
 }
 
+/// A telegram whose records carry combinable VIFEs and 2018 extension codes: energy kWh with
+/// "accumulation of absolute values" and "at phase L2" (0xFC 0x10, 0xFC 0x02), voltage at
+/// phase L1, RF level (0xFD 0x71), reactive energy (0xFB 0x02) and volume with the record error
+/// "data overflow" (0x16).
+const MODIFIER_TELEGRAM: &str = "68 32 32 68 08 01 72 78 56 34 12 2D 2C 01 02 2A 00 00 00 \
+    04 86 FC 90 FC 02 39 30 00 00  02 FD C9 FC 01 E6 00  01 FD 71 B5  04 FB 02 D2 04 00 00 \
+    04 93 16 01 00 00 00 E6 16";
+
+#[test]
+fn text_output_lists_modifiers_after_the_quantity() {
+    let out = mbusctl(&["decode", "--hex", MODIFIER_TELEGRAM]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains("quantity"))
+        .skip(1)
+        .collect();
+    let expected = [
+        (
+            "energy, accumulation of absolute values, at phase L2",
+            "12345000 Wh",
+        ),
+        ("voltage, at phase L1", "230 V"),
+        ("rf level", "-75 dBm"),
+        ("reactive energy", "1234000 varh"),
+        ("volume, record error: data overflow", "0.001 m^3"),
+    ];
+    assert_eq!(rows.len(), expected.len(), "{text}");
+    for (row, (quantity, value)) in rows.iter().zip(expected) {
+        // Columns: number, function, storage, tariff, sub-unit, then quantity and value.
+        let words: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(words[1..5], ["instantaneous", "0", "0", "0"], "{row:?}");
+        assert_eq!(
+            words[5..].join(" "),
+            format!("{quantity} {value}"),
+            "{row:?}"
+        );
+    }
+
+    let out = mbusctl(&["decode", "--format", "json", "--hex", MODIFIER_TELEGRAM]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["records"][0]["modifiers"][1]["kind"], "at_phase");
+    assert_eq!(json["records"][0]["modifiers"][1]["phase"], "L2");
+    assert_eq!(json["records"][2]["quantity"], "rf_level");
+    assert_eq!(json["records"][2]["unit"], "dBm");
+}
+
 #[test]
 fn hex_on_the_command_line() {
     let out = mbusctl(&["decode", "--hex", "68 04 04 68 08 01 70 08 81 16"]);
