@@ -1313,11 +1313,7 @@ impl<'a> Vib<'a> {
             VifTable::Manufacturer => (0x7F, (Quantity::ManufacturerSpecific, Unit::None, 0)),
             VifTable::Any => (0x7E, (Quantity::AnyVif, Unit::None, 0)),
         };
-        let scale: i8 = if self.vifes.is_empty() {
-            0
-        } else {
-            self.modifiers().map(Modifier::scale).sum()
-        };
+        let scale = correction_scale(self.combinable(table));
         ValueInfo {
             table,
             code,
@@ -1333,18 +1329,43 @@ impl<'a> Vib<'a> {
     /// VIFs. A VIFE E111 1100 and the VIFE after it form one modifier (Table 16).
     #[inline]
     pub fn modifiers(&self) -> Modifiers<'a> {
-        let skip = match self.table() {
+        Modifiers {
+            vifes: self.combinable(self.table()).iter(),
+            stopped: false,
+        }
+    }
+
+    /// The VIFEs after the VIF code of `table` (see [`Vib::modifiers`]).
+    #[inline]
+    fn combinable(&self, table: VifTable) -> &'a [u8] {
+        let skip = match table {
             VifTable::Fd | VifTable::Fb => 1,
             VifTable::FdSecondLevel => 2,
             VifTable::Manufacturer => self.vifes.len(),
             _ => 0,
         };
-        let rest: &'a [u8] = self.vifes.get(skip..).unwrap_or(&[]);
-        Modifiers {
-            vifes: rest.iter(),
-            stopped: false,
-        }
+        self.vifes.get(skip..).unwrap_or(&[])
     }
+}
+
+/// The sum of the multiplicative corrections (E111 0nnn: nnn−6, E111 1101: 3) among combinable
+/// VIFEs: what `modifiers().map(Modifier::scale).sum()` gives, without classifying each code.
+#[inline]
+fn correction_scale(vifes: &[u8]) -> i8 {
+    let mut scale = 0i8;
+    let mut i = 0;
+    while let Some(&v) = vifes.get(i) {
+        match v & 0x7F {
+            c @ 0x70..=0x77 => scale = scale.saturating_add((c & 7) as i8 - 6),
+            0x7D => scale = scale.saturating_add(3),
+            // The extension code takes the next VIFE with it.
+            COMBINABLE_EXTENSION => i += 1,
+            0x7F => break,
+            _ => {}
+        }
+        i += 1;
+    }
+    scale
 }
 
 #[cfg(test)]

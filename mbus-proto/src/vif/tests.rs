@@ -482,3 +482,21 @@ fn record_error_descriptions_cover_table_18() {
         ]
     );
 }
+
+#[test]
+fn correction_scale_agrees_with_the_modifiers() {
+    for a in 0u8..=0xFF {
+        for b in 0u8..=0xFF {
+            for vifes in [[a | 0x80, b, 0x00], [a | 0x80, b | 0x80, 0x74]] {
+                let vib = Vib {
+                    vif: 0x84,
+                    vifes: &vifes,
+                    plain_text: None,
+                };
+                let expected: i8 = vib.modifiers().map(Modifier::scale).sum();
+                assert_eq!(correction_scale(&vifes), expected, "{vifes:02X?}");
+                assert_eq!(vib.info().exponent, 1 + expected, "{vifes:02X?}");
+            }
+        }
+    }
+}
