@@ -85,7 +85,7 @@ fn modifiers_reach_the_record_api() {
 fn records_json(records: &[u8]) -> Vec<Json> {
     let bytes = data(records);
     let telegram = Telegram::parse(0x72, &bytes, 0).expect("telegram parses");
-    let json = serde_json::to_value(&telegram).expect("serializes");
+    let json = serde_json::to_value(telegram).expect("serializes");
     json["records"].as_array().expect("records").clone()
 }
 
