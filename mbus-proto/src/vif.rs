@@ -332,10 +332,16 @@ pub enum Unit {
     DegreeCelsius,
     Kelvin,
     Bar,
+    /// Not produced by the EN 13757-3:2018 tables (the 0xFB °F codes are reserved there); kept
+    /// so that the names stay stable.
     DegreeFahrenheit,
     CubicFeet,
+    /// Not produced by the EN 13757-3:2018 tables (0xFB 0x22–0x26 are reserved there); kept so
+    /// that the names stay stable.
     UsGallon,
+    /// See [`Unit::UsGallon`].
     UsGallonPerMinute,
+    /// See [`Unit::UsGallon`].
     UsGallonPerHour,
     Volt,
     Ampere,
