@@ -288,7 +288,7 @@ impl<'a> DataRecord<'a> {
     /// EN 13757-3:2018 Table 12).
     #[inline]
     fn date_kind(&self) -> u8 {
-        match self.vib.vif {
+        let by_vif = match self.vib.vif {
             0xFD => match self.vib.vifes.first().map(|v| v & 0x7F) {
                 Some(0x30 | 0x70) => 2,
                 Some(0x72) => 3,
@@ -297,12 +297,22 @@ impl<'a> DataRecord<'a> {
             v if v & 0x7F == 0x6C => 1,
             v if v & 0x7F == 0x6D => 2,
             _ => 0,
+        };
+        if by_vif != 0 || self.vib.vifes.is_empty() {
+            return by_vif;
+        }
+        // "Date (/time) of …" VIFEs: the field holds the date of the event, not the quantity.
+        if self.vib.modifiers().any(Modifier::is_date_of) {
+            2
+        } else {
+            0
         }
     }
 
     /// The decoded data field. Date/time types follow the VIF: 0x6C (type G), 0x6D with 4 bytes
     /// (F), 6 bytes (I) or 3 bytes (J); 0xFD 0x30 / 0xFD 0x70 (tariff start, battery change) as
-    /// F/I; 0xFD 0x72 (daylight saving) as K.
+    /// F/I; 0xFD 0x72 (daylight saving) as K. A "date (/time) of" VIFE
+    /// ([`Modifier::is_date_of`]) makes a 16/32/48-bit field a date (G), date/time (F) or (I).
     #[inline]
     pub fn value(&self) -> Value<'a> {
         // The common codings are tested with bit masks first: one well-predicted branch each
@@ -736,5 +746,32 @@ mod tests {
                 len: 0xF3
             })
         );
+    }
+
+    #[test]
+    fn date_of_modifiers_make_the_field_a_date() {
+        // Flow temperature, "date/time of end of last" (VIFE 0x6F), 32 bit: type F.
+        let bytes = [0x04, 0xDA, 0x6F, 0x32, 0x14, 0x7A, 0x18];
+        let Some(Ok(Record::Data(r))) = Records::new(&bytes, 0).next() else {
+            panic!()
+        };
+        let Value::DateTime(t) = r.value() else {
+            panic!("{:?}", r.value())
+        };
+        assert_eq!(t.to_string(), "2011-08-26T20:50:00");
+        assert_eq!(r.scaled_value(), None, "a date is not a temperature");
+        assert_eq!(r.decimal(), None);
+        // The same with 16 bit: type G.
+        let bytes = [0x02, 0xDA, 0x6F, 0x3A, 0x18];
+        let Some(Ok(Record::Data(r))) = Records::new(&bytes, 0).next() else {
+            panic!()
+        };
+        assert!(matches!(r.value(), Value::Date(_)), "{:?}", r.value());
+        // Other modifiers leave the quantity's value alone.
+        let bytes = [0x02, 0xDA, 0x3B, 0xCB, 0x00];
+        let Some(Ok(Record::Data(r))) = Records::new(&bytes, 0).next() else {
+            panic!()
+        };
+        assert_eq!(r.value(), Value::Integer(0xCB));
     }
 }

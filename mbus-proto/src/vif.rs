@@ -1026,6 +1026,17 @@ impl Modifier {
         }
     }
 
+    /// True for the "date (/time) of …" modifiers (start of, limit exceed, first/last
+    /// begin/end): the record's data field then holds that date in type G (16 bit), F (32 bit)
+    /// or I (48 bit), not a value of the quantity.
+    #[inline]
+    pub fn is_date_of(self) -> bool {
+        matches!(
+            self,
+            Modifier::StartDateTimeOf | Modifier::LimitExceedDate(..) | Modifier::DateOf(..)
+        )
+    }
+
     /// The power of ten this modifier multiplies the value by (0 for non-scaling modifiers).
     #[inline]
     pub fn scale(self) -> i8 {
