@@ -1330,7 +1330,13 @@ impl<'a> Vib<'a> {
             VifTable::Manufacturer => (0x7F, (Quantity::ManufacturerSpecific, Unit::None, 0)),
             VifTable::Any => (0x7E, (Quantity::AnyVif, Unit::None, 0)),
         };
-        let scale = correction_scale(self.combinable(table));
+        let combinable = self.combinable(table);
+        let scale = correction_scale(combinable);
+        // A duration or a count of the quantity's limit events is not in the quantity's unit.
+        let (unit, exponent) = match counted_unit(combinable) {
+            Some(counted) => (counted, 0),
+            None => (unit, exponent),
+        };
         ValueInfo {
             table,
             code,
@@ -1368,6 +1374,24 @@ impl<'a> Vib<'a> {
 /// The sum of the multiplicative corrections (E111 0nnn: nnn−6, E111 1101: 3) among combinable
 /// VIFEs: what `modifiers().map(Modifier::scale).sum()` gives, without classifying each code.
 #[inline]
+/// The unit of a record whose combinable VIFEs make it a duration ("duration of limit exceed",
+/// "duration of first/last": the VIFE's time unit) or a count ("number of exceeds": no unit)
+/// instead of a value of the VIF's quantity; `None` for every other record.
+fn counted_unit(vifes: &[u8]) -> Option<Unit> {
+    if vifes.is_empty() {
+        return None;
+    }
+    Modifiers {
+        vifes: vifes.iter(),
+        stopped: false,
+    }
+    .find_map(|m| match m {
+        Modifier::LimitExceedDuration(_, _, unit) | Modifier::DurationOf(_, unit) => Some(unit),
+        Modifier::LimitExceedCount(_) => Some(Unit::None),
+        _ => None,
+    })
+}
+
 fn correction_scale(vifes: &[u8]) -> i8 {
     let mut scale = 0i8;
     let mut i = 0;

@@ -495,8 +495,34 @@ fn correction_scale_agrees_with_the_modifiers() {
                 };
                 let expected: i8 = vib.modifiers().map(Modifier::scale).sum();
                 assert_eq!(correction_scale(&vifes), expected, "{vifes:02X?}");
-                assert_eq!(vib.info().exponent, 1 + expected, "{vifes:02X?}");
+                // A duration or count of limit events drops the VIF's own exponent.
+                let base = if counted_unit(&vifes).is_some() { 0 } else { 1 };
+                assert_eq!(vib.info().exponent, base + expected, "{vifes:02X?}");
             }
         }
     }
+}
+
+#[test]
+fn durations_and_counts_of_limit_exceeds_are_in_their_own_unit() {
+    let info = |vifes: &[u8]| {
+        let i = Vib {
+            vif: 0xBB, // volume flow, m³/h × 10^-3
+            vifes,
+            plain_text: None,
+        }
+        .info();
+        (i.quantity, i.unit, i.exponent)
+    };
+    // 0x50: duration of first lower limit exceed, seconds.
+    assert_eq!(info(&[0x50]), (Quantity::VolumeFlow, Unit::Second, 0));
+    // 0x66: duration of last, hours.
+    assert_eq!(info(&[0x66]), (Quantity::VolumeFlow, Unit::Hour, 0));
+    // 0x49: number of exceeds of the upper limit.
+    assert_eq!(info(&[0x49]), (Quantity::VolumeFlow, Unit::None, 0));
+    // 0x48: the upper limit itself is a volume flow.
+    assert_eq!(
+        info(&[0x48]),
+        (Quantity::VolumeFlow, Unit::CubicMetrePerHour, -3)
+    );
 }
