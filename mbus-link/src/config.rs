@@ -2,6 +2,7 @@
 
 use core::time::Duration;
 use mbus_proto::address::BaudRate;
+use mbus_proto::frame::MAX_FRAME_LEN;
 
 /// Bit times of the slave response window (EN 13757-2: 330 bit times + 50 ms).
 pub const RESPONSE_WINDOW_BITS: u32 = 330;
@@ -19,6 +20,13 @@ pub fn bit_times(bits: u64, baud: BaudRate) -> Duration {
 /// The time `chars` characters of 11 bits occupy the line at `baud`.
 pub fn char_times(chars: usize, baud: BaudRate) -> Duration {
     bit_times(chars as u64 * u64::from(BITS_PER_CHAR), baud)
+}
+
+/// The longest the master keeps receiving a garbled reply after the response window: two
+/// maximum-length frames at the slowest rate. Noise or a babbling sender that never pauses for
+/// an inter-character timeout holds one request at most this long.
+pub fn garbled_drain_limit() -> Duration {
+    char_times(2 * MAX_FRAME_LEN, BaudRate::B300)
 }
 
 /// How the master treats a level converter that echoes the request back.

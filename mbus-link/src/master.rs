@@ -27,12 +27,12 @@
 //! assert!(matches!(tx.poll(), Action::Done(Ok(()))));
 //! ```
 
-use crate::config::{char_times, EchoMode, LinkConfig, ListenAfterFrame};
+use crate::config::{char_times, garbled_drain_limit, EchoMode, LinkConfig, ListenAfterFrame};
 use crate::error::{GarbleReason, LineError, LinkError, Target};
 use crate::telegram::{Reply, Telegram};
 use core::time::Duration;
 use mbus_proto::address::{BaudRate, SELECTED_ADDRESS};
-use mbus_proto::frame::{Frame, Parsed, MAX_FRAME_LEN};
+use mbus_proto::frame::{Frame, Parsed};
 use mbus_proto::request;
 
 pub mod ops;
@@ -480,7 +480,7 @@ impl Exchange {
         if !bytes.is_empty() {
             rx.take(bytes, error, now, &self.spec.request, t);
             // A garbled reply that keeps going is drained, but not forever (noise, stuck line).
-            let drain_limit = rx.tx_end + t.response + char_times(2 * MAX_FRAME_LEN, BAUD_FLOOR);
+            let drain_limit = rx.tx_end + t.response + garbled_drain_limit();
             let drained_too_long = rx.garbled.is_some() && now > drain_limit;
             if drained_too_long || (rx.complete && t.listen == ListenAfterFrame::Return) {
                 self.finish(t);
@@ -514,9 +514,6 @@ impl Exchange {
         }
     }
 }
-
-/// The slowest rate, for a generous bound on draining garbage.
-const BAUD_FLOOR: BaudRate = BaudRate::B300;
 
 enum Verdict {
     Silence,
