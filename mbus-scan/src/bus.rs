@@ -67,6 +67,12 @@ pub trait ScanBus {
 
     /// Bus time spent so far (virtual on a simulated bus, monotonic on a real one).
     fn elapsed(&self) -> Duration;
+
+    /// The longest bus time one select or data request can take at `baud`, whatever comes
+    /// back: request, echo, response window, the slowest valid reply and the draining of
+    /// garbage included ([`Listen::Gap`] and [`Listen::Window`]; [`Listen::Linger`] listens
+    /// without a bound).
+    fn longest_exchange(&self, baud: BaudRate) -> Duration;
 }
 
 impl<B: ScanBus + ?Sized> ScanBus for &mut B {
@@ -90,5 +96,9 @@ impl<B: ScanBus + ?Sized> ScanBus for &mut B {
 
     fn elapsed(&self) -> Duration {
         (**self).elapsed()
+    }
+
+    fn longest_exchange(&self, baud: BaudRate) -> Duration {
+        (**self).longest_exchange(baud)
     }
 }

@@ -44,6 +44,6 @@ mod tests;
 pub use bus::{Listen, ReadReply, ScanBus, SelectReply};
 pub use primary::PrimaryOptions;
 pub use progress::{CancelToken, Probe, Progress};
-pub use report::{FoundMeter, MeterStatus, ScanCost, ScanReport};
+pub use report::{FoundMeter, LineState, MeterStatus, ScanCost, ScanReport};
 pub use scanner::{ScanError, Scanner};
 pub use secondary::SecondaryOptions;

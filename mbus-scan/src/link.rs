@@ -7,7 +7,7 @@
 
 use crate::bus::{Listen, ReadReply, ScanBus, SelectReply};
 use core::time::Duration;
-use mbus_link::config::char_times;
+use mbus_link::config::{char_times, garbled_drain_limit};
 use mbus_link::{LinkConfig, LinkError, ListenAfterFrame, Master, RetryPolicy, Transport};
 use mbus_proto::address::{BaudRate, SecondaryMask};
 use mbus_proto::frame::MAX_FRAME_LEN;
@@ -67,6 +67,22 @@ impl<T: Transport> ScanBus for Master<T> {
 
     fn elapsed(&self) -> Duration {
         self.transport().now()
+    }
+
+    /// The request (and its echo), the response window, then whichever is longer: garbage
+    /// drained up to the master's limit, or the longest frame with every character just inside
+    /// the inter-character timeout; plus the character that crosses the limit.
+    fn longest_exchange(&self, baud: BaudRate) -> Duration {
+        let latency = self.transport().latency();
+        let config = self.config();
+        let request = char_times(request::select_secondary(&SecondaryMask::ALL).len(), baud);
+        let char_time = char_times(1, baud);
+        let slow_frame =
+            (char_time + config.inter_char_timeout_at(baud, latency)) * MAX_FRAME_LEN as u32;
+        request * 2
+            + config.response_timeout_at(baud, latency)
+            + garbled_drain_limit().max(slow_frame)
+            + char_time
     }
 }
 

@@ -171,4 +171,10 @@ impl ScanBus for ModelBus {
     fn elapsed(&self) -> Duration {
         self.now
     }
+
+    fn longest_exchange(&self, baud: BaudRate) -> Duration {
+        char_times(17 + mbus_proto::frame::MAX_FRAME_LEN, baud)
+            + bit_times(u64::from(RESPONSE_WINDOW_BITS), baud)
+            + RESPONSE_WINDOW_EXTRA
+    }
 }

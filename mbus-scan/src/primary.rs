@@ -8,7 +8,7 @@
 use crate::bus::{Listen, ReadReply, ScanBus};
 use crate::progress::Probe;
 use crate::report::{FoundMeter, MeterStatus};
-use crate::scanner::{Session, Stop};
+use crate::scanner::{Session, Stop, GARBLED_STREAK, LINE_CHECKS};
 use mbus_proto::address::{BaudRate, MAX_PRIMARY};
 
 /// What a primary scan probes.
@@ -32,11 +32,31 @@ impl Default for PrimaryOptions {
     }
 }
 
+impl PrimaryOptions {
+    /// The most requests a primary scan with these options sends at one baud rate: every
+    /// address asked at most `1 + max(retries, 1)` times (a garbled reply is asked again at
+    /// least once), plus two line-check selects per eight garbled replies.
+    ///
+    /// ```
+    /// use mbus_scan::PrimaryOptions;
+    /// // 251 addresses × 2 attempts, plus 2 × ⌊502 / 8⌋ line checks.
+    /// assert_eq!(PrimaryOptions::default().max_requests(), 502 + 2 * 62);
+    /// ```
+    pub fn max_requests(&self) -> u64 {
+        let attempts = self.addresses.len() as u64 * (1 + u64::from(self.retries.max(1)));
+        attempts + u64::from(LINE_CHECKS) * (attempts / u64::from(GARBLED_STREAK))
+    }
+}
+
 pub(crate) fn scan<B: ScanBus>(
     session: &mut Session<'_, '_, B>,
     options: &PrimaryOptions,
 ) -> Result<(), Stop<B::Error>> {
+    session.watch_line(options.max_requests(), 0);
     let share = 1.0 / options.addresses.len().max(1) as f64;
+    // Addresses garbled on every attempt wait here while the garbled streak lasts: a line that
+    // garbles everything must not show up as a list of shared addresses.
+    let mut shared: Vec<FoundMeter> = Vec::new();
     for &address in &options.addresses {
         let mut garbled = 0u32;
         let mut silent = 0u32;
@@ -65,10 +85,28 @@ pub(crate) fn scan<B: ScanBus>(
                 });
             }
         };
-        if let Some(meter) = meter {
-            session.found(meter);
+        match meter {
+            Some(m) if m.status == MeterStatus::DuplicatePrimary => shared.push(m),
+            other => {
+                flush(session, &mut shared);
+                if let Some(m) = other {
+                    session.found(m);
+                }
+            }
+        }
+        if session.streak() >= GARBLED_STREAK {
+            session.check_line()?;
+            flush(session, &mut shared);
         }
         session.advance(share);
     }
+    flush(session, &mut shared);
     Ok(())
+}
+
+/// Records the shared addresses held back while a garbled streak lasted.
+fn flush<B: ScanBus>(session: &mut Session<'_, '_, B>, shared: &mut Vec<FoundMeter>) {
+    for m in shared.drain(..) {
+        session.found(m);
+    }
 }

@@ -108,6 +108,71 @@ fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }
 
+/// What the line looked like to a scan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LineState {
+    /// Replies came back, or nothing can be said (the scan was cancelled first).
+    #[default]
+    Ok,
+    /// Not one byte came back to any request of the scan (the all-wildcard select of a
+    /// secondary scan is sent several times before the bus counts as empty).
+    Silent {
+        /// Requests sent in all.
+        probes: u64,
+    },
+    /// The line garbles every request: garbled replies without a clean one in between, and an
+    /// address no meter can have came back garbled too (or a secondary search spent its whole
+    /// request budget without finding the meters to explain its collisions). The scan stopped
+    /// there.
+    Garbled {
+        /// The baud rate being scanned when the scan stopped.
+        baud: BaudRate,
+        /// Garbled outcomes in a row when it stopped.
+        streak: u32,
+    },
+}
+
+impl LineState {
+    /// What a technician should check, for a silent or garbled line.
+    pub fn advice(&self) -> Option<&'static str> {
+        match self {
+            LineState::Ok => None,
+            LineState::Silent { .. } => Some(
+                "no reply at all: check the bus power (converter or gateway supply), the wiring, \
+                 the baud rate, and that the gateway is in transparent M-Bus mode",
+            ),
+            LineState::Garbled { .. } => Some(
+                "every request came back garbled: likely noise on the line, a babbling meter \
+                 talking over the others, a wrong baud rate, or a level converter echoing the \
+                 requests",
+            ),
+        }
+    }
+}
+
+/// Serialized as `{"state": "ok" | "silent" | "garbled", …, "advice": …}`.
+impl Serialize for LineState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("LineState", 5)?;
+        match self {
+            LineState::Ok => s.serialize_field("state", "ok")?,
+            LineState::Silent { probes } => {
+                s.serialize_field("state", "silent")?;
+                s.serialize_field("probes", probes)?;
+            }
+            LineState::Garbled { baud, streak } => {
+                s.serialize_field("state", "garbled")?;
+                s.serialize_field("baud", &baud.bps())?;
+                s.serialize_field("streak", streak)?;
+            }
+        }
+        if let Some(advice) = self.advice() {
+            s.serialize_field("advice", advice)?;
+        }
+        s.end()
+    }
+}
+
 /// The result of a scan.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ScanReport {
@@ -117,4 +182,6 @@ pub struct ScanReport {
     pub cost: ScanCost,
     /// True when the scan was cancelled before it finished.
     pub cancelled: bool,
+    /// Whether the line answered sensibly; a garbled line stops the scan.
+    pub line: LineState,
 }

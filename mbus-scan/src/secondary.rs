@@ -151,6 +151,30 @@ impl Narrowing {
     }
 }
 
+impl SecondaryOptions {
+    /// The most requests (selects and data requests) a secondary scan sends at one baud rate
+    /// once it has found `found` meters there: a fixed budget plus a share per meter found.
+    /// A search that reaches it has met far more garbled replies than its meters explain and
+    /// stops with a garbled line (no population measured needs more than 11 per meter).
+    ///
+    /// ```
+    /// use mbus_scan::SecondaryOptions;
+    /// assert_eq!(SecondaryOptions::max_requests(0), 256);
+    /// assert_eq!(SecondaryOptions::max_requests(250), 256 + 64 * 250);
+    /// ```
+    pub fn max_requests(found: usize) -> u64 {
+        REQUEST_BUDGET + REQUESTS_PER_METER * found as u64
+    }
+}
+
+/// Requests a secondary search may send at one baud rate before it found anything.
+const REQUEST_BUDGET: u64 = 256;
+/// Requests each meter found adds to that budget.
+const REQUESTS_PER_METER: u64 = 64;
+/// The all-wildcard select is sent this many times before a silent bus counts as empty (a
+/// gateway waking up or a burst of noise must not make a populated bus look empty).
+pub const EMPTY_BUS_PROBES: u32 = 3;
+
 /// Display positions of the identification digits.
 const IDENT_DIGITS: usize = 8;
 /// Manufacturer/version/medium nibbles in the order they are split: media and versions tell
@@ -242,7 +266,9 @@ pub(crate) fn scan<B: ScanBus>(
     session: &mut Session<'_, '_, B>,
     options: &SecondaryOptions,
 ) -> Result<(), Stop<B::Error>> {
+    session.watch_line(REQUEST_BUDGET, REQUESTS_PER_METER);
     let mut search = Search {
+        root: options.mask,
         session,
         thorough: options.thorough,
         known: Vec::new(),
@@ -264,6 +290,8 @@ pub(crate) fn scan<B: ScanBus>(
 
 struct Search<'x, 's, 'a, B: ScanBus> {
     session: &'x mut Session<'s, 'a, B>,
+    /// The mask the whole search covers.
+    root: SecondaryMask,
     /// See [`SecondaryOptions::thorough`].
     thorough: bool,
     known: Vec<Known>,
@@ -296,9 +324,20 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
             Evidence::Implied => {}
             _ => return self.split(node),
         }
+        let attempts = if node.mask == self.root && node.known_f == 0 {
+            // Before the bus counts as empty.
+            EMPTY_BUS_PROBES
+        } else if known == 1 || self.thorough {
+            // A meter known to be inside may have missed the request.
+            2
+        } else {
+            1
+        };
         let mut reply = self.select(&node)?;
-        if reply == SelectReply::Silent && (known == 1 || self.thorough) {
-            // A meter known to be inside stayed silent: it missed the request.
+        for _ in 1..attempts {
+            if reply != SelectReply::Silent {
+                break;
+            }
             reply = self.select(&node)?;
         }
         match reply {

@@ -1,7 +1,9 @@
 //! Unit tests of the search algorithms on the in-crate bus model.
 
 use crate::model::{ModelBus, ModelMeter};
-use crate::{CancelToken, MeterStatus, PrimaryOptions, ScanReport, Scanner, SecondaryOptions};
+use crate::{
+    CancelToken, LineState, MeterStatus, PrimaryOptions, ScanReport, Scanner, SecondaryOptions,
+};
 use mbus_proto::address::{BaudRate, SecondaryAddress};
 use std::collections::BTreeSet;
 
@@ -79,10 +81,22 @@ fn baseline(meters: Vec<ModelMeter>) -> ScanReport {
 }
 
 #[test]
-fn empty_bus_costs_one_probe() {
+fn empty_bus_costs_the_wildcard_probes_and_says_silent() {
     let (report, _) = scan(Vec::new());
     assert!(report.meters.is_empty());
-    assert_eq!(report.cost.probes(), 1);
+    let probes = u64::from(crate::secondary::EMPTY_BUS_PROBES);
+    assert_eq!(report.cost.probes(), probes);
+    assert_eq!(report.line, LineState::Silent { probes });
+}
+
+#[test]
+fn a_missed_wildcard_probe_does_not_empty_the_bus() {
+    let mut lone = meter(12345678, "2C2D0B04", 40);
+    lone.misses = vec![1, 2];
+    let (report, _) = scan(vec![lone]);
+    assert_eq!(report.meters.len(), 1);
+    assert_eq!(report.cost.selects, 3);
+    assert_eq!(report.line, LineState::Ok);
 }
 
 #[test]
@@ -462,4 +476,61 @@ fn a_run_ending_just_inside_a_decade_costs_two_probes_more() {
         "{} {aligned}",
         report.cost.selects
     );
+}
+
+#[test]
+fn a_line_garbling_everything_stops_both_scans() {
+    let garbage = || {
+        let mut bus = ModelBus::new(vec![meter(12345678, "2C2D0B04", 40)]);
+        bus.noise = (1..100_000).collect();
+        bus
+    };
+    let mut bus = garbage();
+    let primary = Scanner::new(&mut bus)
+        .primary(&PrimaryOptions::default())
+        .unwrap();
+    assert!(primary.meters.is_empty(), "{:?}", primary.meters);
+    assert!(matches!(primary.line, LineState::Garbled { .. }));
+    // Four addresses asked twice each, then the two line-check selects.
+    assert_eq!((primary.cost.reads, primary.cost.selects), (8, 2));
+
+    let mut bus = garbage();
+    let secondary = Scanner::new(&mut bus)
+        .secondary(&SecondaryOptions::default())
+        .unwrap();
+    assert!(secondary.meters.is_empty());
+    assert!(matches!(secondary.line, LineState::Garbled { .. }));
+    assert_eq!(secondary.cost.requests(), 10);
+}
+
+#[test]
+fn shared_primary_addresses_in_a_row_are_not_a_garbled_line() {
+    let mut meters = Vec::new();
+    for p in 1..=20u8 {
+        for (k, delay) in [(0u32, 11), (1, 90)] {
+            let mut m = meter(10_000_000 + u32::from(p) * 2 + k, "2C2D0B04", delay);
+            m.primary = p;
+            meters.push(m);
+        }
+    }
+    let mut good = meter(55_555_555, "2C2D0B04", 40);
+    good.primary = 30;
+    meters.push(good);
+    let mut bus = ModelBus::new(meters);
+    let report = Scanner::new(&mut bus)
+        .primary(&PrimaryOptions::default())
+        .unwrap();
+    assert_eq!(report.line, LineState::Ok);
+    let shared: Vec<u8> = report
+        .meters
+        .iter()
+        .filter(|m| m.status == MeterStatus::DuplicatePrimary)
+        .filter_map(|m| m.primary)
+        .collect();
+    assert_eq!(shared, (1..=20).collect::<Vec<u8>>());
+    assert_eq!(found(&report, MeterStatus::Ok).len(), 1);
+    // One line check (two silent selects at most) per four shared addresses.
+    assert!(report.cost.selects <= 10, "{}", report.cost.selects);
+    let bound = Scanner::new(&mut bus).primary_bus_time_bound(&PrimaryOptions::default());
+    assert!(report.cost.bus_time <= bound);
 }
