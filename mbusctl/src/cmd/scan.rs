@@ -1,5 +1,6 @@
 //! `mbusctl scan`: find the meters on a bus by primary or secondary address, at one or every
-//! baud rate, with a progress bar on a terminal.
+//! baud rate, with progress on standard error; a line that garbles everything or answers nothing
+//! is named as such.
 
 use crate::cmd::read::{exit_for, parse_baud};
 use crate::exit::Exit;
@@ -8,7 +9,10 @@ use mbus_link::{Device, LinkConfig, Master};
 use mbus_proto::address::{manufacturer_code, BaudRate, SecondaryMask};
 use mbus_proto::app::Header;
 use mbus_scan::secondary::{Narrowing, NarrowingError};
-use mbus_scan::{CancelToken, FoundMeter, PrimaryOptions, ScanReport, Scanner, SecondaryOptions};
+use mbus_scan::{
+    CancelToken, FoundMeter, LineState, PrimaryOptions, Progress, ScanReport, Scanner,
+    SecondaryOptions,
+};
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -18,7 +22,8 @@ pub enum Format {
     /// A table for people.
     Text,
     /// The scan report as JSON: `meters` (address, baud, header fields, telegram hex, status),
-    /// `cost` (selects, reads, bus seconds) and `cancelled`.
+    /// `cost` (selects, reads, bus seconds), `cancelled` and `line` (`state` ok, silent or
+    /// garbled, with `advice` for the last two).
     Json,
 }
 
@@ -75,6 +80,12 @@ pub struct Args {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Show progress on standard error even when it is not a terminal (one line per percent).
+    #[arg(long, conflicts_with = "quiet")]
+    progress: bool,
+    /// Show no progress, not even on a terminal.
+    #[arg(long, short = 'q')]
+    quiet: bool,
 }
 
 fn parse_mask(s: &str) -> Result<SecondaryMask, String> {
@@ -152,19 +163,10 @@ pub fn run(args: Args) -> Exit {
             ..LinkConfig::default()
         },
     );
-    let bar = progress_bar();
+    let mut display = Display::new(args.progress, args.quiet);
     let mut scanner = Scanner::new(&mut master)
-        .with_cancel(cancel)
-        .on_progress(|p| {
-            bar.set_position((p.fraction * 1000.0) as u64);
-            bar.set_message(format!(
-                "{} baud, {} found, {} requests, {:.1} s bus time",
-                p.baud,
-                p.found,
-                p.probes,
-                p.bus_time.as_secs_f64()
-            ));
-        });
+        .with_cancel(cancel.clone())
+        .on_progress(|p| display.show(p));
     let result = if args.primary {
         scanner.primary(&PrimaryOptions {
             retries: args.retries,
@@ -179,9 +181,22 @@ pub fn run(args: Args) -> Exit {
         })
     };
     drop(scanner);
-    bar.finish_and_clear();
+    display.finish();
     match result {
-        Ok(report) => print(&report, args.format),
+        Ok(report) => {
+            let exit = print(&report, args.format);
+            if let LineState::Garbled { baud, .. } = report.line {
+                eprintln!(
+                    "mbusctl scan: {device} at {baud} baud: {}",
+                    report.line.advice().unwrap_or_default()
+                );
+            }
+            if report.cancelled || cancel.is_cancelled() {
+                Exit::Interrupted
+            } else {
+                exit
+            }
+        }
         Err(mbus_scan::ScanError::Bus(e)) => {
             eprintln!("mbusctl scan: {device}: {e}");
             exit_for(&e)
@@ -193,31 +208,94 @@ pub fn run(args: Args) -> Exit {
     }
 }
 
-/// Cancels the scan on Ctrl-C (SIGINT): it stops after the probe in flight and the meters found
-/// so far are printed.
+/// Cancels the scan on SIGINT (Ctrl-C) or SIGTERM: it stops after the probe in flight and the
+/// meters found so far are printed.
 fn stop_on_interrupt(cancel: CancelToken) {
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build();
         if let Ok(runtime) = runtime {
-            if runtime.block_on(tokio::signal::ctrl_c()).is_ok() {
+            if runtime.block_on(interrupted()) {
                 cancel.cancel();
             }
         }
     });
 }
 
-/// A bar on a terminal's standard error; hidden when standard error is not a terminal.
-fn progress_bar() -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::hidden());
+/// Waits for SIGINT or SIGTERM; false if neither can be watched.
+async fn interrupted() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            return tokio::signal::ctrl_c().await.is_ok();
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.is_ok(),
+            r = term.recv() => r.is_some(),
+        }
     }
-    let bar = ProgressBar::new(1000);
-    let style = ProgressStyle::with_template("{bar:30} {percent:>3}% {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
+}
+
+/// Where progress goes: a bar on a terminal's standard error, plain lines on a standard error
+/// that is not a terminal (with `--progress`), or nowhere.
+enum Display {
+    Bar(ProgressBar),
+    Lines { last_percent: Option<u32> },
+    Off,
+}
+
+impl Display {
+    fn new(force: bool, quiet: bool) -> Display {
+        if quiet {
+            Display::Off
+        } else if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template("{bar:30} {percent:>3}% {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            Display::Bar(bar)
+        } else if force {
+            Display::Lines { last_percent: None }
+        } else {
+            Display::Off
+        }
+    }
+
+    fn show(&mut self, p: &Progress) {
+        let message = format!(
+            "{} baud, {} found, {} requests, {:.1} s bus time",
+            p.baud,
+            p.found,
+            p.probes,
+            p.bus_time.as_secs_f64()
+        );
+        match self {
+            Display::Bar(bar) => {
+                bar.set_position((p.fraction * 1000.0) as u64);
+                bar.set_message(message);
+            }
+            Display::Lines { last_percent } => {
+                let percent = (p.fraction * 100.0) as u32;
+                if *last_percent != Some(percent) {
+                    *last_percent = Some(percent);
+                    eprintln!("scan: {percent:>3}% {message}");
+                }
+            }
+            Display::Off => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Display::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn print(report: &ScanReport, format: Format) -> Exit {
@@ -245,9 +323,14 @@ fn print(report: &ScanReport, format: Format) -> Exit {
                 report.cost.bus_time.as_secs_f64(),
                 if report.cancelled { " (cancelled)" } else { "" }
             );
+            if let Some(advice) = report.line.advice() {
+                println!("note: {advice}");
+            }
         }
     }
-    if report.meters.is_empty() {
+    if matches!(report.line, LineState::Garbled { .. }) {
+        Exit::Garbled
+    } else if report.meters.is_empty() {
         Exit::NoReply
     } else {
         Exit::Ok
