@@ -153,24 +153,24 @@ impl Narrowing {
 
 impl SecondaryOptions {
     /// The most requests (selects and data requests) a secondary scan sends at one baud rate
-    /// once it has found `found` meters there: a fixed budget plus a share per meter found.
-    /// A search that reaches it has met far more garbled replies than its meters explain and
-    /// stops with a garbled line (no population measured needs more than 11 per meter).
+    /// once it has found `found` meters there: [`REQUESTS_PER_METER`] for each meter found and
+    /// once more. A search that reaches it has met far more garbled replies than its meters
+    /// explain and stops with a garbled line.
     ///
     /// ```
     /// use mbus_scan::SecondaryOptions;
-    /// assert_eq!(SecondaryOptions::max_requests(0), 256);
-    /// assert_eq!(SecondaryOptions::max_requests(250), 256 + 64 * 250);
+    /// assert_eq!(SecondaryOptions::max_requests(0), 512);
+    /// assert_eq!(SecondaryOptions::max_requests(250), 512 * 251);
     /// ```
     pub fn max_requests(found: usize) -> u64 {
-        REQUEST_BUDGET + REQUESTS_PER_METER * found as u64
+        REQUESTS_PER_METER * (found as u64 + 1)
     }
 }
 
-/// Requests a secondary search may send at one baud rate before it found anything.
-const REQUEST_BUDGET: u64 = 256;
-/// Requests each meter found adds to that budget.
-const REQUESTS_PER_METER: u64 = 64;
+/// Requests a secondary search may spend per meter found (and once before the first): pinning
+/// one address down nibble by nibble takes at most 8 × 10 + 8 × 15 = 200 selects, twice that
+/// with `thorough`, and the measured populations need 2 to 11 requests per meter.
+pub const REQUESTS_PER_METER: u64 = 512;
 /// The all-wildcard select is sent this many times before a silent bus counts as empty (a
 /// gateway waking up or a burst of noise must not make a populated bus look empty).
 pub const EMPTY_BUS_PROBES: u32 = 3;
@@ -266,7 +266,7 @@ pub(crate) fn scan<B: ScanBus>(
     session: &mut Session<'_, '_, B>,
     options: &SecondaryOptions,
 ) -> Result<(), Stop<B::Error>> {
-    session.watch_line(REQUEST_BUDGET, REQUESTS_PER_METER);
+    session.watch_line(REQUESTS_PER_METER, REQUESTS_PER_METER);
     let mut search = Search {
         root: options.mask,
         session,
