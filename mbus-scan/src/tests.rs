@@ -534,3 +534,45 @@ fn shared_primary_addresses_in_a_row_are_not_a_garbled_line() {
     let bound = Scanner::new(&mut bus).primary_bus_time_bound(&PrimaryOptions::default());
     assert!(report.cost.bus_time <= bound);
 }
+
+#[test]
+fn primary_progress_covers_every_address_and_stops_on_cancel() {
+    let mut meters = random(3, 6);
+    for (m, p) in meters.iter_mut().zip([3, 100, 200]) {
+        m.primary = p;
+    }
+    let mut bus = ModelBus::new(meters);
+    let mut asked = BTreeSet::new();
+    let mut fractions = Vec::new();
+    let mut found = 0;
+    let report = Scanner::new(&mut bus)
+        .on_progress(|p| {
+            if let crate::Probe::Primary(a) = p.probe {
+                asked.insert(a);
+            }
+            fractions.push(p.fraction);
+            found = p.found;
+        })
+        .primary(&PrimaryOptions::default())
+        .unwrap();
+    assert_eq!(asked, (0..=250).collect::<BTreeSet<u8>>());
+    assert!(fractions.windows(2).all(|w| w[0] <= w[1]));
+    assert_eq!(fractions.last().copied(), Some(1.0));
+    assert_eq!((found, report.meters.len()), (3, 3));
+
+    let token = CancelToken::new();
+    let stopper = token.clone();
+    let report = Scanner::new(&mut bus)
+        .with_cancel(token)
+        .on_progress(|p| {
+            if p.probe == crate::Probe::Primary(150) {
+                stopper.cancel();
+            }
+        })
+        .primary(&PrimaryOptions::default())
+        .unwrap();
+    assert!(report.cancelled);
+    assert_eq!(report.line, LineState::Ok);
+    let primaries: Vec<_> = report.meters.iter().filter_map(|m| m.primary).collect();
+    assert_eq!(primaries, vec![3, 100]);
+}
