@@ -7,6 +7,9 @@
 //!   time; its module documentation explains the algorithm.
 //! - [`baseline`]: the classic libmbus algorithm, kept for comparison; [`compare`] runs both on
 //!   a simulated population next to the physical lower bound.
+//! - [`LineState`] in every [`ScanReport`]: a line that garbles every request stops a scan, a
+//!   line where nothing answers is reported as silent; [`Scanner::primary_bus_time_bound`] and
+//!   [`Scanner::secondary_bus_time_bound`] give the worst-case bus time.
 //! - [`bus`]: the small trait the algorithms run against; [`link`] implements it for
 //!   `mbus-link`'s [`Master`](mbus_link::Master), hence for serial ports, TCP gateways and the
 //!   simulated bus.
