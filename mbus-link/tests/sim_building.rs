@@ -226,10 +226,8 @@ fn gateway_collects_split_requests_and_forwards_replies_in_pieces() {
     .with_response_delay(11);
     let mut gateway = Gateway::new(SimBus::new(SimConfig::default(), vec![meter]));
     let req = request::req_ud2(1, true);
-    assert!(gateway.feed(&req[..3], Duration::ZERO).is_empty());
-    let replies = gateway.feed(&req[3..], Duration::from_millis(1));
-    assert_eq!(replies.len(), 1);
-    let reply = &replies[0];
+    assert!(gateway.feed(&req[..3], Duration::ZERO).is_none());
+    let reply = gateway.feed(&req[3..], Duration::from_millis(1)).unwrap();
     let bytes = reply.bytes();
     assert_eq!(
         mbus_link::Telegram::new(bytes.clone()).unwrap().address(),
@@ -249,13 +247,14 @@ fn gateway_collects_split_requests_and_forwards_replies_in_pieces() {
     assert!(pieces.iter().all(|(_, b)| b.len() <= 3));
     assert_eq!(pieces.last().unwrap().0, reply.chars.last().unwrap().at);
     // Garbage goes on the bus as it is; nobody answers it.
-    let replies = gateway.feed(&[0x42, 0x43], Duration::from_secs(1));
-    assert_eq!(replies.len(), 1);
-    assert!(replies[0].chars.is_empty());
-    // Two requests in one piece: two replies.
+    assert!(gateway
+        .feed(&[0x42, 0x43], Duration::from_secs(1))
+        .is_none());
+    // Two requests in one piece: each is answered after its own end.
     let mut two = request::snd_nke(1).to_vec();
     two.extend_from_slice(&request::snd_nke(1));
-    assert_eq!(gateway.feed(&two, Duration::from_secs(2)).len(), 2);
+    let reply = gateway.feed(&two, Duration::from_secs(2)).unwrap();
+    assert_eq!(reply.bytes(), [0xE5, 0xE5]);
     assert_eq!(gateway.bus().stats().requests, 4);
 }
 

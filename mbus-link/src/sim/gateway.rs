@@ -1,9 +1,12 @@
 //! Serving the simulated bus behind a byte stream, as a transparent M-Bus gateway or a serial
 //! device does: request bytes in, reply bytes out with the bus time they finish arriving.
 
+use super::line::duration_to_ticks;
+use super::receiver::FrameReceiver;
 use super::{ReceivedChar, SimBus};
 use core::time::Duration;
-use mbus_proto::frame::{Frame, Parsed};
+use mbus_proto::address::BaudRate;
+use mbus_proto::frame::{Control, Frame};
 
 /// What the bus sent back to one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,9 +45,14 @@ impl GatewayReply {
     }
 }
 
-/// A simulated bus behind a byte stream. Bytes are collected until they form a frame (or can no
-/// longer become one, then they go on the bus as they are); each request is put on the bus at
-/// the given time and the replies are returned.
+/// A simulated bus behind a byte stream, as a transparent gateway: bytes from the master go on
+/// the bus as they arrive (back to back when they arrive faster than the line carries them), so
+/// a request split over several pieces is one frame on the bus while a pause longer than the
+/// meters' inter-character limit cuts it, exactly as on copper. The replies and echoes the bus
+/// carries back are returned.
+///
+/// The line follows the master's baud switches: after a SND_UD with CI 0xB8–0xBF (to any
+/// address) the gateway talks at the new rate, as the master itself does after a switch.
 ///
 /// ```
 /// use mbus_link::sim::{Gateway, SimBus, SimConfig, VirtualMeter, templates};
@@ -54,23 +62,24 @@ impl GatewayReply {
 /// let meter = VirtualMeter::new(1, "00000001C5140B04".parse()?, templates::synthetic(0));
 /// let mut gateway = Gateway::new(SimBus::new(SimConfig::default(), vec![meter]));
 /// let nke = request::snd_nke(1);
-/// assert!(gateway.feed(&nke[..2], Duration::ZERO).is_empty()); // incomplete: wait
-/// let replies = gateway.feed(&nke[2..], Duration::from_millis(5));
-/// assert_eq!(replies[0].bytes(), [0xE5]);
+/// assert!(gateway.feed(&nke[..2], Duration::ZERO).is_none()); // incomplete: nothing back
+/// let reply = gateway.feed(&nke[2..], Duration::from_millis(5));
+/// assert_eq!(reply.map(|r| r.bytes()), Some(vec![0xE5]));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Gateway {
     bus: SimBus,
-    pending: Vec<u8>,
+    /// Follows the master's own frames, to notice baud switches.
+    monitor: FrameReceiver,
 }
 
 impl Gateway {
     /// Serves `bus`.
     pub fn new(bus: SimBus) -> Gateway {
         Gateway {
+            monitor: FrameReceiver::new(bus.baud),
             bus,
-            pending: Vec::new(),
         }
     }
 
@@ -84,26 +93,38 @@ impl Gateway {
         &mut self.bus
     }
 
-    /// Bytes from the master arriving at bus time `now`; returns the replies of every request
-    /// they completed.
-    pub fn feed(&mut self, bytes: &[u8], now: Duration) -> Vec<GatewayReply> {
-        self.pending.extend_from_slice(bytes);
-        self.bus.advance_to(now);
-        let mut replies = Vec::new();
-        loop {
-            let take = match Frame::parse(&self.pending) {
-                Ok(Parsed::Complete { consumed, .. }) => consumed,
-                Ok(Parsed::Incomplete { .. }) => break,
-                Err(_) => self.pending.len(),
-            };
-            let request: Vec<u8> = self.pending.drain(..take).collect();
-            self.bus.advance_to(now);
-            let end = self.bus.transmit(&request);
-            replies.push(GatewayReply {
-                chars: self.bus.drain_replies(),
-                request_end: end,
-            });
+    /// Bytes from the master arriving at bus time `now` go on the bus; returns what came back
+    /// (replies, echo), or `None` when nothing did.
+    pub fn feed(&mut self, bytes: &[u8], now: Duration) -> Option<GatewayReply> {
+        if bytes.is_empty() {
+            return None;
         }
-        replies
+        self.bus.advance_to(now);
+        if self.monitor.baud() != self.bus.baud {
+            self.monitor = FrameReceiver::new(self.bus.baud);
+        }
+        let start = duration_to_ticks(self.bus.bus_time());
+        let request_end = self.bus.transmit(bytes);
+        let chars = self.bus.drain_replies();
+        let sent = self.monitor.chars_of(bytes, start);
+        for heard in self.monitor.hear_all(&sent) {
+            if let Some(baud) = baud_switch(&heard.bytes) {
+                self.bus.switch_baud(baud);
+                self.monitor = FrameReceiver::new(baud);
+            }
+        }
+        (!chars.is_empty()).then_some(GatewayReply { chars, request_end })
+    }
+}
+
+/// The new rate a master frame commands, if it is a baud switch.
+fn baud_switch(bytes: &[u8]) -> Option<BaudRate> {
+    match Frame::parse_exact(bytes).ok()? {
+        Frame::Control { control, ci, .. } | Frame::Long { control, ci, .. }
+            if control.is_from_master() && control.function() == Control::SND_UD.function() =>
+        {
+            BaudRate::from_switch_ci(ci)
+        }
+        _ => None,
     }
 }

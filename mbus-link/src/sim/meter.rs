@@ -43,6 +43,7 @@ pub struct VirtualMeter {
     access_limit: Option<AccessLimit>,
     silence_rate: f64,
     garble_rate: f64,
+    babbling: bool,
     // State.
     selected: bool,
     last_fcb: Option<bool>,
@@ -53,6 +54,9 @@ pub struct VirtualMeter {
     period: u64,
     period_reads: u32,
 }
+
+/// The longest burst a babbling meter sends.
+pub const BABBLE_MAX_LEN: u64 = 40;
 
 /// What a meter puts on the bus in reply, and at which rate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +79,7 @@ impl VirtualMeter {
             access_limit: None,
             silence_rate: 0.0,
             garble_rate: 0.0,
+            babbling: false,
             selected: false,
             last_fcb: None,
             current: 0,
@@ -114,6 +119,19 @@ impl VirtualMeter {
     pub fn with_garble_rate(mut self, rate: f64) -> VirtualMeter {
         self.garble_rate = rate;
         self
+    }
+
+    /// A faulty meter that answers every frame it hears, whatever the address, with 1 to
+    /// [`BABBLE_MAX_LEN`] random bytes after its response delay: its noise lands on top of the
+    /// addressed meter's reply or where silence was expected.
+    pub fn with_babbling(mut self) -> VirtualMeter {
+        self.babbling = true;
+        self
+    }
+
+    /// Whether the meter babbles (see [`VirtualMeter::with_babbling`]).
+    pub fn is_babbling(&self) -> bool {
+        self.babbling
     }
 
     /// Primary address.
@@ -207,6 +225,15 @@ impl VirtualMeter {
             return None;
         }
         let reply_baud = self.baud;
+        let delay_ticks = u64::from(self.delay_bits) * ticks_per_bit(reply_baud);
+        if self.babbling {
+            let len = rng.range(1, BABBLE_MAX_LEN);
+            return Some(MeterReply {
+                bytes: (0..len).map(|_| rng.next_u64() as u8).collect(),
+                baud: reply_baud,
+                delay_ticks,
+            });
+        }
         let bytes = match *frame {
             Frame::Short { .. } if control.function() == Control::SND_NKE.function() => {
                 if !self.addressed(address) {
@@ -274,7 +301,7 @@ impl VirtualMeter {
         Some(MeterReply {
             bytes,
             baud: reply_baud,
-            delay_ticks: u64::from(self.delay_bits) * ticks_per_bit(reply_baud),
+            delay_ticks,
         })
     }
 

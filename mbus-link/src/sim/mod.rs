@@ -27,12 +27,13 @@ mod gateway;
 mod line;
 mod meter;
 mod population;
+mod receiver;
 mod rng;
 pub mod templates;
 
 pub use gateway::{Gateway, GatewayReply};
 pub use line::{duration_to_ticks, ticks_to_duration, TICKS_PER_SECOND};
-pub use meter::{AccessLimit, VirtualMeter};
+pub use meter::{AccessLimit, VirtualMeter, BABBLE_MAX_LEN};
 pub use population::{Population, SerialPattern};
 use rng::SimRng;
 pub use templates::Template;
@@ -43,6 +44,7 @@ use core::time::Duration;
 use line::{decode_all, Emission, Line, Uart};
 use mbus_proto::address::BaudRate;
 use mbus_proto::frame::Frame;
+use receiver::{FrameReceiver, HeardFrame};
 
 /// Why a simulator input is invalid.
 #[derive(Debug, thiserror::Error)]
@@ -156,6 +158,8 @@ pub struct SimBus {
     line: Line,
     uart: Uart,
     short_circuit: bool,
+    short_from: Option<u64>,
+    receivers: Vec<FrameReceiver>,
     stats: SimStats,
 }
 
@@ -171,6 +175,8 @@ impl SimBus {
             now: 0,
             line: Line::default(),
             short_circuit: false,
+            short_from: None,
+            receivers: Vec::new(),
             stats: SimStats::default(),
         }
     }
@@ -208,9 +214,14 @@ impl SimBus {
         self.short_circuit = shorted;
     }
 
-    /// Whether the bus is shorted.
+    /// Shorts the bus from bus time `at` on, for good (a cable damaged during operation).
+    pub fn short_circuit_from(&mut self, at: Duration) {
+        self.short_from = Some(duration_to_ticks(at));
+    }
+
+    /// Whether the bus is shorted now.
     pub fn is_short_circuit(&self) -> bool {
-        self.short_circuit
+        self.short_circuit || self.short_from.is_some_and(|at| self.now >= at)
     }
 
     /// Sets the bit-flip probability.
@@ -236,45 +247,63 @@ impl SimBus {
         if self.config.echo {
             self.line.push(request.clone());
         }
-        if !self.short_circuit {
+        if !self.is_short_circuit() {
             self.deliver(request, end);
         }
         self.now = end;
         ticks_to_duration(end)
     }
 
-    /// Each meter decodes the request at its own rate and answers if it is addressed.
+    /// Every meter listens at its own rate: its UART decodes the request and its frame receiver
+    /// assembles frames across requests (a request may arrive in pieces), forgetting a partial
+    /// frame after an idle gap. Meters at the same rate hear the same characters, so they share
+    /// one receiver per rate. Each meter answers the frames addressed to it.
     fn deliver(&mut self, request: Emission, end: u64) {
         let mut heard = Line::default();
         heard.push(request);
-        let mut decoded: Vec<(BaudRate, Option<Vec<u8>>)> = Vec::new();
+        let mut frames: Vec<(BaudRate, Vec<HeardFrame>)> = Vec::new();
+        for i in 0..self.meters.len() {
+            let baud = self.meters[i].baud();
+            if frames.iter().any(|(b, _)| *b == baud) {
+                continue;
+            }
+            let chars = decode_all(&heard, baud, 0, end + 11 * line::ticks_per_bit(baud));
+            let receiver = match self.receivers.iter().position(|r| r.baud() == baud) {
+                Some(k) => &mut self.receivers[k],
+                None => {
+                    self.receivers.push(FrameReceiver::new(baud));
+                    let last = self.receivers.len() - 1;
+                    &mut self.receivers[last]
+                }
+            };
+            frames.push((baud, receiver.hear_all(&chars)));
+        }
         let mut replies = 0u32;
         for i in 0..self.meters.len() {
             let baud = self.meters[i].baud();
-            let bytes = match decoded.iter().find(|(b, _)| *b == baud) {
-                Some((_, bytes)) => bytes.clone(),
-                None => {
-                    let chars = decode_all(&heard, baud, 0, end + 11 * line::ticks_per_bit(baud));
-                    let clean = chars.iter().all(|c| c.error.is_none());
-                    let bytes = clean.then(|| chars.iter().map(|c| c.byte).collect::<Vec<_>>());
-                    decoded.push((baud, bytes.clone()));
-                    bytes
-                }
-            };
-            let Some(bytes) = bytes else { continue };
-            let Ok(frame) = Frame::parse_exact(&bytes) else {
+            let Some((_, heard_frames)) = frames.iter().find(|(b, _)| *b == baud) else {
                 continue;
             };
-            let Some(reply) = self.meters[i].handle(&frame, end, &mut self.rng) else {
-                continue;
-            };
-            let mut emission =
-                Emission::from_bytes(&reply.bytes, end + reply.delay_ticks, reply.baud);
-            self.stats.noise_flips += emission.add_noise(self.config.noise, &mut self.rng) as u64;
-            self.stats.replies += 1;
-            self.stats.reply_bytes += reply.bytes.len() as u64;
-            replies += 1;
-            self.line.push(emission);
+            for heard_frame in heard_frames {
+                let Ok(frame) = Frame::parse_exact(&heard_frame.bytes) else {
+                    continue;
+                };
+                let Some(reply) = self.meters[i].handle(&frame, heard_frame.end, &mut self.rng)
+                else {
+                    continue;
+                };
+                let mut emission = Emission::from_bytes(
+                    &reply.bytes,
+                    heard_frame.end + reply.delay_ticks,
+                    reply.baud,
+                );
+                self.stats.noise_flips +=
+                    emission.add_noise(self.config.noise, &mut self.rng) as u64;
+                self.stats.replies += 1;
+                self.stats.reply_bytes += reply.bytes.len() as u64;
+                replies += 1;
+                self.line.push(emission);
+            }
         }
         if replies >= 2 {
             self.stats.collisions += 1;
@@ -330,7 +359,7 @@ impl SimBus {
     }
 
     fn receive_into(&mut self, buf: &mut [u8], deadline: Duration) -> Result<Received, LinkError> {
-        if self.short_circuit {
+        if self.is_short_circuit() {
             return Ok(Received {
                 len: 0,
                 error: Some(LineError::Overload),

@@ -48,6 +48,10 @@ pub struct Population {
     pub duplicate_secondary: usize,
     /// Give every meter primary address 0 (factory default) instead of 1, 2, 3, …
     pub unaddressed: bool,
+    /// The first this many meters babble (see [`VirtualMeter::with_babbling`]).
+    pub babblers: usize,
+    /// The last this many meters are deaf: they never answer.
+    pub deaf: usize,
 }
 
 impl Population {
@@ -64,6 +68,8 @@ impl Population {
             duplicate_primary: 0,
             duplicate_secondary: 0,
             unaddressed: false,
+            babblers: 0,
+            deaf: 0,
         }
     }
 
@@ -89,6 +95,13 @@ impl Population {
     pub fn duplicates(mut self, primary: usize, secondary: usize) -> Population {
         self.duplicate_primary = primary;
         self.duplicate_secondary = secondary;
+        self
+    }
+
+    /// Sets how many meters babble (the first ones) and how many are deaf (the last ones).
+    pub fn faults(mut self, babblers: usize, deaf: usize) -> Population {
+        self.babblers = babblers;
+        self.deaf = deaf;
         self
     }
 
@@ -132,17 +145,50 @@ impl Population {
     /// Builds the meters; templates are assigned at random (synthetic ones when `templates` is
     /// empty). Manufacturer, version and medium come from each template's header when it has one.
     pub fn build(&self, templates: &[Template]) -> Vec<VirtualMeter> {
+        self.build_with(|rng| {
+            if templates.is_empty() {
+                super::templates::synthetic(rng.next_u64() as usize % 64)
+            } else {
+                templates[rng.next_u64() as usize % templates.len()].clone()
+            }
+        })
+    }
+
+    /// Builds one meter per template, in order (`count` is ignored): the meter with primary
+    /// address 1 answers with the first template, 2 with the second, … Serial numbers, rates,
+    /// delays and faults are chosen as by [`Population::build`].
+    ///
+    /// ```
+    /// use mbus_link::sim::{templates, Population, SerialPattern};
+    /// let meters = Population::new(0, SerialPattern::Sequential)
+    ///     .build_each(&[templates::synthetic(4), templates::synthetic(9)]);
+    /// assert_eq!(meters.len(), 2);
+    /// assert_eq!(meters[1].template().name(), "synthetic-9");
+    /// ```
+    pub fn build_each(&self, templates: &[Template]) -> Vec<VirtualMeter> {
+        let mut next = templates.iter();
+        Population {
+            count: templates.len(),
+            ..self.clone()
+        }
+        .build_with(|_| {
+            next.next()
+                .cloned()
+                .unwrap_or_else(|| super::templates::synthetic(0))
+        })
+    }
+
+    fn build_with(
+        &self,
+        mut template_for: impl FnMut(&mut SimRng) -> Template,
+    ) -> Vec<VirtualMeter> {
         let mut rng = SimRng::new(self.seed);
         let serials = self.serials();
         let mut meters: Vec<VirtualMeter> = serials
             .iter()
             .enumerate()
             .map(|(i, &serial)| {
-                let template = if templates.is_empty() {
-                    super::templates::synthetic(rng.next_u64() as usize % 64)
-                } else {
-                    templates[rng.next_u64() as usize % templates.len()].clone()
-                };
+                let template = template_for(&mut rng);
                 let header = template.header();
                 let secondary = SecondaryAddress {
                     ident: serial,
@@ -178,6 +224,14 @@ impl Population {
         for k in 0..self.duplicate_secondary.min(n / 2) {
             let s = meters[k].secondary();
             meters[n - 1 - k].set_secondary(s);
+        }
+        let babblers = self.babblers.min(n);
+        for (i, meter) in meters.iter_mut().enumerate() {
+            if i < babblers {
+                *meter = meter.clone().with_babbling();
+            } else if i >= n.saturating_sub(self.deaf) {
+                *meter = meter.clone().with_silence_rate(1.0);
+            }
         }
         meters
     }

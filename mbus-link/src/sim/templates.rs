@@ -4,7 +4,7 @@
 use super::SimError;
 use mbus_proto::address::{manufacturer_code, SecondaryAddress};
 use mbus_proto::app::Telegram;
-use mbus_proto::frame::{Frame, MAX_DATA_LEN};
+use mbus_proto::frame::{Frame, FrameError, Parsed, MAX_DATA_LEN};
 use mbus_proto::hex::parse_hex;
 use mbus_proto::record::Record;
 use std::path::Path;
@@ -87,29 +87,19 @@ pub struct Template {
 }
 
 impl Template {
-    /// A template from slave data frames (long frames, RSP_UD), one per telegram.
+    /// A template from slave data frames (long frames, RSP_UD), one per telegram. All but the
+    /// last are marked "more records follow" (DIF 0x1F), the last is not.
     pub fn from_frames(name: &str, frames: &[&[u8]]) -> Result<Template, SimError> {
-        let mut bodies = Vec::with_capacity(frames.len());
-        for (i, bytes) in frames.iter().enumerate() {
-            let frame = Frame::parse_exact(bytes).map_err(|source| SimError::Frame {
-                name: format!("{name} telegram {}", i + 1),
-                source,
-            })?;
-            match frame {
-                Frame::Long {
-                    control, ci, data, ..
-                } if !control.is_from_master() => bodies.push(Body {
-                    ci,
-                    data: data.to_vec(),
-                }),
-                _ => {
-                    return Err(SimError::NotADataFrame {
-                        name: format!("{name} telegram {}", i + 1),
-                    })
-                }
-            }
-        }
-        Template::from_bodies(name, bodies)
+        Template::from_bodies(name, bodies_of(name, frames)?, true)
+    }
+
+    /// A template that replays captured telegrams exactly as they were recorded: no
+    /// "more records follow" marker is added or removed, so a sequence read from a meter
+    /// announces further telegrams where the meter did. (The meter still fills in its own
+    /// addresses and access number.) A single telegram that announces more records keeps
+    /// doing so, and the meter answers it again on every readout.
+    pub fn captured(name: &str, frames: &[&[u8]]) -> Result<Template, SimError> {
+        Template::from_bodies(name, bodies_of(name, frames)?, false)
     }
 
     /// A single-telegram template from one frame written as hex.
@@ -127,10 +117,10 @@ impl Template {
             .iter()
             .flat_map(|p| p.bodies.iter().cloned())
             .collect();
-        Template::from_bodies(name, bodies)
+        Template::from_bodies(name, bodies, true)
     }
 
-    fn from_bodies(name: &str, mut bodies: Vec<Body>) -> Result<Template, SimError> {
+    fn from_bodies(name: &str, mut bodies: Vec<Body>, mark: bool) -> Result<Template, SimError> {
         if bodies.is_empty() {
             return Err(SimError::NotADataFrame {
                 name: name.to_string(),
@@ -138,7 +128,9 @@ impl Template {
         }
         let last = bodies.len() - 1;
         for (i, body) in bodies.iter_mut().enumerate() {
-            body.mark_more_records(i < last);
+            if mark {
+                body.mark_more_records(i < last);
+            }
             if body.data.len() > MAX_DATA_LEN {
                 return Err(SimError::TooLong {
                     name: format!("{name} telegram {}", i + 1),
@@ -226,6 +218,84 @@ pub fn synthetic(variant: usize) -> Template {
         name: format!("synthetic-{variant}"),
         bodies: vec![Body { ci: 0x72, data }],
     }
+}
+
+/// The long frames (RSP_UD) of `frames`, each as a telegram body.
+fn bodies_of(name: &str, frames: &[&[u8]]) -> Result<Vec<Body>, SimError> {
+    let mut bodies = Vec::with_capacity(frames.len());
+    for (i, bytes) in frames.iter().enumerate() {
+        let frame = Frame::parse_exact(bytes).map_err(|source| SimError::Frame {
+            name: format!("{name} telegram {}", i + 1),
+            source,
+        })?;
+        match frame {
+            Frame::Long {
+                control, ci, data, ..
+            } if !control.is_from_master() => bodies.push(Body {
+                ci,
+                data: data.to_vec(),
+            }),
+            _ => {
+                return Err(SimError::NotADataFrame {
+                    name: format!("{name} telegram {}", i + 1),
+                })
+            }
+        }
+    }
+    Ok(bodies)
+}
+
+/// Splits bytes holding frames back to back into the frames; `name` names the input in errors.
+pub fn split_frames<'a>(name: &str, bytes: &'a [u8]) -> Result<Vec<&'a [u8]>, SimError> {
+    let mut frames = Vec::new();
+    let mut offset = 0;
+    while offset < bytes.len() {
+        let rest = &bytes[offset..];
+        let telegram = || format!("{name} telegram {} (file byte {offset})", frames.len() + 1);
+        match Frame::parse(rest) {
+            Ok(Parsed::Complete { consumed, .. }) => {
+                frames.push(&rest[..consumed]);
+                offset += consumed;
+            }
+            Ok(Parsed::Incomplete { .. }) => {
+                let source = match Frame::parse_exact(rest) {
+                    Err(e) => e,
+                    Ok(_) => FrameError::Truncated {
+                        offset: rest.len(),
+                        needed: 1,
+                    },
+                };
+                return Err(SimError::Frame {
+                    name: telegram(),
+                    source,
+                });
+            }
+            Err(source) => {
+                return Err(SimError::Frame {
+                    name: telegram(),
+                    source,
+                })
+            }
+        }
+    }
+    Ok(frames)
+}
+
+/// A captured telegram file: lenient hex (see [`mbus_proto::hex`]) holding one or more slave
+/// data frames back to back (whitespace or newlines between them are fine), replayed as
+/// captured (see [`Template::captured`]). The template is named after the file.
+pub fn load_file(path: &Path) -> Result<Template, SimError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| SimError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    let bytes = parse_hex(&text).map_err(|source| SimError::Hex {
+        name: name.clone(),
+        source,
+    })?;
+    let frames = split_frames(&name, &bytes)?;
+    Template::captured(&name, &frames)
 }
 
 /// Every `.hex` file under `dir` that holds one slave data frame, as a single-telegram template,
