@@ -4,9 +4,12 @@
 use mbus_link::tcp::TcpTransport;
 use mbus_link::{LinkError, Master};
 use mbus_proto::address::{BaudRate, SecondaryAddress};
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use mbus_proto::request;
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 const MBUSCTL: &str = env!("CARGO_BIN_EXE_mbusctl");
 
@@ -208,4 +211,395 @@ fn mbusctl_read_reports_devices_it_cannot_open() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+fn corpus() -> PathBuf {
+    std::env::var_os("MBUS_CORPUS").map_or_else(
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/corpus/libmbus"
+            ))
+        },
+        PathBuf::from,
+    )
+}
+
+fn corpus_frame(name: &str) -> PathBuf {
+    let path = corpus().join("test-frames").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing (set MBUS_CORPUS)",
+        path.display()
+    );
+    path
+}
+
+/// A raw TCP client of the simulator, as libmbus or a terminal program talks to a gateway.
+struct Raw(TcpStream);
+
+impl Raw {
+    fn connect(sim: &Simulator) -> Raw {
+        let stream = TcpStream::connect(&sim.address).unwrap();
+        stream.set_nodelay(true).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        Raw(stream)
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.0.write_all(bytes).unwrap();
+    }
+
+    /// Everything that arrives until the line has been quiet for `quiet` (at most 5 s).
+    fn collect(&mut self, quiet: Duration) -> Vec<u8> {
+        let mut out = Vec::new();
+        let start = Instant::now();
+        let mut last = Instant::now();
+        let mut buf = [0u8; 512];
+        while last.elapsed() < quiet && start.elapsed() < Duration::from_secs(5) {
+            match self.0.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    out.extend_from_slice(&buf[..n]);
+                    last = Instant::now();
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        out
+    }
+
+    /// Sends a request and returns the reply (the line quiet for 400 ms ends it).
+    fn ask(&mut self, request: &[u8]) -> Vec<u8> {
+        self.send(request);
+        self.collect(Duration::from_millis(400))
+    }
+}
+
+fn telegram_body(frame: &[u8]) -> &[u8] {
+    // After C, A, CI and the ident, manufacturer, version, medium and access number: the
+    // status byte onwards, without checksum and stop byte.
+    &frame[16..frame.len() - 2]
+}
+
+#[test]
+fn a_partial_frame_and_a_pause_do_not_swallow_the_next_request() {
+    let sim = Simulator::start("partial", &["--meters", "2"]);
+    let mut raw = Raw::connect(&sim);
+    raw.send(&[0x10, 0x5B]);
+    std::thread::sleep(Duration::from_millis(50));
+    let reply = raw.ask(&request::req_ud2(1, true));
+    let telegram = mbus_link::Telegram::new(reply).unwrap();
+    assert_eq!(telegram.address(), Some(1));
+    // The start of a long frame announcing 200 bytes, then quiet.
+    raw.send(&[0x68, 0xC8, 0xC8, 0x68, 0x53]);
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(raw.ask(&request::snd_nke(2)), [0xE5]);
+    assert_eq!(sim.stats()["meters"][0]["reads"], 1);
+}
+
+#[test]
+fn after_a_garbage_burst_of_any_length_the_next_request_is_answered() {
+    let sim = Simulator::start("garbage", &["--meters", "1"]);
+    let mut raw = Raw::connect(&sim);
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    for len in [1usize, 2, 3, 6, 17, 64, 150, 261] {
+        let burst: Vec<u8> = (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        raw.send(&burst);
+        // Whatever the bus sent back, then a pause longer than the burst takes on the line.
+        let _ = raw.collect(Duration::from_millis(30));
+        std::thread::sleep(Duration::from_millis(30) + Duration::from_micros(4584) * len as u32);
+        assert_eq!(raw.ask(&request::snd_nke(1)), [0xE5], "after {burst:02X?}");
+    }
+}
+
+#[test]
+fn captured_telegrams_are_served_as_decode_shows_them() {
+    let a = corpus_frame("example_data_01.hex");
+    let b = corpus_frame("SEN_Pollustat.hex");
+    let sim = Simulator::start(
+        "telegram",
+        &[
+            "--telegram",
+            a.to_str().unwrap(),
+            "--telegram",
+            b.to_str().unwrap(),
+        ],
+    );
+    let stats = sim.stats();
+    assert_eq!(stats["meters"].as_array().unwrap().len(), 2);
+    for (address, file) in [("1", &a), ("2", &b)] {
+        let out = sim.read(&["--address", address, "--format", "json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let read: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let decoded = decode_json(file);
+        assert_eq!(read.as_array().unwrap().len(), 1);
+        assert_eq!(records(&read[0]), records(&decoded), "{}", file.display());
+        assert_eq!(
+            read[0]["header"]["manufacturer"],
+            decoded["header"]["manufacturer"]
+        );
+        assert!(!read[0]["records"].as_array().unwrap().is_empty());
+    }
+}
+
+/// A telegram's records, with real (floating-point) values compared at the precision they
+/// were sent with: `read` prints them widened to 64 bits, `decode` at their own 32 bits.
+fn records(telegram: &serde_json::Value) -> serde_json::Value {
+    let mut records = telegram["records"].clone();
+    for record in records.as_array_mut().unwrap() {
+        let value = &mut record["value"];
+        if value["type"] == "real" {
+            let narrowed = value["value"].as_f64().unwrap() as f32;
+            value["value"] = serde_json::json!(f64::from(narrowed));
+        }
+    }
+    records
+}
+
+fn decode_json(file: &Path) -> serde_json::Value {
+    let out = Command::new(MBUSCTL)
+        .args(["decode", "--format", "json"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Three captured telegrams in one file: two that announce more records, then a last one.
+fn multi_frame_file(dir: &Path) -> (PathBuf, Vec<PathBuf>, Vec<Vec<u8>>) {
+    let parts = [
+        corpus_frame("sontex_supercal_531_telegram1.hex"),
+        corpus_frame("svm_f22_telegram1.hex"),
+        corpus_frame("example_data_01.hex"),
+    ];
+    let frames: Vec<Vec<u8>> = parts
+        .iter()
+        .map(|p| mbus_proto::hex::parse_hex(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    let text: String = parts
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap() + "\n\n")
+        .collect();
+    let file = dir.join("sequence.hex");
+    std::fs::write(&file, text).unwrap();
+    (file, parts.to_vec(), frames)
+}
+
+#[test]
+fn a_multi_frame_file_is_read_as_a_multi_telegram_meter() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, parts, _) = multi_frame_file(dir.path());
+    let sim = Simulator::start("sequence-read", &["--telegram", file.to_str().unwrap()]);
+    let out = sim.read(&["--address", "1", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let read = read.as_array().unwrap();
+    assert_eq!(read.len(), 3);
+    for (telegram, part) in read.iter().zip(&parts) {
+        assert_eq!(
+            records(telegram),
+            records(&decode_json(part)),
+            "{}",
+            part.display()
+        );
+    }
+}
+
+#[test]
+fn raw_fcb_toggling_walks_the_sequence_and_a_repeated_fcb_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _, frames) = multi_frame_file(dir.path());
+    let sim = Simulator::start("sequence-raw", &["--telegram", file.to_str().unwrap()]);
+    let mut raw = Raw::connect(&sim);
+    assert_eq!(raw.ask(&request::snd_nke(1)), [0xE5]);
+    // libmbus: C = 0x7B (FCB set) first, then 0x5B, 0x7B, … alternating.
+    let mut ask = |c: u8| {
+        let req = [0x10, c, 0x01, c.wrapping_add(1), 0x16];
+        raw.ask(&req)
+    };
+    let first = ask(0x7B);
+    assert_eq!(telegram_body(&first), telegram_body(&frames[0]));
+    let second = ask(0x5B);
+    assert_eq!(telegram_body(&second), telegram_body(&frames[1]));
+    let retry = ask(0x5B);
+    assert_eq!(retry, second, "an un-toggled FCB repeats the telegram");
+    let third = ask(0x7B);
+    assert_eq!(telegram_body(&third), telegram_body(&frames[2]));
+    // The captured markers are kept: the first two announce more records, the last does not.
+    for (reply, more) in [(&first, true), (&second, true), (&third, false)] {
+        let telegram = mbus_link::Telegram::new(reply.clone()).unwrap();
+        assert_eq!(telegram.more_records_follow(), more);
+    }
+}
+
+#[test]
+fn bad_telegram_files_are_named_with_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("odd.hex", "68 03 0", "bad hex"),
+        (
+            "request.hex",
+            "10 5B 01 5C 16",
+            "telegram 1: not a slave data frame",
+        ),
+        (
+            "cut.hex",
+            "68 0F 0F 68 08 01 72",
+            "telegram 1 (file byte 0): not a valid frame",
+        ),
+        ("empty.hex", "  \n", "no hex bytes"),
+    ];
+    for (name, text, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = Command::new(MBUSCTL)
+            .args(["simulate", "--listen", "127.0.0.1:0", "--telegram"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{name}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains(name) && err.contains(expected),
+            "{name}: {err}"
+        );
+    }
+    let out = Command::new(MBUSCTL)
+        .args(["simulate", "--listen", "127.0.0.1:0", "--telegram"])
+        .arg(dir.path().join("missing.hex"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("missing.hex"));
+}
+
+#[test]
+fn echo_returns_the_request_before_the_reply() {
+    let sim = Simulator::start("echo", &["--meters", "1", "--echo"]);
+    let mut raw = Raw::connect(&sim);
+    let nke = request::snd_nke(1);
+    let mut expected = nke.to_vec();
+    expected.push(0xE5);
+    assert_eq!(raw.ask(&nke), expected);
+    // Nobody at 9: only the echo comes back.
+    assert_eq!(raw.ask(&request::snd_nke(9)), request::snd_nke(9).to_vec());
+}
+
+#[test]
+fn deaf_meters_never_answer() {
+    let sim = Simulator::start("deaf", &["--meters", "3", "--deaf", "1"]);
+    assert!(sim.read(&["--address", "2"]).status.success());
+    let out = sim.read(&["--address", "3"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("no reply from primary address 3"));
+    assert_eq!(sim.stats()["meters"][2]["reads"], 0);
+}
+
+#[test]
+fn a_babbler_garbles_replies_and_answers_absent_addresses() {
+    let sim = Simulator::start("babbler", &["--meters", "3", "--babbler", "1"]);
+    assert_eq!(sim.stats()["meters"][0]["babbling"], true);
+    assert_eq!(sim.stats()["meters"][1]["babbling"], false);
+    for address in ["2", "77"] {
+        let out = sim.read(&["--address", address]);
+        assert_eq!(out.status.code(), Some(5), "address {address}");
+        assert!(String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("garbled reply"));
+    }
+    let out = Command::new(MBUSCTL)
+        .args(["simulate", "--listen", "127.0.0.1:0", "--meters", "2"])
+        .args(["--babbler", "2", "--deaf", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn after_the_short_circuit_nothing_answers_and_the_stats_say_so() {
+    let sim = Simulator::start("short", &["--meters", "1", "--short-circuit-after", "2.5"]);
+    let start = Instant::now();
+    assert!(sim.read(&["--address", "1"]).status.success());
+    assert_eq!(sim.stats()["short_circuit"], false);
+    std::thread::sleep(Duration::from_millis(3000).saturating_sub(start.elapsed()));
+    let out = sim.read(&["--address", "1"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(sim.stats()["short_circuit"], true);
+    assert_eq!(sim.stats()["meters"][0]["reads"], 1);
+    let summary = sim.terminate();
+    assert!(summary.contains("bus short-circuited"), "{summary}");
+}
+
+#[test]
+fn mixed_bauds_are_reached_after_switching_the_line() {
+    let sim = Simulator::start(
+        "bauds",
+        &["--meters", "6", "--bauds", "2400,9600", "--seed", "2"],
+    );
+    let stats = sim.stats();
+    let bauds: Vec<u64> = stats["meters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["baud"].as_u64().unwrap())
+        .collect();
+    let slow = bauds
+        .iter()
+        .position(|&b| b == 2400)
+        .expect("a 2400 baud meter")
+        + 1;
+    let fast = bauds
+        .iter()
+        .position(|&b| b == 9600)
+        .expect("a 9600 baud meter")
+        + 1;
+    assert!(sim.read(&["--address", &slow.to_string()]).status.success());
+    let out = sim.read(&["--address", &fast.to_string()]);
+    assert_eq!(out.status.code(), Some(4), "{bauds:?}");
+    // A broadcast baud switch: the 2400 baud meters move to 9600, and so does the line.
+    let mut raw = Raw::connect(&sim);
+    assert!(raw
+        .ask(&request::switch_baud(255, BaudRate::B9600))
+        .is_empty());
+    for address in [fast, slow] {
+        let out = sim.read(&["--address", &address.to_string(), "--baud", "9600"]);
+        assert!(
+            out.status.success(),
+            "{address}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(sim.stats()["meters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["baud"] == 9600));
 }

@@ -2,7 +2,10 @@
 
 use crate::cmd::read::parse_baud;
 use crate::exit::Exit;
-use mbus_link::sim::{templates, Gateway, Population, SerialPattern, SimBus, SimConfig, SimStats};
+use mbus_link::sim::{
+    templates, Gateway, Population, SerialPattern, SimBus, SimConfig, SimStats, Template,
+    VirtualMeter,
+};
 use mbus_proto::address::BaudRate;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -47,18 +50,47 @@ pub struct Args {
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Baud rate of the bus (and of every meter).
+    /// Baud rate the gateway's line starts at (and of every meter unless --bauds is given).
+    /// The line follows baud switch commands (SND_UD, CI 0xB8–0xBF) the client sends.
     #[arg(long, default_value = "2400", value_parser = parse_baud)]
     baud: BaudRate,
+    /// A mixed population: each meter talks at one of these rates, drawn at random, e.g.
+    /// 300,2400,9600. A meter only hears requests sent at its own rate; switch the line with a
+    /// baud switch command to reach the others.
+    #[arg(long, value_delimiter = ',', value_parser = parse_baud)]
+    bauds: Vec<BaudRate>,
     /// Directory of .hex telegrams to build the meters from (default: synthetic telegrams).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "telegram")]
     corpus: Option<PathBuf>,
+    /// A captured telegram file to replay (repeatable): one meter per file, primary addresses
+    /// 1, 2, … in file order (--meters is ignored). The file is hex; it may hold several frames
+    /// (whitespace or newlines between them), and then the meter answers them in order as the
+    /// client toggles the FCB, repeating a telegram when the FCB did not toggle. Telegrams are
+    /// sent as captured except for the addresses and access number, which are the simulated
+    /// meter's own: a telegram announcing more records (DIF 0x1F) keeps announcing them, so a
+    /// single-telegram file that ends with 0x1F is answered with the same telegram every time.
+    #[arg(long, value_name = "FILE")]
+    telegram: Vec<PathBuf>,
     /// This many meters share their primary address with another meter (their replies collide).
     #[arg(long, default_value_t = 0)]
     duplicate_primary: usize,
     /// Probability of each bit being flipped by noise.
     #[arg(long, default_value_t = 0.0)]
     noise: f64,
+    /// The level converter echoes every byte the client sends back to it, before any reply.
+    #[arg(long)]
+    echo: bool,
+    /// The bus is short-circuited for good once this many seconds of bus time have passed:
+    /// afterwards nothing answers and the statistics report the short circuit.
+    #[arg(long, value_name = "SECONDS")]
+    short_circuit_after: Option<f64>,
+    /// The first N meters babble: they answer every request they hear, whatever its address,
+    /// with random bytes, so replies collide and absent addresses return garbage.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    babbler: usize,
+    /// The last N meters are deaf: they never answer.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    deaf: usize,
     /// Keep the statistics current in this JSON file (written atomically).
     #[arg(long)]
     stats: Option<PathBuf>,
@@ -71,6 +103,7 @@ struct StatsFile {
     #[serde(flatten)]
     counters: SimStats,
     connections: u64,
+    short_circuit: bool,
     meters: Vec<MeterStats>,
 }
 
@@ -78,6 +111,8 @@ struct StatsFile {
 struct MeterStats {
     primary: u8,
     secondary: String,
+    baud: u32,
+    babbling: bool,
     reads: u64,
 }
 
@@ -93,12 +128,15 @@ impl Served {
             bus_time_seconds: bus.bus_time().as_secs_f64(),
             counters: bus.stats(),
             connections: self.connections,
+            short_circuit: bus.is_short_circuit(),
             meters: bus
                 .meters()
                 .iter()
                 .map(|m| MeterStats {
                     primary: m.primary(),
                     secondary: m.secondary().to_string(),
+                    baud: m.baud().bps(),
+                    babbling: m.is_babbling(),
                     reads: m.reads(),
                 })
                 .collect(),
@@ -111,9 +149,45 @@ type Shared = Arc<Mutex<Served>>;
 /// Reply bytes are forwarded in pieces spanning at most this much bus time.
 const FORWARD_SLOT: Duration = Duration::from_millis(10);
 
-/// Runs the subcommand.
-pub fn run(args: Args) -> Exit {
-    let templates = match &args.corpus {
+/// The meters the arguments describe, or the exit code after the error was printed.
+fn build_meters(args: &Args) -> Result<Vec<VirtualMeter>, Exit> {
+    let count = if args.telegram.is_empty() {
+        args.meters
+    } else {
+        args.telegram.len()
+    };
+    if args.babbler + args.deaf > count {
+        eprintln!(
+            "mbusctl simulate: --babbler {} and --deaf {} need at least {} meters, there are {count}",
+            args.babbler,
+            args.deaf,
+            args.babbler + args.deaf
+        );
+        return Err(Exit::Usage);
+    }
+    let bauds = if args.bauds.is_empty() {
+        vec![args.baud]
+    } else {
+        args.bauds.clone()
+    };
+    let population = Population::new(args.meters, args.population.into())
+        .seed(args.seed)
+        .bauds(&bauds)
+        .duplicates(args.duplicate_primary, 0)
+        .faults(args.babbler, args.deaf);
+    if !args.telegram.is_empty() {
+        let files = args
+            .telegram
+            .iter()
+            .map(|path| templates::load_file(path))
+            .collect::<Result<Vec<Template>, _>>()
+            .map_err(|e| {
+                eprintln!("mbusctl simulate: {e}");
+                Exit::BadInput
+            })?;
+        return Ok(population.build_each(&files));
+    }
+    let corpus = match &args.corpus {
         Some(dir) => match templates::load_dir(dir) {
             Ok(t) if !t.is_empty() => t,
             Ok(_) => {
@@ -121,28 +195,44 @@ pub fn run(args: Args) -> Exit {
                     "mbusctl simulate: {}: no meter telegrams (.hex) found",
                     dir.display()
                 );
-                return Exit::BadInput;
+                return Err(Exit::BadInput);
             }
             Err(e) => {
                 eprintln!("mbusctl simulate: {e}");
-                return Exit::BadInput;
+                return Err(Exit::BadInput);
             }
         },
         None => Vec::new(),
     };
-    let meters = Population::new(args.meters, args.population.into())
-        .seed(args.seed)
-        .bauds(&[args.baud])
-        .duplicates(args.duplicate_primary, 0)
-        .build(&templates);
+    Ok(population.build(&corpus))
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> Exit {
+    let meters = match build_meters(&args) {
+        Ok(meters) => meters,
+        Err(exit) => return exit,
+    };
     let config = SimConfig {
         seed: args.seed,
         baud: args.baud,
         noise: args.noise,
-        echo: false,
+        echo: args.echo,
     };
+    let mut bus = SimBus::new(config, meters);
+    if let Some(seconds) = args.short_circuit_after {
+        match Duration::try_from_secs_f64(seconds) {
+            Ok(after) => bus.short_circuit_from(after),
+            Err(_) => {
+                eprintln!(
+                    "mbusctl simulate: --short-circuit-after {seconds}: not a duration in seconds"
+                );
+                return Exit::Usage;
+            }
+        }
+    }
     let shared = Arc::new(Mutex::new(Served {
-        gateway: Gateway::new(SimBus::new(config, meters)),
+        gateway: Gateway::new(bus),
         connections: 0,
     }));
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -180,9 +270,10 @@ async fn serve(args: Args, shared: Shared) -> Exit {
             return Exit::Device;
         }
     }
+    let meters = shared.lock().map_or(0, |s| s.gateway.bus().meters().len());
     eprintln!(
-        "simulating {} meter(s) at {} baud; stop with Ctrl-C",
-        args.meters, args.baud
+        "simulating {meters} meter(s), line at {} baud; stop with Ctrl-C",
+        args.baud
     );
     let start = tokio::time::Instant::now();
     let mut terminate =
@@ -234,6 +325,9 @@ async fn serve(args: Args, shared: Shared) -> Exit {
         "collisions: {}, line errors: {}, connections: {}",
         summary.counters.collisions, summary.counters.line_errors, summary.connections
     );
+    if summary.short_circuit {
+        println!("bus short-circuited");
+    }
     if let Some(path) = &stats_path {
         if let Err(e) = write_stats(path, &shared) {
             eprintln!("mbusctl simulate: {e}");
@@ -257,14 +351,14 @@ async fn connection(
         if n == 0 {
             return Ok(());
         }
-        let replies = {
+        let reply = {
             let mut served = shared
                 .lock()
                 .map_err(|_| std::io::Error::other("simulator state poisoned"))?;
             served.gateway.feed(&buf[..n], start.elapsed())
         };
-        // Forward the reply as it crosses the bus, in pieces of a few milliseconds.
-        for reply in replies {
+        // Forward the reply (and echo) as it crosses the bus, in pieces of a few milliseconds.
+        if let Some(reply) = reply {
             for (at, bytes) in reply.pieces(FORWARD_SLOT) {
                 tokio::time::sleep_until(start + at).await;
                 stream.write_all(&bytes).await?;
