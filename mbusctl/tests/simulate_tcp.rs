@@ -357,15 +357,18 @@ fn captured_telegrams_are_served_as_decode_shows_them() {
     }
 }
 
-/// A telegram's records, with real (floating-point) values compared at the precision they
-/// were sent with: `read` prints them widened to 64 bits, `decode` at their own 32 bits.
+/// A telegram's records, with the numbers of real (floating-point) values compared at 32-bit
+/// precision: `read` prints the float as sent widened to 64 bits, `decode` at its own 32 bits.
 fn records(telegram: &serde_json::Value) -> serde_json::Value {
     let mut records = telegram["records"].clone();
     for record in records.as_array_mut().unwrap() {
         let value = &mut record["value"];
         if value["type"] == "real" {
-            let narrowed = value["value"].as_f64().unwrap() as f32;
-            value["value"] = serde_json::json!(f64::from(narrowed));
+            for (_, field) in value.as_object_mut().unwrap().iter_mut() {
+                if let Some(number) = field.as_f64() {
+                    *field = serde_json::json!(f64::from(number as f32));
+                }
+            }
         }
     }
     records
