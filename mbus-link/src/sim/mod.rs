@@ -4,6 +4,9 @@
 //!   starts at its own time and all are ANDed, so identical `E5`s at the same offset read as one
 //!   `E5`, different delays give extra or wrong characters, and long replies corrupt. The
 //!   master's UART re-frames the line and reports parity, framing and break errors.
+//! - Meters hear the master through their own UART and an FT1.2 frame receiver: a request may
+//!   arrive in pieces, and an idle gap longer than the link layer's inter-character limit
+//!   (11 bit times, 4.58 ms at 2400 baud) discards a partial frame.
 //! - Meters answer after their own response delay; requests and timeouts advance the virtual
 //!   clock instead of sleeping, so [`Master`](crate::Master) operations run as fast as the CPU.
 //! - Noise flips bits at a seeded rate; a short circuit makes the converter report overload.
@@ -117,7 +120,8 @@ impl Default for SimConfig {
 pub struct SimStats {
     /// Bus time on the virtual clock, nanoseconds.
     pub bus_time_ns: u64,
-    /// Requests the master sent.
+    /// Transmissions the master put on the bus (a request, or each piece of one a gateway
+    /// forwarded as it arrived).
     pub requests: u64,
     /// Bytes the master sent.
     pub request_bytes: u64,

@@ -41,7 +41,7 @@ pub struct Args {
     /// is printed on the first line of standard output).
     #[arg(long)]
     listen: String,
-    /// Number of meters on the bus (primary addresses 1, 2, …).
+    /// Number of meters on the bus (primary addresses 1, 2, …); ignored with --telegram.
     #[arg(long, default_value_t = 10)]
     meters: usize,
     /// Spread of the meters' serial numbers.
@@ -69,6 +69,7 @@ pub struct Args {
     /// sent as captured except for the addresses and access number, which are the simulated
     /// meter's own: a telegram announcing more records (DIF 0x1F) keeps announcing them, so a
     /// single-telegram file that ends with 0x1F is answered with the same telegram every time.
+    /// A file that is not hex or holds anything but slave data frames is refused (exit code 3).
     #[arg(long, value_name = "FILE")]
     telegram: Vec<PathBuf>,
     /// This many meters share their primary address with another meter (their replies collide).
