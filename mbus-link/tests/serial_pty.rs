@@ -81,7 +81,7 @@ fn serve(path: &Path, bus: SimBus) -> JoinHandle<SimStats> {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            for reply in gateway.feed(&buf[..n], start.elapsed()) {
+            if let Some(reply) = gateway.feed(&buf[..n], start.elapsed()) {
                 if file.write_all(&reply.bytes()).is_err() {
                     return gateway.bus().stats();
                 }

@@ -49,7 +49,7 @@ fn async_tcp_master_reads_through_a_gateway() {
                 if n == 0 {
                     return gateway.bus().stats();
                 }
-                for reply in gateway.feed(&buf[..n], start.elapsed()) {
+                if let Some(reply) = gateway.feed(&buf[..n], start.elapsed()) {
                     stream.write_all(&reply.bytes()).await.unwrap();
                 }
             }
@@ -119,7 +119,7 @@ fn blocking_tcp_master_reads_and_reports_a_closed_gateway() {
         let mut served = 0;
         while served < 2 {
             let n = stream.read(&mut buf).unwrap();
-            for reply in gateway.feed(&buf[..n], start.elapsed()) {
+            if let Some(reply) = gateway.feed(&buf[..n], start.elapsed()) {
                 stream.write_all(&reply.bytes()).unwrap();
                 served += 1;
             }
