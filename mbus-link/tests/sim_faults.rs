@@ -117,6 +117,11 @@ fn deaf_meters_never_answer() {
         Err(LinkError::NoReply { .. })
     ));
     assert_eq!(master.transport().stats().replies, 2); // E5 + RSP_UD of meter 2
+                                                       // Asked for data directly, it sends nothing and counts no read.
+    let bus = master.transport_mut();
+    bus.transmit(&request::req_ud2(3, true));
+    assert!(bus.drain_replies().is_empty());
+    assert_eq!(bus.read_counts(), [0, 1, 0]);
 }
 
 #[test]
@@ -175,9 +180,22 @@ fn a_captured_sequence_is_replayed_along_the_fcb() {
 #[test]
 fn a_single_captured_telegram_that_announces_more_keeps_announcing() {
     let frames = captured_frames();
+    assert!(mbus_link::Telegram::new(frames[0].clone())
+        .unwrap()
+        .more_records_follow());
     let template = Template::captured("first", &[&frames[0]]).unwrap();
     let meter = VirtualMeter::new(9, "00000009C5140B04".parse().unwrap(), template.clone());
     assert_eq!(meter.telegrams(), vec![frames[0].clone()]);
+    // Every readout, FCB toggled or not, gets the same telegram, still announcing more.
+    let mut bus = bus(vec![meter]);
+    for fcb in [true, false, true] {
+        bus.transmit(&request::req_ud2(9, fcb));
+        let bytes: Vec<u8> = bus.drain_replies().iter().map(|c| c.byte).collect();
+        // From the status byte to the last record (the access number and checksum change).
+        let end = frames[0].len() - 2;
+        assert_eq!(bytes[16..end], frames[0][16..end], "FCB {fcb}");
+        idle(&mut bus, 50);
+    }
     // The corpus loader still makes a single telegram complete.
     let rewritten = Template::from_frames("first", &[&frames[0]]).unwrap();
     assert_ne!(rewritten, template);

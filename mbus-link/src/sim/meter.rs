@@ -289,6 +289,10 @@ impl VirtualMeter {
         if address == BROADCAST_NO_REPLY || rng.chance(self.silence_rate) {
             return None;
         }
+        if bytes.len() > 1 {
+            // An RSP_UD telegram goes out (acknowledgements are one byte).
+            self.reads += 1;
+        }
         let mut bytes = bytes;
         if rng.chance(self.garble_rate) {
             let last = bytes
@@ -350,7 +354,6 @@ impl VirtualMeter {
             self.last_fcb = Some(control.fcb());
         }
         self.sent_any = true;
-        self.reads += 1;
         self.render(self.current, self.access_number)
     }
 }

@@ -145,7 +145,7 @@ impl Population {
     /// Builds the meters; templates are assigned at random (synthetic ones when `templates` is
     /// empty). Manufacturer, version and medium come from each template's header when it has one.
     pub fn build(&self, templates: &[Template]) -> Vec<VirtualMeter> {
-        self.build_with(|rng| {
+        self.build_with(self.count, |_, rng| {
             if templates.is_empty() {
                 super::templates::synthetic(rng.next_u64() as usize % 64)
             } else {
@@ -166,29 +166,26 @@ impl Population {
     /// assert_eq!(meters[1].template().name(), "synthetic-9");
     /// ```
     pub fn build_each(&self, templates: &[Template]) -> Vec<VirtualMeter> {
-        let mut next = templates.iter();
-        Population {
-            count: templates.len(),
-            ..self.clone()
-        }
-        .build_with(|_| {
-            next.next()
-                .cloned()
-                .unwrap_or_else(|| super::templates::synthetic(0))
-        })
+        self.build_with(templates.len(), |i, _| templates[i].clone())
     }
 
+    /// `count` meters, meter `i` answering with `template_for(i, rng)`.
     fn build_with(
         &self,
-        mut template_for: impl FnMut(&mut SimRng) -> Template,
+        count: usize,
+        mut template_for: impl FnMut(usize, &mut SimRng) -> Template,
     ) -> Vec<VirtualMeter> {
         let mut rng = SimRng::new(self.seed);
-        let serials = self.serials();
+        let serials = Population {
+            count,
+            ..self.clone()
+        }
+        .serials();
         let mut meters: Vec<VirtualMeter> = serials
             .iter()
             .enumerate()
             .map(|(i, &serial)| {
-                let template = template_for(&mut rng);
+                let template = template_for(i, &mut rng);
                 let header = template.header();
                 let secondary = SecondaryAddress {
                     ident: serial,
