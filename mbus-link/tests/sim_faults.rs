@@ -275,7 +275,11 @@ fn the_gateway_forgets_a_partial_request_after_a_pause_and_follows_baud_switches
     // A partial request, a pause of seconds, then a full one: the pause cut the partial frame.
     let t = Duration::from_secs(1);
     assert!(gateway.feed(&[0x68, 0x03], t).is_none());
-    // Broadcast baud switch (heard by nobody at 2400) moves the line to 9600.
+    // Switching one meter leaves the line where it is.
+    let one = request::switch_baud(1, BaudRate::B9600);
+    assert!(gateway.feed(&one, t + Duration::from_secs(1)).is_none());
+    assert_eq!(mbus_link::Transport::baud(gateway.bus()), BaudRate::B2400);
+    // A broadcast baud switch (heard by nobody at 2400) moves the line to 9600.
     let switch = request::switch_baud(255, BaudRate::B9600);
     assert!(gateway.feed(&switch, t + Duration::from_secs(2)).is_none());
     assert_eq!(mbus_link::Transport::baud(gateway.bus()), BaudRate::B9600);

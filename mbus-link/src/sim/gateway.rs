@@ -5,7 +5,7 @@ use super::line::duration_to_ticks;
 use super::receiver::FrameReceiver;
 use super::{ReceivedChar, SimBus};
 use core::time::Duration;
-use mbus_proto::address::BaudRate;
+use mbus_proto::address::{BaudRate, BROADCAST_NO_REPLY, BROADCAST_REPLY};
 use mbus_proto::frame::{Control, Frame};
 
 /// What the bus sent back to one request.
@@ -51,8 +51,9 @@ impl GatewayReply {
 /// meters' inter-character limit cuts it, exactly as on copper. The replies and echoes the bus
 /// carries back are returned.
 ///
-/// The line follows the master's baud switches: after a SND_UD with CI 0xB8–0xBF (to any
-/// address) the gateway talks at the new rate, as the master itself does after a switch.
+/// The line follows a baud switch of the whole bus: after a SND_UD with CI 0xB8–0xBF to the
+/// broadcast addresses (254, 255) the gateway talks at the new rate, as a master does after
+/// switching every meter. Switching one meter leaves the line for the others where it is.
 ///
 /// ```
 /// use mbus_link::sim::{Gateway, SimBus, SimConfig, VirtualMeter, templates};
@@ -117,11 +118,22 @@ impl Gateway {
     }
 }
 
-/// The new rate a master frame commands, if it is a baud switch.
+/// The new rate a master frame commands the whole bus to, if it is a broadcast baud switch.
 fn baud_switch(bytes: &[u8]) -> Option<BaudRate> {
     match Frame::parse_exact(bytes).ok()? {
-        Frame::Control { control, ci, .. } | Frame::Long { control, ci, .. }
-            if control.is_from_master() && control.function() == Control::SND_UD.function() =>
+        Frame::Control {
+            control,
+            address,
+            ci,
+        }
+        | Frame::Long {
+            control,
+            address,
+            ci,
+            ..
+        } if control.is_from_master()
+            && control.function() == Control::SND_UD.function()
+            && matches!(address, BROADCAST_REPLY | BROADCAST_NO_REPLY) =>
         {
             BaudRate::from_switch_ci(ci)
         }

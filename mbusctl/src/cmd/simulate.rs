@@ -51,12 +51,13 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Baud rate the gateway's line starts at (and of every meter unless --bauds is given).
-    /// The line follows baud switch commands (SND_UD, CI 0xB8–0xBF) the client sends.
+    /// The line follows a baud switch of the whole bus the client sends (SND_UD with
+    /// CI 0xB8–0xBF to address 254 or 255); switching one meter leaves the line where it is.
     #[arg(long, default_value = "2400", value_parser = parse_baud)]
     baud: BaudRate,
     /// A mixed population: each meter talks at one of these rates, drawn at random, e.g.
     /// 300,2400,9600. A meter only hears requests sent at its own rate; switch the line with a
-    /// baud switch command to reach the others.
+    /// broadcast baud switch command to reach the others.
     #[arg(long, value_delimiter = ',', value_parser = parse_baud)]
     bauds: Vec<BaudRate>,
     /// Directory of .hex telegrams to build the meters from (default: synthetic telegrams).
