@@ -26,6 +26,10 @@ pub(crate) struct HeardFrame {
 #[derive(Debug, Clone)]
 pub(crate) struct FrameReceiver {
     baud: BaudRate,
+    /// One character time in ticks.
+    char_ticks: u64,
+    /// The longest idle gap inside a frame, in ticks.
+    max_gap: u64,
     buf: Vec<u8>,
     last_end: Option<u64>,
 }
@@ -41,6 +45,8 @@ impl FrameReceiver {
     pub(crate) fn new(baud: BaudRate) -> FrameReceiver {
         FrameReceiver {
             baud,
+            char_ticks: u64::from(BITS_PER_CHAR) * ticks_per_bit(baud),
+            max_gap: max_gap_ticks(baud),
             buf: Vec::new(),
             last_end: None,
         }
@@ -53,11 +59,10 @@ impl FrameReceiver {
 
     /// Takes one character; returns the frame it completed, if any.
     pub(crate) fn hear(&mut self, c: &RxChar) -> Option<HeardFrame> {
-        let char_ticks = u64::from(BITS_PER_CHAR) * ticks_per_bit(self.baud);
-        let start = c.end.saturating_sub(char_ticks);
+        let start = c.end.saturating_sub(self.char_ticks);
         if self
             .last_end
-            .is_some_and(|last| start > last + max_gap_ticks(self.baud))
+            .is_some_and(|last| start > last + self.max_gap)
         {
             self.buf.clear();
         }
@@ -87,14 +92,13 @@ impl FrameReceiver {
 
     /// Clean characters of `bytes` sent back to back from `start` at this receiver's rate.
     pub(crate) fn chars_of(&self, bytes: &[u8], start: u64) -> Vec<RxChar> {
-        let char_ticks = u64::from(BITS_PER_CHAR) * ticks_per_bit(self.baud);
         bytes
             .iter()
             .zip(1u64..)
             .map(|(&byte, k)| RxChar {
                 byte,
                 error: None,
-                end: start + k * char_ticks,
+                end: start + k * self.char_ticks,
             })
             .collect()
     }
