@@ -229,6 +229,22 @@ fn babbling_gateway() -> String {
 }
 
 #[test]
+fn a_babbling_meter_on_the_simulated_bus_stops_both_scans_with_the_garbled_code() {
+    let (_simulator, address) = simulate(&["--meters", "3", "--babbler", "1"]);
+    for mode in ["--primary", "--secondary"] {
+        let output = output_within(
+            scan_command(&address, &[mode, "--format", "json"]),
+            Duration::from_secs(60),
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(5), "{mode}: {stderr}");
+        assert!(stderr.contains("babbling meter"), "{mode}: {stderr}");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["line"]["state"], "garbled", "{mode}");
+    }
+}
+
+#[test]
 fn a_babbling_gateway_stops_both_scans_with_the_garbled_code() {
     for mode in ["--primary", "--secondary"] {
         let address = babbling_gateway();
