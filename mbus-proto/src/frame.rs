@@ -174,7 +174,8 @@ pub enum FrameError {
         /// Byte found there.
         found: u8,
     },
-    /// The input ended inside a frame (only from [`Frame::parse_exact`]).
+    /// The input ended inside a frame before its length was known (only from
+    /// [`Frame::parse_exact`] and [`Frames`]).
     #[error("byte {offset}: input ends inside the frame, {needed} more byte(s) needed")]
     Truncated {
         /// Offset where the input ended.
@@ -182,8 +183,20 @@ pub enum FrameError {
         /// Minimum number of bytes missing.
         needed: usize,
     },
+    /// The L field of a control or long frame promises more bytes than there are (only from
+    /// [`Frame::parse_exact`] and [`Frames`]). Reported instead of the checksum or stop byte
+    /// error the missing bytes would otherwise cause.
+    #[error("byte {got}: truncated: L=0x{length:02X} needs {needed} bytes, got {got}")]
+    TruncatedLong {
+        /// The L field.
+        length: u8,
+        /// Bytes the whole frame occupies (L + 6).
+        needed: usize,
+        /// Bytes present.
+        got: usize,
+    },
     /// Bytes follow a complete frame (only from [`Frame::parse_exact`]).
-    #[error("byte {offset}: {count} unexpected byte(s) after the end of the frame")]
+    #[error("byte {offset}: {count} trailing byte(s) after the end of the frame")]
     TrailingBytes {
         /// Offset of the first extra byte.
         offset: usize,
@@ -204,6 +217,7 @@ impl FrameError {
             | FrameError::BadStop { offset, .. }
             | FrameError::Truncated { offset, .. }
             | FrameError::TrailingBytes { offset, .. } => offset,
+            FrameError::TruncatedLong { got, .. } => got,
         }
     }
 }
@@ -225,6 +239,201 @@ pub enum EncodeError {
         /// Bytes the buffer has.
         available: usize,
     },
+}
+
+/// The error for `buf`, a valid beginning of a frame that lacks `needed` more bytes: a long or
+/// control frame whose L field is present names it.
+fn truncated(buf: &[u8], needed: usize) -> FrameError {
+    match *buf {
+        [START_LONG, length, ..] => FrameError::TruncatedLong {
+            length,
+            needed: usize::from(length) + 6,
+            got: buf.len(),
+        },
+        _ => FrameError::Truncated {
+            offset: buf.len(),
+            needed,
+        },
+    }
+}
+
+/// Why part of a byte stream is not a frame, from [`Frames`]. Decoding goes on after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StreamError {
+    /// The bytes at `offset` are not a valid frame; the next frame start found is `resume`.
+    #[error("frame {number} at byte {offset}: {error}")]
+    BadFrame {
+        /// 1-based position of this frame in the stream (good and bad frames counted).
+        number: usize,
+        /// Offset of the frame's first byte in the stream.
+        offset: usize,
+        /// Offset where the next frame starts (the stream length if none follows).
+        resume: usize,
+        /// What is wrong; its offsets count from the frame's first byte.
+        error: FrameError,
+    },
+    /// Bytes after the last good frame that start no frame at all.
+    #[error("byte {offset}: {count} trailing byte(s) after frame {after} do not start a frame (0x{first:02X})")]
+    TrailingBytes {
+        /// Offset of the first trailing byte in the stream.
+        offset: usize,
+        /// How many trailing bytes there are.
+        count: usize,
+        /// 1-based number of the frame they follow.
+        after: usize,
+        /// The first trailing byte.
+        first: u8,
+    },
+}
+
+impl StreamError {
+    /// Offset in the stream where the bad bytes start.
+    pub fn offset(&self) -> usize {
+        match *self {
+            StreamError::BadFrame { offset, .. } | StreamError::TrailingBytes { offset, .. } => {
+                offset
+            }
+        }
+    }
+}
+
+/// A frame found by [`Frames`] with its place in the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Located<'a> {
+    /// 1-based position of the frame in the stream (good and bad frames counted).
+    pub number: usize,
+    /// Offset of the frame's first byte in the stream.
+    pub offset: usize,
+    /// The frame.
+    pub frame: Frame<'a>,
+}
+
+/// Iterator over the frames of a byte stream: a multi-telegram readout, a capture, frames back
+/// to back. A bad frame yields a [`StreamError`] and iteration resynchronises at the next
+/// position where a complete frame parses, so one bad frame does not hide the rest.
+///
+/// A corrupted frame whose L field fits is skipped as a whole; when a complete frame starts
+/// before the L field says the bad one ends, the bad one is reported as truncated.
+///
+/// ```
+/// use mbus_proto::frame::{Frame, FrameError, Frames, StreamError};
+///
+/// // ACK, a long frame cut after 8 bytes, then a short frame.
+/// let bytes = [0xE5, 0x68, 0x04, 0x04, 0x68, 0x08, 0x01, 0x70, 0x10, 0x5B, 0x01, 0x5C, 0x16];
+/// let items: Vec<_> = Frames::new(&bytes).collect();
+/// assert!(matches!(items[0], Ok(ref f) if f.frame == Frame::Ack));
+/// assert_eq!(
+///     items[1],
+///     Err(StreamError::BadFrame {
+///         number: 2,
+///         offset: 1,
+///         resume: 8,
+///         error: FrameError::TruncatedLong { length: 4, needed: 10, got: 7 },
+///     })
+/// );
+/// assert!(matches!(items[2], Ok(ref f) if f.number == 3 && f.offset == 8));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Frames<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    number: usize,
+}
+
+impl<'a> Frames<'a> {
+    /// Iterates over the frames in `buf`.
+    pub fn new(buf: &'a [u8]) -> Frames<'a> {
+        Frames {
+            buf,
+            pos: 0,
+            number: 0,
+        }
+    }
+
+    /// True if a complete frame starts at `at`. A lone `E5` counts only at the end of the stream
+    /// or before another complete frame, so an `E5` inside garbage does not end the search.
+    fn frame_starts_at(&self, at: usize) -> bool {
+        match Frame::parse(&self.buf[at..]) {
+            Ok(Parsed::Complete {
+                frame: Frame::Ack, ..
+            }) => {
+                at + 1 == self.buf.len()
+                    || matches!(
+                        Frame::parse(&self.buf[at + 1..]),
+                        Ok(Parsed::Complete { .. })
+                    )
+            }
+            Ok(Parsed::Complete { .. }) => true,
+            _ => false,
+        }
+    }
+
+    /// Where to go on after a bad frame at `self.pos`: right after it if its L field fits and a
+    /// frame (or the end) follows there, else the next position where a complete frame starts.
+    fn resume_after_bad(&self, header_len: Option<usize>) -> usize {
+        if let Some(total) = header_len {
+            let end = self.pos + total;
+            if end == self.buf.len() || (end < self.buf.len() && self.frame_starts_at(end)) {
+                return end;
+            }
+        }
+        (self.pos + 1..self.buf.len())
+            .find(|&at| self.frame_starts_at(at))
+            .unwrap_or(self.buf.len())
+    }
+}
+
+impl<'a> Iterator for Frames<'a> {
+    type Item = Result<Located<'a>, StreamError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.buf.get(self.pos..).filter(|r| !r.is_empty())?;
+        self.number += 1;
+        let offset = self.pos;
+        let error = match Frame::parse(rest) {
+            Ok(Parsed::Complete { frame, consumed }) => {
+                self.pos += consumed;
+                return Some(Ok(Located {
+                    number: self.number,
+                    offset,
+                    frame,
+                }));
+            }
+            Ok(Parsed::Incomplete { needed }) => truncated(rest, needed),
+            Err(e) => e,
+        };
+        // The announced length of a control or long frame whose header is intact.
+        let header_len = match *rest {
+            [START_LONG, l, l2, START_LONG, ..] if l == l2 && l >= 3 => Some(usize::from(l) + 6),
+            _ => None,
+        };
+        let resume = self.resume_after_bad(header_len);
+        self.pos = resume;
+        let got = resume - offset;
+        let error = match header_len {
+            Some(needed) if got < needed => FrameError::TruncatedLong {
+                length: rest[1],
+                needed,
+                got,
+            },
+            _ => error,
+        };
+        if matches!(error, FrameError::BadStart(_)) && resume == self.buf.len() && self.number > 1
+        {
+            return Some(Err(StreamError::TrailingBytes {
+                offset,
+                count: got,
+                after: self.number - 1,
+                first: rest[0],
+            }));
+        }
+        Some(Err(StreamError::BadFrame {
+            number: self.number,
+            offset,
+            resume,
+            error,
+        }))
+    }
 }
 
 /// The arithmetic sum modulo 256 that M-Bus uses as checksum.
@@ -261,10 +470,7 @@ impl<'a> Frame<'a> {
                 offset: consumed,
                 count: buf.len() - consumed,
             }),
-            Parsed::Incomplete { needed } => Err(FrameError::Truncated {
-                offset: buf.len(),
-                needed,
-            }),
+            Parsed::Incomplete { needed } => Err(truncated(buf, needed)),
         }
     }
 
@@ -583,6 +789,96 @@ mod tests {
                 count: 1
             })
         );
+    }
+
+    #[test]
+    fn truncation_names_the_length_field() {
+        let frame = [0x68, 0x04, 0x04, 0x68, 0x08, 0x01, 0x70, 0x08, 0x81, 0x16];
+        let err = Frame::parse_exact(&frame[..7]).unwrap_err();
+        assert_eq!(
+            err,
+            FrameError::TruncatedLong {
+                length: 4,
+                needed: 10,
+                got: 7
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "byte 7: truncated: L=0x04 needs 10 bytes, got 7"
+        );
+        assert_eq!(
+            Frame::parse_exact(&[0x10, 0x40]),
+            Err(FrameError::Truncated {
+                offset: 2,
+                needed: 3
+            })
+        );
+        assert_eq!(
+            Frame::parse_exact(&[0xE5, 0xE5, 0xE5]).unwrap_err().to_string(),
+            "byte 1: 2 trailing byte(s) after the end of the frame"
+        );
+    }
+
+    #[test]
+    fn frames_resynchronise_after_a_bad_frame() {
+        let good = [0x68, 0x04, 0x04, 0x68, 0x08, 0x01, 0x70, 0x08, 0x81, 0x16];
+        let mut bad = good;
+        bad[7] = 0x09; // data byte changed, checksum now wrong
+        let mut stream = Vec::new();
+        stream.extend_from_slice(&good);
+        stream.extend_from_slice(&bad);
+        stream.extend_from_slice(&[0x10, 0x5B, 0x01, 0x5C, 0x16]);
+        let items: Vec<_> = Frames::new(&stream).collect();
+        assert_eq!(items.len(), 3);
+        assert!(matches!(items[0], Ok(Located { number: 1, offset: 0, .. })));
+        assert_eq!(
+            items[1],
+            Err(StreamError::BadFrame {
+                number: 2,
+                offset: 10,
+                resume: 20,
+                error: FrameError::Checksum {
+                    offset: 8,
+                    found: 0x81,
+                    computed: 0x82
+                }
+            })
+        );
+        assert!(matches!(
+            items[2],
+            Ok(Located {
+                number: 3,
+                offset: 20,
+                frame: Frame::Short { address: 1, .. }
+            })
+        ));
+        // Garbage before a frame is one bad frame; garbage at the end is trailing bytes.
+        let mut stream = vec![0x00, 0xE5, 0x42];
+        stream.extend_from_slice(&good);
+        stream.extend_from_slice(&[0xAA, 0xBB]);
+        let items: Vec<_> = Frames::new(&stream).collect();
+        assert_eq!(
+            items[0],
+            Err(StreamError::BadFrame {
+                number: 1,
+                offset: 0,
+                resume: 3,
+                error: FrameError::BadStart(0x00)
+            })
+        );
+        assert!(matches!(items[1], Ok(Located { offset: 3, .. })));
+        assert_eq!(
+            items[2],
+            Err(StreamError::TrailingBytes {
+                offset: 13,
+                count: 2,
+                after: 2,
+                first: 0xAA
+            })
+        );
+        assert_eq!(items.len(), 3);
+        assert_eq!(Frames::new(&[]).count(), 0);
     }
 
     #[test]
