@@ -418,8 +418,7 @@ impl<'a> Iterator for Frames<'a> {
             },
             _ => error,
         };
-        if matches!(error, FrameError::BadStart(_)) && resume == self.buf.len() && self.number > 1
-        {
+        if matches!(error, FrameError::BadStart(_)) && resume == self.buf.len() && self.number > 1 {
             return Some(Err(StreamError::TrailingBytes {
                 offset,
                 count: got,
@@ -815,7 +814,9 @@ mod tests {
             })
         );
         assert_eq!(
-            Frame::parse_exact(&[0xE5, 0xE5, 0xE5]).unwrap_err().to_string(),
+            Frame::parse_exact(&[0xE5, 0xE5, 0xE5])
+                .unwrap_err()
+                .to_string(),
             "byte 1: 2 trailing byte(s) after the end of the frame"
         );
     }
@@ -831,7 +832,14 @@ mod tests {
         stream.extend_from_slice(&[0x10, 0x5B, 0x01, 0x5C, 0x16]);
         let items: Vec<_> = Frames::new(&stream).collect();
         assert_eq!(items.len(), 3);
-        assert!(matches!(items[0], Ok(Located { number: 1, offset: 0, .. })));
+        assert!(matches!(
+            items[0],
+            Ok(Located {
+                number: 1,
+                offset: 0,
+                ..
+            })
+        ));
         assert_eq!(
             items[1],
             Err(StreamError::BadFrame {

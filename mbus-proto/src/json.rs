@@ -15,6 +15,14 @@
 //!          | { "kind": "encrypted", "ci": u8, "header": Header, "security_mode": u8,
 //!              "security_mode_name": string, "payload_length": usize,
 //!              "payload": string (hex, wire order) }
+//! Frame    = { "kind": "frame", "frame": "ack"|"short"|"control"|"long",
+//!              "control": u8|null, "function": string|null ("SND_NKE", "REQ_UD2", …),
+//!              "from_master": bool|null, "fcb": bool|null, "fcv": bool|null (master frames),
+//!              "acd": bool|null, "dfc": bool|null (slave frames), "address": u8|null,
+//!              "address_meaning": string|null, "ci": u8|null, "ci_meaning": string|null,
+//!              "data": string (hex, wire order) }
+//!            (a frame without application data: E5, short frames, master requests;
+//!             serialize a `describe::FrameDescription`)
 //! Header   = { "type": "long", "id": string (8 hex/BCD digits), "manufacturer": string,
 //!              "version": u8, "medium": u8, "medium_name": string|null,
 //!              "product": string|null, "access_number": u8, "status": u8, "signature": u16 }
@@ -72,6 +80,7 @@
 
 use crate::address::manufacturer_letters;
 use crate::app::{security_mode_name, FixedData, Header, Telegram, VariableData};
+use crate::describe::{address_meaning, ci_meaning, FrameDescription};
 use crate::names::{fixed_medium_name, fixed_unit_name, medium_name, product_name};
 use crate::record::{DataRecord, ManufacturerData, Record};
 use crate::value::Value;
@@ -127,6 +136,32 @@ impl Serialize for Telegram<'_> {
                 m.end()
             }
         }
+    }
+}
+
+impl Serialize for FrameDescription<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("kind", "frame")?;
+        m.serialize_entry("frame", &self.kind.name().to_ascii_lowercase())?;
+        let c = self.control;
+        let master = c.map(|c| c.from_master);
+        let bit = |from_master: bool, get: fn(&crate::describe::ControlMeaning) -> bool| {
+            c.filter(|c| c.from_master == from_master).map(|c| get(&c))
+        };
+        m.serialize_entry("control", &c.map(|c| c.raw))?;
+        m.serialize_entry("function", &c.map(|c| c.function.to_string()))?;
+        m.serialize_entry("from_master", &master)?;
+        m.serialize_entry("fcb", &bit(true, |c| c.fcb_or_acd))?;
+        m.serialize_entry("fcv", &bit(true, |c| c.fcv_or_dfc))?;
+        m.serialize_entry("acd", &bit(false, |c| c.fcb_or_acd))?;
+        m.serialize_entry("dfc", &bit(false, |c| c.fcv_or_dfc))?;
+        m.serialize_entry("address", &self.address)?;
+        m.serialize_entry("address_meaning", &self.address.and_then(address_meaning))?;
+        m.serialize_entry("ci", &self.ci)?;
+        m.serialize_entry("ci_meaning", &self.ci.and_then(ci_meaning))?;
+        m.serialize_entry("data", &hex(self.data.iter().copied()))?;
+        m.end()
     }
 }
 

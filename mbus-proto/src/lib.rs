@@ -3,6 +3,8 @@
 //! - [`frame`]: link-layer frames (`E5`, short, control, long): streaming parser and encoder.
 //! - [`address`]: secondary addresses, select masks with wildcards, baud rates.
 //! - [`request`]: builders for every master request and for slave replies.
+//! - [`describe`]: what a frame means (kind, C field, address, CI) for frames without
+//!   application data and for headings.
 //! - [`hex`]: lenient hex text input for telegrams people paste.
 //! - [`app`]: the application layer of replies (CI field, headers, fixed data, errors) and
 //!   [`app::decode_frame`], the full typed decode.
@@ -21,6 +23,7 @@
 pub mod address;
 pub mod app;
 pub mod datetime;
+pub mod describe;
 pub mod frame;
 pub mod hex;
 #[cfg(feature = "serde")]

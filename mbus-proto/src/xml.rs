@@ -22,6 +22,7 @@
 use crate::address::manufacturer_letters;
 use crate::app::{FixedData, Header, Telegram, VariableData};
 use crate::datetime::century_year;
+use crate::describe::{ci_meaning, FrameDescription};
 use crate::names::{fixed_medium_name, fixed_unit_name, medium_name, product_name};
 use crate::record::{ByteOrder, DataRecord, ManufacturerData, Record, RecordError};
 use crate::value::{int_le, Lvar};
@@ -93,6 +94,69 @@ pub fn write(telegram: &Telegram<'_>, mode: Mode, out: &mut String) -> Result<()
         out.truncate(start);
     }
     result
+}
+
+/// Appends a small XML document for a frame without application data (`E5`, a short frame, a
+/// master request), where libmbus prints nothing (see `DEVIATIONS.md`):
+///
+/// ```text
+/// <MBusFrame>
+///     <Type>SHORT</Type>            ACK, SHORT, CONTROL or LONG
+///     <Control>7B</Control>         C field, hex
+///     <Function>REQ_UD2</Function>  SND_NKE, SND_UD, REQ_UD1, REQ_UD2, RSP_UD or "function 0xN"
+///     <Direction>master to slave</Direction>
+///     <FCB>1</FCB><FCV>1</FCV>      (ACD/DFC for slave frames)
+///     <Address>1</Address>
+///     <CI>50</CI><CIMeaning>application reset</CIMeaning>   control and long frames
+///     <Data>52 78 56</Data>         long frames, hex in wire order
+/// </MBusFrame>
+/// ```
+///
+/// Elements that do not apply are left out; `E5` gives just `<Type>ACK</Type>`.
+pub fn write_frame(frame: &FrameDescription<'_>, out: &mut String) {
+    out.push_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<MBusFrame>\n    <Type>");
+    out.push_str(frame.kind.name());
+    out.push_str("</Type>\n");
+    if let Some(c) = frame.control {
+        out.push_str("    <Control>");
+        push_hex2(out, c.raw);
+        out.push_str("</Control>\n    <Function>");
+        push_escaped(out, &c.function.to_string());
+        out.push_str("</Function>\n    <Direction>");
+        out.push_str(c.direction());
+        out.push_str("</Direction>\n");
+        let (a, b) = c.flag_names();
+        for (name, bit) in [(a, c.fcb_or_acd), (b, c.fcv_or_dfc)] {
+            out.push_str("    <");
+            out.push_str(name);
+            out.push('>');
+            out.push(if bit { '1' } else { '0' });
+            out.push_str("</");
+            out.push_str(name);
+            out.push_str(">\n");
+        }
+    }
+    if let Some(a) = frame.address {
+        out.push_str("    <Address>");
+        push_int(out, i64::from(a));
+        out.push_str("</Address>\n");
+    }
+    if let Some(ci) = frame.ci {
+        out.push_str("    <CI>");
+        push_hex2(out, ci);
+        out.push_str("</CI>\n");
+        if let Some(m) = ci_meaning(ci) {
+            out.push_str("    <CIMeaning>");
+            push_escaped(out, m);
+            out.push_str("</CIMeaning>\n");
+        }
+    }
+    if !frame.data.is_empty() {
+        out.push_str("    <Data>");
+        push_hex_dump(out, frame.data.iter().copied());
+        out.push_str("</Data>\n");
+    }
+    out.push_str("</MBusFrame>\n");
 }
 
 /// Convenience: the XML of `telegram` in a new `String`.
@@ -1227,6 +1291,30 @@ mod tests {
             }))
         );
         assert_eq!(out, "x");
+    }
+
+    #[test]
+    fn frames_without_application_data() {
+        let xml_of = |bytes: &[u8]| {
+            let frame = crate::frame::Frame::parse_exact(bytes).unwrap();
+            let mut out = String::new();
+            write_frame(&crate::describe::describe(&frame), &mut out);
+            out
+        };
+        assert_eq!(
+            xml_of(&[0xE5]),
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<MBusFrame>\n    \
+             <Type>ACK</Type>\n</MBusFrame>\n"
+        );
+        let short = xml_of(&[0x10, 0x7B, 0x01, 0x7C, 0x16]);
+        assert!(short.contains(
+            "<Type>SHORT</Type>\n    <Control>7B</Control>\n    <Function>REQ_UD2</Function>\n    \
+             <Direction>master to slave</Direction>\n    <FCB>1</FCB>\n    <FCV>1</FCV>\n    \
+             <Address>1</Address>\n</MBusFrame>"
+        ));
+        let control = xml_of(&[0x68, 0x03, 0x03, 0x68, 0x53, 0xFE, 0x50, 0xA1, 0x16]);
+        assert!(control.contains("<CI>50</CI>\n    <CIMeaning>application reset</CIMeaning>"));
+        assert!(!control.contains("<Data>"));
     }
 
     #[test]
