@@ -56,6 +56,28 @@ impl Date {
     pub fn is_unset(&self) -> bool {
         self.day == 0 && self.month == 0 && self.year == 2000
     }
+
+    /// True if the date exists in the calendar (month 1…12, day 1…the month's length, leap
+    /// years counted).
+    ///
+    /// ```
+    /// use mbus_proto::datetime::Date;
+    ///
+    /// assert!(Date { year: 2024, month: 2, day: 29 }.is_valid());
+    /// assert!(!Date { year: 2023, month: 2, day: 29 }.is_valid());
+    /// assert!(!Date { year: 2127, month: 15, day: 31 }.is_valid()); // FF FF, "no date"
+    /// ```
+    pub fn is_valid(&self) -> bool {
+        let leap = self.year % 4 == 0 && (self.year % 100 != 0 || self.year % 400 == 0);
+        let days = match self.month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return false,
+        };
+        (1..=days).contains(&self.day)
+    }
 }
 
 impl fmt::Display for Date {
@@ -86,6 +108,13 @@ impl Time {
     }
 }
 
+impl Time {
+    /// True if hour, minute and second are within 0…23, 0…59, 0…59.
+    pub fn is_valid(&self) -> bool {
+        self.hour < 24 && self.minute < 60 && self.second < 60
+    }
+}
+
 impl fmt::Display for Time {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:02}:{:02}:{:02}", self.hour, self.minute, self.second)
@@ -106,10 +135,28 @@ pub struct DateTime {
 }
 
 impl DateTime {
-    /// Decodes type F (CP32): minute, hour, day, month/year.
+    /// Decodes type F (CP32): minute, hour, day, month/year. The hundred-year field (bits 5–6
+    /// of the hour byte) is honoured: when it is not 0 the year is 1900 + 100 × hundred-year +
+    /// year field; when it is 0 (what meters send that predate it) the century rule of
+    /// [`century_year`] applies.
+    ///
+    /// ```
+    /// use mbus_proto::datetime::DateTime;
+    ///
+    /// // 2110-01-05 15:26: year field 10, hundred-year 2.
+    /// assert_eq!(DateTime::from_cp32([0x1A, 0x4F, 0x45, 0x11]).to_string(), "2110-01-05T15:26:00");
+    /// // The same without the hundred-year bits: 2010.
+    /// assert_eq!(DateTime::from_cp32([0x1A, 0x0F, 0x45, 0x11]).to_string(), "2010-01-05T15:26:00");
+    /// ```
     pub fn from_cp32(b: [u8; 4]) -> DateTime {
+        let mut date = Date::from_cp16([b[2], b[3]]);
+        let hundred_years = u16::from((b[1] >> 5) & 0x03);
+        if hundred_years != 0 {
+            let field = ((b[2] & 0xE0) >> 5) | ((b[3] & 0xF0) >> 1);
+            date.year = 1900 + 100 * hundred_years + u16::from(field);
+        }
         DateTime {
-            date: Date::from_cp16([b[2], b[3]]),
+            date,
             time: Time {
                 hour: b[1] & 0x1F,
                 minute: b[0] & 0x3F,
@@ -132,6 +179,13 @@ impl DateTime {
             invalid: b[1] & 0x80 != 0,
             summer_time: b[0] & 0x40 != 0,
         }
+    }
+}
+
+impl DateTime {
+    /// True if the "invalid" flag is clear and date and time exist in the calendar.
+    pub fn is_valid(&self) -> bool {
+        !self.invalid && self.date.is_valid() && self.time.is_valid()
     }
 }
 
@@ -207,6 +261,18 @@ mod tests {
         assert!(!t.invalid);
         let t = DateTime::from_cp32([0x9A, 0xAF, 0x65, 0x11]);
         assert!(t.invalid && t.summer_time);
+        assert!(!t.is_valid());
+        // Hundred-year field 1 with year field 96: 2096 (1996 without it); field 3, year 0: 2200.
+        let t = DateTime::from_cp32([0x00, 0x20, 0x01, 0xC1]);
+        assert_eq!(t.date.year, 2096);
+        assert_eq!(
+            DateTime::from_cp32([0x00, 0x60, 0x01, 0x01]).date.year,
+            2200
+        );
+        assert!(DateTime::from_cp32([0x00, 0x60, 0x01, 0x01]).is_valid());
+        // Hour 24 and month 13 do not exist.
+        assert!(!DateTime::from_cp32([0x00, 0x18, 0x01, 0x01]).is_valid());
+        assert!(!DateTime::from_cp32([0x00, 0x00, 0x01, 0x0D]).is_valid());
     }
 
     #[test]

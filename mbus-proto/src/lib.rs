@@ -5,6 +5,7 @@
 //! - [`request`]: builders for every master request and for slave replies.
 //! - [`describe`]: what a frame means (kind, C field, address, CI) for frames without
 //!   application data and for headings.
+//! - [`display`]: values in the unit a meter display uses (kWh, MWh, m³, …), exact.
 //! - [`hex`]: lenient hex text input for telegrams people paste.
 //! - [`app`]: the application layer of replies (CI field, headers, fixed data, errors) and
 //!   [`app::decode_frame`], the full typed decode.
@@ -24,6 +25,7 @@ pub mod address;
 pub mod app;
 pub mod datetime;
 pub mod describe;
+pub mod display;
 pub mod frame;
 pub mod hex;
 #[cfg(feature = "serde")]
