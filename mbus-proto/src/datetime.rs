@@ -65,10 +65,11 @@ impl Date {
     ///
     /// assert!(Date { year: 2024, month: 2, day: 29 }.is_valid());
     /// assert!(!Date { year: 2023, month: 2, day: 29 }.is_valid());
-    /// assert!(!Date { year: 2127, month: 15, day: 31 }.is_valid()); // FF FF, "no date"
+    /// assert!(!Date { year: 2027, month: 15, day: 31 }.is_valid()); // FF FF, "no date"
     /// ```
     pub fn is_valid(&self) -> bool {
-        let leap = self.year % 4 == 0 && (self.year % 100 != 0 || self.year % 400 == 0);
+        let leap = self.year.is_multiple_of(4)
+            && (!self.year.is_multiple_of(100) || self.year.is_multiple_of(400));
         let days = match self.month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,

@@ -263,7 +263,8 @@ impl fmt::Display for FrameDescription<'_> {
             }
         }
         if self.kind == FrameKind::Long {
-            write!(f, ", {} data bytes", self.data.len())?;
+            let n = self.data.len();
+            write!(f, ", {n} data byte{}", if n == 1 { "" } else { "s" })?;
         }
         Ok(())
     }
@@ -293,7 +294,7 @@ mod tests {
         assert_eq!(
             text(&[0x68, 0x04, 0x04, 0x68, 0x38, 0x01, 0x70, 0x08, 0xB1, 0x16]),
             "long frame, C=0x38 RSP_UD (slave to master, ACD=1, DFC=1), address 1, \
-             CI=0x70 application error, 1 data bytes"
+             CI=0x70 application error, 1 data byte"
         );
         assert_eq!(
             text(&[0x10, 0x4C, 0x01, 0x4D, 0x16]),

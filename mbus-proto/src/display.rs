@@ -23,7 +23,7 @@
 //! assert_eq!(DisplayValue::of(Unit::WattHour, Decimal::new(5, -1)).to_string(), "0.5 Wh");
 //! ```
 
-use crate::value::Decimal;
+use crate::value::{Decimal, ScaledValue};
 use crate::vif::Unit;
 use core::fmt;
 
@@ -58,6 +58,33 @@ impl DisplayValue {
     /// 10³/10⁶/10⁹; W → kW/MW; J/h → kJ/h, MJ/h, GJ/h; kg → t; volume always m³; flow always
     /// m³/h (m³/min and m³/s multiplied exactly); everything else in its own unit.
     pub fn of(unit: Unit, value: Decimal) -> DisplayValue {
+        DisplayValue::with_exponent(unit, value.exponent, value)
+    }
+
+    /// A record's [`ScaledValue`] (from [`crate::record::DataRecord::scaled_value`]) for
+    /// display, the unit chosen by the VIF exponent `exponent` (`ValueInfo::exponent`). An
+    /// approximate value from a real keeps the decimal digits the meter sent, so
+    /// 231.6 × 10³ W shows as `231.6 kW`, never `231.60000000000002 kW`. `None` if the value
+    /// is not finite.
+    ///
+    /// ```
+    /// use mbus_proto::display::DisplayValue;
+    /// use mbus_proto::value::ScaledValue;
+    /// use mbus_proto::vif::Unit;
+    ///
+    /// let v = DisplayValue::of_scaled(Unit::Watt, 3, ScaledValue::Approximate(231600.0));
+    /// assert_eq!(v.map(|v| v.to_string()).as_deref(), Some("231.6 kW"));
+    /// ```
+    pub fn of_scaled(unit: Unit, exponent: i8, value: ScaledValue) -> Option<DisplayValue> {
+        match value {
+            ScaledValue::Exact(d) => Some(DisplayValue::of(unit, d)),
+            ScaledValue::Approximate(v) => Decimal::from_f64(v)
+                .map(|d| DisplayValue::with_exponent(unit, i16::from(exponent), d)),
+        }
+    }
+
+    /// `value` in the display unit that the VIF exponent `exponent` selects.
+    fn with_exponent(unit: Unit, exponent: i16, value: Decimal) -> DisplayValue {
         let steps: Steps = match unit {
             Unit::WattHour => WATT_HOUR,
             Unit::Joule => JOULE,
@@ -92,7 +119,7 @@ impl DisplayValue {
         let (_, shift, symbol) = steps
             .iter()
             .copied()
-            .find(|&(min, _, _)| value.exponent >= min)
+            .find(|&(min, _, _)| exponent >= min)
             .unwrap_or((0, 0, people_symbol(unit)));
         DisplayValue {
             value: Decimal::new(value.mantissa, value.exponent - shift),

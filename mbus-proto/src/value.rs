@@ -208,7 +208,30 @@ impl Decimal {
         // significant digits and a two-digit exponent for an f32, so 24 bytes suffice.
         let mut buf = StackText::<24>::new();
         fmt::Write::write_fmt(&mut buf, format_args!("{value:e}")).ok()?;
-        let text = buf.as_str()?;
+        Decimal::from_exponent_notation(buf.as_str()?)
+    }
+
+    /// The shortest decimal that reads back as `value` (the digits `{}` prints for the `f64`),
+    /// or `None` for NaN and infinities. An approximate [`ScaledValue`] made from a meter's real
+    /// gives back exactly the decimal digits it was made of.
+    ///
+    /// ```
+    /// use mbus_proto::value::Decimal;
+    /// assert_eq!(Decimal::from_f64(231.6), Some(Decimal::new(2316, -1)));
+    /// assert_eq!(Decimal::from_f64(0.1 + 0.2), Some(Decimal::new(30000000000000004, -17)));
+    /// ```
+    pub fn from_f64(value: f64) -> Option<Decimal> {
+        if !value.is_finite() {
+            return None;
+        }
+        // At most 17 significant digits and a three-digit exponent for an f64.
+        let mut buf = StackText::<32>::new();
+        fmt::Write::write_fmt(&mut buf, format_args!("{value:e}")).ok()?;
+        Decimal::from_exponent_notation(buf.as_str()?)
+    }
+
+    /// Parses `[-]d[.ddd]e[-]x` as Rust's `{:e}` writes it.
+    fn from_exponent_notation(text: &str) -> Option<Decimal> {
         let (digits, exponent) = text.split_once('e')?;
         let exponent: i16 = exponent.parse().ok()?;
         let (negative, digits) = match digits.strip_prefix('-') {

@@ -1,13 +1,16 @@
-//! `mbusctl decode`: hex text in, decoded telegram out as a table for people, JSON for scripts,
-//! or libmbus-compatible XML (plain or normalized).
+//! `mbusctl decode`: hex text in, decoded frames out as a table for people, JSON for scripts,
+//! or libmbus-compatible XML (plain or normalized). The input may hold any number of frames of
+//! any kind; a bad one is reported with its number and offset and the rest still decode.
 
 use crate::exit::Exit;
 use mbus_proto::app::{security_mode_name, DecodeError, Header, Telegram};
-use mbus_proto::frame::Frame;
+use mbus_proto::describe::{describe, FrameDescription};
+use mbus_proto::display::DisplayValue;
+use mbus_proto::frame::{Frame, Frames, Located, StreamError};
 use mbus_proto::hex::parse_hex;
 use mbus_proto::names::{fixed_medium_name, fixed_unit_name, medium_name, product_name};
 use mbus_proto::record::{DataRecord, Record};
-use mbus_proto::value::Value;
+use mbus_proto::value::{ScaledValue, Value};
 use mbus_proto::xml::{self, Mode};
 use std::fmt::Write as _;
 use std::io::{Read, Write as _};
@@ -27,9 +30,10 @@ pub enum Format {
 /// Arguments of `mbusctl decode`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// File holding the frame as hex; `-` or nothing reads standard input.
+    /// File holding the frames as hex (one per line or back to back); `-` or nothing reads
+    /// standard input.
     file: Option<PathBuf>,
-    /// The frame as hex on the command line instead of a file.
+    /// The frames as hex on the command line instead of a file.
     #[arg(long, conflicts_with = "file")]
     hex: Option<String>,
     /// Output format.
@@ -38,6 +42,21 @@ pub struct Args {
     /// With `--format xml`: values scaled to SI units (`mbus-parse-hex -n`).
     #[arg(long)]
     normalized: bool,
+}
+
+/// One frame of the input, decoded as far as it goes.
+enum Decoded<'a> {
+    /// A slave's reply with its application layer.
+    Reply(Frame<'a>, Telegram<'a>),
+    /// A frame without application data (`E5`, short frame, master request).
+    Link(FrameDescription<'a>),
+}
+
+/// A frame of the input that could not be decoded.
+struct Failure {
+    number: usize,
+    offset: usize,
+    message: String,
 }
 
 /// Runs the subcommand.
@@ -63,66 +82,181 @@ pub fn run(args: Args) -> Exit {
             return Exit::BadInput;
         }
     };
-    let frame = match Frame::parse_exact(&bytes) {
-        Ok(frame) => frame,
+    let mode = if args.normalized {
+        Mode::Normalized
+    } else {
+        Mode::Plain
+    };
+    let items: Vec<Result<(Located<'_>, Decoded<'_>), Failure>> =
+        Frames::new(&bytes).map(decode_one).collect();
+    let total = items.len();
+    let mut output = String::with_capacity(4096);
+    let mut json_items = Vec::new();
+    let mut failures = Vec::new();
+    for item in items {
+        let (at, decoded) = match item {
+            Ok(ok) => ok,
+            Err(f) => {
+                failures.push(f);
+                continue;
+            }
+        };
+        let rendered = match args.format {
+            Format::Xml => xml_of(&decoded, mode, &mut output),
+            Format::Json => json_of(&decoded).map(|v| json_items.push((at.number, v))),
+            Format::Text => {
+                if total > 1 {
+                    let _ = writeln!(
+                        output,
+                        "{}=== frame {} of {total}, byte {} ===",
+                        if at.number > 1 { "\n" } else { "" },
+                        at.number,
+                        at.offset
+                    );
+                }
+                match &decoded {
+                    Decoded::Reply(frame, telegram) => {
+                        output.push_str(&text_table(frame, telegram));
+                    }
+                    Decoded::Link(d) => {
+                        let _ = writeln!(output, "Frame      {d}");
+                    }
+                }
+                Ok(())
+            }
+        };
+        if let Err(message) = rendered {
+            failures.push(Failure {
+                number: at.number,
+                offset: at.offset,
+                message: format!("frame {} at byte {}: {message}", at.number, at.offset),
+            });
+        }
+    }
+    if args.format == Format::Json {
+        // One frame: its object, as always; several: an array in input order, bad frames
+        // included.
+        for f in &failures {
+            let bad = serde_json::json!({
+                "kind": "bad_frame",
+                "number": f.number,
+                "offset": f.offset,
+                "error": f.message,
+            });
+            json_items.push((f.number, bad));
+        }
+        json_items.sort_by_key(|(number, _)| *number);
+        let mut values: Vec<serde_json::Value> = json_items.into_iter().map(|(_, v)| v).collect();
+        let document = match values.len() {
+            _ if total > 1 => Some(serde_json::Value::Array(values)),
+            1 if failures.is_empty() => values.pop(),
+            _ => None,
+        };
+        if let Some(document) = document {
+            push_pretty_json(&document, &mut output);
+        }
+    }
+    for f in &failures {
+        eprintln!("mbusctl decode: {}", f.message);
+    }
+    if total > 1 && !failures.is_empty() {
+        eprintln!(
+            "mbusctl decode: {} of {total} frames could not be decoded",
+            failures.len()
+        );
+    }
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush());
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("mbusctl decode: writing output: {e}");
+            Exit::Failure
+        }
+        _ if failures.is_empty() => Exit::Ok,
+        _ => Exit::BadInput,
+    }
+}
+
+/// Decodes one item of the frame stream: a reply down to its records, any other frame to its
+/// description.
+fn decode_one<'a>(
+    item: Result<Located<'a>, StreamError>,
+) -> Result<(Located<'a>, Decoded<'a>), Failure> {
+    let at = match item {
+        Ok(at) => at,
         Err(e) => {
-            eprintln!("mbusctl decode: bad frame: {e}");
-            return Exit::BadInput;
+            let (number, message) = match e {
+                StreamError::BadFrame {
+                    number,
+                    offset,
+                    error,
+                    ..
+                } => (
+                    number,
+                    format!("frame {number} at byte {offset}: bad frame: {error}"),
+                ),
+                StreamError::TrailingBytes { after, .. } => (after + 1, e.to_string()),
+            };
+            return Err(Failure {
+                number,
+                offset: e.offset(),
+                message,
+            });
         }
     };
-    let telegram = match Telegram::from_frame(&frame).and_then(|t| {
+    let description = describe(&at.frame);
+    if !description.is_reply() {
+        return Ok((at, Decoded::Link(description)));
+    }
+    match Telegram::from_frame(&at.frame).and_then(|t| {
         t.validate()?;
         Ok(t)
     }) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("mbusctl decode: bad telegram: {}", describe(&e));
-            return Exit::BadInput;
+        Ok(t) => Ok((at, Decoded::Reply(at.frame, t))),
+        Err(e) => Err(Failure {
+            number: at.number,
+            offset: at.offset,
+            message: format!(
+                "frame {} at byte {}: bad telegram: {}",
+                at.number,
+                at.offset,
+                describe_error(&e)
+            ),
+        }),
+    }
+}
+
+fn xml_of(decoded: &Decoded<'_>, mode: Mode, out: &mut String) -> Result<(), String> {
+    match decoded {
+        Decoded::Reply(_, telegram) => {
+            xml::write(telegram, mode, out).map_err(|e| format!("bad telegram: {e}"))
         }
-    };
-    let output = match args.format {
-        Format::Xml => {
-            let mode = if args.normalized {
-                Mode::Normalized
-            } else {
-                Mode::Plain
-            };
-            let mut out = String::with_capacity(4096);
-            match xml::write(&telegram, mode, &mut out) {
-                Ok(()) => out,
-                Err(e) => {
-                    eprintln!("mbusctl decode: bad telegram: {e}");
-                    return Exit::BadInput;
-                }
-            }
-        }
-        Format::Json => match serde_json::to_string_pretty(&telegram) {
-            Ok(mut s) => {
-                s.push('\n');
-                s
-            }
-            Err(e) => {
-                eprintln!("mbusctl decode: bad telegram: {e}");
-                return Exit::BadInput;
-            }
-        },
-        Format::Text => text_table(&frame, &telegram),
-    };
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(output.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => Exit::Ok,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,
-        Err(e) => {
-            eprintln!("mbusctl decode: writing output: {e}");
-            Exit::Failure
+        Decoded::Link(d) => {
+            xml::write_frame(d, out);
+            Ok(())
         }
     }
 }
 
-fn describe(e: &DecodeError) -> String {
+fn json_of(decoded: &Decoded<'_>) -> Result<serde_json::Value, String> {
+    let value = match decoded {
+        Decoded::Reply(_, telegram) => serde_json::to_value(telegram),
+        Decoded::Link(d) => serde_json::to_value(d),
+    };
+    value.map_err(|e| format!("bad telegram: {e}"))
+}
+
+/// Pretty JSON of `value` with a final newline.
+fn push_pretty_json(value: &serde_json::Value, out: &mut String) {
+    if let Ok(s) = serde_json::to_string_pretty(value) {
+        out.push_str(&s);
+        out.push('\n');
+    }
+}
+
+fn describe_error(e: &DecodeError) -> String {
     // Every message already names its byte offset ("byte N: ...").
     e.to_string()
 }
@@ -140,77 +274,42 @@ fn read_input(file: Option<&std::path::Path>) -> std::io::Result<String> {
 }
 
 fn frame_line(frame: &Frame<'_>, out: &mut String) {
-    let _ = match frame {
-        Frame::Long {
-            control,
-            address,
-            ci,
-            data,
-        } => writeln!(
-            out,
-            "Frame      long, C=0x{:02X}, address {address}, CI=0x{ci:02X}, {} data bytes",
-            control.0,
-            data.len()
-        ),
-        Frame::Control {
-            control,
-            address,
-            ci,
-        } => writeln!(
-            out,
-            "Frame      control, C=0x{:02X}, address {address}, CI=0x{ci:02X}",
-            control.0
-        ),
-        Frame::Short { control, address } => writeln!(
-            out,
-            "Frame      short, C=0x{:02X}, address {address}",
-            control.0
-        ),
-        Frame::Ack => writeln!(out, "Frame      ACK (E5)"),
-    };
+    let _ = writeln!(out, "Frame      {}", describe(frame));
 }
 
+/// A record's value for people: numbers in the unit a meter display uses, reals in their
+/// shortest exact form, impossible dates marked invalid with their raw bytes.
 fn value_text(r: &DataRecord<'_>) -> String {
     let info = r.value_info();
-    let unit = match info.plain_text {
-        Some(t) => t.to_string(),
-        None => info.unit.symbol().to_owned(),
+    let number = |v: ScaledValue| match info.plain_text {
+        Some(t) => format!("{v} {t}"),
+        None => DisplayValue::of_scaled(info.unit, info.exponent, v)
+            .map_or_else(|| v.to_string(), |d| d.to_string()),
     };
-    let number = |s: String| {
-        if unit.is_empty() {
-            s
-        } else {
-            format!("{s} {unit}")
-        }
+    let invalid = |what: &str, fields: String| {
+        format!("invalid ({what}: {fields}, raw {})", hex_bytes(r.data))
     };
     match r.value() {
         Value::None => String::new(),
-        Value::Integer(_) | Value::Bcd(_) => match r.decimal() {
-            Some(d) => number(d.to_string()),
+        Value::Integer(_) | Value::Bcd(_) | Value::Real(_) => match r.scaled_value() {
+            Some(v) => number(v),
             None => match r.value() {
                 Value::Bcd(b) => format!(
                     "invalid BCD {:0width$X}",
                     b.raw,
                     width = usize::from(b.digits)
                 ),
+                Value::Real(f) => format!("not a number ({f})"),
                 _ => String::new(),
             },
         },
-        Value::Real(f) => match r.scaled_value() {
-            Some(v) => number(v.to_string()),
-            None => format!("not a number ({f})"),
-        },
+        Value::Date(d) if !d.is_valid() => invalid("no such date", d.to_string()),
         Value::Date(d) => d.to_string(),
-        Value::DateTime(t) => {
-            let mut s = t.to_string();
-            if t.invalid {
-                s.push_str(" (invalid)");
-            }
-            if t.summer_time {
-                s.push_str(" (summer time)");
-            }
-            s
-        }
+        Value::DateTime(t) if t.invalid => invalid("IV flag set", t.to_string()),
+        Value::DateTime(t) if !t.is_valid() => invalid("no such date/time", t.to_string()),
+        Value::DateTime(t) if t.summer_time => format!("{t} (summer time)"),
+        Value::DateTime(t) => t.to_string(),
+        Value::Time(t) if !t.is_valid() => invalid("no such time", t.to_string()),
         Value::Time(t) => t.to_string(),
         Value::Dst(k) => format!(
             "DST {:02}-{:02} {:02}h .. {:02}-{:02}, {:+}h, local {:+}h",
