@@ -324,8 +324,9 @@ fn push_dib(r: &DataRecord<'_>, out: &mut String) {
     }
 }
 
-// libmbus accumulates DIFE fields into C `long`/`int`; with at most 10 DIFEs the values fit
-// (storage: 41 bits, tariff: 20 bits, device: 10 bits), so the typed getters give the same result.
+// libmbus shifts each DIFE's storage nibble as a 32-bit `int`, so from the eighth DIFE on its
+// storage number loses bits; we print the exact value (41 bits at most with 10 DIFEs; tariff 20
+// bits, device 10 bits), the typed getters' result (see DEVIATIONS.md).
 fn storage_number(r: &DataRecord<'_>) -> i64 {
     r.storage_number() as i64
 }
@@ -457,17 +458,11 @@ fn push_plain_value(r: &DataRecord<'_>, out: &mut String) {
     match r.dif & 0x0F {
         0x01..=0x04 | 0x06 | 0x07 => push_int(out, int_le(data)),
         0x05 => push_f64_fixed6(out, f64::from(real32(data))),
-        0x09..=0x0C | 0x0E => {
-            let raw = bcd_raw(data);
-            if bcd_negative(data) {
-                // Clear the sign digit, print the rest.
-                let digits = (data.len() * 2) as u32;
-                out.push('-');
-                push_hex(out, raw & ((1u64 << ((digits - 1) * 4)) - 1));
-            } else {
-                push_hex(out, raw);
-            }
-        }
+        // A value during error state is printed as its raw digits in hex (a leading F is no
+        // sign there); any other BCD value as the number libmbus's digit reader makes of it
+        // (a high nibble above 9 counts as 0, a leading F is a minus sign, -0 is 0).
+        0x09..=0x0C | 0x0E if r.dif & 0x30 == 0x30 => push_hex(out, bcd_raw(data)),
+        0x09..=0x0C | 0x0E => push_int(out, bcd_decimal(data)),
         _ => {
             out.push_str("Unknown DIF (0x");
             push_hex2_lower(out, r.dif);
@@ -1278,6 +1273,113 @@ mod tests {
         assert!(none.contains("    <SlaveInformation>\n    </SlaveInformation>"));
         let alarm = xml(0x71, &[0x03], Mode::Plain);
         assert!(alarm.contains("<Alarm>03</Alarm>"));
+    }
+
+    /// The `<Value>` (or another element) of the only record of a CI 0x78 telegram.
+    fn element(records: &[u8], mode: Mode, name: &str) -> String {
+        let out = xml(0x78, records, mode);
+        let open = format!("<{name}>");
+        let start = out.find(&open).map(|i| i + open.len()).unwrap_or(0);
+        let end = out[start..].find("</").map_or(out.len(), |i| start + i);
+        out[start..end].to_owned()
+    }
+
+    fn typed(records: &[u8]) -> crate::record::DataRecord<'_> {
+        match crate::record::Records::new(records, 0).next() {
+            Some(Ok(Record::Data(r))) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn error_state_bcd_prints_raw_digits_in_plain_mode() {
+        let record = [0x3A, 0x13, 0x98, 0xF7];
+        assert_eq!(element(&record, Mode::Plain, "Value"), "F798");
+        assert_eq!(
+            element(&record, Mode::Plain, "Function"),
+            "Value during error state"
+        );
+        // The normalizer reads digits as libmbus does: a leading F is a minus sign.
+        assert_eq!(element(&record, Mode::Normalized, "Value"), "-0.798000");
+        // Small error values keep no leading zeros, like %X.
+        assert_eq!(
+            element(&[0x3A, 0x13, 0x98, 0x00], Mode::Plain, "Value"),
+            "98"
+        );
+    }
+
+    #[test]
+    fn negative_zero_bcd_is_zero() {
+        let record = [0x0A, 0x13, 0x00, 0xF0];
+        assert_eq!(element(&record, Mode::Plain, "Value"), "0");
+        assert_eq!(element(&record, Mode::Normalized, "Value"), "0.000000");
+        assert_eq!(
+            element(&[0x0A, 0x13, 0x01, 0xF0], Mode::Plain, "Value"),
+            "-1"
+        );
+    }
+
+    #[test]
+    fn invalid_bcd_digit_reads_as_libmbus_reads_it() {
+        // A7 50: the high nibble A counts as 0 in the XML; the typed decode calls it invalid.
+        let record = [0x0A, 0x13, 0x50, 0xA7];
+        assert_eq!(element(&record, Mode::Plain, "Value"), "750");
+        assert_eq!(element(&record, Mode::Normalized, "Value"), "0.750000");
+        let r = typed(&record);
+        assert_eq!(r.decimal(), None);
+        assert!(matches!(r.value(), crate::value::Value::Bcd(b) if b.value().is_none()));
+    }
+
+    #[test]
+    fn hundred_year_field_is_ignored_in_xml_only() {
+        // Type F 2110-01-05 15:26 (year field 10, hundred-year 2).
+        let record = [0x04, 0x6D, 0x1A, 0x4F, 0x45, 0x11];
+        assert_eq!(
+            element(&record, Mode::Plain, "Value"),
+            "2010-01-05T15:26:00"
+        );
+        assert_eq!(
+            element(&record, Mode::Normalized, "Value"),
+            "2010-01-05T15:26:00Z"
+        );
+        let crate::value::Value::DateTime(t) = typed(&record).value() else {
+            panic!()
+        };
+        assert_eq!(t.to_string(), "2110-01-05T15:26:00");
+    }
+
+    #[test]
+    fn storage_number_of_eight_difes_is_exact() {
+        // Storage bit in the DIF and 0xF in each of 8 DIFEs: 33 bits, 0x1FFFFFFFF (libmbus
+        // shifts the eighth nibble by 29 in a 32-bit int and loses the top bits).
+        let mut record = vec![0xC4];
+        record.extend_from_slice(&[0x8F; 7]);
+        record.extend_from_slice(&[0x0F, 0x13, 0, 0, 0, 0]);
+        assert_eq!(typed(&record).storage_number(), 0x1_FFFF_FFFF);
+        for mode in [Mode::Plain, Mode::Normalized] {
+            assert_eq!(element(&record, mode, "StorageNumber"), "8589934591");
+        }
+    }
+
+    #[test]
+    fn plain_text_unit_of_128_characters_is_printed_whole() {
+        let unit: Vec<u8> = (0..128u8).map(|i| b'A' + i % 26).collect();
+        let mut record = vec![0x04, 0x7C, 128];
+        record.extend_from_slice(&unit);
+        record.extend_from_slice(&[1, 0, 0, 0]);
+        let reading_order: String = unit.iter().rev().map(|&b| char::from(b)).collect();
+        assert_eq!(element(&record, Mode::Plain, "Unit"), reading_order);
+        assert_eq!(
+            element(&record, Mode::Normalized, "Quantity"),
+            reading_order
+        );
+    }
+
+    #[test]
+    fn application_error_in_normalized_mode() {
+        let out = xml(0x70, &[0x08], Mode::Normalized);
+        assert!(out.contains("<Error>Application busy</Error>"), "{out}");
+        assert_eq!(out, xml(0x70, &[0x08], Mode::Plain));
     }
 
     #[test]
