@@ -4,6 +4,13 @@
 //! `m-bus-parser` crate on the same frames in the same run.
 //!
 //! `cargo bench -p mbus-proto --bench decode` ends with a summary table and the speed ratio.
+//!
+//! Wall-clock figures move with the load of a shared machine. For a load-independent ratio,
+//! `DECODE_BENCH_PASSES=ours:N` (or `theirs:N`, or `iterate:N` for our parse + record iteration
+//! alone) makes the bench binary run N passes of one side's full decode over the compared frames
+//! and exit, so that `valgrind --tool=callgrind`
+//! counts its instructions; the difference between N and 0 passes, divided by N × frames, is the
+//! cost of one frame.
 
 #[path = "../tests/corpus/mod.rs"]
 mod corpus;
@@ -176,6 +183,11 @@ fn main() {
     let excluded = set.frames.len() - comparable.len();
     let compare = FrameSet::new(comparable);
 
+    if let Ok(spec) = std::env::var("DECODE_BENCH_PASSES") {
+        count_passes(&spec, &compare);
+        return;
+    }
+
     let mut c = configured();
     let mut per_frame = [Tally::default(); STAGES.len()];
     let mut per_byte = [Tally::default(); STAGES.len()];
@@ -246,6 +258,32 @@ fn main() {
             ours / theirs
         );
     }
+}
+
+/// Runs the passes `spec` (`ours:N`, `theirs:N` or `iterate:N`) asks for and prints how many records they
+/// decoded.
+fn count_passes(spec: &str, set: &FrameSet) {
+    let (side, passes) = spec.split_once(':').unwrap_or((spec, "1"));
+    let passes: u64 = passes
+        .parse()
+        .expect("DECODE_BENCH_PASSES=ours:N or theirs:N");
+    let stage: Stage = match side {
+        "ours" => stage_typed_decode,
+        "iterate" => stage_parse_iterate,
+        "theirs" => stage_theirs,
+        other => panic!("DECODE_BENCH_PASSES: unknown side {other:?} (ours, theirs, iterate)"),
+    };
+    let (mut json, mut out) = (Vec::new(), String::new());
+    let mut records = 0;
+    for _ in 0..passes {
+        for frame in &set.frames {
+            records += black_box(stage(black_box(frame), &mut json, &mut out));
+        }
+    }
+    println!(
+        "{side}: {passes} passes over {} frames, {records} records",
+        set.frames.len()
+    );
 }
 
 fn show(value: Option<f64>, decimals: usize) -> String {
