@@ -47,7 +47,7 @@ pub struct Args {
 /// One frame of the input, decoded as far as it goes.
 enum Decoded<'a> {
     /// A slave's reply with its application layer.
-    Reply(Frame<'a>, Telegram<'a>),
+    Reply(Telegram<'a>),
     /// A frame without application data (`E5`, short frame, master request).
     Link(FrameDescription<'a>),
 }
@@ -109,14 +109,14 @@ pub fn run(args: Args) -> Exit {
                     let _ = writeln!(
                         output,
                         "{}=== frame {} of {total}, byte {} ===",
-                        if at.number > 1 { "\n" } else { "" },
+                        if output.is_empty() { "" } else { "\n" },
                         at.number,
                         at.offset
                     );
                 }
                 match &decoded {
-                    Decoded::Reply(frame, telegram) => {
-                        output.push_str(&text_table(frame, telegram));
+                    Decoded::Reply(telegram) => {
+                        output.push_str(&text_table(&at.frame, telegram));
                     }
                     Decoded::Link(d) => {
                         let _ = writeln!(output, "Frame      {d}");
@@ -214,7 +214,7 @@ fn decode_one<'a>(
         t.validate()?;
         Ok(t)
     }) {
-        Ok(t) => Ok((at, Decoded::Reply(at.frame, t))),
+        Ok(t) => Ok((at, Decoded::Reply(t))),
         Err(e) => Err(Failure {
             number: at.number,
             offset: at.offset,
@@ -230,7 +230,7 @@ fn decode_one<'a>(
 
 fn xml_of(decoded: &Decoded<'_>, mode: Mode, out: &mut String) -> Result<(), String> {
     match decoded {
-        Decoded::Reply(_, telegram) => {
+        Decoded::Reply(telegram) => {
             xml::write(telegram, mode, out).map_err(|e| format!("bad telegram: {e}"))
         }
         Decoded::Link(d) => {
@@ -242,7 +242,7 @@ fn xml_of(decoded: &Decoded<'_>, mode: Mode, out: &mut String) -> Result<(), Str
 
 fn json_of(decoded: &Decoded<'_>) -> Result<serde_json::Value, String> {
     let value = match decoded {
-        Decoded::Reply(_, telegram) => serde_json::to_value(telegram),
+        Decoded::Reply(telegram) => serde_json::to_value(telegram),
         Decoded::Link(d) => serde_json::to_value(d),
     };
     value.map_err(|e| format!("bad telegram: {e}"))
