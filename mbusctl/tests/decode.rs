@@ -328,6 +328,22 @@ fn control_frame_names_the_ci_field() {
     // The same frame in normalized mode is the same element.
     let out = mbusctl(&["decode", "--format", "xml", "--normalized", "--hex", frame]);
     assert_eq!(stdout(&out), xml);
+    // A master's long frame (selection by secondary address) is described, not decoded.
+    let select = "68 0B 0B 68 53 FD 52 78 56 34 12 FF FF FF FF B2 16";
+    let out = decode_hex(select, "text");
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).contains(
+            "long frame, C=0x53 SND_UD (master to slave, FCB=0, FCV=1), address 253 \
+             (secondary addressing), CI=0x52 selection of slaves, 8 data bytes"
+        ),
+        "{out:?}"
+    );
+    let xml = stdout(&decode_hex(select, "xml"));
+    assert!(
+        xml.contains("<Data>78 56 34 12 FF FF FF FF</Data>"),
+        "{xml}"
+    );
 }
 
 #[test]
