@@ -49,13 +49,24 @@ const JOULE_PER_HOUR: Steps = &[
     (3, 3, "kJ/h"),
     (i16::MIN, 0, "J/h"),
 ];
+const VAR_HOUR: Steps = &[(6, 6, "Mvarh"), (3, 3, "kvarh"), (i16::MIN, 0, "varh")];
+const VOLT_AMPERE_HOUR: Steps = &[(6, 6, "MVAh"), (3, 3, "kVAh"), (i16::MIN, 0, "VAh")];
+const VAR: Steps = &[(6, 6, "Mvar"), (3, 3, "kvar"), (i16::MIN, 0, "var")];
+const VOLT_AMPERE: Steps = &[(6, 6, "MVA"), (3, 3, "kVA"), (i16::MIN, 0, "VA")];
+const CALORIE: Steps = &[
+    (9, 9, "Gcal"),
+    (6, 6, "Mcal"),
+    (3, 3, "kcal"),
+    (i16::MIN, 0, "cal"),
+];
 const KILOGRAM: Steps = &[(3, 3, "t"), (i16::MIN, 0, "kg")];
 const KILOGRAM_PER_HOUR: Steps = &[(3, 3, "t/h"), (i16::MIN, 0, "kg/h")];
 
 impl DisplayValue {
     /// `value` (in `unit`, as [`crate::record::DataRecord::decimal`] gives it) in the unit a
     /// meter display uses for its exponent: Wh → kWh from 10³, MWh from 10⁶; J → kJ/MJ/GJ from
-    /// 10³/10⁶/10⁹; W → kW/MW; J/h → kJ/h, MJ/h, GJ/h; kg → t; volume always m³; flow always
+    /// 10³/10⁶/10⁹; W → kW/MW; J/h → kJ/h, MJ/h, GJ/h; varh, VAh, var and VA likewise with k and
+    /// M; cal → kcal/Mcal/Gcal; kg → t; volume always m³; flow always
     /// m³/h (m³/min and m³/s multiplied exactly); everything else in its own unit.
     pub fn of(unit: Unit, value: Decimal) -> DisplayValue {
         DisplayValue::with_exponent(unit, value.exponent, value)
@@ -90,6 +101,11 @@ impl DisplayValue {
             Unit::Joule => JOULE,
             Unit::Watt => WATT,
             Unit::JoulePerHour => JOULE_PER_HOUR,
+            Unit::VarHour => VAR_HOUR,
+            Unit::VoltAmpereHour => VOLT_AMPERE_HOUR,
+            Unit::Var => VAR,
+            Unit::VoltAmpere => VOLT_AMPERE,
+            Unit::Calorie => CALORIE,
             Unit::Kilogram => KILOGRAM,
             Unit::KilogramPerHour => KILOGRAM_PER_HOUR,
             Unit::CubicMetrePerMinute | Unit::CubicMetrePerSecond => {
@@ -171,6 +187,9 @@ mod tests {
         assert_eq!(shown(Unit::Joule, 5, 3), "5 kJ");
         assert_eq!(shown(Unit::Joule, 5, 6), "5 MJ");
         assert_eq!(shown(Unit::JoulePerHour, 5, 9), "5 GJ/h");
+        assert_eq!(shown(Unit::VarHour, 1234, 3), "1234 kvarh");
+        assert_eq!(shown(Unit::VoltAmpere, 5, 6), "5 MVA");
+        assert_eq!(shown(Unit::Calorie, 2, 7), "20 Mcal");
     }
 
     #[test]

@@ -111,12 +111,12 @@ fn text_output_lists_modifiers_after_the_quantity() {
     let expected = [
         (
             "energy, accumulation of absolute values, at phase L2",
-            "12345000 Wh",
+            "12345 kWh",
         ),
         ("voltage, at phase L1", "230 V"),
         ("rf level", "-75 dBm"),
-        ("reactive energy", "1234000 varh"),
-        ("volume, record error: data overflow", "0.001 m^3"),
+        ("reactive energy", "1234 kvarh"),
+        ("volume, record error: data overflow", "0.001 m³"),
     ];
     assert_eq!(rows.len(), expected.len(), "{text}");
     for (row, (quantity, value)) in rows.iter().zip(expected) {
