@@ -88,7 +88,7 @@ pub const ERROR_RECORD_FLAG: u8 = 0x80;
 fn to_storage_decimal(value: ScaledValue) -> Option<Decimal> {
     let d = match value {
         ScaledValue::Exact(d) => d,
-        ScaledValue::Approximate(v) => return Decimal::from_f64(v).ok(),
+        ScaledValue::Approximate(real) => real.to_decimal()?,
     };
     let (mut m, mut e) = (d.mantissa, d.exponent);
     while i64::try_from(m).is_err() && m % 10 == 0 && m != 0 {

@@ -80,16 +80,18 @@ impl DisplayValue {
     ///
     /// ```
     /// use mbus_proto::display::DisplayValue;
-    /// use mbus_proto::value::ScaledValue;
+    /// use mbus_proto::value::{ScaledReal, ScaledValue};
     /// use mbus_proto::vif::Unit;
     ///
-    /// let v = DisplayValue::of_scaled(Unit::Watt, 3, ScaledValue::Approximate(231600.0));
+    /// let real = ScaledReal { raw: 231.6, exponent: 3, offset: None };
+    /// let v = DisplayValue::of_scaled(Unit::Watt, 3, ScaledValue::Approximate(real));
     /// assert_eq!(v.map(|v| v.to_string()).as_deref(), Some("231.6 kW"));
     /// ```
     pub fn of_scaled(unit: Unit, exponent: i8, value: ScaledValue) -> Option<DisplayValue> {
         match value {
             ScaledValue::Exact(d) => Some(DisplayValue::of(unit, d)),
-            ScaledValue::Approximate(v) => Decimal::from_f64(v)
+            ScaledValue::Approximate(real) => real
+                .to_decimal()
                 .map(|d| DisplayValue::with_exponent(unit, i16::from(exponent), d)),
         }
     }

@@ -22,7 +22,7 @@
 //! ```
 
 use crate::datetime::{Date, DateTime, DstRule, Time};
-use crate::value::{int_le, Bcd, DataCoding, Decimal, Lvar, ScaledValue, Text, Value};
+use crate::value::{int_le, Bcd, DataCoding, Decimal, Lvar, ScaledReal, ScaledValue, Text, Value};
 use crate::vif::{Modifier, ValueInfo, Vib};
 
 /// The most DIFEs (and, separately, VIFEs) a record may carry.
@@ -383,7 +383,10 @@ impl<'a> DataRecord<'a> {
         } else {
             return None;
         };
-        self.scaled(Decimal::new(i128::from(mantissa), 0), &self.vib.info())
+        match self.scale(Value::Integer(mantissa), &self.vib.info())? {
+            ScaledValue::Exact(d) => Some(d),
+            ScaledValue::Approximate(_) => None,
+        }
     }
 
     /// The record's number in the unit of its [`ValueInfo`], with the VIF's power of ten and
@@ -398,7 +401,8 @@ impl<'a> DataRecord<'a> {
     /// // DIF 0x05 (32-bit real), VIF 0x2B (power, W × 10^0): 231.6 W.
     /// let bytes = [0x05, 0x2B, 0x9A, 0x99, 0x67, 0x43];
     /// let Some(Ok(Record::Data(r))) = Records::new(&bytes, 0).next() else { unreachable!() };
-    /// assert_eq!(r.scaled_value(), Some(ScaledValue::Approximate(231.6)));
+    /// assert_eq!(r.scaled_value().map(|v| v.to_f64()), Some(231.6));
+    /// assert!(matches!(r.scaled_value(), Some(ScaledValue::Approximate(_))));
     /// // VIF 0x2E: the same float in kW (W × 10^3).
     /// let bytes = [0x05, 0x2E, 0x9A, 0x99, 0x67, 0x43];
     /// let Some(Ok(Record::Data(r))) = Records::new(&bytes, 0).next() else { unreachable!() };
@@ -435,41 +439,54 @@ impl<'a> DataRecord<'a> {
         }
     }
 
-    /// Scales a decoded field: integers and valid BCD exactly, reals through their shortest
-    /// decimal digits.
+    /// Scales a decoded field: integers and valid BCD exactly; reals keep the float and the
+    /// scaling, worked out when the value is asked for.
     #[inline]
     fn scale(&self, value: Value<'a>, info: &ValueInfo<'a>) -> Option<ScaledValue> {
         match value {
-            Value::Real(f) => {
-                let digits = Decimal::from_f32(f)?;
-                self.scaled(digits, info)
-                    .map(|d| ScaledValue::Approximate(d.to_f64()))
-            }
+            Value::Real(raw) if raw.is_finite() => Some(ScaledValue::Approximate(ScaledReal {
+                raw,
+                exponent: i16::from(info.exponent),
+                offset: if self.vib.vifes.is_empty() {
+                    None
+                } else {
+                    self.offset(info)
+                },
+            })),
+            Value::Real(_) => None,
             other => {
                 let mantissa = other.as_i64()?;
-                self.scaled(Decimal::new(i128::from(mantissa), 0), info)
-                    .map(ScaledValue::Exact)
+                let d = Decimal::new(i128::from(mantissa), i16::from(info.exponent));
+                // Most records have no VIFE, hence no correction: no call for them.
+                if self.vib.vifes.is_empty() {
+                    return Some(ScaledValue::Exact(d));
+                }
+                match self.offset(info) {
+                    None => Some(ScaledValue::Exact(d)),
+                    Some(offset) => d.checked_add(offset).map(ScaledValue::Exact),
+                }
             }
         }
     }
 
-    /// `raw` × 10^(the VIF exponent, multiplicative corrections included), with the additive
-    /// correction VIFEs applied.
-    #[inline]
-    fn scaled(&self, raw: Decimal, info: &ValueInfo<'a>) -> Option<Decimal> {
-        let mut d = raw.scaled_by_pow10(i16::from(info.exponent))?;
-        if self.vib.vifes.is_empty() {
-            return Some(d);
+    /// The sum of the additive correction VIFEs (E111 10nn: 10^(nn−3) in the VIF's own unit,
+    /// before multiplicative corrections), or `None` if the record has none.
+    #[inline(never)]
+    fn offset(&self, info: &ValueInfo<'a>) -> Option<Decimal> {
+        // Cheap test first: additive corrections are the VIFE codes 0x78–0x7B.
+        if !self.vib.vifes.iter().any(|v| v & 0x7C == 0x78) {
+            return None;
         }
-        // The additive constant is in the VIF's own unit, before multiplicative corrections.
         let scale: i16 = self.vib.modifiers().map(|m| i16::from(m.scale())).sum();
         let vif_exponent = i16::from(info.exponent) - scale;
-        for m in self.vib.modifiers() {
-            if let Modifier::AddPow10(e) = m {
-                d = d.checked_add(Decimal::new(1, i16::from(e) + vif_exponent))?;
-            }
-        }
-        Some(d)
+        self.vib
+            .modifiers()
+            .filter_map(|m| match m {
+                Modifier::AddPow10(e) => Some(Decimal::new(1, i16::from(e) + vif_exponent)),
+                _ => None,
+            })
+            // Powers of ten between 10^-3 and 10^0 of one unit: the sum cannot overflow.
+            .reduce(|a, b| a.checked_add(b).unwrap_or(a))
     }
 }
 

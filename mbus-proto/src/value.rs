@@ -294,24 +294,62 @@ impl<const N: usize> fmt::Write for StackText<N> {
 ///
 /// The variant says how much to trust the digits: integer and BCD fields give an
 /// [`Exact`](ScaledValue::Exact) decimal; a 32-bit real (type H) gives an
-/// [`Approximate`](ScaledValue::Approximate) one, made from the float's shortest decimal
-/// digits ([`Decimal::from_f32`]) scaled exactly and then rounded once to `f64`.
+/// [`Approximate`](ScaledValue::Approximate) one (see [`ScaledReal`]).
 ///
 /// ```
-/// use mbus_proto::value::{Decimal, ScaledValue};
+/// use mbus_proto::value::{Decimal, ScaledReal, ScaledValue};
 ///
 /// let exact = ScaledValue::Exact(Decimal::new(12345, -3));
 /// assert_eq!(exact.to_string(), "12.345");
-/// let power = ScaledValue::Approximate(0.2316);
+/// // 231.6 (as a float) × 10^-3 kW … in W:
+/// let power = ScaledValue::Approximate(ScaledReal { raw: 231.6, exponent: -3, offset: None });
 /// assert_eq!(power.to_string(), "0.2316");
+/// assert_eq!(power.to_f64(), 0.2316);
 /// assert!(!power.is_exact());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ScaledValue {
     /// From an integer or BCD field: exactly `mantissa × 10^exponent`.
     Exact(Decimal),
-    /// From a 32-bit real: the nearest `f64` of the scaled decimal digits the meter sent.
-    Approximate(f64),
+    /// From a 32-bit real: approximate, as the meter's float is.
+    Approximate(ScaledReal),
+}
+
+/// A 32-bit real from a meter with the scaling still to apply: the value is the float's
+/// shortest decimal digits ([`Decimal::from_f32`]) times `10^exponent`, plus `offset`, worked out
+/// exactly when asked for ([`to_decimal`](Self::to_decimal)) and rounded once to `f64`
+/// ([`to_f64`](Self::to_f64)). Decoding stays cheap; only callers that use the number pay for
+/// the digits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScaledReal {
+    /// The float as the meter sent it (finite).
+    pub raw: f32,
+    /// The power of ten to multiply it by (VIF exponent and multiplicative corrections).
+    pub exponent: i16,
+    /// Added after scaling (additive correction VIFEs), if any.
+    pub offset: Option<Decimal>,
+}
+
+impl ScaledReal {
+    /// The value as a decimal: the float's shortest digits, scaled and corrected exactly.
+    pub fn to_decimal(&self) -> Option<Decimal> {
+        let digits = Decimal::from_f32(self.raw)?;
+        // The float's digits carry no trailing zeros; a zero stays a plain 0, not 0.000.
+        let d = if digits.mantissa == 0 {
+            digits
+        } else {
+            digits.scaled_by_pow10(self.exponent)?
+        };
+        match self.offset {
+            Some(offset) => d.checked_add(offset),
+            None => Some(d),
+        }
+    }
+
+    /// The nearest `f64` of [`to_decimal`](Self::to_decimal) (NaN if that overflows).
+    pub fn to_f64(&self) -> f64 {
+        self.to_decimal().map_or(f64::NAN, Decimal::to_f64)
+    }
 }
 
 impl ScaledValue {
@@ -328,23 +366,32 @@ impl ScaledValue {
         }
     }
 
+    /// The value as a decimal: exact values as they are, reals by their shortest digits
+    /// (`None` only if scaling a real overflows).
+    pub fn to_decimal(&self) -> Option<Decimal> {
+        match self {
+            ScaledValue::Exact(d) => Some(*d),
+            ScaledValue::Approximate(r) => r.to_decimal(),
+        }
+    }
+
     /// The nearest `f64` (for charts and arithmetic; exact values keep their digits in
     /// [`exact`](Self::exact)).
     pub fn to_f64(&self) -> f64 {
         match self {
             ScaledValue::Exact(d) => d.to_f64(),
-            ScaledValue::Approximate(v) => *v,
+            ScaledValue::Approximate(r) => r.to_f64(),
         }
     }
 }
 
 impl fmt::Display for ScaledValue {
-    /// Exact values with exactly their digits (`12.50`), approximate ones with the shortest
-    /// digits that read back as the same `f64` (`0.2316`, never `0.23160000000000003`).
+    /// Exact values with exactly their digits (`12.50`), reals with the digits the meter sent,
+    /// scaled (`0.2316`, never `0.23160000000000003`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ScaledValue::Exact(d) => fmt::Display::fmt(d, f),
-            ScaledValue::Approximate(v) => write!(f, "{v}"),
+        match self.to_decimal() {
+            Some(d) => fmt::Display::fmt(&d, f),
+            None => f.write_str("NaN"),
         }
     }
 }
@@ -446,22 +493,27 @@ impl Bcd {
         if digits == 0 {
             return Some(0);
         }
-        let top = ((self.raw >> ((digits - 1) * 4)) & 0xF) as i64;
-        let negative = top == 0xF;
-        let mut v: i64 = if negative { 0 } else { top };
-        let mut invalid = top > 9 && !negative;
-        for i in (0..digits - 1).rev() {
-            let nibble = ((self.raw >> (i * 4)) & 0xF) as i64;
-            invalid |= nibble > 9;
-            v = v * 10 + nibble;
+        let bits = digits * 4;
+        let mut raw = self.raw & (u64::MAX >> (64 - bits));
+        let top = bits - 4;
+        let negative = (raw >> top) & 0xF == 0xF;
+        if negative {
+            raw &= !(0xF << top);
         }
-        if invalid {
-            None
-        } else if negative {
-            Some(-v)
-        } else {
-            Some(v)
+        // All nibbles at once: a nibble is above 9 exactly when bit 3 and bit 2 or 1 are set.
+        let above_nine = (raw & 0x8888_8888_8888_8888)
+            & ((raw & 0x4444_4444_4444_4444) << 1 | (raw & 0x2222_2222_2222_2222) << 2);
+        if above_nine != 0 {
+            return None;
         }
+        // Digit pairs into bytes (≤ 99), byte pairs into 16-bit lanes (≤ 9999), then 32 and
+        // 64 bits: no lane can carry into the next.
+        let x = (raw & 0x0F0F_0F0F_0F0F_0F0F) + ((raw >> 4) & 0x0F0F_0F0F_0F0F_0F0F) * 10;
+        let x = (x & 0x00FF_00FF_00FF_00FF) + ((x >> 8) & 0x00FF_00FF_00FF_00FF) * 100;
+        let x = (x & 0x0000_FFFF_0000_FFFF) + ((x >> 16) & 0x0000_FFFF_0000_FFFF) * 10_000;
+        // At most 16 digits: below 10^16, well inside i64.
+        let v = ((x & 0xFFFF_FFFF) + (x >> 32) * 100_000_000) as i64;
+        Some(if negative { -v } else { v })
     }
 }
 
@@ -562,6 +614,57 @@ mod tests {
         assert_eq!(int_le(&[0xFF, 0xFF, 0x7F]), 0x7FFFFF);
         assert_eq!(int_le(&[0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]), -2);
         assert_eq!(int_le(&[0xFF; 8]), -1);
+    }
+
+    /// Digit by digit, as the standard describes it: the reference for [`Bcd::value`].
+    fn bcd_by_digits(b: Bcd) -> Option<i64> {
+        let digits = u32::from(b.digits);
+        let mut v = 0i64;
+        let mut negative = false;
+        for i in (0..digits).rev() {
+            let nibble = ((b.raw >> (i * 4)) & 0xF) as i64;
+            if i == digits - 1 && nibble == 0xF {
+                negative = true;
+            } else if nibble > 9 {
+                return None;
+            } else {
+                v = v * 10 + nibble;
+            }
+        }
+        Some(if negative { -v } else { v })
+    }
+
+    #[test]
+    fn bcd_lanes_agree_with_digit_by_digit_reading() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for round in 0..200_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = 1 + (round % 8) as usize;
+            // Mostly valid digits, some sign nibbles, some invalid ones.
+            let mut bytes = [0u8; 8];
+            for (k, byte) in bytes.iter_mut().enumerate().take(len) {
+                let r = (x >> (8 * k)) as u8;
+                *byte = if round % 3 == 0 {
+                    r
+                } else {
+                    (r % 10) | ((r / 10 % 10) << 4)
+                };
+            }
+            if round % 5 == 0 {
+                bytes[len - 1] |= 0xF0;
+            }
+            let b = Bcd::from_le(&bytes[..len]);
+            assert_eq!(b.value(), bcd_by_digits(b), "{b:?}");
+        }
+        assert_eq!(
+            Bcd::from_le(&[0x99; 8]).value(),
+            Some(9_999_999_999_999_999)
+        );
+        assert_eq!(Bcd::from_le(&[0x99, 0xF9]).value(), Some(-999));
+        assert_eq!(Bcd::from_le(&[0x00, 0xF0]).value(), Some(0));
+        assert_eq!(Bcd::from_le(&[0x0A, 0x00]).value(), None);
     }
 
     #[test]
