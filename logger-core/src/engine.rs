@@ -22,6 +22,7 @@
 use crate::bus::{read_by_secondary, read_meter, release_selection, BusArbiter, MeterBus, Purpose};
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, ConfigStore, Meter};
+use crate::email::alarm::Alarms;
 use crate::events::{EventCode, EventLog};
 use crate::inventory::{self, FoundMeter};
 use crate::readout::{MeterData, ReadoutError};
@@ -128,6 +129,7 @@ pub struct Logger<B: MeterBus> {
     builtin: Vec<Template>,
     nap: Duration,
     config_stamp: Option<std::time::SystemTime>,
+    alarms: Option<Alarms>,
 }
 
 impl<B: MeterBus> std::fmt::Debug for Logger<B> {
@@ -182,6 +184,7 @@ impl<B: MeterBus> Logger<B> {
             builtin: Template::builtin(),
             nap: Duration::from_millis(500),
             config_stamp: None,
+            alarms: None,
         })
         .map(|mut logger| {
             logger.config_stamp = logger.stamp();
@@ -287,6 +290,9 @@ impl<B: MeterBus> Logger<B> {
                 .map_err(io_err(&self.data_dir))?;
         }
         self.config = config;
+        if let Some(alarms) = &self.alarms {
+            alarms.configure(&self.config);
+        }
         self.schedule.sync(&self.config, self.clock.now());
         let config = &self.config;
         self.status.retain(|id| config.meter(id).is_some());
@@ -626,7 +632,26 @@ impl<B: MeterBus> Logger<B> {
         report
     }
 
+    /// Attaches the e-mail alarms: from now on they hear every incident of the event log
+    /// and follow configuration changes; their transfer failures and status reach the event
+    /// log and the status file as the engine runs.
+    pub fn attach_alarms(&mut self, alarms: Alarms) {
+        alarms.configure(&self.config);
+        self.events.set_sink(Some(Box::new(alarms.clone())));
+        self.alarms = Some(alarms);
+    }
+
+    /// Takes the e-mail alarms' transfer outcomes into the event log and their status into
+    /// the status board (done by the run loop and whenever the status is saved).
+    pub fn sync_alarms(&mut self) {
+        if let Some(alarms) = &self.alarms {
+            alarms.record_reports(&mut self.events);
+            self.status.email = Some(alarms.status());
+        }
+    }
+
     fn save_status(&mut self) {
+        self.sync_alarms();
         self.status.state = self.bus.state();
         if let Err(e) = self.status.save(&self.data_dir) {
             tracing::error!(error = %e, "saving the status failed");
@@ -724,6 +749,7 @@ impl<B: MeterBus> Logger<B> {
     ) -> Result<(), LoggerError> {
         while !stop.load(Ordering::SeqCst) {
             self.reload_if_changed();
+            self.sync_alarms();
             let now = self.clock.now();
             self.schedule.follow_clock(now);
             if end.is_some_and(|e| now >= e) {

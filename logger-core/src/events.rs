@@ -9,6 +9,13 @@
 //! line is ignored on load. When the file holds twice the capacity, it is rewritten (atomically)
 //! with only the entries kept.
 //!
+//! # Incident notifications
+//!
+//! An [`IncidentSink`] attached with [`EventLog::set_sink`] is told about every event recorded
+//! and every condition that went, after the line is on disk. Notifications such as e-mail
+//! alarms are derived there, in one place, so they follow the log's one-event-per-incident
+//! rule instead of being raised wherever an incident is detected.
+//!
 //! ```
 //! use chrono::{TimeZone, Utc};
 //! use logger_core::events::{EventCode, EventLog};
@@ -179,6 +186,28 @@ pub fn read(data_dir: &Path) -> io::Result<Vec<Event>> {
     Ok(events.into_iter().rev().collect())
 }
 
+/// Told about every change of the log's incidents, right after it is written.
+pub trait IncidentSink: Send {
+    /// An event was recorded.
+    fn came(&mut self, event: &Event);
+    /// The condition of `event` went (its `went` time is set).
+    fn went(&mut self, event: &Event);
+}
+
+/// The attached sink, if any (a named type so the log can stay `Debug`).
+#[derive(Default)]
+struct Sink(Option<Box<dyn IncidentSink>>);
+
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Sink(attached)"
+        } else {
+            "Sink(none)"
+        })
+    }
+}
+
 /// The persistent, bounded event log.
 #[derive(Debug)]
 pub struct EventLog {
@@ -188,6 +217,7 @@ pub struct EventLog {
     events: VecDeque<Event>,
     next_id: u64,
     lines: usize,
+    sink: Sink,
 }
 
 impl EventLog {
@@ -205,6 +235,7 @@ impl EventLog {
             events,
             next_id,
             lines,
+            sink: Sink::default(),
         };
         log.trim();
         // A torn last line would glue onto the next append: start on a fresh line.
@@ -277,8 +308,17 @@ impl EventLog {
             return Err(e);
         }
         self.next_id += 1;
+        if let (Some(sink), Some(event)) = (self.sink.0.as_mut(), self.events.back()) {
+            sink.came(event);
+        }
         self.trim();
         Ok(id)
+    }
+
+    /// Attaches the sink told about every event recorded and every condition that went from
+    /// now on (replacing an earlier one); `None` detaches it.
+    pub fn set_sink(&mut self, sink: Option<Box<dyn IncidentSink>>) {
+        self.sink = Sink(sink);
     }
 
     /// Marks the condition of event `id` as gone at `at` (no effect if it already went or
@@ -289,6 +329,9 @@ impl EventLog {
             self.append(&Line::Went { id, at })?;
             if let Some(e) = self.events.iter_mut().find(|e| e.id == id) {
                 e.went = Some(at);
+                if let Some(sink) = self.sink.0.as_mut() {
+                    sink.went(e);
+                }
             }
         }
         Ok(())
@@ -386,6 +429,40 @@ mod tests {
         assert_eq!(
             (e.kind, e.source.as_str(), e.code.number()),
             (Kind::W, "M-Bus", 8)
+        );
+    }
+
+    /// Collects what a sink is told, as (came?, event id).
+    struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<(bool, u64)>>>);
+
+    impl IncidentSink for Recorder {
+        fn came(&mut self, event: &Event) {
+            self.0.lock().unwrap().push((true, event.id));
+        }
+        fn went(&mut self, event: &Event) {
+            assert!(event.went.is_some());
+            self.0.lock().unwrap().push((false, event.id));
+        }
+    }
+
+    #[test]
+    fn the_sink_hears_every_event_and_each_condition_going_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = EventLog::open(dir.path(), 100).unwrap();
+        let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        log.record(EventCode::Start, None, "before", t0()).unwrap();
+        log.set_sink(Some(Box::new(Recorder(heard.clone()))));
+        let a = log
+            .record(EventCode::MeterReadFailed, Some(1), "no reply", t0())
+            .unwrap();
+        let b = log
+            .record(EventCode::BusOverload, None, "overload", t0())
+            .unwrap();
+        log.went(a, t0()).unwrap();
+        log.went(a, t0()).unwrap();
+        assert_eq!(
+            *heard.lock().unwrap(),
+            vec![(true, a), (true, b), (false, a)]
         );
     }
 

@@ -24,6 +24,7 @@ pub mod atomic;
 pub mod bus;
 pub mod clock;
 pub mod config;
+pub mod email;
 pub mod engine;
 pub mod events;
 pub mod inventory;

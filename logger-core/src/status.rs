@@ -117,6 +117,29 @@ pub struct StatusBoard {
     pub meters: BTreeMap<u32, MeterStatus>,
     /// Read cycles that overran, all meters together.
     pub overruns: u64,
+    /// The e-mail alarms, when they run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailStatus>,
+}
+
+/// What the e-mail alarms did so far (since the logger started).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EmailStatus {
+    /// When the last mail was accepted by the server.
+    pub last_sent: Option<DateTime<Utc>>,
+    /// Why the last failed transfer failed.
+    pub last_error: Option<String>,
+    /// When the last transfer failed.
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// Mails waiting to be sent (including the one being sent).
+    pub queued: usize,
+    /// Mails sent.
+    pub sent: u64,
+    /// Transfer attempts that failed (each retry counts).
+    pub failed_attempts: u64,
+    /// Mails given up: still failing after the last retry, or not queued because the queue
+    /// was full.
+    pub dropped: u64,
 }
 
 /// Name of the status file in the data directory.

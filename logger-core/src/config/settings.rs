@@ -206,6 +206,13 @@ pub struct Email {
     pub send_timeout_s: u32,
     /// Receive timeout in seconds.
     pub receive_timeout_s: u32,
+    /// PEM file with extra root certificates trusted for TLS and STARTTLS (a private or test
+    /// CA), besides the built-in public roots.
+    pub ca_file: Option<String>,
+    /// Also mail when an incident is over ("went"), not only when it comes.
+    pub notify_went: bool,
+    /// Mail about an upload target only once it has been failing this many minutes.
+    pub upload_alarm_after_min: u32,
 }
 
 impl Default for Email {
@@ -224,6 +231,9 @@ impl Default for Email {
             connect_timeout_s: 10,
             send_timeout_s: 10,
             receive_timeout_s: 10,
+            ca_file: None,
+            notify_went: false,
+            upload_alarm_after_min: 60,
         }
     }
 }
@@ -253,6 +263,14 @@ impl Email {
             );
         }
         p.text("email.sender_name", &self.sender_name, 64, false);
+        p.check(
+            (1..=10_080).contains(&self.upload_alarm_after_min),
+            "email.upload_alarm_after_min",
+            "must be between 1 and 10080 (one week)",
+        );
+        if let Some(ca) = &self.ca_file {
+            p.text("email.ca_file", ca, 255, true);
+        }
         if !self.enabled {
             return;
         }
