@@ -19,6 +19,8 @@ pub enum Exit {
     Garbled,
     /// 6: the device could not be opened (no such serial port, TCP connection refused).
     Device,
+    /// 7: the mail server refused (login, sender, every recipient) or the transfer failed.
+    Mail,
     /// 130: stopped by SIGINT or SIGTERM before the end (a scan prints what it found so far).
     Interrupted,
 }
@@ -34,6 +36,7 @@ impl Exit {
             Exit::NoReply => 4,
             Exit::Garbled => 5,
             Exit::Device => 6,
+            Exit::Mail => 7,
             Exit::Interrupted => 130,
         }
     }

@@ -45,6 +45,8 @@ enum Command {
     Select(cmd::select::Args),
     /// Send raw bytes (hex) and print the reply.
     Raw(cmd::raw::Args),
+    /// Send a test e-mail with a logger's e-mail settings and show each step.
+    TestEmail(cmd::test_email::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cmd::completions::CompletionArgs),
     /// Write the man pages (mbusctl.1 and one per subcommand) into a directory.
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         Command::Reset(args) => cmd::reset::run(args),
         Command::Select(args) => cmd::select::run(args),
         Command::Raw(args) => cmd::raw::run(args),
+        Command::TestEmail(args) => cmd::test_email::run(args),
         Command::Completions(args) => cmd::completions::completions::<Cli>(args),
         Command::Man(args) => cmd::completions::man::<Cli>(args),
     };

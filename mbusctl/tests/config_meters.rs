@@ -127,6 +127,42 @@ fn meters_lists_names_addresses_and_status() {
 }
 
 #[test]
+fn meters_shows_the_e_mail_status_when_alarms_run() {
+    let dir = tempfile::tempdir().unwrap();
+    data_dir(dir.path());
+    let meters = || {
+        let out = mbusctl(&["meters", "--data-dir", dir.path().to_str().unwrap()]);
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(!meters().contains("e-mail"), "no alarms, no e-mail line");
+    let mut board = StatusBoard::load(dir.path());
+    let t = chrono::DateTime::parse_from_rfc3339("2026-01-31T16:44:12Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    board.email = Some(logger_core::status::EmailStatus {
+        last_sent: Some(t),
+        last_error: Some("connecting to mail.example.org:25: connection refused".into()),
+        last_error_at: Some(t),
+        queued: 2,
+        sent: 5,
+        failed_attempts: 4,
+        dropped: 1,
+    });
+    board.save(dir.path()).unwrap();
+    let text = meters();
+    assert!(
+        text.contains(
+            "e-mail: 5 sent (last 31.01.2026 17:44:12), 2 queued, 4 failed attempt(s), 1 dropped"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(
+        "e-mail last error (31.01.2026 17:44:12): connecting to mail.example.org:25: connection refused"
+    ));
+}
+
+#[test]
 fn events_lists_the_log_newest_first() {
     use logger_core::events::{EventCode, EventLog};
     let dir = tempfile::tempdir().unwrap();

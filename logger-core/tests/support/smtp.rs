@@ -17,6 +17,7 @@ pub struct Received {
     /// Decoded subject.
     pub subject: String,
     /// Decoded plain-text body.
+    #[allow(dead_code)]
     pub body: String,
 }
 
@@ -39,7 +40,8 @@ pub struct SmtpServer {
 }
 
 fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp/server.py")
+    // Through the workspace, so the CLI's tests find it too.
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../logger-core/tests/smtp/server.py")
 }
 
 /// Whether `python3` has aiosmtpd; in CI a missing one fails, elsewhere tests skip loudly.

@@ -85,6 +85,28 @@ pub fn run(args: Args) -> Exit {
         );
     }
     let _ = writeln!(out, "{} meter(s)", config.meters.len());
+    if let Some(mail) = &board.email {
+        let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+            t.map(|t| t.with_timezone(&tz).format("%d.%m.%Y %H:%M:%S").to_string())
+                .unwrap_or_else(|| "-".into())
+        };
+        let _ = writeln!(
+            out,
+            "e-mail: {} sent (last {}), {} queued, {} failed attempt(s), {} dropped",
+            mail.sent,
+            time(mail.last_sent),
+            mail.queued,
+            mail.failed_attempts,
+            mail.dropped
+        );
+        if let Some(error) = &mail.last_error {
+            let _ = writeln!(
+                out,
+                "e-mail last error ({}): {error}",
+                time(mail.last_error_at)
+            );
+        }
+    }
     emit(&out)
 }
 

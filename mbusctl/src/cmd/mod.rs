@@ -16,3 +16,4 @@ pub mod select;
 pub mod set_address;
 pub mod simulate;
 pub mod switch_baud;
+pub mod test_email;
