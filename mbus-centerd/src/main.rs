@@ -12,11 +12,16 @@
 //! every meter on its grid. After the scan and after every read cycle it logs one summary
 //! line: meters read ok and failed, values stored, the next slot, and the `mbusctl` commands
 //! that show and export the data.
+//!
+//! E-mail alarms run alongside (a worker thread, never on the read path): with the
+//! configuration's `email` section enabled, incidents mail as `logger_core::email::alarm`
+//! describes. On shutdown the worker gets a few seconds to deliver what is queued.
 
 use clap::Parser;
 use logger_core::bus::{LinkBus, MeterBus};
 use logger_core::clock::SystemClock;
 use logger_core::config::ReadCycle;
+use logger_core::email::alarm::{AlarmOptions, Alarms};
 use logger_core::engine::{CycleReport, Logger, LoggerError, ScanKind};
 use logger_core::simulation::SimInstallation;
 use mbus_link::{Device, Master};
@@ -121,6 +126,12 @@ fn serve<B: MeterBus>(
     args: &Args,
     stop: &AtomicBool,
 ) -> Result<(), DaemonError> {
+    let alarms = Alarms::start(
+        logger.config(),
+        Arc::new(SystemClock),
+        AlarmOptions::default(),
+    );
+    logger.attach_alarms(alarms.clone());
     if let Some(cycle) = args.cycle {
         let mut config = logger.config().clone();
         config.general.default_cycle = cycle;
@@ -164,9 +175,11 @@ fn serve<B: MeterBus>(
         next = ?logger.next_due(),
         "reading"
     );
-    logger.run_reporting(stop, |logger, report| {
+    let ran = logger.run_reporting(stop, |logger, report| {
         tracing::info!("read cycle done: {}", outcome(logger, report));
-    })?;
+    });
+    alarms.shutdown(std::time::Duration::from_secs(5));
+    ran?;
     tracing::info!("stopped");
     Ok(())
 }

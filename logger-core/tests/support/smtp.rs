@@ -1,5 +1,8 @@
 //! A real SMTP server for tests: `tests/smtp/server.py` (aiosmtpd) on 127.0.0.1, started per
 //! test and killed when dropped. Received mails are read back from its mail directory.
+//!
+//! Included by the e-mail tests of several crates, each using part of it.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -10,14 +13,12 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct Received {
     /// Envelope sender.
-    #[allow(dead_code)]
     pub from: String,
     /// Envelope recipients.
     pub to: Vec<String>,
     /// Decoded subject.
     pub subject: String,
     /// Decoded plain-text body.
-    #[allow(dead_code)]
     pub body: String,
 }
 
@@ -120,7 +121,6 @@ impl SmtpServer {
     }
 
     /// Waits (bounded) until at least `n` mails arrived; returns them all.
-    #[allow(dead_code)]
     pub fn wait_for(&self, n: usize) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {

@@ -1,0 +1,77 @@
+//! The daemon mails about incidents when e-mail is configured: a meter that never answers
+//! gives one mail from a real SMTP server's point of view (aiosmtpd on 127.0.0.1).
+
+use logger_core::config::{Config, ConfigStore, ReadCycle};
+use mbus_proto::address::BaudRate;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[path = "../../logger-core/tests/support/smtp.rs"]
+mod smtp;
+
+#[test]
+fn the_daemon_mails_a_failing_meter_once() {
+    if !smtp::available() {
+        return;
+    }
+    let server = smtp::SmtpServer::start(smtp::Options::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.general.name = "Daemon".into();
+    config.general.default_cycle = ReadCycle::S10;
+    let e = &mut config.email;
+    e.enabled = true;
+    e.server = "127.0.0.1".into();
+    e.port = server.port;
+    e.sender_address = "logger@example.org".into();
+    e.recipients = vec!["ops@example.org".into()];
+    // Nobody answers at primary address 250 on the simulated bus.
+    let meter = logger_core::inventory::manual_meter(&config, 250, None, Some(BaudRate::B9600));
+    config.meters.push(meter);
+    ConfigStore::new(dir.path()).save(&config).unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mbus-centerd"))
+        .args(["--data-dir", dir.path().to_str().unwrap()])
+        .args(["--simulate", "1", "--baud", "9600"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let watchdog_pid = pid.clone();
+    let watchdog = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(90));
+        let _ = Command::new("kill").args(["-KILL", &watchdog_pid]).status();
+    });
+    // Two read cycles, then the mail of the first (bounded wait).
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut log = Vec::new();
+    let mut cycles = 0;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        cycles += usize::from(line.contains("read cycle done"));
+        log.push(line);
+        if cycles == 2 {
+            break;
+        }
+    }
+    let mails = server.wait_for(1);
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    log.extend(lines.map(|l| l.unwrap()));
+    let status = child.wait().unwrap();
+    drop(watchdog);
+    assert!(status.success(), "{status:?}\n{log:#?}");
+    assert_eq!(
+        mails.len(),
+        1,
+        "one mail for two failed cycles: {mails:?}\n{log:#?}"
+    );
+    assert_eq!(mails[0].subject, "[Daemon] Meter read failed");
+    assert_eq!(mails[0].to, ["ops@example.org"]);
+    assert!(log.iter().any(|l| l.contains("e-mail sent")), "{log:#?}");
+}
