@@ -81,6 +81,14 @@ fn validation_names_the_field_path() {
             "email.sender_address: must be an e-mail address",
         ),
         (
+            with(|v| v["email"]["upload_alarm_after_min"] = 0.into()),
+            "email.upload_alarm_after_min: must be between 1 and 10080 (one week)",
+        ),
+        (
+            with(|v| v["email"]["ca_file"] = "".into()),
+            "email.ca_file: must not be empty",
+        ),
+        (
             with(|v| v["meters"][0]["registers"][0]["index"] = 5000.into()),
             "meters[0].registers[0].index: must be below 1024 (values stored per reading)",
         ),

@@ -7,6 +7,7 @@ use logger_core::bus::MeterBus;
 use logger_core::clock::{Clock, ManualClock};
 use logger_core::config::{Config, MailSecurity, ReadCycle};
 use logger_core::email::alarm::{AlarmOptions, Alarms};
+use logger_core::email::MailError;
 use logger_core::engine::{Logger, ScanKind};
 use logger_core::events::{EventCode, Kind};
 use logger_core::simulation::SimInstallation;
@@ -14,8 +15,11 @@ use logger_core::storage::MeterId;
 use mbus_proto::address::BaudRate;
 use std::sync::Arc;
 
+#[path = "support/corpus.rs"]
+mod corpus;
 #[path = "support/smtp.rs"]
 mod smtp;
+use corpus::{corpus_template, with_configuration};
 
 use smtp::{Options, SmtpServer};
 
@@ -80,14 +84,6 @@ fn unreachable(config: &mut Config, index: usize) {
     if let Some(s) = config.meters[index].secondary.as_mut() {
         s.ident = 99_999_999;
     }
-}
-
-fn corpus_template(name: &str) -> mbus_link::sim::Template {
-    let dir = std::env::var("MBUS_CORPUS").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/libmbus").to_string()
-    });
-    let text = std::fs::read_to_string(format!("{dir}/test-frames/{name}.hex")).unwrap();
-    mbus_link::sim::Template::from_hex(name, &text).unwrap()
 }
 
 #[test]
@@ -187,6 +183,37 @@ fn error_flags_mail_once_and_nothing_when_going_is_not_wanted() {
 }
 
 #[test]
+fn an_encrypted_reply_mails_once() {
+    if !smtp::available() {
+        return;
+    }
+    let server = SmtpServer::start(Options::default());
+    let dir = tempfile::tempdir().unwrap();
+    // Security mode 5 (AES-128-CBC): the logger cannot read it without a key.
+    let sim = SimInstallation::new(
+        1,
+        3,
+        BaudRate::B2400,
+        &[with_configuration("kamstrup_multical_601", 0x0540)],
+    );
+    let (mut logger, _clock, alarms) = logger(dir.path(), sim, |c| mail_settings(c, server.port));
+    logger.run_until(start() + Duration::minutes(4)).unwrap();
+    assert!(alarms.wait_idle(WAIT));
+    let mails = server.received();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(
+        mails[0].subject,
+        "[Logger 7, Boiler room] Encrypted reply, key needed"
+    );
+    assert!(
+        mails[0].body.contains("security mode 5"),
+        "{}",
+        mails[0].body
+    );
+    alarms.shutdown(WAIT);
+}
+
+#[test]
 fn a_short_circuit_mails_once_for_the_bus_not_per_meter() {
     if !smtp::available() {
         return;
@@ -232,6 +259,7 @@ fn starttls_with_login_delivers_and_upload_failures_mail_after_the_configured_ti
     let server = SmtpServer::start(Options {
         starttls: true,
         auth: Some(("logger", "s3cret")),
+        ..Options::default()
     });
     let clock = Arc::new(ManualClock::new(start()));
     let mut config = Config::default();
@@ -290,6 +318,71 @@ fn starttls_with_login_delivers_and_upload_failures_mail_after_the_configured_ti
 }
 
 #[test]
+fn tls_from_the_first_byte_and_certificates_are_checked() {
+    if !smtp::available() {
+        return;
+    }
+    let server = SmtpServer::start(Options {
+        tls: true,
+        auth: Some(("logger", "s3cret")),
+        ..Options::default()
+    });
+    let mut config = Config::default();
+    mail_settings(&mut config, server.port);
+    config.email.security = MailSecurity::Tls;
+    config.email.auth = true;
+    config.email.username = "logger".into();
+    config.email.password = "s3cret".into();
+    // Without the test CA the server's certificate is not trusted: nothing is sent.
+    let failure = logger_core::email::send_test(&config, None).unwrap_err();
+    assert!(
+        matches!(failure.error, MailError::Connect { .. }),
+        "{failure:?}"
+    );
+    assert!(failure.transcript.steps.is_empty());
+    config.email.ca_file = Some(server.ca_file());
+    let transcript = logger_core::email::send_test(&config, None).unwrap();
+    assert_eq!(
+        transcript.steps[..2],
+        [
+            format!("connected to 127.0.0.1:{} (TLS)", server.port),
+            "logged in as logger".to_string()
+        ]
+    );
+    assert_eq!(transcript.accepted, ["ops@example.org", "tech@example.org"]);
+    assert_eq!(server.wait_for(1).len(), 1);
+}
+
+#[test]
+fn starttls_refuses_an_untrusted_certificate_and_a_server_without_it() {
+    if !smtp::available() {
+        return;
+    }
+    let tls = SmtpServer::start(Options {
+        starttls: true,
+        ..Options::default()
+    });
+    let mut config = Config::default();
+    mail_settings(&mut config, tls.port);
+    config.email.security = MailSecurity::Starttls;
+    let failure = logger_core::email::send_test(&config, None).unwrap_err();
+    assert!(
+        matches!(failure.error, MailError::StartTls(_)),
+        "{failure:?}"
+    );
+    assert_eq!(
+        failure.transcript.steps,
+        [format!("connected to 127.0.0.1:{}", tls.port)]
+    );
+    // A plain server offers no STARTTLS: refused rather than sent in clear text.
+    let plain = SmtpServer::start(Options::default());
+    config.email.port = plain.port;
+    let failure = logger_core::email::send_test(&config, None).unwrap_err();
+    assert_eq!(failure.error, MailError::StartTlsNotOffered);
+    assert!(tls.received().is_empty() && plain.received().is_empty());
+}
+
+#[test]
 fn a_wrong_password_is_logged_once_and_retried_a_bounded_number_of_times() {
     if !smtp::available() {
         return;
@@ -297,6 +390,7 @@ fn a_wrong_password_is_logged_once_and_retried_a_bounded_number_of_times() {
     let server = SmtpServer::start(Options {
         starttls: true,
         auth: Some(("logger", "s3cret")),
+        ..Options::default()
     });
     let dir = tempfile::tempdir().unwrap();
     let sim = SimInstallation::new(2, 7, BaudRate::B9600, &[]);

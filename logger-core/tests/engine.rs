@@ -12,7 +12,10 @@ use logger_core::storage::{MeterId, Reading};
 use mbus_proto::address::BaudRate;
 use std::sync::Arc;
 
+#[path = "support/corpus.rs"]
+mod corpus;
 mod support;
+use corpus::{corpus_template, with_configuration};
 
 fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
@@ -472,14 +475,6 @@ fn manual_reads_queue_at_the_bus_and_store_nothing() {
     ));
 }
 
-fn corpus_template(name: &str) -> mbus_link::sim::Template {
-    let dir = std::env::var("MBUS_CORPUS").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/libmbus").to_string()
-    });
-    let text = std::fs::read_to_string(format!("{dir}/test-frames/{name}.hex")).unwrap();
-    mbus_link::sim::Template::from_hex(name, &text).unwrap()
-}
-
 #[test]
 fn meters_reporting_error_flags_are_ok_with_errors_and_logged() {
     let dir = tempfile::tempdir().unwrap();
@@ -629,19 +624,6 @@ fn every_read_cycle_is_reported_with_the_next_slot() {
 }
 
 /// A corpus telegram with its configuration field set to `configuration` (checksum fixed).
-fn with_configuration(name: &str, configuration: u16) -> mbus_link::sim::Template {
-    let dir = std::env::var("MBUS_CORPUS").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/libmbus").to_string()
-    });
-    let text = std::fs::read_to_string(format!("{dir}/test-frames/{name}.hex")).unwrap();
-    let mut frame = mbus_proto::hex::parse_hex(&text).unwrap();
-    // 68 L L 68 C A CI, then the 12-byte long header: the configuration field is its last two.
-    frame[17..19].copy_from_slice(&configuration.to_le_bytes());
-    let end = frame.len() - 2;
-    frame[end] = frame[4..end].iter().fold(0u8, |a, &b| a.wrapping_add(b));
-    mbus_link::sim::Template::from_frames(name, &[&frame]).unwrap()
-}
-
 #[test]
 fn encrypted_replies_store_nothing_and_are_reported_once_per_incident() {
     let dir = tempfile::tempdir().unwrap();

@@ -50,6 +50,7 @@ fn test_email_shows_each_step_and_the_mail_arrives() {
     let server = SmtpServer::start(Options {
         starttls: true,
         auth: Some(("logger", "s3cret")),
+        ..Options::default()
     });
     let dir = tempfile::tempdir().unwrap();
     data_dir(dir.path(), server.port, server.ca_file(), "s3cret");
@@ -85,6 +86,7 @@ fn test_email_exit_codes_name_what_failed() {
     let server = SmtpServer::start(Options {
         starttls: true,
         auth: Some(("logger", "s3cret")),
+        ..Options::default()
     });
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();

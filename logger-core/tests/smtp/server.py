@@ -102,7 +102,9 @@ def main():
 
         kwargs["authenticator"] = authenticator
         kwargs["auth_required"] = True
-        kwargs["auth_require_tls"] = bool(args.starttls or args.tls)
+        # aiosmtpd knows a STARTTLS session is encrypted, not an implicit-TLS one: it would
+        # hide AUTH there.
+        kwargs["auth_require_tls"] = bool(args.starttls)
 
     port = free_port()
     controller = Controller(Store(args.maildir), hostname="127.0.0.1", port=port,

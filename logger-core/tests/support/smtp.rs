@@ -27,6 +27,8 @@ pub struct Received {
 pub struct Options {
     /// Offer (and require) STARTTLS with a certificate from a CA made at start.
     pub starttls: bool,
+    /// Talk TLS from the first byte, with a certificate from a CA made at start.
+    pub tls: bool,
     /// Require a login with this user and password.
     pub auth: Option<(&'static str, &'static str)>,
 }
@@ -77,6 +79,9 @@ impl SmtpServer {
         if options.starttls {
             cmd.arg("--starttls").arg(certs.path());
         }
+        if options.tls {
+            cmd.arg("--tls").arg(certs.path());
+        }
         if let Some((user, password)) = options.auth {
             cmd.arg("--auth").arg(format!("{user}:{password}"));
         }
@@ -101,7 +106,7 @@ impl SmtpServer {
         }
     }
 
-    /// The CA certificate clients must trust (STARTTLS only).
+    /// The CA certificate clients must trust (STARTTLS and TLS only).
     pub fn ca_file(&self) -> String {
         self.certs.path().join("ca.pem").display().to_string()
     }
