@@ -642,16 +642,28 @@ impl<B: MeterBus> Logger<B> {
     }
 
     /// Takes the e-mail alarms' transfer outcomes into the event log and their status into
-    /// the status board (done by the run loop and whenever the status is saved).
+    /// the status board, saving the status file when that changed (the run loop does this
+    /// between read cycles).
     pub fn sync_alarms(&mut self) {
-        if let Some(alarms) = &self.alarms {
-            alarms.record_reports(&mut self.events);
-            self.status.email = Some(alarms.status());
+        if self.take_alarm_news() {
+            self.save_status();
         }
     }
 
+    /// [`Logger::sync_alarms`] without saving; returns whether the e-mail status changed.
+    fn take_alarm_news(&mut self) -> bool {
+        let Some(alarms) = &self.alarms else {
+            return false;
+        };
+        alarms.record_reports(&mut self.events);
+        let status = Some(alarms.status());
+        let changed = status != self.status.email;
+        self.status.email = status;
+        changed
+    }
+
     fn save_status(&mut self) {
-        self.sync_alarms();
+        self.take_alarm_news();
         self.status.state = self.bus.state();
         if let Err(e) = self.status.save(&self.data_dir) {
             tracing::error!(error = %e, "saving the status failed");

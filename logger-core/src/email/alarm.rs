@@ -465,7 +465,7 @@ impl<'a> Incident<'a> {
             Incident::Overload { reason } => format!(
                 "Reason:    {reason}\nEvery meter read fails while the bus is short-circuited.\n"
             ),
-            Incident::Upload { target, error } if error.is_empty() => {
+            Incident::Upload { target, error: "" } => {
                 format!("Target:    {target}\n")
             }
             Incident::Upload { target, error } => {

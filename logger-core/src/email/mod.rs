@@ -178,11 +178,11 @@ pub fn send(
     settings: &Email,
     recipients: &[String],
     mail: &Mail,
-) -> Result<Transcript, SendFailure> {
+) -> Result<Transcript, Box<SendFailure>> {
     let mut transcript = Transcript::default();
     match session(settings, recipients, mail, &mut transcript) {
         Ok(()) => Ok(transcript),
-        Err(error) => Err(SendFailure { error, transcript }),
+        Err(error) => Err(Box::new(SendFailure { error, transcript })),
     }
 }
 
@@ -337,7 +337,7 @@ pub fn test_mail(config: &Config) -> Mail {
 
 /// Sends the test mail with the configuration's e-mail settings, to `to` or else to the
 /// configured recipients.
-pub fn send_test(config: &Config, to: Option<&str>) -> Result<Transcript, SendFailure> {
+pub fn send_test(config: &Config, to: Option<&str>) -> Result<Transcript, Box<SendFailure>> {
     let recipients = match to {
         Some(a) => vec![a.to_string()],
         None => config.email.recipients.clone(),
