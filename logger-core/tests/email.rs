@@ -152,7 +152,7 @@ fn a_failing_meter_mails_once_across_many_cycles_and_once_when_it_goes() {
 }
 
 #[test]
-fn error_flags_mail_once_and_nothing_when_going_is_not_wanted() {
+fn error_flags_mail_once_across_read_cycles() {
     if !smtp::available() {
         return;
     }
