@@ -24,7 +24,9 @@
 //!   the node itself: an `E5` proves the node and every node on the way down occupied without
 //!   probing them (one probe per ten meters saved on a run); silence ends the run and the node
 //!   is probed as usual. If the serial after that lowest one is silent, the run may have ended
-//!   there: the node's own probe decides whether anything else is inside.
+//!   there: the node's own select, and a read after its `E5`, decide whether anything else is
+//!   inside (meters answering after the same delay send one clean `E5` together; only their
+//!   telegrams tell them apart).
 //! - **Reads only where needed.** Selects decide the tree; a REQ_UD2 is sent only after a clean
 //!   `E5`, and it fetches the telegram the report needs anyway. A garbled read means several
 //!   meters with simultaneous `E5`s: the node is split like a collision.
@@ -522,8 +524,8 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
     /// it. An answer proves the node occupied without probing it, and every node on the way
     /// down to that serial too; silence (the run ended) leaves the node to the ordinary search
     /// (`None`), as does a child that is one serial already. When the serial after the lowest
-    /// is silent, the run may have ended right there: the node's own probe then tells whether
-    /// anything else is inside.
+    /// is silent, the run may have ended right there: the node's own select and a read then
+    /// tell whether anything else is inside.
     fn enter_run(&mut self, child: &Node) -> Res<Option<Tally>, B> {
         if child.evidence != Evidence::Unprobed {
             return Ok(None);
@@ -567,7 +569,10 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
         if child.is_free(last) {
             let second = first.with_nibble(last, 1);
             let next = self.resolve(serial(second))?;
-            if next == Tally::Empty && self.select(child)? == SelectReply::Ack {
+            if next == Tally::Empty
+                && self.select(child)? == SelectReply::Ack
+                && self.only_found_answers(child)?
+            {
                 // Only the lowest serial answers: the run ended with it.
                 self.session.advance(child.weight);
                 return Ok(Some(tally));
@@ -576,6 +581,30 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
         }
         self.run_probed.push((first, tally));
         self.split(child.with(Evidence::Covered)).map(Some)
+    }
+
+    /// After a clean `E5` from `node`, which holds a meter found already: reads the selected
+    /// meters and tells whether that one meter alone answered. The `E5` cannot tell: meters
+    /// answering after the same delay send identical `E5`s that overlap into one clean
+    /// character, and an `E5` arriving after the listening gap is not waited for. Their
+    /// telegrams differ, so a clean one means a single meter answered: the found one, when the
+    /// telegram carries its address (or no address at all).
+    fn only_found_answers(&mut self, node: &Node) -> Res<bool, B> {
+        let probe = Probe::Secondary {
+            mask: node.mask,
+            depth: node.depth() as u8,
+        };
+        Ok(
+            match self
+                .session
+                .read(SELECTED_ADDRESS, false, Listen::Gap, probe)?
+            {
+                ReadReply::Telegram(telegram) => telegram
+                    .secondary_address()
+                    .is_none_or(|a| self.is_known(&a) && node.mask.matches_bytes(&a.to_bytes())),
+                ReadReply::Silent | ReadReply::Garbled => false,
+            },
+        )
     }
 
     /// A collided node whose digit children hold fewer than two meters: noise, or a meter that
