@@ -74,7 +74,8 @@ pub struct SecondaryOptions {
     pub bauds: Vec<BaudRate>,
     /// For noisy buses and meters that miss requests: probe every silent mask twice, and select
     /// and read every identified meter's mask once more, so a meter that misses any one request
-    /// is still found. Costs about 1.7 times the bus time (default off).
+    /// is still found; a full address whose telegram comes back garbled twice is selected and
+    /// read once more before it counts as shared by several meters. Costs about 1.7 times the bus time (default off).
     pub thorough: bool,
 }
 
@@ -369,6 +370,17 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
             reply = self
                 .session
                 .read(SELECTED_ADDRESS, false, Listen::Gap, probe)?;
+        }
+        if leaf && reply == ReadReply::Garbled && self.thorough {
+            // Noise may have hit both telegrams of one meter. Meters sharing the address answer
+            // a select heard through the whole window with several `E5`s (a garbled reply) or,
+            // after the same delay, with one: then the telegrams tell, once more.
+            let depth = node.depth() as u8;
+            if self.session.select(&node.mask, depth, Listen::Window)? == SelectReply::Ack {
+                reply = self
+                    .session
+                    .read(SELECTED_ADDRESS, false, Listen::Gap, probe)?;
+            }
         }
         match reply {
             ReadReply::Telegram(telegram) => match telegram.secondary_address() {

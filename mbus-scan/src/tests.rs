@@ -2,9 +2,10 @@
 
 use crate::model::{ModelBus, ModelMeter};
 use crate::{
-    CancelToken, LineState, MeterStatus, PrimaryOptions, ScanReport, Scanner, SecondaryOptions,
+    CancelToken, LineState, MeterStatus, PrimaryOptions, Probe, ScanReport, Scanner,
+    SecondaryOptions,
 };
-use mbus_proto::address::{BaudRate, SecondaryAddress};
+use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask};
 use std::collections::BTreeSet;
 
 /// A small deterministic generator for test populations.
@@ -314,6 +315,51 @@ fn noise_is_not_mistaken_for_meters() {
                 .collect::<Vec<_>>()
         );
     }
+}
+
+/// The request numbers of the first read of `address`'s telegram in a thorough scan of
+/// `meters` (after the first select of the full address) and of that read's retry.
+fn reads_of(meters: Vec<ModelMeter>, address: SecondaryAddress) -> Vec<u64> {
+    let mask = SecondaryMask::from_bytes(address.to_bytes());
+    let mut bus = ModelBus::new(meters);
+    let mut probes = Vec::new();
+    let options = SecondaryOptions {
+        thorough: true,
+        ..SecondaryOptions::default()
+    };
+    Scanner::new(&mut bus)
+        .on_progress(|p| {
+            if p.probe == (Probe::Secondary { mask, depth: 16 }) {
+                probes.push(p.probes);
+            }
+        })
+        .secondary(&options)
+        .unwrap();
+    let first_read = probes[1];
+    vec![first_read, first_read + 1]
+}
+
+#[test]
+fn noise_on_both_reads_of_one_meter_does_not_make_its_address_shared() {
+    let meters = || {
+        vec![
+            meter(10_000_000, "2C2D0B04", 40),
+            // Tried with the known model first: one clean E5, then noise hits both telegrams.
+            meter(11_111_111, "2C2D0B04", 11),
+            meter(11_111_111, "2C2D0B07", 90),
+        ]
+    };
+    let expected = addresses(&meters());
+    let noisy = meters()[1].address;
+    let mut bus = ModelBus::new(meters());
+    bus.noise = reads_of(meters(), noisy);
+    let options = SecondaryOptions {
+        thorough: true,
+        ..SecondaryOptions::default()
+    };
+    let report = Scanner::new(&mut bus).secondary(&options).unwrap();
+    assert_eq!(found(&report, MeterStatus::Ok), expected);
+    assert_eq!(report.meters.len(), 3);
 }
 
 #[test]
