@@ -40,6 +40,10 @@ macro_rules! link_operations {
         /// A master with the given configuration.
         pub fn with_config(transport: T, config: LinkConfig) -> Self {
             let core = MasterCore::new(config, transport.baud(), transport.latency());
+            let core = match transport.adaptive_latency() {
+                Some(bounds) => core.with_adaptive_latency(bounds),
+                None => core,
+            };
             Self { core, transport }
         }
 

@@ -29,6 +29,94 @@ pub fn garbled_drain_limit() -> Duration {
     char_times(2 * MAX_FRAME_LEN, BaudRate::B300)
 }
 
+/// Bounds of a latency allowance that adapts to measured round trips (TCP gateways).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LatencyBounds {
+    /// The allowance never drops below this (gateway packetisation, scheduling jitter).
+    pub min: Duration,
+    /// The allowance never grows beyond this.
+    pub max: Duration,
+}
+
+/// Added to the measured round trip for jitter between the replies' pieces.
+pub const LATENCY_JITTER_MARGIN: Duration = Duration::from_millis(20);
+
+/// How late bytes may arrive after they crossed the line: the allowance added to the response
+/// and inter-character timeouts. Fixed for serial converters and the simulator; for TCP gateways
+/// it follows the measured round trip (sans-IO: the master core feeds it measurements).
+///
+/// Adaptive rule: it starts at the transport's conservative value until a reply has been seen.
+/// Each reply gives a sample: the first reply byte's arrival minus the earliest moment the line
+/// could have delivered it (end of the request + 11 bit times, the fastest a meter may answer,
+/// + one character). The sample also holds the meter's own response time beyond 11 bit times,
+/// so it bounds the transport's delay from above. The estimate follows a larger sample at once
+/// and a smaller one by a quarter of the difference; the allowance is the estimate plus
+/// [`LATENCY_JITTER_MARGIN`], within the bounds. A request that met silence makes the next
+/// attempt wait with the conservative value again (the path may have become slower).
+///
+/// ```
+/// use mbus_link::config::{LatencyAllowance, LatencyBounds};
+/// use std::time::Duration;
+///
+/// let ms = Duration::from_millis;
+/// let mut a = LatencyAllowance::adaptive(ms(250), LatencyBounds { min: ms(20), max: ms(1000) });
+/// assert_eq!(a.current(), ms(250));
+/// a.observe(ms(5));
+/// assert_eq!(a.current(), ms(25));
+/// a.observe_silence();
+/// assert_eq!(a.current(), ms(250));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LatencyAllowance {
+    initial: Duration,
+    bounds: Option<LatencyBounds>,
+    estimate: Option<Duration>,
+}
+
+impl LatencyAllowance {
+    /// A fixed allowance.
+    pub fn fixed(latency: Duration) -> LatencyAllowance {
+        LatencyAllowance {
+            initial: latency,
+            bounds: None,
+            estimate: None,
+        }
+    }
+
+    /// An allowance that starts at `initial` and then follows measurements within `bounds`.
+    pub fn adaptive(initial: Duration, bounds: LatencyBounds) -> LatencyAllowance {
+        LatencyAllowance {
+            initial,
+            bounds: Some(bounds),
+            estimate: None,
+        }
+    }
+
+    /// The allowance in force.
+    pub fn current(&self) -> Duration {
+        match (self.bounds, self.estimate) {
+            (Some(b), Some(e)) => (e + LATENCY_JITTER_MARGIN).clamp(b.min, b.max.max(b.min)),
+            _ => self.initial,
+        }
+    }
+
+    /// A measured round trip beyond the line (see the type's documentation).
+    pub fn observe(&mut self, sample: Duration) {
+        if self.bounds.is_none() {
+            return;
+        }
+        self.estimate = Some(match self.estimate {
+            Some(e) if sample < e => e - (e - sample) / 4,
+            _ => sample,
+        });
+    }
+
+    /// An attempt met silence: wait with the conservative value until the next measurement.
+    pub fn observe_silence(&mut self) {
+        self.estimate = None;
+    }
+}
+
 /// How the master treats a level converter that echoes the request back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EchoMode {

@@ -1,5 +1,6 @@
 //! Device names as users write them: a serial path or `tcp://host:port`.
 
+use crate::config::LatencyBounds;
 use crate::error::LinkError;
 use crate::serial::{AsyncSerialTransport, SerialTransport};
 use crate::tcp::{AsyncTcpTransport, TcpTransport};
@@ -112,6 +113,13 @@ impl AsyncTransport for AsyncDeviceTransport {
         match self {
             AsyncDeviceTransport::Serial(t) => t.latency(),
             AsyncDeviceTransport::Tcp(t) => t.latency(),
+        }
+    }
+
+    fn adaptive_latency(&self) -> Option<LatencyBounds> {
+        match self {
+            AsyncDeviceTransport::Serial(t) => t.adaptive_latency(),
+            AsyncDeviceTransport::Tcp(t) => t.adaptive_latency(),
         }
     }
 

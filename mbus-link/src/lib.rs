@@ -38,7 +38,10 @@ pub mod transport;
 
 pub use asynchronous::AsyncMaster;
 pub use blocking::Master;
-pub use config::{EchoMode, LinkConfig, ListenAfterFrame, ResetPolicy, RetryPolicy};
+pub use config::{
+    EchoMode, LatencyAllowance, LatencyBounds, LinkConfig, ListenAfterFrame, ResetPolicy,
+    RetryPolicy,
+};
 pub use device::{AsyncDeviceTransport, Device, DeviceError};
 pub use error::{GarbleReason, LineError, LinkError, Target};
 pub use telegram::{Reply, SelectOutcome, Telegram, DIF_MORE_RECORDS_FOLLOW};

@@ -27,7 +27,10 @@
 //! assert!(matches!(tx.poll(), Action::Done(Ok(()))));
 //! ```
 
-use crate::config::{char_times, garbled_drain_limit, EchoMode, LinkConfig, ListenAfterFrame};
+use crate::config::{
+    bit_times, char_times, garbled_drain_limit, EchoMode, LatencyAllowance, LatencyBounds,
+    LinkConfig, ListenAfterFrame, BITS_PER_CHAR,
+};
 use crate::error::{GarbleReason, LineError, LinkError, Target};
 use crate::telegram::{Reply, Telegram};
 use core::time::Duration;
@@ -47,7 +50,7 @@ const LAST_PRIMARY: u8 = 250;
 pub struct MasterCore {
     config: LinkConfig,
     baud: BaudRate,
-    latency: Duration,
+    latency: LatencyAllowance,
     next_fcb: [bool; 256],
     sequence_known: [bool; 256],
     left_selected: Option<BaudRate>,
@@ -60,11 +63,25 @@ impl MasterCore {
         MasterCore {
             config,
             baud,
-            latency,
+            latency: LatencyAllowance::fixed(latency),
             next_fcb: [true; 256],
             sequence_known: [false; 256],
             left_selected: None,
         }
+    }
+
+    /// This core with a latency allowance that starts at the `latency` given to
+    /// [`MasterCore::new`] and then follows the measured round trip within `bounds` (see
+    /// [`LatencyAllowance`]); for TCP gateways.
+    pub fn with_adaptive_latency(mut self, bounds: LatencyBounds) -> MasterCore {
+        self.latency = LatencyAllowance::adaptive(self.latency.current(), bounds);
+        self
+    }
+
+    /// The latency allowance in force (added to the default response and inter-character
+    /// timeouts).
+    pub fn latency(&self) -> Duration {
+        self.latency.current()
     }
 
     /// The configuration.
@@ -93,12 +110,14 @@ impl MasterCore {
 
     /// The response timeout in force.
     pub fn response_timeout(&self) -> Duration {
-        self.config.response_timeout_at(self.baud, self.latency)
+        self.config
+            .response_timeout_at(self.baud, self.latency.current())
     }
 
     /// The inter-character timeout in force.
     pub fn inter_char_timeout(&self) -> Duration {
-        self.config.inter_char_timeout_at(self.baud, self.latency)
+        self.config
+            .inter_char_timeout_at(self.baud, self.latency.current())
     }
 
     /// The FCB the next REQ_UD2 to `address` carries.
@@ -368,10 +387,28 @@ impl<O: Operation> Transaction<'_, O> {
     /// Bytes arrived (possibly none, when the deadline passed) at time `now`, with the line
     /// error the transport reported for them, if any.
     pub fn received(&mut self, bytes: &[u8], error: Option<LineError>, now: Duration) {
+        if let TxState::Exchanging(ex) = &self.state {
+            self.measure(ex.first_bytes_since(bytes, error), now);
+        }
         let timing = Timing::of(self.core);
         if let TxState::Exchanging(ex) = &mut self.state {
+            let heard_nothing =
+                bytes.is_empty() && matches!(&ex.phase, Phase::Wait(rx) if rx.last_at.is_none());
             ex.received(bytes, error, now, &timing);
+            let attempt_over = matches!(ex.phase, Phase::Send) || ex.outcome.is_some();
+            if heard_nothing && attempt_over {
+                self.core.latency.observe_silence();
+            }
         }
+    }
+
+    /// The first reply bytes of an attempt (request ended at `tx_end`) arrived at `now`: one
+    /// round-trip measurement for the latency allowance.
+    fn measure(&mut self, tx_end: Option<Duration>, now: Duration) {
+        let Some(tx_end) = tx_end else { return };
+        let baud = self.core.baud();
+        let earliest = tx_end + bit_times(u64::from(BITS_PER_CHAR), baud) + char_times(1, baud);
+        self.core.latency.observe(now.saturating_sub(earliest));
     }
 
     /// The transport now runs at the rate of the last [`Action::SetBaud`].
@@ -447,6 +484,16 @@ impl Exchange {
             Phase::Wait(rx) => Action::Receive {
                 deadline: rx.deadline(timing),
             },
+        }
+    }
+
+    /// When these are the first clean bytes of the current attempt: when its request ended.
+    fn first_bytes_since(&self, bytes: &[u8], error: Option<LineError>) -> Option<Duration> {
+        match &self.phase {
+            Phase::Wait(rx) if rx.last_at.is_none() && !bytes.is_empty() && error.is_none() => {
+                Some(rx.tx_end)
+            }
+            _ => None,
         }
     }
 
@@ -824,6 +871,91 @@ mod tests {
         assert!(matches!(tx.poll(), Action::Receive { deadline } if deadline == ms(1010)));
         tx.received(&[0xE5], None, ms(20));
         assert!(matches!(tx.poll(), Action::Done(Ok(()))));
+    }
+
+    /// One SND_NKE exchange on the virtual clock: the request ends at `start` + 20 ms; the
+    /// `E5` arrives `lateness` after the earliest moment the line could deliver it (end of the
+    /// request + 11 bit times + one character), unless that is past the response window, which
+    /// counts as silence. Returns the result, the number of attempts and when it finished.
+    fn nke_with_lateness(
+        c: &mut MasterCore,
+        start: Duration,
+        lateness: Duration,
+    ) -> (Result<(), LinkError>, usize, Duration) {
+        let earliest = bit_times(u64::from(BITS_PER_CHAR), c.baud()) + char_times(1, c.baud());
+        let mut tx = c.begin(AckCommand::snd_nke(1));
+        let (mut now, mut attempts, mut reply_at) = (start, 0, None);
+        loop {
+            match tx.poll() {
+                Action::Send(_) => {
+                    attempts += 1;
+                    now += ms(20);
+                    tx.sent(now);
+                    reply_at = Some(now + earliest + lateness);
+                }
+                Action::Receive { deadline } => match reply_at.take() {
+                    Some(at) if at <= deadline => {
+                        now = at;
+                        tx.received(&[0xE5], None, now);
+                    }
+                    _ => {
+                        now = deadline;
+                        tx.received(&[], None, now);
+                    }
+                },
+                Action::SetBaud(_) => tx.baud_set(),
+                Action::Done(result) => return (result, attempts, now),
+            }
+        }
+    }
+
+    #[test]
+    fn the_latency_allowance_follows_the_measured_round_trip() {
+        let bounds = LatencyBounds {
+            min: ms(20),
+            max: ms(1000),
+        };
+        let mut c = MasterCore::new(LinkConfig::default(), BaudRate::B2400, ms(250))
+            .with_adaptive_latency(bounds);
+        assert_eq!(c.latency(), ms(250), "conservative until measured");
+        let char_and_gap = char_times(1, BaudRate::B2400) * 2;
+
+        // A gateway 5 ms late: the listen after the E5 shrinks from 250 ms to 25 ms at once.
+        let (result, attempts, end) = nke_with_lateness(&mut c, ms(0), ms(5));
+        assert!(result.is_ok() && attempts == 1);
+        assert_eq!(c.latency(), ms(25));
+        let e5_at = ms(20) + char_and_gap + ms(5);
+        assert_eq!(end, e5_at + char_and_gap + ms(25));
+
+        // Faster still: the estimate comes down by a quarter of the difference per reply.
+        nke_with_lateness(&mut c, ms(1000), ms(1));
+        assert_eq!(c.latency(), ms(24));
+
+        // Slower: followed at once.
+        nke_with_lateness(&mut c, ms(2000), ms(100));
+        assert_eq!(c.latency(), ms(120));
+
+        // A path that became much slower: the first attempt's window (330 bit times + 50 ms +
+        // 120 ms) passes in silence, the retry waits with the conservative 250 ms and hears the
+        // reply; the allowance then follows the new round trip.
+        let (result, attempts, _) = nke_with_lateness(&mut c, ms(3000), ms(300));
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(attempts, 2);
+        assert_eq!(c.latency(), ms(320));
+
+        // Bounds: never below the minimum, never above the maximum.
+        nke_with_lateness(&mut c, ms(5000), ms(0));
+        assert!(c.latency() >= ms(20));
+        let mut a = LatencyAllowance::adaptive(ms(250), bounds);
+        a.observe(ms(5000));
+        assert_eq!(a.current(), ms(1000));
+        a.observe(Duration::ZERO);
+        assert!(a.current() <= ms(1000));
+
+        // Serial converters and the simulator keep their fixed allowance.
+        let mut fixed = MasterCore::new(LinkConfig::default(), BaudRate::B2400, ms(20));
+        nke_with_lateness(&mut fixed, ms(0), ms(1));
+        assert_eq!(fixed.latency(), ms(20));
     }
 
     #[test]

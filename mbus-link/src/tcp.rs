@@ -2,9 +2,13 @@
 //! blocking ([`TcpTransport`]) and async ([`AsyncTcpTransport`]).
 //!
 //! The gateway's line rate is configured on the gateway; the rate given here only sets the
-//! timing. Gateways buffer and split frames at packet boundaries, so the latency allowance
-//! ([`TCP_LATENCY`]) is larger than for serial converters.
+//! timing. Gateways buffer and split frames at packet boundaries and the network adds its own
+//! delay, so the latency allowance is adaptive: it starts at [`TCP_LATENCY`] and then follows
+//! the measured round trip (plus a jitter margin) within [`TCP_LATENCY_BOUNDS`], see
+//! [`LatencyAllowance`](crate::config::LatencyAllowance). On a local gateway that saves most of
+//! the 250 ms every exchange used to wait after a reply.
 
+use crate::config::LatencyBounds;
 use crate::connection::{bytes_read, LineClock};
 use crate::error::LinkError;
 use crate::transport::{AsyncTransport, Received, Transport};
@@ -14,8 +18,15 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Default latency allowance for TCP gateways.
+/// Latency allowance for TCP gateways until a round trip has been measured (and again after a
+/// request met silence).
 pub const TCP_LATENCY: Duration = Duration::from_millis(250);
+/// Bounds of the adaptive TCP latency allowance: at least 20 ms (gateway packetisation,
+/// scheduling), at most 1 s (slow links).
+pub const TCP_LATENCY_BOUNDS: LatencyBounds = LatencyBounds {
+    min: Duration::from_millis(20),
+    max: Duration::from_millis(1000),
+};
 /// How long connecting may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long writing a request may take before the gateway counts as stuck.
@@ -92,6 +103,10 @@ impl Transport for TcpTransport {
         TCP_LATENCY
     }
 
+    fn adaptive_latency(&self) -> Option<LatencyBounds> {
+        Some(TCP_LATENCY_BOUNDS)
+    }
+
     fn baud(&self) -> BaudRate {
         self.line.baud()
     }
@@ -162,6 +177,10 @@ impl AsyncTransport for AsyncTcpTransport {
 
     fn latency(&self) -> Duration {
         TCP_LATENCY
+    }
+
+    fn adaptive_latency(&self) -> Option<LatencyBounds> {
+        Some(TCP_LATENCY_BOUNDS)
     }
 
     fn baud(&self) -> BaudRate {

@@ -4,6 +4,7 @@
 //! [`tcp`](crate::tcp) (transparent M-Bus-over-TCP gateways) and the simulated bus
 //! [`SimBus`](crate::sim::SimBus).
 
+use crate::config::LatencyBounds;
 use crate::error::{LineError, LinkError};
 use core::future::Future;
 use core::time::Duration;
@@ -30,6 +31,11 @@ pub trait Transport {
     /// How late bytes may arrive after they crossed the line (USB latency, network); added to
     /// the default timeouts.
     fn latency(&self) -> Duration;
+    /// Bounds within which the master adapts the latency allowance to measured round trips,
+    /// starting from [`Transport::latency`]; `None` (default) keeps it fixed.
+    fn adaptive_latency(&self) -> Option<LatencyBounds> {
+        None
+    }
     /// The current line rate.
     fn baud(&self) -> BaudRate;
     /// Switches the line rate.
@@ -48,6 +54,9 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn latency(&self) -> Duration {
         (**self).latency()
+    }
+    fn adaptive_latency(&self) -> Option<LatencyBounds> {
+        (**self).adaptive_latency()
     }
     fn baud(&self) -> BaudRate {
         (**self).baud()
@@ -72,6 +81,10 @@ pub trait AsyncTransport {
     fn now(&self) -> Duration;
     /// Extra arrival latency (see [`Transport::latency`]).
     fn latency(&self) -> Duration;
+    /// Bounds of an adaptive latency allowance (see [`Transport::adaptive_latency`]).
+    fn adaptive_latency(&self) -> Option<LatencyBounds> {
+        None
+    }
     /// The current line rate.
     fn baud(&self) -> BaudRate;
     /// Switches the line rate.
