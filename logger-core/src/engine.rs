@@ -154,8 +154,8 @@ impl<B: MeterBus> Logger<B> {
     pub fn open(data_dir: &Path, bus: B, clock: Arc<dyn Clock>) -> Result<Logger<B>, LoggerError> {
         std::fs::create_dir_all(data_dir).map_err(io_err(data_dir))?;
         let config_store = ConfigStore::new(data_dir);
-        let config = config_store.load_or_default()?;
-        if !config_store.path().exists() {
+        let (config, migration) = config_store.load_migrating()?;
+        if migration.is_some() || !config_store.path().exists() {
             config_store.save(&config)?;
         }
         let store = Store::open(data_dir.join(DATABASE_FILE_NAME))?;
@@ -170,6 +170,12 @@ impl<B: MeterBus> Logger<B> {
         events
             .record(EventCode::Start, None, "Logger start", now)
             .map_err(io_err(data_dir))?;
+        if let Some(migration) = migration {
+            tracing::info!(%migration, "configuration converted");
+            events
+                .record(EventCode::ConfigMigrated, None, &migration.to_string(), now)
+                .map_err(io_err(data_dir))?;
+        }
         tracing::info!(meters = config.meters.len(), data_dir = %data_dir.display(), "logger started");
         Ok(Logger {
             data_dir: data_dir.to_path_buf(),
@@ -256,11 +262,15 @@ impl<B: MeterBus> Logger<B> {
             // Removed or unreadable: keep the configuration in force.
             return false;
         };
-        match Config::from_json(&text) {
-            Ok(config) if config == self.config => false,
-            Ok(config) => match self.apply_config(config) {
+        match Config::from_json_migrating(&text) {
+            Ok((config, None)) if config == self.config => false,
+            Ok((config, migration)) => match self.apply_config(config) {
                 Ok(()) => {
                     tracing::info!(meters = self.config.meters.len(), "configuration reloaded");
+                    if let Some(migration) = migration {
+                        let now = self.clock.now();
+                        self.log(EventCode::ConfigMigrated, None, &migration.to_string(), now);
+                    }
                     true
                 }
                 Err(e) => {
@@ -687,7 +697,11 @@ impl<B: MeterBus> Logger<B> {
     fn describe(&self, id: u32) -> String {
         match self.config.meter(id) {
             Some(m) => match m.secondary {
-                Some(s) => format!("Meter {}, {}", s.ident, m.name),
+                Some(s) => format!(
+                    "Meter {s} ({}), {}",
+                    String::from_utf8_lossy(&s.manufacturer_letters()),
+                    m.name
+                ),
                 None => format!("Meter {}, {}", m.primary, m.name),
             },
             None => format!("Meter {id}"),

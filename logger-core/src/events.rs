@@ -75,6 +75,8 @@ pub enum EventCode {
     ConfigRejected,
     /// A meter answers with encrypted records; a key is needed.
     MeterEncrypted,
+    /// A configuration of an older schema version was converted and saved.
+    ConfigMigrated,
 }
 
 impl EventCode {
@@ -93,13 +95,17 @@ impl EventCode {
             EventCode::StorageFailed => 15,
             EventCode::ConfigRejected => 16,
             EventCode::MeterEncrypted => 17,
+            EventCode::ConfigMigrated => 18,
         }
     }
 
     /// Severity of this kind of event.
     pub fn kind(self) -> Kind {
         match self {
-            EventCode::Start | EventCode::UploadStart | EventCode::UploadSuccess => Kind::I,
+            EventCode::Start
+            | EventCode::UploadStart
+            | EventCode::UploadSuccess
+            | EventCode::ConfigMigrated => Kind::I,
             EventCode::MeterReadFailed
             | EventCode::MeterErrorFlags
             | EventCode::CycleOverrun

@@ -153,7 +153,7 @@ fn all_problems_are_reported_at_once() {
 fn version_is_required_and_checked() {
     assert_eq!(
         problems(r#"{"general":{}}"#),
-        ["version: missing (this build reads version 1)"]
+        ["version: missing (this build reads versions 1 to 2)"]
     );
     assert!(matches!(
         Config::from_json(r#"{"version":7}"#),
@@ -163,9 +163,50 @@ fn version_is_required_and_checked() {
         problems(r#"{"version":"1"}"#),
         ["version: must be a number"]
     );
-    let minimal = Config::from_json(r#"{"version":1}"#).unwrap();
+    let minimal = Config::from_json(r#"{"version":2}"#).unwrap();
     assert_eq!(minimal, Config::default());
     assert_eq!(minimal.version, CONFIG_VERSION);
+    assert!(matches!(
+        Config::from_json(r#"{"version":0}"#),
+        Err(ConfigError::Version { found: 0 })
+    ));
+}
+
+#[test]
+fn version_1_addresses_are_converted_to_libmbus_text() {
+    // Version 1 wrote KAM (code 0x2C2D) high byte first; libmbus (and version 2) write the
+    // bytes as sent, `2D 2C`.
+    let old = serde_json::json!({
+        "version": 1,
+        "meters": [
+            {"id": 1, "name": "heat", "addressing": "secondary", "secondary": "068558172C2D0104"},
+            {"id": 2, "name": "pump", "addressing": "primary", "primary": 7}
+        ]
+    })
+    .to_string();
+    let (config, migration) = Config::from_json_migrating(&old).unwrap();
+    let migration = migration.unwrap();
+    assert_eq!(
+        (migration.from_version, migration.secondary_addresses),
+        (1, 1)
+    );
+    assert_eq!(config.version, CONFIG_VERSION);
+    let kam = config.meters[0].secondary.unwrap();
+    assert_eq!(&kam.manufacturer_letters(), b"KAM");
+    assert_eq!(kam.to_string(), "068558172D2C0104");
+    assert!(config.to_json().contains("\"068558172D2C0104\""));
+    // A current document is taken as written.
+    let (again, none) = Config::from_json_migrating(&config.to_json()).unwrap();
+    assert_eq!((again, none), (config, None));
+
+    // The store converts in memory only; the logger saves (see the engine tests).
+    let dir = tempfile::tempdir().unwrap();
+    let store = ConfigStore::new(dir.path());
+    std::fs::write(store.path(), &old).unwrap();
+    let (loaded, migration) = store.load_migrating().unwrap();
+    assert!(migration.is_some());
+    assert_eq!(loaded.meters[0].secondary, Some(kam));
+    assert_eq!(std::fs::read_to_string(store.path()).unwrap(), old);
 }
 
 #[test]
@@ -205,8 +246,8 @@ fn every_broken_restore_changes_nothing_and_says_why() {
         (json[..json.len() / 2].to_string(), "EOF while parsing"),
         ("[1,2,3]".into(), ".: must be a JSON object"),
         (
-            json.replace("\"version\": 1", "\"version\": 2"),
-            "unsupported configuration version 2",
+            json.replace("\"version\": 2", "\"version\": 3"),
+            "unsupported configuration version 3",
         ),
         (
             json.replace("\"divisor\": 0.01", "\"divisor\": 0.0"),

@@ -684,3 +684,75 @@ fn reserved_security_modes_are_plain_and_decode() {
     assert_eq!(logger.status().meter(id).status, ReadStatus::Ok);
     assert_eq!(readings(&logger, id).len(), 1);
 }
+
+/// The version-1 text of a secondary address: the manufacturer as a 16-bit number, high byte
+/// first.
+fn version_1_text(a: &mbus_proto::address::SecondaryAddress) -> String {
+    format!(
+        "{:08}{:04X}{:02X}{:02X}",
+        a.ident, a.manufacturer, a.version, a.medium
+    )
+}
+
+#[test]
+fn a_version_1_configuration_is_converted_saved_and_noted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = SimInstallation::new(2, 7, BaudRate::B9600, &[]);
+    let secondaries = sim.secondaries();
+    let old: Vec<String> = secondaries.iter().map(version_1_text).collect();
+    // The old form really differs from today's (the manufacturer bytes are swapped).
+    assert_ne!(old[0], secondaries[0].to_string());
+    let meters: Vec<serde_json::Value> = old
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            serde_json::json!({"id": i + 1, "name": format!("meter {}", i + 1),
+                               "addressing": "secondary", "secondary": text, "baud": 9600})
+        })
+        .collect();
+    let path = dir.path().join(logger_core::config::CONFIG_FILE);
+    std::fs::write(
+        &path,
+        serde_json::json!({"version": 1, "meters": meters}).to_string(),
+    )
+    .unwrap();
+
+    let clock = Arc::new(ManualClock::new(utc(2026, 5, 4, 8, 0, 0)));
+    let logger = Logger::open(dir.path(), sim, clock.clone()).unwrap();
+    let configured: Vec<_> = logger
+        .config()
+        .meters
+        .iter()
+        .map(|m| m.secondary.unwrap())
+        .collect();
+    assert_eq!(configured, secondaries);
+    // Read by secondary address: the converted address selects the meter it named.
+    let data = logger.read_now(1).unwrap();
+    assert_eq!(data.secondary, Some(secondaries[0]));
+    // Saved in the current version and text form.
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(saved["version"], logger_core::config::CONFIG_VERSION);
+    assert_eq!(saved["meters"][1]["secondary"], secondaries[1].to_string());
+    let migrated = |logger: &Logger<SimInstallation>| {
+        logger
+            .events()
+            .entries()
+            .filter(|e| e.code == EventCode::ConfigMigrated)
+            .map(|e| e.message.clone())
+            .collect::<Vec<_>>()
+    };
+    let notes = migrated(&logger);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("from version 1 to 2: 2 secondary address(es)"),
+        "{notes:?}"
+    );
+    drop(logger);
+
+    // Opening again converts nothing and notes nothing new.
+    let sim = SimInstallation::new(2, 7, BaudRate::B9600, &[]);
+    let logger = Logger::open(dir.path(), sim, clock).unwrap();
+    assert_eq!(logger.config().meters[0].secondary, Some(secondaries[0]));
+    assert_eq!(migrated(&logger).len(), 1);
+}

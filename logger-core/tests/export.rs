@@ -471,7 +471,7 @@ mod data_dir {
         config.meters = serde_json::from_str(
             r#"[
               {"id": 3, "name": "Wohnung 12a", "addressing": "secondary",
-               "secondary": "0004128415B51002",
+               "secondary": "00041284B5151002",
                "registers": [
                  {"index": 0, "name": "Energy", "description": "Wirkenergie Bezug",
                   "meter_unit": "Wh", "unit": "kWh", "divisor": 1000},
@@ -506,7 +506,7 @@ mod data_dir {
         assert_eq!((flat.id, flat.name.as_str()), (MeterId(3), "Wohnung 12a"));
         assert_eq!(
             (flat.secondary.as_str(), flat.manufacturer.as_str()),
-            ("41284", "EMU")
+            ("00041284B5151002", "EMU")
         );
         // The `off` register is not exported.
         assert_eq!(flat.registers.len(), 1);
@@ -543,7 +543,7 @@ mod data_dir {
         assert_eq!(summary.files.len(), 1);
         assert_eq!(
             summary.files[0].name,
-            "DataExport_41284_Wohnung 12a_08_02_2019_12_00_45.json"
+            "DataExport_00041284B5151002_Wohnung 12a_08_02_2019_12_00_45.json"
         );
         let mut archive = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
         let mut text = String::new();

@@ -4,8 +4,12 @@
 //! ```
 //! use mbus_proto::address::{SecondaryAddress, SecondaryMask};
 //!
-//! let meter: SecondaryAddress = "12345678C5140B04".parse()?;
+//! // Written as libmbus writes it: ident digits, then manufacturer, version and medium bytes
+//! // in wire order (`2D 2C` is KAM).
+//! let meter: SecondaryAddress = "123456782D2C0B04".parse()?;
 //! assert_eq!(meter.ident, 12_345_678);
+//! assert_eq!(&meter.manufacturer_letters(), b"KAM");
+//! assert_eq!(meter.to_string(), "123456782D2C0B04");
 //! let mask: SecondaryMask = "1234FFFFFFFFFFFF".parse()?;
 //! assert!(mask.matches(&meter));
 //! # Ok::<(), mbus_proto::address::AddressError>(())
@@ -52,8 +56,11 @@ pub enum AddressError {
 
 /// A slave's secondary address: 8-digit identification number, manufacturer, version, medium.
 ///
-/// Displayed (and parsed) the way installers write it: the 8 ident digits, then the
-/// manufacturer, version and medium as hex, 16 characters in all.
+/// Displayed (and parsed) the way libmbus and the tools built on it write it, so a string
+/// pasted between tools selects the same meter: the 8 ident digits, then the manufacturer
+/// (low byte first, as on the wire), version and medium bytes as hex, 16 characters in all.
+/// A Kamstrup meter (`KAM`, code 0x2C2D, wire bytes `2D 2C`) with ident 12345678, version 0x0B
+/// and medium 0x04 is `123456782D2C0B04`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SecondaryAddress {
     /// Identification number, 0…99 999 999 (sent as 8 BCD digits).
@@ -132,8 +139,12 @@ impl fmt::Display for SecondaryAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{:08}{:04X}{:02X}{:02X}",
-            self.ident, self.manufacturer, self.version, self.medium
+            "{:08}{:02X}{:02X}{:02X}{:02X}",
+            self.ident,
+            self.manufacturer & 0xFF,
+            self.manufacturer >> 8,
+            self.version,
+            self.medium
         )
     }
 }
@@ -156,7 +167,7 @@ impl FromStr for SecondaryAddress {
         let byte = |i: usize| (nibbles[i] << 4) | nibbles[i + 1];
         Ok(SecondaryAddress {
             ident,
-            manufacturer: u16::from_be_bytes([byte(8), byte(10)]),
+            manufacturer: u16::from_le_bytes([byte(8), byte(10)]),
             version: byte(12),
             medium: byte(14),
         })
@@ -185,7 +196,9 @@ fn parse_nibbles(s: &str, wildcards: bool) -> Result<[u8; 16], AddressError> {
 /// A secondary-address pattern for the select command: each nibble is a value or `F`, a wildcard.
 ///
 /// Stored in wire order like [`SecondaryAddress::to_bytes`]. A slave matches when every
-/// non-wildcard nibble equals its own.
+/// non-wildcard nibble equals its own. Its text has the layout of [`SecondaryAddress`]'s
+/// (libmbus's): ident digits most significant first, then manufacturer, version and medium
+/// bytes in wire order, so `FFFFFFFF2D2CFFFF` selects every Kamstrup meter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SecondaryMask {
     bytes: [u8; 8],
@@ -254,9 +267,7 @@ fn display_nibble_position(i: usize) -> (usize, bool) {
     let high = i.is_multiple_of(2);
     let wire = match byte_in_display {
         0..=3 => 3 - byte_in_display, // ident: most significant digits are sent last
-        4 => 5,                       // manufacturer high byte
-        5 => 4,                       // manufacturer low byte
-        other => other,               // version (6), medium (7)
+        other => other,               // manufacturer (4, 5), version (6), medium (7): wire order
     };
     (wire, high)
 }
@@ -354,29 +365,33 @@ mod tests {
 
     #[test]
     fn secondary_address_wire_and_text() {
-        let a: SecondaryAddress = "068558172C2D0804".parse().unwrap();
+        // The manufacturer bytes appear in the text as on the wire (libmbus's layout).
+        let a: SecondaryAddress = "068558172D2C0804".parse().unwrap();
         assert_eq!(
             a.to_bytes(),
             [0x17, 0x58, 0x85, 0x06, 0x2D, 0x2C, 0x08, 0x04]
         );
         assert_eq!(SecondaryAddress::from_bytes(a.to_bytes()).unwrap(), a);
-        assert_eq!(a.to_string(), "068558172C2D0804");
+        assert_eq!(a.to_string(), "068558172D2C0804");
+        assert_eq!(a.manufacturer, 0x2C2D);
         assert_eq!(&a.manufacturer_letters(), b"KAM");
         assert_eq!(manufacturer_code(b"KAM"), Some(0x2C2D));
     }
 
     #[test]
     fn masks_match_nibblewise() {
-        let a: SecondaryAddress = "068558172C2D0804".parse().unwrap();
+        let a: SecondaryAddress = "068558172D2C0804".parse().unwrap();
         for text in [
             "FFFFFFFFFFFFFFFF",
             "0685FFFFFFFFFFFF",
             "F6F5F8F7FFFFFFFF",
-            "FFFFFFFF2C2DFFFF",
+            "FFFFFFFF2D2CFFFF",
+            "FFFFFFFFF?2CF?FF",
         ] {
             assert!(text.parse::<SecondaryMask>().unwrap().matches(&a), "{text}");
         }
-        for text in ["1FFFFFFFFFFFFFFF", "FFFFFFFFFFFFFF05", "FFFFFFFF2C2EFFFF"] {
+        // The manufacturer as a 16-bit number (high byte first) is not the text form.
+        for text in ["1FFFFFFFFFFFFFFF", "FFFFFFFFFFFFFF05", "FFFFFFFF2C2DFFFF"] {
             assert!(
                 !text.parse::<SecondaryMask>().unwrap().matches(&a),
                 "{text}"
@@ -386,6 +401,10 @@ mod tests {
         assert_eq!(m.to_string(), "0685FFFFFFFFFFFF");
         assert_eq!(m.nibble(1), 6);
         assert_eq!(m.with_nibble(4, 5).to_string(), "06855FFFFFFFFFFF");
+        // Manufacturer nibbles: positions 8…11 are the wire bytes 4 and 5, in that order.
+        let k = SecondaryMask::ALL.with_nibble(8, 2).with_nibble(9, 0xD);
+        assert_eq!(k.to_bytes()[4], 0x2D);
+        assert_eq!(k.to_string(), "FFFFFFFF2DFFFFFF");
     }
 
     #[test]

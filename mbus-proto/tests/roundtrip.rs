@@ -339,6 +339,12 @@ proptest! {
         prop_assert_eq!(text.len(), 16);
         prop_assert_eq!(text.parse::<SecondaryAddress>(), Ok(address));
         prop_assert_eq!(SecondaryAddress::from_bytes(address.to_bytes()), Ok(address));
+        // libmbus's layout: the ident digits, then the last four wire bytes as they are sent.
+        let wire = address.to_bytes();
+        let tail: String = wire[4..].iter().map(|b| format!("{b:02X}")).collect();
+        prop_assert_eq!(&text[..8], format!("{:08}", address.ident));
+        prop_assert_eq!(&text[8..], tail);
+        prop_assert_eq!(SecondaryMask::exact(&address).to_string(), text);
         prop_assert!(SecondaryMask::exact(&address).matches(&address));
         prop_assert!(SecondaryMask::ALL.matches(&address));
     }

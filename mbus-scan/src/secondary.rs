@@ -101,7 +101,8 @@ impl Default for SecondaryOptions {
 ///     medium: Some(0x04),
 ///     ..Narrowing::default()
 /// };
-/// assert_eq!(narrow.apply(SecondaryMask::ALL)?.to_string(), "1234FFFF2C2DFF04");
+/// // KAM is sent as `2D 2C`; the mask reads as libmbus writes it.
+/// assert_eq!(narrow.apply(SecondaryMask::ALL)?.to_string(), "1234FFFF2D2CFF04");
 /// # Ok::<(), mbus_scan::secondary::NarrowingError>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -140,9 +141,10 @@ impl Narrowing {
                 .with_nibble(first + 1, byte & 0x0F);
         };
         if let Some(code) = self.manufacturer {
-            let [high, low] = code.to_be_bytes();
-            set(8, high);
-            set(10, low);
+            // Wire order: low byte first.
+            let [low, high] = code.to_le_bytes();
+            set(8, low);
+            set(10, high);
         }
         if let Some(version) = self.version {
             set(12, version);

@@ -143,7 +143,7 @@ fn mbusctl_read_prints_each_format_and_exit_codes_tell_what_failed() {
         "{xml}"
     );
 
-    let out = sim.read(&["--secondary", "100000014D2D0104"]);
+    let out = sim.read(&["--secondary", "100000012D4D0104"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(

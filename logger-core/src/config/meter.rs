@@ -181,7 +181,8 @@ pub struct Meter {
     /// Primary address 0…250.
     #[serde(default)]
     pub primary: u8,
-    /// Secondary address (16 characters, e.g. `06855817 2C2D 01 04` written without spaces);
+    /// Secondary address (16 characters as libmbus writes them: ident digits, then
+    /// manufacturer, version and medium bytes in wire order, e.g. `068558172D2C0104` for `KAM`);
     /// required with secondary addressing.
     #[serde(default, with = "secondary_text")]
     pub secondary: Option<SecondaryAddress>,

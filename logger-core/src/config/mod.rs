@@ -1,16 +1,28 @@
 //! The logger configuration: model, validation, atomic storage, backup and
 //! restore.
 //!
-//! # File format (schema version 1)
+//! # File format (schema version 2)
 //!
 //! The configuration is one JSON object, stored as `config.json` in the data directory and
 //! used unchanged as the backup file. `version` is required and must be
-//! [`CONFIG_VERSION`]; every other section may be left out and then takes its default.
-//! Unknown fields are rejected, so a misspelt name is reported rather than ignored.
+//! [`CONFIG_VERSION`] or an older version this build converts (see below); every other section
+//! may be left out and then takes its default. Unknown fields are rejected, so a misspelt name
+//! is reported rather than ignored.
+//!
+//! Secondary addresses are written as libmbus writes them: 8 ident digits, then the
+//! manufacturer, version and medium bytes in wire order (`068558172D2C0104` is a Kamstrup
+//! meter, `KAM` being sent as `2D 2C`).
+//!
+//! # Older versions
+//!
+//! Version 1 wrote the manufacturer of a secondary address as a 16-bit number, high byte
+//! first (`068558172C2D0104` for the same meter). A version-1 document is read, its addresses
+//! are converted and it becomes version 2 ([`Config::from_json_migrating`] says what was
+//! converted); the logger saves the converted file and notes it once in the event log.
 //!
 //! ```json
 //! {
-//!   "version": 1,
+//!   "version": 2,
 //!   "general": { "name": "M-Bus Center", "location": "", "timezone": "Europe/Berlin",
 //!                "default_cycle": "15min", "read_timeout_ms": 500, "event_log_capacity": 1000 },
 //!   "network": { "eth0": { "dhcp": true, "address": null, "prefix_len": null, "gateway": null },
@@ -21,7 +33,7 @@
 //!   "bacnet": { "enabled": false, "start_instance": 1000, "port": 47808, "bbmd": null, "bbmd_ttl_s": 300 },
 //!   "level_converter": { "enabled": false, "baud": null, "tcp_port": 50000 },
 //!   "meters": [ { "id": 1, "name": "KAM heat 1 6855817", "addressing": "secondary",
-//!                 "primary": 1, "secondary": "068558172C2D0104", "baud": 2400, "cycle": null,
+//!                 "primary": 1, "secondary": "068558172D2C0104", "baud": 2400, "cycle": null,
 //!                 "category": "heat", "reset": { "kind": "off" },
 //!                 "registers": [ { "index": 0, "name": "Energy", "description": "Energy",
 //!                                  "meter_unit": "Wh", "unit": "kWh", "phase": 0,
@@ -34,7 +46,7 @@
 //!
 //! ```
 //! use logger_core::config::Config;
-//! let err = Config::from_json(r#"{"version":1,"general":{"read_timeout_ms":5}}"#).unwrap_err();
+//! let err = Config::from_json(r#"{"version":2,"general":{"read_timeout_ms":5}}"#).unwrap_err();
 //! assert_eq!(err.to_string(), "general.read_timeout_ms: must be between 50 and 60000");
 //! ```
 
@@ -58,8 +70,33 @@ use crate::template::Template;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// The configuration schema version this build reads and writes.
-pub const CONFIG_VERSION: u32 = 1;
+/// The configuration schema version this build writes (it also reads the older ones, see the
+/// module documentation).
+pub const CONFIG_VERSION: u32 = 2;
+
+/// The oldest schema version this build still reads (and converts).
+pub const OLDEST_CONFIG_VERSION: u32 = 1;
+
+/// What reading a configuration of an older schema version converted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    /// The version the document was written in.
+    pub from_version: u32,
+    /// How many secondary addresses were rewritten from the version-1 text form (manufacturer
+    /// as a 16-bit number) into libmbus's (manufacturer bytes in wire order).
+    pub secondary_addresses: usize,
+}
+
+impl std::fmt::Display for Migration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Configuration converted from version {} to {CONFIG_VERSION}: {} secondary address(es) \
+             now written as libmbus writes them (manufacturer bytes in wire order)",
+            self.from_version, self.secondary_addresses
+        )
+    }
+}
 
 /// Name of the configuration file in the data directory.
 pub const CONFIG_FILE: &str = "config.json";
@@ -132,7 +169,7 @@ pub enum ConfigError {
         column: usize,
     },
     /// The file is of a schema version this build does not read.
-    #[error("version: unsupported configuration version {found} (this build reads version {CONFIG_VERSION})")]
+    #[error("version: unsupported configuration version {found} (this build reads versions {OLDEST_CONFIG_VERSION} to {CONFIG_VERSION})")]
     Version {
         /// The version found in the file.
         found: u64,
@@ -180,10 +217,26 @@ impl ConfigError {
 }
 
 impl Config {
-    /// Parses and fully validates a configuration (a `config.json` or a backup file).
+    /// Parses and fully validates a configuration (a `config.json` or a backup file); an older
+    /// schema version is converted (see [`Config::from_json_migrating`]).
     ///
     /// Never panics; every problem is reported with the path of the field.
     pub fn from_json(text: &str) -> Result<Config, ConfigError> {
+        Config::from_json_migrating(text).map(|(config, _)| config)
+    }
+
+    /// [`Config::from_json`], also saying what was converted if the document was written in an
+    /// older schema version (`None` for a current one).
+    ///
+    /// ```
+    /// use logger_core::config::Config;
+    /// let old = r#"{"version": 1, "meters": [{"id": 1, "name": "Heat", "addressing": "secondary",
+    ///               "secondary": "068558172C2D0104"}]}"#;
+    /// let (config, migration) = Config::from_json_migrating(old).unwrap();
+    /// assert_eq!(config.meters[0].secondary.unwrap().to_string(), "068558172D2C0104");
+    /// assert_eq!(migration.unwrap().secondary_addresses, 1);
+    /// ```
+    pub fn from_json_migrating(text: &str) -> Result<(Config, Option<Migration>), ConfigError> {
         let document: serde_json::Value =
             serde_json::from_str(text).map_err(|e| parse_error(".".into(), &e))?;
         let Some(object) = document.as_object() else {
@@ -196,11 +249,13 @@ impl Config {
             None => {
                 return Err(ConfigError::Invalid(vec![FieldError {
                     path: "version".into(),
-                    problem: "missing (this build reads version 1)".into(),
+                    problem: format!("missing (this build reads versions {OLDEST_CONFIG_VERSION} to {CONFIG_VERSION})"),
                 }]))
             }
-            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(CONFIG_VERSION)) => {
-            }
+            Some(serde_json::Value::Number(n))
+                if n.as_u64().is_some_and(|v| {
+                    (u64::from(OLDEST_CONFIG_VERSION)..=u64::from(CONFIG_VERSION)).contains(&v)
+                }) => {}
             Some(serde_json::Value::Number(n)) => {
                 return Err(ConfigError::Version {
                     found: n.as_u64().unwrap_or(u64::MAX),
@@ -214,12 +269,33 @@ impl Config {
             }
         }
         let mut de = serde_json::Deserializer::from_str(text);
-        let config: Config = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let mut config: Config = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
             parse_error(path, e.inner())
         })?;
+        let migration = config.migrate();
         config.validate()?;
-        Ok(config)
+        Ok((config, migration))
+    }
+
+    /// Brings a document of an older schema version up to [`CONFIG_VERSION`].
+    fn migrate(&mut self) -> Option<Migration> {
+        let from_version = self.version;
+        if from_version >= CONFIG_VERSION {
+            return None;
+        }
+        // Version 1 text put the manufacturer high byte first; read as today's text (wire
+        // order), its two bytes came out swapped.
+        let mut secondary_addresses = 0;
+        for address in self.meters.iter_mut().filter_map(|m| m.secondary.as_mut()) {
+            address.manufacturer = address.manufacturer.swap_bytes();
+            secondary_addresses += 1;
+        }
+        self.version = CONFIG_VERSION;
+        Some(Migration {
+            from_version,
+            secondary_addresses,
+        })
     }
 
     /// The configuration as pretty-printed JSON (the backup file).
@@ -345,11 +421,18 @@ impl ConfigStore {
         &self.path
     }
 
-    /// Loads and validates the stored configuration; a missing file gives the defaults.
+    /// Loads and validates the stored configuration; a missing file gives the defaults. An
+    /// older schema version is converted in memory (the file stays as it is).
     pub fn load_or_default(&self) -> Result<Config, ConfigError> {
+        self.load_migrating().map(|(config, _)| config)
+    }
+
+    /// [`ConfigStore::load_or_default`], also saying what was converted from an older schema
+    /// version; the caller decides whether to save the converted configuration.
+    pub fn load_migrating(&self) -> Result<(Config, Option<Migration>), ConfigError> {
         match std::fs::read_to_string(&self.path) {
-            Ok(text) => Config::from_json(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Ok(text) => Config::from_json_migrating(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((Config::default(), None)),
             Err(source) => Err(ConfigError::Io {
                 path: self.path.clone(),
                 source,

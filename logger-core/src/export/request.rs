@@ -30,14 +30,15 @@ pub struct ExportRequest {
 
 impl MeterDescriptor {
     /// The export's view of a configured meter: its logged (not `off`) registers; the
-    /// secondary address shown is the identification number, or the primary address for a
-    /// meter whose secondary address is not known.
+    /// secondary address shown is its 16-character text as libmbus writes it (ident digits,
+    /// then manufacturer, version and medium bytes in wire order), or the primary address for
+    /// a meter whose secondary address is not known.
     pub fn from_config(meter: &Meter) -> MeterDescriptor {
         MeterDescriptor {
             id: MeterId(meter.id),
             name: meter.name.clone(),
             secondary: match meter.secondary {
-                Some(address) => address.ident.to_string(),
+                Some(address) => address.to_string(),
                 None => meter.primary.to_string(),
             },
             manufacturer: meter

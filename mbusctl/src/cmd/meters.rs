@@ -41,6 +41,7 @@ pub fn run(args: Args) -> Exit {
                     "addressing": m.addressing,
                     "primary": m.primary,
                     "secondary": m.secondary.map(|s| s.to_string()),
+                    "manufacturer": m.secondary.map(|_| m.manufacturer()),
                     "baud": m.baud,
                     "cycle": m.effective_cycle(default).to_string(),
                     "registers": m.registers.iter().filter(|r| !r.off).count(),
@@ -63,7 +64,7 @@ pub fn run(args: Args) -> Exit {
     );
     for m in &config.meters {
         let address = match (m.addressing, m.secondary) {
-            (Addressing::Secondary, Some(s)) => s.to_string(),
+            (Addressing::Secondary, Some(s)) => format!("{s} {}", m.manufacturer()),
             _ => format!("primary {}", m.primary),
         };
         let s = board.meter(m.id);

@@ -2,9 +2,33 @@
 
 use crate::cmd::decode::{text_table, Format};
 use crate::exit::Exit;
-use mbus_link::{Device, LinkConfig, LinkError, Master, Telegram};
+use mbus_link::{Device, LinkConfig, LinkError, Master, ResetPolicy, Telegram};
 use mbus_proto::address::{BaudRate, SecondaryAddress};
 use mbus_proto::xml;
+
+/// When `mbusctl read` sends SND_NKE before reading by primary address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Reset {
+    /// Never: REQ_UD2 straight away, as libmbus's request tools do. One exchange less, but a
+    /// meter another master left in the middle of its telegram sequence answers from there.
+    Never,
+    /// When the master does not know where the meter stands in its telegram sequence. A
+    /// one-shot read never knows, so this sends SND_NKE first: the read starts at the meter's
+    /// first telegram whatever happened on the bus before.
+    Unknown,
+    /// Before every read.
+    Always,
+}
+
+impl From<Reset> for ResetPolicy {
+    fn from(reset: Reset) -> ResetPolicy {
+        match reset {
+            Reset::Never => ResetPolicy::Never,
+            Reset::Unknown => ResetPolicy::WhenUnknown,
+            Reset::Always => ResetPolicy::Always,
+        }
+    }
+}
 
 /// Arguments of `mbusctl read`.
 #[derive(clap::Args)]
@@ -16,12 +40,19 @@ pub struct Args {
     /// Primary address of the meter (0…250).
     #[arg(long, short = 'a', value_parser = clap::value_parser!(u8).range(0..=250))]
     address: Option<u8>,
-    /// Secondary address of the meter (16 hex characters, e.g. 12345678C5140B04).
+    /// Secondary address of the meter as libmbus writes it: 8 ident digits, then manufacturer,
+    /// version and medium bytes in wire order (e.g. 123456782D2C0B04 for a KAM meter).
     #[arg(long, short = 's', value_parser = parse_secondary)]
     secondary: Option<SecondaryAddress>,
     /// Bus baud rate.
     #[arg(long, short = 'b', default_value = "2400", value_parser = parse_baud)]
     baud: BaudRate,
+    /// SND_NKE before a read by primary address (a secondary read starts with its select).
+    /// The default, `unknown`, resets the meter's telegram sequence, because a one-shot read
+    /// cannot know where an earlier read or another master left it; `never` saves that
+    /// exchange, like libmbus.
+    #[arg(long, value_enum, default_value_t = Reset::Unknown)]
+    reset: Reset,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -71,6 +102,7 @@ pub fn run(args: Args) -> Exit {
     // A one-shot read leaves no meter selected behind it.
     let config = LinkConfig {
         deselect_after_read: true,
+        reset_policy: args.reset.into(),
         ..LinkConfig::default()
     };
     let mut master = Master::with_config(transport, config);

@@ -47,7 +47,8 @@ pub struct Args {
     /// Scan at every baud rate, 300 to 38400.
     #[arg(long)]
     all_bauds: bool,
-    /// Secondary scan only: search only this mask (16 hex characters, F or ? = any nibble).
+    /// Secondary scan only: search only this mask, written like a secondary address (ident
+    /// digits, then manufacturer, version and medium bytes in wire order; F or ? = any nibble).
     #[arg(long, value_parser = parse_mask)]
     mask: Option<SecondaryMask>,
     /// Secondary scan only: identification numbers starting with these digits.

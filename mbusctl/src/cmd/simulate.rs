@@ -112,7 +112,9 @@ struct StatsFile {
 #[derive(serde::Serialize)]
 struct MeterStats {
     primary: u8,
+    /// As libmbus writes it (manufacturer bytes in wire order).
     secondary: String,
+    manufacturer: String,
     baud: u32,
     babbling: bool,
     reads: u64,
@@ -137,6 +139,8 @@ impl Served {
                 .map(|m| MeterStats {
                     primary: m.primary(),
                     secondary: m.secondary().to_string(),
+                    manufacturer: String::from_utf8_lossy(&m.secondary().manufacturer_letters())
+                        .into_owned(),
                     baud: m.baud().bps(),
                     babbling: m.is_babbling(),
                     reads: m.reads(),
