@@ -54,6 +54,13 @@ pub const LATENCY_JITTER_MARGIN: Duration = Duration::from_millis(20);
 /// [`LATENCY_JITTER_MARGIN`], within the bounds. A request that met silence makes the next
 /// attempt wait with the conservative value again (the path may have become slower).
 ///
+/// After a complete frame the master listens one more gap for a second sender, whose bytes
+/// travel the same path as the reply's: that gap needs only the *jitter*, the spread of the
+/// lateness of one reply's pieces (arrival time minus the line time of the bytes up to them),
+/// estimated the same way. The allowance after a frame
+/// ([`LatencyAllowance::after_frame`]) is that jitter plus the margin, within the minimum and
+/// the allowance in force.
+///
 /// ```
 /// use mbus_link::config::{LatencyAllowance, LatencyBounds};
 /// use std::time::Duration;
@@ -63,6 +70,9 @@ pub const LATENCY_JITTER_MARGIN: Duration = Duration::from_millis(20);
 /// assert_eq!(a.current(), ms(250));
 /// a.observe(ms(5));
 /// assert_eq!(a.current(), ms(25));
+/// a.observe(ms(60));
+/// a.observe_jitter(ms(2));
+/// assert_eq!((a.current(), a.after_frame()), (ms(80), ms(22)));
 /// a.observe_silence();
 /// assert_eq!(a.current(), ms(250));
 /// ```
@@ -71,6 +81,15 @@ pub struct LatencyAllowance {
     initial: Duration,
     bounds: Option<LatencyBounds>,
     estimate: Option<Duration>,
+    jitter: Option<Duration>,
+}
+
+/// Follows a larger sample at once and a smaller one by a quarter of the difference.
+fn follow(estimate: Option<Duration>, sample: Duration) -> Duration {
+    match estimate {
+        Some(e) if sample < e => e - (e - sample) / 4,
+        _ => sample,
+    }
 }
 
 impl LatencyAllowance {
@@ -80,6 +99,7 @@ impl LatencyAllowance {
             initial: latency,
             bounds: None,
             estimate: None,
+            jitter: None,
         }
     }
 
@@ -89,6 +109,7 @@ impl LatencyAllowance {
             initial,
             bounds: Some(bounds),
             estimate: None,
+            jitter: None,
         }
     }
 
@@ -100,20 +121,35 @@ impl LatencyAllowance {
         }
     }
 
+    /// The allowance for the listen after a complete frame: the measured jitter plus the
+    /// margin, within the minimum and [`LatencyAllowance::current`]; the current allowance
+    /// until a reply's jitter has been measured (and always for a fixed allowance).
+    pub fn after_frame(&self) -> Duration {
+        let current = self.current();
+        match (self.bounds, self.jitter) {
+            (Some(b), Some(j)) => (j + LATENCY_JITTER_MARGIN).max(b.min).min(current),
+            _ => current,
+        }
+    }
+
     /// A measured round trip beyond the line (see the type's documentation).
     pub fn observe(&mut self, sample: Duration) {
-        if self.bounds.is_none() {
-            return;
+        if self.bounds.is_some() {
+            self.estimate = Some(follow(self.estimate, sample));
         }
-        self.estimate = Some(match self.estimate {
-            Some(e) if sample < e => e - (e - sample) / 4,
-            _ => sample,
-        });
+    }
+
+    /// The measured spread of the lateness of one reply's pieces.
+    pub fn observe_jitter(&mut self, spread: Duration) {
+        if self.bounds.is_some() {
+            self.jitter = Some(follow(self.jitter, spread));
+        }
     }
 
     /// An attempt met silence: wait with the conservative value until the next measurement.
     pub fn observe_silence(&mut self) {
         self.estimate = None;
+        self.jitter = None;
     }
 }
 

@@ -120,6 +120,12 @@ impl MasterCore {
             .inter_char_timeout_at(self.baud, self.latency.current())
     }
 
+    /// The inter-character timeout after a complete frame (the listen for a second sender).
+    pub fn inter_char_timeout_after_frame(&self) -> Duration {
+        self.config
+            .inter_char_timeout_at(self.baud, self.latency.after_frame())
+    }
+
     /// The FCB the next REQ_UD2 to `address` carries.
     pub fn next_fcb(&self, address: u8) -> bool {
         self.next_fcb[usize::from(address)]
@@ -392,12 +398,21 @@ impl<O: Operation> Transaction<'_, O> {
         }
         let timing = Timing::of(self.core);
         if let TxState::Exchanging(ex) = &mut self.state {
-            let heard_nothing =
-                bytes.is_empty() && matches!(&ex.phase, Phase::Wait(rx) if rx.last_at.is_none());
+            let (heard_nothing, was_complete) = match &ex.phase {
+                Phase::Wait(rx) => (bytes.is_empty() && rx.last_at.is_none(), rx.complete),
+                Phase::Send => (false, false),
+            };
             ex.received(bytes, error, now, &timing);
             let attempt_over = matches!(ex.phase, Phase::Send) || ex.outcome.is_some();
             if heard_nothing && attempt_over {
                 self.core.latency.observe_silence();
+            }
+            if let Phase::Wait(rx) = &ex.phase {
+                if rx.complete && !was_complete && rx.garbled.is_none() {
+                    // A whole frame arrived: its pieces' spread is a jitter sample, in time
+                    // for the listen that follows it.
+                    self.core.latency.observe_jitter(rx.spread());
+                }
             }
         }
     }
@@ -422,7 +437,9 @@ impl<O: Operation> Transaction<'_, O> {
 struct Timing {
     response: Duration,
     gap: Duration,
+    gap_after_frame: Duration,
     char_time: Duration,
+    baud: BaudRate,
     echo: EchoMode,
     listen: ListenAfterFrame,
     retries_silence: u32,
@@ -434,7 +451,9 @@ impl Timing {
         Timing {
             response: core.response_timeout(),
             gap: core.inter_char_timeout(),
+            gap_after_frame: core.inter_char_timeout_after_frame(),
             char_time: char_times(1, core.baud()),
+            baud: core.baud(),
             echo: core.config.echo,
             listen: core.config.listen_after_frame,
             retries_silence: core.config.retries.on_silence,
@@ -465,6 +484,8 @@ struct Rx {
     last_at: Option<Duration>,
     garbled: Option<GarbleReason>,
     complete: bool,
+    /// Lowest and highest lateness of the reply's pieces (see [`Rx::spread`]).
+    lateness: Option<(Duration, Duration)>,
 }
 
 impl Exchange {
@@ -513,6 +534,7 @@ impl Exchange {
             last_at: None,
             garbled: None,
             complete: false,
+            lateness: None,
         });
     }
 
@@ -582,7 +604,17 @@ impl Rx {
         if self.complete && t.listen == ListenAfterFrame::Window {
             return gap_end.max(window_end);
         }
+        if self.complete && self.garbled.is_none() {
+            return last + t.char_time + t.gap_after_frame;
+        }
         gap_end
+    }
+
+    /// The spread of the lateness of the reply's pieces so far: each piece's arrival minus the
+    /// line time of the reply bytes up to its end.
+    fn spread(&self) -> Duration {
+        self.lateness
+            .map_or(Duration::ZERO, |(lo, hi)| hi.saturating_sub(lo))
     }
 
     fn take(
@@ -604,6 +636,12 @@ impl Rx {
                 return;
             }
         }
+        // Reply bytes so far (the echo stripped): how late this piece is against their line time.
+        let offset = now.saturating_sub(char_times(self.buf.len(), t.baud));
+        self.lateness = Some(match self.lateness {
+            Some((lo, hi)) => (lo.min(offset), hi.max(offset)),
+            None => (offset, offset),
+        });
         if self.garbled.is_some() {
             return;
         }
@@ -920,12 +958,13 @@ mod tests {
         assert_eq!(c.latency(), ms(250), "conservative until measured");
         let char_and_gap = char_times(1, BaudRate::B2400) * 2;
 
-        // A gateway 5 ms late: the listen after the E5 shrinks from 250 ms to 25 ms at once.
+        // A gateway 5 ms late: the allowance becomes 25 ms at once, and the listen after the
+        // E5 (a reply in one piece, no jitter) needs only the 20 ms margin.
         let (result, attempts, end) = nke_with_lateness(&mut c, ms(0), ms(5));
         assert!(result.is_ok() && attempts == 1);
         assert_eq!(c.latency(), ms(25));
         let e5_at = ms(20) + char_and_gap + ms(5);
-        assert_eq!(end, e5_at + char_and_gap + ms(25));
+        assert_eq!(end, e5_at + char_and_gap + ms(20));
 
         // Faster still: the estimate comes down by a quarter of the difference per reply.
         nke_with_lateness(&mut c, ms(1000), ms(1));
@@ -942,6 +981,35 @@ mod tests {
         assert!(result.is_ok(), "{result:?}");
         assert_eq!(attempts, 2);
         assert_eq!(c.latency(), ms(320));
+
+        // The listen after a complete frame needs only the jitter between a reply's pieces:
+        // after a single-piece reply the margin (20 ms) rather than the allowance.
+        nke_with_lateness(&mut c, ms(2500), ms(100));
+        assert_eq!(c.latency(), ms(270));
+        assert_eq!(
+            c.inter_char_timeout_after_frame(),
+            bit_times(11, BaudRate::B2400) + ms(20)
+        );
+        // A reply in two pieces, the second 15 ms later than its line time explains.
+        let rsp = request::rsp_ud(1, 0x72, &[0; 40]).unwrap();
+        let (first, second) = rsp.split_at(20);
+        let mut tx = c.begin(Transact::new(&request::req_ud2(1, true)));
+        assert!(matches!(tx.poll(), Action::Send(_)));
+        tx.sent(ms(2800));
+        let at = ms(2900);
+        tx.received(first, None, at);
+        let line = |n: usize| char_times(n, BaudRate::B2400);
+        let second_at = at - line(first.len()) + line(rsp.len()) + ms(15);
+        tx.received(second, None, second_at);
+        let Action::Receive { deadline } = tx.poll() else {
+            panic!()
+        };
+        tx.received(&[], None, deadline);
+        assert!(matches!(tx.poll(), Action::Done(Ok(_))));
+        assert_eq!(
+            c.inter_char_timeout_after_frame(),
+            bit_times(11, BaudRate::B2400) + ms(35)
+        );
 
         // Bounds: never below the minimum, never above the maximum.
         nke_with_lateness(&mut c, ms(5000), ms(0));
