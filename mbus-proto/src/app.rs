@@ -619,7 +619,7 @@ mod tests {
         assert_eq!(h.signature, 0x1234);
         assert_eq!(
             h.secondary_address().unwrap().to_string(),
-            "123456782C2D0104"
+            "123456782D2C0104"
         );
         let Telegram::Variable(v) = Telegram::parse(0x7A, &[1, 2, 3, 4], 0).unwrap() else {
             panic!()

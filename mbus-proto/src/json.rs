@@ -23,7 +23,9 @@
 //!              "data": string (hex, wire order) }
 //!            (a frame without application data: E5, short frames, master requests;
 //!             serialize a `describe::FrameDescription`)
-//! Header   = { "type": "long", "id": string (8 hex/BCD digits), "manufacturer": string,
+//! Header   = { "type": "long", "id": string (8 hex/BCD digits),
+//!              "secondary": string|null (16 hex digits as libmbus writes the secondary
+//!              address; null if the ident is not BCD), "manufacturer": string,
 //!              "version": u8, "medium": u8, "medium_name": string|null,
 //!              "product": string|null, "access_number": u8, "status": u8, "signature": u16 }
 //!          | { "type": "short", "access_number": u8, "status": u8, "signature": u16 }
@@ -74,6 +76,7 @@
 //! let telegram = Telegram::parse(0x72, &data, 0)?;
 //! let json = serde_json::to_value(&telegram).unwrap();
 //! assert_eq!(json["header"]["manufacturer"], "KAM");
+//! assert_eq!(json["header"]["secondary"], "123456782D2C0104");
 //! assert_eq!(json["records"][0]["value"]["text"], "561.08");
 //! # Ok::<(), mbus_proto::app::DecodeError>(())
 //! ```
@@ -172,6 +175,10 @@ impl Serialize for Header {
             Header::Long(h) => {
                 m.serialize_entry("type", "long")?;
                 m.serialize_entry("id", &format!("{:08X}", h.ident_raw()))?;
+                m.serialize_entry(
+                    "secondary",
+                    &h.secondary_address().ok().map(|a| a.to_string()),
+                )?;
                 m.serialize_entry("manufacturer", &letters(h.manufacturer))?;
                 m.serialize_entry("version", &h.version)?;
                 m.serialize_entry("medium", &h.medium)?;

@@ -28,7 +28,7 @@
 //! let meters = [MeterDescriptor {
 //!     id: MeterId(1),
 //!     name: "Wohnung 12a".into(),
-//!     secondary: "41284".into(),
+//!     secondary: "00041284B5151002".into(),
 //!     manufacturer: "EMU".into(),
 //!     medium: "Electricity".into(),
 //!     registers: vec![RegisterDescriptor {
@@ -52,7 +52,10 @@
 //! };
 //! let mut zip = std::io::Cursor::new(Vec::new());
 //! let summary = export_zip(&store, &meters, &options, &mut zip)?;
-//! assert_eq!(summary.files[0].name, "DataExport_41284_Wohnung 12a_08_02_2024_12_00_45.csv");
+//! assert_eq!(
+//!     summary.files[0].name,
+//!     "DataExport_00041284B5151002_Wohnung 12a_08_02_2024_12_00_45.csv"
+//! );
 //! assert_eq!(summary.files[0].readings, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -83,7 +86,8 @@ pub struct MeterDescriptor {
     pub id: MeterId,
     /// Display name (used in the file name).
     pub name: String,
-    /// Secondary address as shown, e.g. `51884601` (used in the file name).
+    /// Secondary address as shown, e.g. `00041284B5151002` (libmbus's text; used in the file
+    /// name).
     pub secondary: String,
     /// Manufacturer code, e.g. `EMU`; empty if unknown.
     pub manufacturer: String,
