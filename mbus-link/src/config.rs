@@ -47,10 +47,10 @@ pub const LATENCY_JITTER_MARGIN: Duration = Duration::from_millis(20);
 ///
 /// Adaptive rule: it starts at the transport's conservative value until a reply has been seen.
 /// Each reply gives a sample: the first reply byte's arrival minus the earliest moment the line
-/// could have delivered it (end of the request + 11 bit times, the fastest a meter may answer,
-/// + one character). The sample also holds the meter's own response time beyond 11 bit times,
-/// so it bounds the transport's delay from above. The estimate follows a larger sample at once
-/// and a smaller one by a quarter of the difference; the allowance is the estimate plus
+/// could have delivered it (end of the request, plus 11 bit times, the fastest a meter may
+/// answer, plus one character). The sample also holds the meter's own response time beyond 11
+/// bit times, so it bounds the transport's delay from above. The estimate follows a larger
+/// sample at once and a smaller one by a quarter of the difference; the allowance is the estimate plus
 /// [`LATENCY_JITTER_MARGIN`], within the bounds. A request that met silence makes the next
 /// attempt wait with the conservative value again (the path may have become slower).
 ///

@@ -967,11 +967,11 @@ mod tests {
         assert_eq!(end, e5_at + char_and_gap + ms(20));
 
         // Faster still: the estimate comes down by a quarter of the difference per reply.
-        nke_with_lateness(&mut c, ms(1000), ms(1));
+        assert!(nke_with_lateness(&mut c, ms(1000), ms(1)).0.is_ok());
         assert_eq!(c.latency(), ms(24));
 
         // Slower: followed at once.
-        nke_with_lateness(&mut c, ms(2000), ms(100));
+        assert!(nke_with_lateness(&mut c, ms(2000), ms(100)).0.is_ok());
         assert_eq!(c.latency(), ms(120));
 
         // A path that became much slower: the first attempt's window (330 bit times + 50 ms +
@@ -984,7 +984,7 @@ mod tests {
 
         // The listen after a complete frame needs only the jitter between a reply's pieces:
         // after a single-piece reply the margin (20 ms) rather than the allowance.
-        nke_with_lateness(&mut c, ms(2500), ms(100));
+        assert!(nke_with_lateness(&mut c, ms(2500), ms(100)).0.is_ok());
         assert_eq!(c.latency(), ms(270));
         assert_eq!(
             c.inter_char_timeout_after_frame(),
@@ -1012,7 +1012,7 @@ mod tests {
         );
 
         // Bounds: never below the minimum, never above the maximum.
-        nke_with_lateness(&mut c, ms(5000), ms(0));
+        assert!(nke_with_lateness(&mut c, ms(5000), ms(0)).0.is_ok());
         assert!(c.latency() >= ms(20));
         let mut a = LatencyAllowance::adaptive(ms(250), bounds);
         a.observe(ms(5000));
@@ -1022,7 +1022,7 @@ mod tests {
 
         // Serial converters and the simulator keep their fixed allowance.
         let mut fixed = MasterCore::new(LinkConfig::default(), BaudRate::B2400, ms(20));
-        nke_with_lateness(&mut fixed, ms(0), ms(1));
+        assert!(nke_with_lateness(&mut fixed, ms(0), ms(1)).0.is_ok());
         assert_eq!(fixed.latency(), ms(20));
     }
 

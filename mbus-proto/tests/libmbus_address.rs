@@ -11,10 +11,37 @@ use mbus_proto::app::{decode_frame, Header, Telegram};
 use mbus_proto::hex::parse_hex;
 use std::path::PathBuf;
 
-/// Corpus file, libmbus's text, ident, manufacturer letters, version, medium.
-const TABLE: [(&str, &str, u32, &[u8; 3], u8, u8); 8] = [
+/// One corpus meter: what libmbus prints and what the text stands for.
+struct Row {
+    file: &'static str,
+    text: &'static str,
+    ident: u32,
+    letters: &'static [u8; 3],
+    version: u8,
+    medium: u8,
+}
+
+const fn row(
+    file: &'static str,
+    text: &'static str,
+    ident: u32,
+    letters: &'static [u8; 3],
+    version: u8,
+    medium: u8,
+) -> Row {
+    Row {
+        file,
+        text,
+        ident,
+        letters,
+        version,
+        medium,
+    }
+}
+
+const TABLE: [Row; 8] = [
     // 72 | 17 58 85 06 | 2D 2C | 08 | 04
-    (
+    row(
         "kamstrup_multical_601",
         "068558172D2C0804",
         6_855_817,
@@ -23,7 +50,7 @@ const TABLE: [(&str, &str, u32, &[u8; 3], u8, u8); 8] = [
         0x04,
     ),
     // 72 | 78 03 49 11 | 77 04 | 0E | 16
-    (
+    row(
         "ACW_Itron-BM-plus-m",
         "1149037877040E16",
         11_490_378,
@@ -32,7 +59,7 @@ const TABLE: [(&str, &str, u32, &[u8; 3], u8, u8); 8] = [
         0x16,
     ),
     // 72 | 29 26 03 00 | B5 15 | 10 | 02
-    (
+    row(
         "EMU_EMU-Professional-375-M-Bus",
         "00032629B5151002",
         32_629,
@@ -41,7 +68,7 @@ const TABLE: [(&str, &str, u32, &[u8; 3], u8, u8); 8] = [
         0x02,
     ),
     // 72 | 51 39 49 44 | 93 15 | 2F | 04
-    (
+    row(
         "ELS_Elster-F96-Plus",
         "4449395193152F04",
         44_493_951,
@@ -50,7 +77,7 @@ const TABLE: [(&str, &str, u32, &[u8; 3], u8, u8); 8] = [
         0x04,
     ),
     // 72 | 07 20 18 00 | E6 1E | 35 | 07
-    (
+    row(
         "GWF-MTKcoder",
         "00182007E61E3507",
         182_007,
@@ -59,7 +86,7 @@ const TABLE: [(&str, &str, u32, &[u8; 3], u8, u8); 8] = [
         0x07,
     ),
     // 72 | 89 16 35 24 | AE 4C | 0B | 04
-    (
+    row(
         "SEN_Sensus-PolluTherm",
         "24351689AE4C0B04",
         24_351_689,
@@ -68,9 +95,9 @@ const TABLE: [(&str, &str, u32, &[u8; 3], u8, u8); 8] = [
         0x04,
     ),
     // 72 | 58 20 08 12 | E2 30 | 40 | 03
-    ("LGB_G350", "12082058E2304003", 12_082_058, b"LGB", 64, 0x03),
+    row("LGB_G350", "12082058E2304003", 12_082_058, b"LGB", 64, 0x03),
     // 72 | 84 50 42 31 | 4D 6A | 81 | 04
-    (
+    row(
         "ZRM_Minol-Minocal-C2",
         "314250844D6A8104",
         31_425_084,
@@ -82,7 +109,15 @@ const TABLE: [(&str, &str, u32, &[u8; 3], u8, u8); 8] = [
 
 #[test]
 fn libmbus_strings_round_trip_through_parser_and_printer() {
-    for (file, text, ident, letters, version, medium) in TABLE {
+    for Row {
+        file,
+        text,
+        ident,
+        letters,
+        version,
+        medium,
+    } in TABLE
+    {
         let address: SecondaryAddress = text.parse().unwrap_or_else(|e| panic!("{file}: {e}"));
         assert_eq!(address.ident, ident, "{file}");
         assert_eq!(&address.manufacturer_letters(), letters, "{file}");
@@ -121,7 +156,7 @@ fn libmbus_strings_name_the_corpus_meters() {
         );
         return;
     }
-    for (file, text, ..) in TABLE {
+    for Row { file, text, .. } in TABLE {
         let hex = std::fs::read_to_string(dir.join(format!("{file}.hex"))).unwrap();
         let bytes = parse_hex(&hex).unwrap();
         let Telegram::Variable(data) = decode_frame(&bytes).unwrap() else {
