@@ -106,8 +106,9 @@ fn meters_lists_names_addresses_and_status() {
     let lines: Vec<&str> = text.lines().collect();
     assert!(
         lines[2].contains("Wohnung 12a")
-            && lines[2].contains("000412842D2C1002")
-            && lines[2].contains("never read")
+            && lines[2].contains("000412842D2C1002 KAM")
+            && lines[2].contains("never read"),
+        "{text}"
     );
     assert!(
         lines[3].contains("Heizung")
@@ -124,6 +125,10 @@ fn meters_lists_names_addresses_and_status() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json[1]["status"]["status"], "failed");
     assert_eq!(json[0]["cycle"], "15min");
+    // The address as libmbus writes it, the manufacturer's letters beside it.
+    assert_eq!(json[0]["secondary"], "000412842D2C1002");
+    assert_eq!(json[0]["manufacturer"], "KAM");
+    assert_eq!(json[1]["manufacturer"], serde_json::Value::Null);
 }
 
 #[test]

@@ -206,6 +206,9 @@ fn read_with_reset_never_sends_no_snd_nke() {
     let stats = sim.stats_after(1);
     assert_eq!(stats["requests"], 1, "{stats}");
     assert_eq!(stats["request_bytes"], 5, "one short frame: {stats}");
+    // The statistics show addresses as libmbus writes them, with the letters beside them.
+    assert_eq!(stats["meters"][1]["secondary"], "100000012D4D0104");
+    assert_eq!(stats["meters"][1]["manufacturer"], "SIM");
     // The default resets first: SND_NKE (answered by E5), then REQ_UD2.
     read(None);
     let stats = sim.stats_after(3);
