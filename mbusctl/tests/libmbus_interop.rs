@@ -6,50 +6,34 @@
 //!   bytes in the order written) and sent over a raw TCP socket;
 //! - `mbusctl read --reset never` sends only what libmbus's request tool sends (no SND_NKE).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const MBUSCTL: &str = env!("CARGO_BIN_EXE_mbusctl");
+mod support;
 
-/// The simulator process and the address it listens on; killed when dropped.
-struct Simulator {
-    child: Child,
-    address: String,
+use support::{mbusctl, stdout_json, Simulator};
+
+/// The simulator with its statistics kept in a file.
+struct Counted {
+    sim: Simulator,
     stats: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
-impl Simulator {
-    fn start(name: &str, args: &[&str]) -> Simulator {
-        let stats =
-            std::env::temp_dir().join(format!("mbus-interop-{name}-{}.json", std::process::id()));
-        let mut child = Command::new(MBUSCTL)
-            .args(["simulate", "--listen", "127.0.0.1:0", "--stats"])
-            .arg(&stats)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let address = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
-        Simulator {
-            child,
-            address,
+impl Counted {
+    fn start(args: &[&str]) -> Counted {
+        let dir = tempfile::tempdir().unwrap();
+        let stats = dir.path().join("stats.json");
+        let stats_arg = stats.to_str().unwrap().to_owned();
+        let mut all = vec!["--stats", &stats_arg];
+        all.extend_from_slice(args);
+        Counted {
+            sim: Simulator::start(&all),
             stats,
+            _dir: dir,
         }
-    }
-
-    fn device(&self) -> String {
-        format!("tcp://{}", self.address)
     }
 
     /// The statistics file once it counts at least `replies` replies (it is rewritten after
@@ -65,14 +49,6 @@ impl Simulator {
             std::thread::sleep(Duration::from_millis(10));
         }
         panic!("the simulator never counted {replies} replies");
-    }
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.stats);
     }
 }
 
@@ -129,27 +105,32 @@ fn read_some(stream: &mut TcpStream, want: usize) -> Vec<u8> {
 
 #[test]
 fn a_libmbus_select_with_the_scanned_text_selects_that_meter() {
-    let sim = Simulator::start(
-        "select",
-        &[
-            "--meters",
-            "3",
-            "--population",
-            "random",
-            "--seed",
-            "5",
-            "--baud",
-            "38400",
-        ],
-    );
-    let output = Command::new(MBUSCTL)
-        .args(["scan", "--device", &sim.device(), "--secondary"])
-        .args(["--baud", "38400", "--format", "json"])
-        .args(["--timeout-ms", "60", "--gap-ms", "40"])
-        .output()
-        .unwrap();
+    let sim = Simulator::start(&[
+        "--meters",
+        "3",
+        "--population",
+        "random",
+        "--seed",
+        "5",
+        "--baud",
+        "38400",
+    ]);
+    let output = mbusctl(&[
+        "scan",
+        "--device",
+        &sim.device(),
+        "--secondary",
+        "--baud",
+        "38400",
+        "--format",
+        "json",
+        "--timeout-ms",
+        "60",
+        "--gap-ms",
+        "40",
+    ]);
     assert!(output.status.success(), "{output:?}");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let report = stdout_json(&output);
     let meters = report["meters"].as_array().unwrap();
     assert_eq!(meters.len(), 3, "{report}");
 
@@ -190,15 +171,22 @@ fn a_libmbus_select_with_the_scanned_text_selects_that_meter() {
 
 #[test]
 fn read_with_reset_never_sends_no_snd_nke() {
-    let sim = Simulator::start("reset", &["--meters", "3", "--baud", "38400"]);
+    let sim = Counted::start(&["--meters", "3", "--baud", "38400"]);
+    let device = sim.sim.device();
     let read = |reset: Option<&str>| {
-        let mut command = Command::new(MBUSCTL);
-        command.args(["read", "--device", &sim.device(), "--address", "2"]);
-        command.args(["--baud", "38400", "--format", "json"]);
+        let mut args = vec![
+            "read",
+            "--device",
+            &device,
+            "--address",
+            "2",
+            "--baud",
+            "38400",
+        ];
         if let Some(reset) = reset {
-            command.args(["--reset", reset]);
+            args.extend(["--reset", reset]);
         }
-        let output = command.output().unwrap();
+        let output = mbusctl(&args);
         assert!(output.status.success(), "{output:?}");
     };
     // libmbus's way: REQ_UD2 and its reply, nothing else.

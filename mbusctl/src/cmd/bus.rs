@@ -147,16 +147,25 @@ pub fn command_on_meter(
                 "secondary".into(),
                 json!(meter.secondary.map(|s| s.to_string())),
             );
+            map.insert(
+                "manufacturer".into(),
+                json!(meter.secondary.map(|s| letters(&s))),
+            );
         }
         Ok((text, fields))
     });
     finish(command, bus.json, result)
 }
 
+/// The manufacturer's three letters of a secondary address.
+fn letters(address: &SecondaryAddress) -> String {
+    String::from_utf8_lossy(&address.manufacturer_letters()).into_owned()
+}
+
 /// How a meter is named in messages.
 pub fn describe(meter: &MeterArgs) -> String {
     match (meter.address, meter.secondary) {
-        (_, Some(s)) => format!("meter {s}"),
+        (_, Some(s)) => format!("meter {s} ({})", letters(&s)),
         (Some(a), None) => format!("meter at primary address {a}"),
         (None, None) => "no meter".into(),
     }

@@ -4,7 +4,7 @@
 
 use crate::cmd::bus::{self, BusArgs};
 use crate::exit::Exit;
-use mbus_link::SelectOutcome;
+use mbus_link::{LinkConfig, ListenAfterFrame, SelectOutcome};
 use mbus_proto::address::SecondaryMask;
 use serde_json::json;
 
@@ -29,6 +29,13 @@ pub fn run(args: Args) -> Exit {
         Ok(m) => m,
         Err(exit) => return exit,
     };
+    // Every matching meter answers after its own delay: listen to the end of the response
+    // window, so an E5 that comes later than one gap after the first still counts.
+    let config = LinkConfig {
+        listen_after_frame: ListenAfterFrame::Window,
+        ..master.config().clone()
+    };
+    master.set_config(config);
     let mask = args.mask.to_string();
     let result = master
         .select(&args.mask)
