@@ -54,6 +54,9 @@ pub const LATENCY_JITTER_MARGIN: Duration = Duration::from_millis(20);
 /// [`LATENCY_JITTER_MARGIN`], within the bounds. A request that met silence makes the next
 /// attempt wait with the conservative value again (the path may have become slower).
 ///
+/// Gaps inside a reply keep the conservative value at least
+/// ([`LatencyAllowance::within_frame`]): bytes that come end the wait at once.
+///
 /// After a complete frame the master listens one more gap for a second sender, whose bytes
 /// travel the same path as the reply's: that gap needs only the *jitter*, the spread of the
 /// lateness of one reply's pieces (arrival time minus the line time of the bytes up to them),
@@ -119,6 +122,14 @@ impl LatencyAllowance {
             (Some(b), Some(e)) => (e + LATENCY_JITTER_MARGIN).clamp(b.min, b.max.max(b.min)),
             _ => self.initial,
         }
+    }
+
+    /// The allowance for gaps inside a reply (before its frame is complete): never below the
+    /// conservative starting value. Such a wait ends early whenever the next bytes come, so it
+    /// costs time only when a reply really breaks off, while a piece of a reply that a busy
+    /// gateway or network holds back must not cut the frame.
+    pub fn within_frame(&self) -> Duration {
+        self.current().max(self.initial)
     }
 
     /// The allowance for the listen after a complete frame: the measured jitter plus the

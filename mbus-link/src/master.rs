@@ -114,10 +114,10 @@ impl MasterCore {
             .response_timeout_at(self.baud, self.latency.current())
     }
 
-    /// The inter-character timeout in force.
+    /// The inter-character timeout in force inside a reply.
     pub fn inter_char_timeout(&self) -> Duration {
         self.config
-            .inter_char_timeout_at(self.baud, self.latency.current())
+            .inter_char_timeout_at(self.baud, self.latency.within_frame())
     }
 
     /// The inter-character timeout after a complete frame (the listen for a second sender).
@@ -1009,6 +1009,13 @@ mod tests {
         assert_eq!(
             c.inter_char_timeout_after_frame(),
             bit_times(11, BaudRate::B2400) + ms(35)
+        );
+
+        // Gaps inside a reply never drop below the conservative 250 ms: a held-back piece of a
+        // reply must not cut the frame.
+        assert_eq!(
+            c.inter_char_timeout(),
+            bit_times(11, BaudRate::B2400) + ms(250).max(c.latency())
         );
 
         // Bounds: never below the minimum, never above the maximum.
