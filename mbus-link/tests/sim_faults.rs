@@ -220,7 +220,7 @@ fn telegram_files_split_into_frames_and_bad_files_say_what_is_wrong() {
     assert!(matches!(err, SimError::Frame { .. }));
     let msg = err.to_string();
     assert!(
-        msg.contains("cut.hex telegram 3") && msg.contains("input ends inside the frame"),
+        msg.contains("cut.hex telegram 3") && msg.contains("truncated: L="),
         "{msg}"
     );
 

@@ -86,7 +86,7 @@ use crate::app::{security_mode_name, FixedData, Header, Telegram, VariableData};
 use crate::describe::{address_meaning, ci_meaning, FrameDescription};
 use crate::names::{fixed_medium_name, fixed_unit_name, medium_name, product_name};
 use crate::record::{DataRecord, ManufacturerData, Record};
-use crate::value::Value;
+use crate::value::{Decimal, Value};
 use crate::vif::Modifier;
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -295,7 +295,9 @@ impl Serialize for ValueJson<'_> {
             },
             Value::Real(f) => {
                 m.serialize_entry("type", "real")?;
-                m.serialize_entry("raw", &f)?;
+                // The float's own shortest digits as a double, so that readers that widen
+                // to f64 (serde_json::Value, JavaScript) see 41.737434, not 41.73743438720703.
+                m.serialize_entry("raw", &Decimal::from_f32(f).map(Decimal::to_f64))?;
                 match r.scaled_value() {
                     Some(v) => {
                         m.serialize_entry("value", &v.to_f64())?;
