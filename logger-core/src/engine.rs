@@ -23,7 +23,7 @@ use crate::bus::{read_by_secondary, read_meter, release_selection, BusArbiter, M
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError, ConfigStore, Meter};
 use crate::email::alarm::Alarms;
-use crate::events::{EventCode, EventLog};
+use crate::events::{EventCode, EventLog, EventNotice};
 use crate::inventory::{self, FoundMeter};
 use crate::readout::{MeterData, ReadoutError};
 use crate::schedule::Schedule;
@@ -37,6 +37,7 @@ use mbus_scan::{
 };
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -115,6 +116,18 @@ pub struct CycleReport {
     pub overrun: bool,
 }
 
+/// The readings a read cycle has just committed to the store: meter and unix time (the
+/// slot) of each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// One entry per stored reading.
+    pub readings: Vec<(MeterId, i64)>,
+}
+
+/// Called after every read cycle whose readings were stored, on the read thread: it must
+/// only hand the work on (for example into a channel), never wait for I/O.
+pub type CommitHook = Box<dyn FnMut(&Committed) + Send>;
+
 /// The logger engine.
 pub struct Logger<B: MeterBus> {
     data_dir: PathBuf,
@@ -130,6 +143,8 @@ pub struct Logger<B: MeterBus> {
     nap: Duration,
     config_stamp: Option<std::time::SystemTime>,
     alarms: Option<Alarms>,
+    commit_hook: Option<CommitHook>,
+    notices: Option<(mpsc::Sender<EventNotice>, mpsc::Receiver<EventNotice>)>,
 }
 
 impl<B: MeterBus> std::fmt::Debug for Logger<B> {
@@ -191,6 +206,8 @@ impl<B: MeterBus> Logger<B> {
             nap: Duration::from_millis(500),
             config_stamp: None,
             alarms: None,
+            commit_hook: None,
+            notices: None,
         })
         .map(|mut logger| {
             logger.config_stamp = logger.stamp();
@@ -526,7 +543,19 @@ impl<B: MeterBus> Logger<B> {
                 self.clock.spend(bus.bus_time().saturating_sub(t0));
             }
         }
+        let committed = Committed {
+            readings: batch
+                .readings
+                .iter()
+                .map(|r| (r.meter, r.time))
+                .collect(),
+        };
         let mut report = self.commit(batch, now);
+        if report.stored > 0 {
+            if let Some(hook) = &mut self.commit_hook {
+                hook(&committed);
+            }
+        }
         let end = self.clock.now();
         let overran: Vec<u32> = due
             .iter()
@@ -774,6 +803,7 @@ impl<B: MeterBus> Logger<B> {
         on_cycle: &mut dyn FnMut(&Self, &CycleReport),
     ) -> Result<(), LoggerError> {
         while !stop.load(Ordering::SeqCst) {
+            self.record_notices();
             self.reload_if_changed();
             self.sync_alarms();
             let now = self.clock.now();
@@ -801,6 +831,33 @@ impl<B: MeterBus> Logger<B> {
             }
         }
         Ok(())
+    }
+
+    /// Installs the hook called after each read cycle's readings are stored (replacing an
+    /// earlier one).
+    pub fn set_commit_hook(&mut self, hook: CommitHook) {
+        self.commit_hook = Some(hook);
+    }
+
+    /// A sender through which other threads hand events to this logger's event log; they
+    /// are recorded by the run loop.
+    pub fn event_sender(&mut self) -> mpsc::Sender<EventNotice> {
+        let (sender, _) = self.notices.get_or_insert_with(mpsc::channel);
+        sender.clone()
+    }
+
+    /// Records the events other threads handed in.
+    pub fn record_notices(&mut self) {
+        let Some((_, inbox)) = &self.notices else {
+            return;
+        };
+        let notices: Vec<EventNotice> = inbox.try_iter().collect();
+        for notice in notices {
+            match notice {
+                EventNotice::Came { code, message, at } => self.log(code, None, &message, at),
+                EventNotice::Went { code, at } => self.condition_went(code, None, at),
+            }
+        }
     }
 
     /// A meter by id.

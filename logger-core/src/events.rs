@@ -77,6 +77,8 @@ pub enum EventCode {
     MeterEncrypted,
     /// A configuration of an older schema version was converted and saved.
     ConfigMigrated,
+    /// An upload spool was full: its oldest files were dropped.
+    UploadSpoolFull,
 }
 
 impl EventCode {
@@ -96,6 +98,7 @@ impl EventCode {
             EventCode::ConfigRejected => 16,
             EventCode::MeterEncrypted => 17,
             EventCode::ConfigMigrated => 18,
+            EventCode::UploadSpoolFull => 19,
         }
     }
 
@@ -110,7 +113,8 @@ impl EventCode {
             | EventCode::MeterErrorFlags
             | EventCode::CycleOverrun
             | EventCode::ConfigRejected
-            | EventCode::MeterEncrypted => Kind::W,
+            | EventCode::MeterEncrypted
+            | EventCode::UploadSpoolFull => Kind::W,
             EventCode::BusOverload
             | EventCode::UploadFailed
             | EventCode::EmailFailed
@@ -121,11 +125,36 @@ impl EventCode {
     /// Source ("Quelle") shown for this kind of event.
     pub fn source(self) -> &'static str {
         match self {
-            EventCode::UploadStart | EventCode::UploadFailed | EventCode::UploadSuccess => "Upload",
+            EventCode::UploadStart
+            | EventCode::UploadFailed
+            | EventCode::UploadSuccess
+            | EventCode::UploadSpoolFull => "Upload",
             EventCode::EmailFailed => "E-Mail",
             _ => "M-Bus",
         }
     }
+}
+
+/// An event another thread (the uploader) hands to the engine, which owns the log and
+/// records it in its run loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventNotice {
+    /// Record an event (a condition opens for error and warning codes).
+    Came {
+        /// What happened.
+        code: EventCode,
+        /// The message shown.
+        message: String,
+        /// When it happened.
+        at: DateTime<Utc>,
+    },
+    /// Close the open condition of `code` (no meter).
+    Went {
+        /// The condition that ended.
+        code: EventCode,
+        /// When it ended.
+        at: DateTime<Utc>,
+    },
 }
 
 /// One entry of the log.

@@ -15,6 +15,7 @@
 //!   read status, logger state and the persistent event log.
 //! - [`storage`] and [`export`]: the readings database and its CSV/JSON export.
 //! - [`simulation`]: a simulated installation whose values move on like real meters'.
+//! - [`upload`]: automatic FTP/FTPS uploads and HTTPS push through a durable spool.
 #![warn(missing_docs)]
 
 pub mod export;
@@ -34,6 +35,7 @@ pub mod schedule;
 pub mod simulation;
 pub mod status;
 pub mod template;
+pub mod upload;
 
 #[cfg(test)]
 mod test_corpus;

@@ -343,6 +343,11 @@ pub struct FileUpload {
     pub path: String,
     /// File format.
     pub format: FileFormat,
+    /// FTPS: PEM file with the certificate authorities to trust instead of the public ones.
+    pub ca_file: Option<String>,
+    /// FTPS: accept any server certificate without checking it. INSECURE: anyone on the
+    /// path can read and change the transfer; for tests and closed networks only.
+    pub accept_invalid_certs: bool,
 }
 
 impl Default for FileUpload {
@@ -356,6 +361,8 @@ impl Default for FileUpload {
             password: String::new(),
             path: "/".to_string(),
             format: FileFormat::Csv,
+            ca_file: None,
+            accept_invalid_certs: false,
         }
     }
 }
@@ -370,16 +377,30 @@ pub struct HttpsPush {
     pub url: String,
     /// Optional bearer token.
     pub token: String,
+    /// PEM file with the certificate authorities to trust instead of the public ones.
+    pub ca_file: Option<String>,
 }
 
 /// Upload settings.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Uploads {
     /// File upload.
     pub file: FileUpload,
     /// HTTPS push.
     pub https: HttpsPush,
+    /// Most files waiting in each target's spool; when it is full the oldest are dropped.
+    pub spool_max_files: u32,
+}
+
+impl Default for Uploads {
+    fn default() -> Self {
+        Uploads {
+            file: FileUpload::default(),
+            https: HttpsPush::default(),
+            spool_max_files: 10_000,
+        }
+    }
 }
 
 impl Uploads {
@@ -393,7 +414,28 @@ impl Uploads {
             p.host("uploads.file.server", server);
             p.text("uploads.file.path", &self.file.path, 255, true);
             p.text("uploads.file.username", &self.file.username, 128, false);
+            p.check(
+                self.file.protocol != UploadProtocol::Sftp,
+                "uploads.file.protocol",
+                "sftp is not supported yet; use ftp or ftps",
+            );
+            if let Some(ca) = &self.file.ca_file {
+                p.text("uploads.file.ca_file", ca, 255, true);
+                p.check(
+                    !self.file.accept_invalid_certs,
+                    "uploads.file.accept_invalid_certs",
+                    "must be false when a ca_file is given",
+                );
+            }
         }
+        if let Some(ca) = &self.https.ca_file {
+            p.text("uploads.https.ca_file", ca, 255, true);
+        }
+        p.check(
+            (1..=1_000_000).contains(&self.spool_max_files),
+            "uploads.spool_max_files",
+            "must be between 1 and 1000000",
+        );
         if self.https.enabled {
             p.check(
                 self.https.url.starts_with("https://") && self.https.url.len() > 8,

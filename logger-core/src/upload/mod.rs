@@ -1,0 +1,694 @@
+//! Automatic uploads: after every read cycle, one file per meter goes to an FTP/FTPS server
+//! and/or is pushed to an HTTPS receiver, through a durable spool.
+//!
+//! The read path only hands the cycle's stored readings (meter and slot) to the
+//! [`Uploader`]'s channel (see [`crate::engine::Logger::set_commit_hook`]). The uploader's
+//! own thread writes each meter's file into the spool of every enabled target (written
+//! and flushed before the upload starts, so it survives restarts, outages and crashes),
+//! then delivers the spool oldest first. A failure waits with exponential backoff (capped)
+//! and logs one "upload failed" event per incident, not per retry; a slow or dead server
+//! therefore never delays reading or storing.
+//!
+//! Files are named `<meter id>-<secondary address>-<yyyyMMddHHmmss>.<csv|json>` after the
+//! reading's slot in the logger's time zone; their contents are those of the manual export
+//! ([`crate::export::export_meter`]). Each name is delivered exactly once: FTP stores under a
+//! temporary name and renames, and asks the server for the file's size before sending it
+//! again after a lost reply; the HTTPS push names the file in an idempotency key.
+//!
+//! The state of every target (files waiting, last success, last error) is saved to
+//! `upload-status.json` in the data directory ([`UploadStatus`]).
+
+pub mod ftp;
+pub mod https;
+pub mod spool;
+pub mod tls;
+
+use crate::clock::Clock;
+use crate::config::{Config, ConfigStore, FileFormat, UploadProtocol, Uploads};
+use crate::engine::{CommitHook, Committed};
+use crate::events::{EventCode, EventNotice};
+use crate::export::{
+    export_meter, CsvLayout, ExportError, ExportOptions, Filter, Format, MeterDescriptor,
+    Separator,
+};
+use crate::storage::{StorageError, Store, DATABASE_FILE_NAME};
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use spool::{Spool, SpoolError};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tls::CertCheck;
+
+/// Why an upload (or preparing one) failed; the first word of the message names the class.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// The server's name could not be resolved.
+    #[error("DNS: cannot resolve {host}: {reason}")]
+    Dns {
+        /// The name.
+        host: String,
+        /// The resolver's answer.
+        reason: String,
+    },
+    /// No connection to the server.
+    #[error("connect: {address}: {reason}")]
+    Connect {
+        /// Host and port (or URL).
+        address: String,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// The TLS handshake failed (certificate not trusted, wrong name, no TLS offered).
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The CA file of the settings cannot be used.
+    #[error("TLS: CA file {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The server refused the login (user, password or token).
+    #[error("login refused: {0}")]
+    Login(String),
+    /// The server refused to write in the target directory.
+    #[error("no permission on {path}: {reply}")]
+    Permission {
+        /// The remote directory.
+        path: String,
+        /// The server's reply.
+        reply: String,
+    },
+    /// The connection broke or timed out during the transfer.
+    #[error("connection lost: {0}")]
+    Lost(String),
+    /// The server answered with an unexpected error.
+    #[error("server: {0}")]
+    Server(String),
+    /// The local spool failed.
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    /// The readings could not be read from the store.
+    #[error("readings: {0}")]
+    Export(#[from] ExportError),
+    /// The readings store could not be opened.
+    #[error("readings: {0}")]
+    Storage(#[from] StorageError),
+}
+
+/// A place files are delivered to.
+pub trait Target: Send {
+    /// How events and status name it: `FTP`, `FTPS`, `HTTPS push`.
+    fn label(&self) -> &'static str;
+    /// Delivers one file under `name` (connecting first if needed); a name already
+    /// delivered whole is not delivered twice.
+    fn deliver(&mut self, name: &str, bytes: &[u8]) -> Result<(), UploadError>;
+    /// Tries the connection with a probe file called `name` (written, renamed and deleted
+    /// where the protocol allows); returns the steps that worked.
+    fn probe(&mut self, name: &str) -> Result<Vec<String>, UploadError>;
+    /// Ends the session, if any.
+    fn close(&mut self);
+}
+
+/// Timeouts and backoff of the uploader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploaderOptions {
+    /// Timeout of a connection and of each network operation.
+    pub timeout: Duration,
+    /// Wait after the first failure; doubled after each further failure.
+    pub backoff_first: Duration,
+    /// The longest wait between two attempts.
+    pub backoff_cap: Duration,
+}
+
+impl Default for UploaderOptions {
+    fn default() -> Self {
+        UploaderOptions {
+            timeout: Duration::from_secs(30),
+            backoff_first: Duration::from_secs(10),
+            backoff_cap: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl UploaderOptions {
+    /// The wait after `failures` failures in a row (at least one).
+    pub fn backoff(&self, failures: u32) -> Duration {
+        let factor = 1u32 << failures.saturating_sub(1).min(20);
+        self.backoff_first
+            .saturating_mul(factor)
+            .min(self.backoff_cap)
+    }
+}
+
+/// Which of the configured targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetKind {
+    /// The file upload (FTP/FTPS).
+    File,
+    /// The HTTPS push.
+    Https,
+}
+
+impl TargetKind {
+    /// Name of the target's spool directory and status key.
+    pub fn key(self) -> &'static str {
+        match self {
+            TargetKind::File => "file",
+            TargetKind::Https => "https",
+        }
+    }
+}
+
+/// The spool directory of a target in `data_dir`.
+pub fn spool_dir(data_dir: &Path, kind: TargetKind) -> PathBuf {
+    data_dir.join("spool").join(kind.key())
+}
+
+/// The targets the settings enable, built (nothing is connected).
+pub fn targets(
+    uploads: &Uploads,
+    timeout: Duration,
+) -> Result<Vec<(TargetKind, Box<dyn Target>)>, UploadError> {
+    let mut out: Vec<(TargetKind, Box<dyn Target>)> = Vec::new();
+    let file = &uploads.file;
+    if file.enabled {
+        let check = CertCheck::from_settings(file.ca_file.as_deref(), file.accept_invalid_certs);
+        let tls = match file.protocol {
+            UploadProtocol::Ftp => None,
+            UploadProtocol::Ftps => Some(check),
+            UploadProtocol::Sftp => {
+                return Err(UploadError::Server(
+                    "SFTP uploads are not supported yet".into(),
+                ))
+            }
+        };
+        let settings = ftp::FtpSettings {
+            host: file.server.clone(),
+            port: if file.port == 0 { 21 } else { file.port },
+            username: if file.username.is_empty() {
+                "anonymous".into()
+            } else {
+                file.username.clone()
+            },
+            password: file.password.clone(),
+            path: file.path.clone(),
+            tls,
+            timeout,
+        };
+        out.push((TargetKind::File, Box::new(ftp::FtpTarget::new(settings))));
+    }
+    let push = &uploads.https;
+    if push.enabled {
+        let settings = https::HttpsSettings {
+            url: push.url.clone(),
+            token: push.token.clone(),
+            check: CertCheck::from_settings(push.ca_file.as_deref(), false),
+            timeout,
+        };
+        out.push((TargetKind::Https, Box::new(https::HttpsTarget::new(settings))));
+    }
+    Ok(out)
+}
+
+/// State of one target as status shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TargetStatus {
+    /// `FTP`, `FTPS` or `HTTPS push`.
+    pub label: String,
+    /// Files waiting in the spool.
+    pub pending: usize,
+    /// Files delivered since the data directory was made.
+    pub delivered: u64,
+    /// Files dropped because the spool was full.
+    pub dropped: u64,
+    /// When the spool was last delivered completely.
+    pub last_success: Option<DateTime<Utc>>,
+    /// The last failure's reason.
+    pub last_error: Option<String>,
+    /// When the last failure happened.
+    pub last_error_at: Option<DateTime<Utc>>,
+}
+
+/// The state of every target, saved in `upload-status.json` in the data directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UploadStatus {
+    /// Per target, keyed `file` or `https`.
+    pub targets: BTreeMap<String, TargetStatus>,
+}
+
+impl UploadStatus {
+    /// The status file of `data_dir`.
+    pub fn path(data_dir: &Path) -> PathBuf {
+        data_dir.join("upload-status.json")
+    }
+
+    /// The saved status (empty if none or unreadable).
+    pub fn load(data_dir: &Path) -> UploadStatus {
+        std::fs::read_to_string(Self::path(data_dir))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
+    /// Saves the status atomically.
+    pub fn save(&self, data_dir: &Path) -> std::io::Result<()> {
+        let text = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        crate::atomic::write(&Self::path(data_dir), &text)
+    }
+}
+
+/// The file name of a meter's reading at `time` (unix seconds) on the server.
+pub fn file_name(meter: &MeterDescriptor, time: i64, tz: chrono_tz::Tz, format: Format) -> String {
+    let local = tz
+        .timestamp_opt(time, 0)
+        .single()
+        .map(|t| t.format("%Y%m%d%H%M%S").to_string())
+        .unwrap_or_else(|| time.to_string());
+    let secondary: String = meter
+        .secondary
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    format!("{}-{secondary}-{local}.{}", meter.id.0, format.extension())
+}
+
+/// One target with its spool and incident state, inside the uploader's thread.
+struct Lane {
+    kind: TargetKind,
+    target: Box<dyn Target>,
+    spool: Spool,
+    format: Format,
+    failures: u32,
+    retry_at: Option<Instant>,
+}
+
+/// What the uploader's thread is asked to do.
+enum Job {
+    Cycle(Committed),
+    Stop,
+}
+
+/// The upload thread: takes committed cycles, spools and delivers their files.
+#[derive(Debug)]
+pub struct Uploader {
+    jobs: mpsc::Sender<Job>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Job::Cycle(c) => write!(f, "Cycle({} readings)", c.readings.len()),
+            Job::Stop => write!(f, "Stop"),
+        }
+    }
+}
+
+impl Uploader {
+    /// Starts the upload thread for the logger in `data_dir`. It takes the upload settings
+    /// from the configuration file at each cycle (so changes apply without a restart),
+    /// delivers what the spools still hold from before, and hands its events to `events`.
+    pub fn start(
+        data_dir: &Path,
+        clock: Arc<dyn Clock>,
+        events: mpsc::Sender<EventNotice>,
+        options: UploaderOptions,
+    ) -> Uploader {
+        let (jobs, inbox) = mpsc::channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut worker = Worker {
+            data_dir: data_dir.to_path_buf(),
+            clock,
+            events,
+            options,
+            uploads: None,
+            lanes: Vec::new(),
+            store: None,
+            status: UploadStatus::load(data_dir),
+            stop: Arc::clone(&stop),
+        };
+        let thread = std::thread::Builder::new()
+            .name("uploader".into())
+            .spawn(move || worker.run(&inbox))
+            .ok();
+        if thread.is_none() {
+            tracing::error!("the upload thread could not be started");
+        }
+        Uploader {
+            jobs,
+            stop,
+            thread,
+        }
+    }
+
+    /// The hook to install with [`crate::engine::Logger::set_commit_hook`]: it only sends the
+    /// cycle's readings into the channel.
+    pub fn hook(&self) -> CommitHook {
+        let jobs = self.jobs.clone();
+        Box::new(move |committed: &Committed| {
+            if jobs.send(Job::Cycle(committed.clone())).is_err() {
+                tracing::error!("the upload thread has ended; readings not spooled");
+            }
+        })
+    }
+
+    /// Stops the thread after the file it is delivering (what waits stays in the spool).
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.jobs.send(Job::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+struct Worker {
+    data_dir: PathBuf,
+    clock: Arc<dyn Clock>,
+    events: mpsc::Sender<EventNotice>,
+    options: UploaderOptions,
+    uploads: Option<Uploads>,
+    lanes: Vec<Lane>,
+    store: Option<Store>,
+    status: UploadStatus,
+    stop: Arc<AtomicBool>,
+}
+
+impl Worker {
+    fn run(&mut self, inbox: &mpsc::Receiver<Job>) {
+        self.load_config();
+        loop {
+            let now = Instant::now();
+            let wait = self
+                .lanes
+                .iter()
+                .filter_map(|l| l.retry_at)
+                .min()
+                .map(|at| at.saturating_duration_since(now));
+            let job = match wait {
+                Some(wait) => inbox.recv_timeout(wait),
+                None => inbox.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            };
+            match job {
+                Ok(Job::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Ok(Job::Cycle(committed)) => {
+                    if let Some(config) = self.load_config() {
+                        self.spool_cycle(&config, &committed);
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            self.deliver_due();
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+        }
+        for lane in &mut self.lanes {
+            lane.target.close();
+        }
+    }
+
+    /// The configuration file's content; rebuilds the lanes when the upload settings changed.
+    fn load_config(&mut self) -> Option<Config> {
+        let config = match ConfigStore::new(&self.data_dir).load_or_default() {
+            Ok(config) => config,
+            Err(e) => {
+                tracing::error!(error = %e, "uploads: configuration not readable");
+                return None;
+            }
+        };
+        if self.uploads.as_ref() != Some(&config.uploads) {
+            self.rebuild(&config.uploads);
+        }
+        Some(config)
+    }
+
+    fn rebuild(&mut self, uploads: &Uploads) {
+        self.uploads = Some(uploads.clone());
+        for lane in &mut self.lanes {
+            lane.target.close();
+        }
+        self.lanes.clear();
+        let built = match targets(uploads, self.options.timeout) {
+            Ok(built) => built,
+            Err(e) => {
+                tracing::error!(error = %e, "uploads not started");
+                return;
+            }
+        };
+        let max = uploads.spool_max_files as usize;
+        for (kind, target) in built {
+            let format = match (kind, uploads.file.format) {
+                (TargetKind::File, FileFormat::Csv) => Format::Csv {
+                    layout: CsvLayout::Standard,
+                    separator: Separator::Semicolon,
+                },
+                _ => Format::Json,
+            };
+            match Spool::open(&spool_dir(&self.data_dir, kind), max) {
+                Ok(spool) => {
+                    let pending = spool.len().unwrap_or(0);
+                    self.lanes.push(Lane {
+                        kind,
+                        target,
+                        spool,
+                        format,
+                        failures: 0,
+                        // Deliver what an earlier run left at once.
+                        retry_at: (pending > 0).then(Instant::now),
+                    });
+                }
+                Err(e) => tracing::error!(error = %e, "upload spool not usable"),
+            }
+        }
+    }
+
+    fn notify(&self, notice: EventNotice) {
+        if self.events.send(notice).is_err() {
+            tracing::warn!("the event log is gone; upload event not recorded");
+        }
+    }
+
+    fn status_of(&mut self, lane: usize) -> &mut TargetStatus {
+        let key = self.lanes[lane].kind.key();
+        let label = self.lanes[lane].target.label();
+        let status = self.status.targets.entry(key.to_owned()).or_default();
+        label.clone_into(&mut status.label);
+        status
+    }
+
+    fn save_status(&mut self) {
+        for i in 0..self.lanes.len() {
+            let pending = self.lanes[i].spool.len().unwrap_or(0);
+            self.status_of(i).pending = pending;
+        }
+        if let Err(e) = self.status.save(&self.data_dir) {
+            tracing::error!(error = %e, "saving the upload status failed");
+        }
+    }
+
+    fn store(&mut self) -> Result<&Store, UploadError> {
+        if self.store.is_none() {
+            self.store = Some(Store::open_existing(self.data_dir.join(DATABASE_FILE_NAME))?);
+        }
+        self.store
+            .as_ref()
+            .ok_or_else(|| UploadError::Server("no store".into()))
+    }
+
+    /// Writes each reading of the cycle into every lane's spool.
+    fn spool_cycle(&mut self, config: &Config, committed: &Committed) {
+        if self.lanes.is_empty() {
+            return;
+        }
+        let tz = config.tz();
+        let mut files = Vec::new();
+        for &(meter, time) in &committed.readings {
+            let Some(m) = config.meter(meter.0) else {
+                continue;
+            };
+            let descriptor = MeterDescriptor::from_config(m);
+            for (i, lane) in self.lanes.iter().enumerate() {
+                files.push((i, descriptor.clone(), time, lane.format));
+            }
+        }
+        for (lane, descriptor, time, format) in files {
+            let options = ExportOptions {
+                from: time,
+                to: time + 1,
+                format,
+                filter: Filter::All,
+                time_zone: tz,
+                exported_at: Utc.timestamp_opt(time, 0).single().unwrap_or_default(),
+            };
+            let mut bytes = Vec::new();
+            let written = self
+                .store()
+                .and_then(|store| Ok(export_meter(store, &descriptor, &options, &mut bytes)?));
+            match written {
+                Ok(Some(_)) => {}
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::error!(error = %e, meter = descriptor.id.0, "upload file not written");
+                    continue;
+                }
+            }
+            let name = file_name(&descriptor, time, tz, format);
+            match self.lanes[lane].spool.push(&name, &bytes) {
+                Ok(outcome) if outcome.dropped > 0 => {
+                    let label = self.lanes[lane].target.label();
+                    self.status_of(lane).dropped += outcome.dropped as u64;
+                    self.notify(EventNotice::Came {
+                        code: EventCode::UploadSpoolFull,
+                        message: format!(
+                            "{label} upload spool full: {} oldest file(s) dropped",
+                            outcome.dropped
+                        ),
+                        at: self.clock.now(),
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, name, "spooling an upload file failed"),
+            }
+            let l = &mut self.lanes[lane];
+            if l.retry_at.is_none() {
+                l.retry_at = Some(Instant::now());
+            }
+        }
+        self.save_status();
+    }
+
+    /// Delivers the spool of every lane whose (re)try time has come.
+    fn deliver_due(&mut self) {
+        let now = Instant::now();
+        for i in 0..self.lanes.len() {
+            if self.lanes[i].retry_at.is_some_and(|at| at <= now) {
+                self.deliver(i);
+            }
+        }
+        self.save_status();
+    }
+
+    fn deliver(&mut self, i: usize) {
+        let label = self.lanes[i].target.label();
+        let pending = match self.lanes[i].spool.pending() {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the upload spool failed");
+                return;
+            }
+        };
+        if pending.is_empty() {
+            self.lanes[i].retry_at = None;
+            return;
+        }
+        if self.lanes[i].failures == 0 {
+            self.notify(EventNotice::Came {
+                code: EventCode::UploadStart,
+                message: format!("{label} upload started ({} file(s))", pending.len()),
+                at: self.clock.now(),
+            });
+        }
+        let mut delivered = 0u64;
+        for entry in &pending {
+            if self.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            let lane = &mut self.lanes[i];
+            let result = std::fs::read(&entry.path)
+                .map_err(|source| {
+                    UploadError::Spool(SpoolError::Io {
+                        path: entry.path.clone(),
+                        source,
+                    })
+                })
+                .and_then(|bytes| lane.target.deliver(&entry.name, &bytes))
+                .and_then(|()| Ok(lane.spool.remove(entry)?));
+            match result {
+                Ok(()) => delivered += 1,
+                Err(e) => {
+                    self.failed(i, delivered, &e);
+                    return;
+                }
+            }
+        }
+        let now = self.clock.now();
+        let lane = &mut self.lanes[i];
+        lane.target.close();
+        lane.retry_at = None;
+        if lane.failures > 0 {
+            lane.failures = 0;
+            self.notify(EventNotice::Went {
+                code: EventCode::UploadFailed,
+                at: now,
+            });
+        }
+        self.notify(EventNotice::Came {
+            code: EventCode::UploadSuccess,
+            message: format!("{label} upload finished ({} file(s))", pending.len()),
+            at: now,
+        });
+        let status = self.status_of(i);
+        status.delivered += delivered;
+        status.last_success = Some(now);
+    }
+
+    fn failed(&mut self, i: usize, delivered: u64, error: &UploadError) {
+        let now = self.clock.now();
+        let options = self.options;
+        let lane = &mut self.lanes[i];
+        let label = lane.target.label();
+        lane.target.close();
+        lane.failures = lane.failures.saturating_add(1);
+        lane.retry_at = Some(Instant::now() + options.backoff(lane.failures));
+        tracing::warn!(target = label, error = %error, failures = lane.failures, "upload failed");
+        if lane.failures == 1 {
+            self.notify(EventNotice::Came {
+                code: EventCode::UploadFailed,
+                message: format!("{label} upload failed: {error}"),
+                at: now,
+            });
+        }
+        let status = self.status_of(i);
+        status.delivered += delivered;
+        status.last_error = Some(error.to_string());
+        status.last_error_at = Some(now);
+    }
+}
+
+/// What trying one configured target gave.
+#[derive(Debug)]
+pub struct ProbeReport {
+    /// `FTP`, `FTPS` or `HTTPS push`.
+    pub label: &'static str,
+    /// The outcome: the steps that worked, or the failure.
+    pub outcome: Result<Vec<String>, UploadError>,
+}
+
+/// Tries every enabled target of the configuration with a probe file (FTP: connect, log in,
+/// write, rename and delete it; HTTPS: POST a probe document). An empty list means nothing
+/// is enabled.
+pub fn test_upload(
+    config: &Config,
+    timeout: Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<ProbeReport>, UploadError> {
+    let name = format!("mbus-probe-{}.txt", now.format("%Y%m%d%H%M%S"));
+    Ok(targets(&config.uploads, timeout)?
+        .into_iter()
+        .map(|(_, mut target)| ProbeReport {
+            label: target.label(),
+            outcome: target.probe(&name),
+        })
+        .collect())
+}
