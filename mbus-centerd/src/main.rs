@@ -16,14 +16,17 @@
 //! E-mail alarms run alongside (a worker thread, never on the read path): with the
 //! configuration's `email` section enabled, incidents mail as `logger_core::email::alarm`
 //! describes. On shutdown the worker gets a few seconds to deliver what is queued.
+//! Configured uploads (FTP/FTPS/SFTP, HTTPS push) run in a thread of their own too, fed after
+//! every read cycle; see `logger_core::upload`.
 
 use clap::Parser;
 use logger_core::bus::{LinkBus, MeterBus};
-use logger_core::clock::SystemClock;
+use logger_core::clock::{Clock, SystemClock};
 use logger_core::config::ReadCycle;
 use logger_core::email::alarm::{AlarmOptions, Alarms};
 use logger_core::engine::{CycleReport, Logger, LoggerError, ScanKind};
 use logger_core::simulation::SimInstallation;
+use logger_core::upload::{Uploader, UploaderOptions};
 use mbus_link::{Device, Master};
 use mbus_proto::address::BaudRate;
 use mbus_scan::{CancelToken, Progress};
@@ -101,7 +104,7 @@ fn start(args: &Args) -> Result<(), DaemonError> {
             let baud = args.baud.unwrap_or(BaudRate::B9600);
             tracing::info!(meters = n, %baud, seed = args.seed, "simulated bus");
             let bus = SimInstallation::new(n, args.seed, baud, &[]);
-            serve(Logger::open(&args.data_dir, bus, clock)?, args, &stop)
+            serve(Logger::open(&args.data_dir, bus, clock.clone())?, clock, args, &stop)
         }
         (Some(device), None) => {
             let device: Device = device
@@ -113,7 +116,7 @@ fn start(args: &Args) -> Result<(), DaemonError> {
                 .map_err(|e| DaemonError::Device(e.to_string()))?;
             tracing::info!(%device, %baud, "bus opened");
             let bus = LinkBus::new(Master::new(transport));
-            serve(Logger::open(&args.data_dir, bus, clock)?, args, &stop)
+            serve(Logger::open(&args.data_dir, bus, clock.clone())?, clock, args, &stop)
         }
         (None, None) => Err(DaemonError::Device(
             "give --device DEV or --simulate N".into(),
@@ -123,6 +126,7 @@ fn start(args: &Args) -> Result<(), DaemonError> {
 
 fn serve<B: MeterBus>(
     mut logger: Logger<B>,
+    clock: Arc<dyn Clock>,
     args: &Args,
     stop: &AtomicBool,
 ) -> Result<(), DaemonError> {
@@ -175,10 +179,21 @@ fn serve<B: MeterBus>(
         next = ?logger.next_due(),
         "reading"
     );
+    // Uploads run in their own thread; the read loop only hands each cycle over.
+    let events = logger.event_sender();
+    let uploader = Uploader::start(
+        logger.data_dir(),
+        clock,
+        events,
+        UploaderOptions::default(),
+    );
+    logger.set_commit_hook(uploader.hook());
     let ran = logger.run_reporting(stop, |logger, report| {
         tracing::info!("read cycle done: {}", outcome(logger, report));
     });
     alarms.shutdown(std::time::Duration::from_secs(5));
+    uploader.stop();
+    logger.record_notices();
     ran?;
     tracing::info!("stopped");
     Ok(())

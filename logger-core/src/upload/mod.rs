@@ -386,7 +386,10 @@ struct Worker {
 
 impl Worker {
     fn run(&mut self, inbox: &mpsc::Receiver<Job>) {
-        self.load_config();
+        // Readings stored but not spooled before a crash are spooled now.
+        if let Some(config) = self.load_config() {
+            self.spool_cycle(&config, &Committed::default());
+        }
         loop {
             let now = Instant::now();
             let wait = self
@@ -506,59 +509,43 @@ impl Worker {
             .ok_or_else(|| UploadError::Server("no store".into()))
     }
 
-    /// Writes each reading of the cycle into every lane's spool.
+    /// Spools every reading stored after each lane's cursor: the readings of `committed`,
+    /// and after a crash those stored but not spooled yet. A meter a lane has no cursor for
+    /// starts at its reading in `committed` (enabling an upload does not send the history).
     fn spool_cycle(&mut self, config: &Config, committed: &Committed) {
-        if self.lanes.is_empty() {
-            return;
-        }
         let tz = config.tz();
-        let mut files = Vec::new();
-        for &(meter, time) in &committed.readings {
-            let Some(m) = config.meter(meter.0) else {
-                continue;
-            };
-            let descriptor = MeterDescriptor::from_config(m);
-            for (i, lane) in self.lanes.iter().enumerate() {
-                files.push((i, descriptor.clone(), time, lane.format));
+        for lane in 0..self.lanes.len() {
+            let mut cursor = Cursor::load(&self.cursor_path(lane));
+            for &(meter, time) in &committed.readings {
+                cursor.meters.entry(meter.0).or_insert(time - 1);
             }
-        }
-        for (lane, descriptor, time, format) in files {
-            let options = ExportOptions {
-                from: time,
-                to: time + 1,
-                format,
-                filter: Filter::All,
-                time_zone: tz,
-                exported_at: Utc.timestamp_opt(time, 0).single().unwrap_or_default(),
-            };
-            let mut bytes = Vec::new();
-            let written = self
-                .store()
-                .and_then(|store| Ok(export_meter(store, &descriptor, &options, &mut bytes)?));
-            match written {
-                Ok(Some(_)) => {}
-                Ok(None) => continue,
-                Err(e) => {
-                    tracing::error!(error = %e, meter = descriptor.id.0, "upload file not written");
+            let meters: Vec<(u32, i64)> = cursor.meters.iter().map(|(&m, &t)| (m, t)).collect();
+            for (id, after) in meters {
+                let Some(m) = config.meter(id) else {
                     continue;
+                };
+                let descriptor = MeterDescriptor::from_config(m);
+                let times = match self.unspooled(&descriptor, after) {
+                    Ok(times) => times,
+                    Err(e) => {
+                        tracing::error!(error = %e, meter = id, "upload files not written");
+                        continue;
+                    }
+                };
+                for time in times {
+                    match self.spool_reading(lane, &descriptor, time, tz) {
+                        Ok(()) => {
+                            cursor.meters.insert(id, time);
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, meter = id, "upload file not written");
+                            break;
+                        }
+                    }
                 }
             }
-            let name = file_name(&descriptor, time, tz, format);
-            match self.lanes[lane].spool.push(&name, &bytes) {
-                Ok(outcome) if outcome.dropped > 0 => {
-                    let label = self.lanes[lane].target.label();
-                    self.status_of(lane).dropped += outcome.dropped as u64;
-                    self.notify(EventNotice::Came {
-                        code: EventCode::UploadSpoolFull,
-                        message: format!(
-                            "{label} upload spool full: {} oldest file(s) dropped",
-                            outcome.dropped
-                        ),
-                        at: self.clock.now(),
-                    });
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, name, "spooling an upload file failed"),
+            if let Err(e) = cursor.save(&self.cursor_path(lane)) {
+                tracing::error!(error = %e, "saving the upload cursor failed");
             }
             let l = &mut self.lanes[lane];
             if l.retry_at.is_none() {
@@ -566,6 +553,59 @@ impl Worker {
             }
         }
         self.save_status();
+    }
+
+    fn cursor_path(&self, lane: usize) -> PathBuf {
+        let dir = spool_dir(&self.data_dir, self.lanes[lane].kind);
+        dir.with_extension("cursor.json")
+    }
+
+    /// Times of the meter's readings stored after `after`.
+    fn unspooled(&mut self, meter: &MeterDescriptor, after: i64) -> Result<Vec<i64>, UploadError> {
+        let store = self.store()?;
+        let times = store
+            .readings(meter.id, after.saturating_add(1), i64::MAX)?
+            .map(|r| r.map(|r| r.time))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(times)
+    }
+
+    /// Writes the meter's reading at `time` into the lane's spool.
+    fn spool_reading(
+        &mut self,
+        lane: usize,
+        descriptor: &MeterDescriptor,
+        time: i64,
+        tz: chrono_tz::Tz,
+    ) -> Result<(), UploadError> {
+        let format = self.lanes[lane].format;
+        let options = ExportOptions {
+            from: time,
+            to: time.saturating_add(1),
+            format,
+            filter: Filter::All,
+            time_zone: tz,
+            exported_at: Utc.timestamp_opt(time, 0).single().unwrap_or_default(),
+        };
+        let mut bytes = Vec::new();
+        if export_meter(self.store()?, descriptor, &options, &mut bytes)?.is_none() {
+            return Ok(());
+        }
+        let name = file_name(descriptor, time, tz, format);
+        let outcome = self.lanes[lane].spool.push(&name, &bytes)?;
+        if outcome.dropped > 0 {
+            let label = self.lanes[lane].target.label();
+            self.status_of(lane).dropped += outcome.dropped as u64;
+            self.notify(EventNotice::Came {
+                code: EventCode::UploadSpoolFull,
+                message: format!(
+                    "{label} upload spool full: {} oldest file(s) dropped",
+                    outcome.dropped
+                ),
+                at: self.clock.now(),
+            });
+        }
+        Ok(())
     }
 
     /// Delivers the spool of every lane whose (re)try time has come.
@@ -663,6 +703,26 @@ impl Worker {
         status.delivered += delivered;
         status.last_error = Some(error.to_string());
         status.last_error_at = Some(now);
+    }
+}
+
+/// The newest reading spooled per meter (unix seconds), saved beside a lane's spool.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Cursor {
+    meters: BTreeMap<u32, i64>,
+}
+
+impl Cursor {
+    fn load(path: &Path) -> Cursor {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default()
+    }
+
+    fn save(&self, path: &Path) -> std::io::Result<()> {
+        let text = serde_json::to_vec(self).map_err(std::io::Error::other)?;
+        crate::atomic::write(path, &text)
     }
 }
 
