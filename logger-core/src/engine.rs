@@ -544,11 +544,7 @@ impl<B: MeterBus> Logger<B> {
             }
         }
         let committed = Committed {
-            readings: batch
-                .readings
-                .iter()
-                .map(|r| (r.meter, r.time))
-                .collect(),
+            readings: batch.readings.iter().map(|r| (r.meter, r.time)).collect(),
         };
         let mut report = self.commit(batch, now);
         if report.stored > 0 {

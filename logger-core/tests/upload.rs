@@ -3,6 +3,7 @@
 //! Certificates are made per test with rcgen. Reading runs on the virtual clock; only the
 //! waits for a server to receive files use wall time, each bounded.
 
+mod servers;
 mod support;
 
 use chrono::{Duration, TimeZone, Utc};
@@ -14,67 +15,18 @@ use logger_core::export::{
     export_meter, CsvLayout, ExportOptions, Filter, Format, MeterDescriptor, Separator,
 };
 use logger_core::simulation::SimInstallation;
-use logger_core::upload::{self, Uploader, UploaderOptions, UploadStatus};
+use logger_core::upload::{self, UploadStatus, Uploader, UploaderOptions};
 use mbus_proto::address::BaudRate;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// A server process, killed when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-}
+use servers::{renames, spawn};
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/servers")
-        .join(name)
-}
-
-/// Starts `script` with `args` and waits for its "READY <port>" line.
-fn spawn(name: &str, args: &[&str]) -> Server {
-    let mut child = Command::new("python3")
-        .arg(script(name))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let port = line
-        .trim()
-        .strip_prefix("READY ")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("{name} did not start: {line:?}"));
-    Server { child, port }
-}
-
-/// FTP (or FTPS with `tls` = (cert, key)) serving `root` on `port` (0 = any).
-fn ftp_server(root: &Path, port: u16, tls: Option<(&Path, &Path)>) -> Server {
-    std::fs::create_dir_all(root).unwrap();
-    let root = root.to_str().unwrap().to_owned();
-    let port = port.to_string();
-    match tls {
-        None => spawn("ftp_server.py", &[&root, &port]),
-        Some((cert, key)) => spawn(
-            "ftp_server.py",
-            &[&root, &port, cert.to_str().unwrap(), key.to_str().unwrap()],
-        ),
-    }
+fn ftp_server(root: &Path, port: u16, tls: Option<(&Path, &Path)>) -> servers::Server {
+    servers::ftp(root, port, tls)
 }
 
 /// A test CA and a server certificate for 127.0.0.1/localhost signed by it, as PEM files
@@ -264,16 +216,6 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .unwrap_or_default()
 }
 
-/// How many times each name was renamed into place on the FTP server.
-fn renames(work: &Path) -> BTreeMap<String, usize> {
-    let log = std::fs::read_to_string(work.join("transfers.log")).unwrap_or_default();
-    let mut out = BTreeMap::new();
-    for name in log.lines().filter_map(|l| l.strip_prefix("RNTO ")) {
-        *out.entry(name.to_owned()).or_default() += 1;
-    }
-    out
-}
-
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -320,7 +262,9 @@ fn regex_like(name: &str) -> bool {
         && parts[0].parse::<u32>().is_ok()
         && parts[1].len() == 8
         && parts[2].len() == 14
-        && parts[1..].iter().all(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && parts[1..]
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[test]
@@ -341,7 +285,10 @@ fn server_down_for_several_cycles_then_everything_arrives_exactly_once() {
     rig.logger.record_notices();
     let failed = rig.messages(EventCode::UploadFailed);
     assert_eq!(failed.len(), 1, "{failed:?}");
-    assert!(failed[0].starts_with("FTP upload failed: connect:"), "{failed:?}");
+    assert!(
+        failed[0].starts_with("FTP upload failed: connect:"),
+        "{failed:?}"
+    );
     assert!(rig.status().last_error.is_some());
     let _server = ftp_server(&root, port, None);
     let expected = rig.expected(csv());
@@ -365,7 +312,11 @@ fn wrong_password_and_missing_permission_are_named_once() {
     let server = ftp_server(&root, 0, None);
     for (password, path, reason) in [
         ("wrong", "/", "FTP upload failed: login refused"),
-        ("secret", "/readonly", "FTP upload failed: no permission on /readonly"),
+        (
+            "secret",
+            "/readonly",
+            "FTP upload failed: no permission on /readonly",
+        ),
     ] {
         let data = work.path().join(format!("data-{password}"));
         let mut rig = rig(
@@ -402,7 +353,10 @@ fn ftps_checks_the_certificate() {
         !r.messages(EventCode::UploadFailed).is_empty()
     });
     let failed = rig_bad.messages(EventCode::UploadFailed);
-    assert!(failed[0].starts_with("FTPS upload failed: TLS"), "{failed:?}");
+    assert!(
+        failed[0].starts_with("FTPS upload failed: TLS"),
+        "{failed:?}"
+    );
     drop(rig_bad);
     assert!(files(&root).is_empty());
     // Trusting the right CA: delivered over TLS.
@@ -467,7 +421,10 @@ fn a_dead_server_never_delays_reading() {
         .map(|c| c.readings.iter().map(|r| r.1).collect::<Vec<_>>())
         .collect();
     assert_eq!(slots.len(), 16, "{slots:?}");
-    let first = Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap().timestamp();
+    let first = Utc
+        .with_ymd_and_hms(2026, 5, 4, 8, 0, 0)
+        .unwrap()
+        .timestamp();
     for (i, cycle) in slots.iter().enumerate() {
         let slot = first + 900 * i as i64;
         assert_eq!(cycle, &[slot, slot], "cycle {i}");
@@ -530,7 +487,10 @@ fn test_upload_probes_the_configured_server() {
     assert_eq!(reports.len(), 1);
     let steps = reports[0].outcome.as_ref().unwrap();
     assert_eq!(steps.len(), 3, "{steps:?}");
-    assert_eq!(renames(work.path()).get("mbus-probe-20260504080000.txt"), Some(&1));
+    assert_eq!(
+        renames(work.path()).get("mbus-probe-20260504080000.txt"),
+        Some(&1)
+    );
     assert!(files(&root).is_empty(), "the probe file is deleted");
     config.uploads.file.password = "wrong".into();
     let reports = upload::test_upload(&config, timeout, now).unwrap();

@@ -104,7 +104,12 @@ fn start(args: &Args) -> Result<(), DaemonError> {
             let baud = args.baud.unwrap_or(BaudRate::B9600);
             tracing::info!(meters = n, %baud, seed = args.seed, "simulated bus");
             let bus = SimInstallation::new(n, args.seed, baud, &[]);
-            serve(Logger::open(&args.data_dir, bus, clock.clone())?, clock, args, &stop)
+            serve(
+                Logger::open(&args.data_dir, bus, clock.clone())?,
+                clock,
+                args,
+                &stop,
+            )
         }
         (Some(device), None) => {
             let device: Device = device
@@ -116,7 +121,12 @@ fn start(args: &Args) -> Result<(), DaemonError> {
                 .map_err(|e| DaemonError::Device(e.to_string()))?;
             tracing::info!(%device, %baud, "bus opened");
             let bus = LinkBus::new(Master::new(transport));
-            serve(Logger::open(&args.data_dir, bus, clock.clone())?, clock, args, &stop)
+            serve(
+                Logger::open(&args.data_dir, bus, clock.clone())?,
+                clock,
+                args,
+                &stop,
+            )
         }
         (None, None) => Err(DaemonError::Device(
             "give --device DEV or --simulate N".into(),
@@ -181,12 +191,7 @@ fn serve<B: MeterBus>(
     );
     // Uploads run in their own thread; the read loop only hands each cycle over.
     let events = logger.event_sender();
-    let uploader = Uploader::start(
-        logger.data_dir(),
-        clock,
-        events,
-        UploaderOptions::default(),
-    );
+    let uploader = Uploader::start(logger.data_dir(), clock, events, UploaderOptions::default());
     logger.set_commit_hook(uploader.hook());
     let ran = logger.run_reporting(stop, |logger, report| {
         tracing::info!("read cycle done: {}", outcome(logger, report));

@@ -1,12 +1,14 @@
 //! The daemon uploading to a local FTP server (pyftpdlib) is killed with SIGKILL and
 //! restarted: afterwards no reading is lost and no file was put in place twice.
 
+#[path = "../../logger-core/tests/servers/mod.rs"]
+mod servers;
+
 use logger_core::config::{ConfigStore, UploadProtocol};
 use logger_core::export::{Format, MeterDescriptor};
 use logger_core::storage::{MeterId, Store, DATABASE_FILE_NAME};
 use logger_core::upload::{self, TargetKind};
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,29 +21,6 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn ftp_server(root: &Path) -> (Proc, u16) {
-    std::fs::create_dir_all(root).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../logger-core/tests/servers/ftp_server.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .args([root.to_str().unwrap(), "0"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .trim()
-        .strip_prefix("READY ")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("FTP server did not start: {line:?}"));
-    (Proc(child), port)
 }
 
 fn daemon(data: &Path) -> Proc {
@@ -77,21 +56,13 @@ fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn renames(work: &Path) -> BTreeMap<String, usize> {
-    let log = std::fs::read_to_string(work.join("transfers.log")).unwrap_or_default();
-    let mut out = BTreeMap::new();
-    for name in log.lines().filter_map(|l| l.strip_prefix("RNTO ")) {
-        *out.entry(name.to_owned()).or_default() += 1;
-    }
-    out
-}
-
 #[test]
 fn sigkill_during_uploads_loses_and_duplicates_nothing() {
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("root");
     let data: PathBuf = work.path().join("data");
-    let (_server, port) = ftp_server(&root);
+    let server = servers::ftp(&root, 0, None);
+    let port = server.port;
     let store = ConfigStore::new(&data);
     std::fs::create_dir_all(&data).unwrap();
     let mut config = store.load_or_default().unwrap();
@@ -128,9 +99,14 @@ fn sigkill_during_uploads_loses_and_duplicates_nothing() {
     let tz = config.tz();
     let readings = Store::open(data.join(DATABASE_FILE_NAME)).unwrap();
     let on_server = delivered(&root);
-    let spool = upload::spool::Spool::open(&upload::spool_dir(&data, TargetKind::File), 100)
-        .unwrap();
-    let spooled: BTreeSet<String> = spool.pending().unwrap().into_iter().map(|e| e.name).collect();
+    let spool =
+        upload::spool::Spool::open(&upload::spool_dir(&data, TargetKind::File), 100).unwrap();
+    let spooled: BTreeSet<String> = spool
+        .pending()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
     let format = Format::Csv {
         layout: logger_core::export::CsvLayout::Standard,
         separator: logger_core::export::Separator::Semicolon,
@@ -153,7 +129,7 @@ fn sigkill_during_uploads_loses_and_duplicates_nothing() {
             );
         }
     }
-    let renamed = renames(work.path());
+    let renamed = servers::renames(work.path());
     assert!(renamed.values().all(|&n| n == 1), "{renamed:?}");
     assert_eq!(renamed.len(), on_server.len());
 }

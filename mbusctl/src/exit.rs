@@ -21,6 +21,8 @@ pub enum Exit {
     Device,
     /// 7: the mail server refused (login, sender, every recipient) or the transfer failed.
     Mail,
+    /// 8: an upload target could not be reached or refused the probe.
+    Upload,
     /// 130: stopped by SIGINT or SIGTERM before the end (a scan prints what it found so far).
     Interrupted,
 }
@@ -37,6 +39,7 @@ impl Exit {
             Exit::Garbled => 5,
             Exit::Device => 6,
             Exit::Mail => 7,
+            Exit::Upload => 8,
             Exit::Interrupted => 130,
         }
     }

@@ -35,6 +35,10 @@ enum Command {
     Meters(cmd::meters::Args),
     /// Show the event log (diagnosis) of a logger data directory, newest first.
     Events(cmd::events::Args),
+    /// Show a logger's state: meters' read status and the upload targets' spool and results.
+    Status(cmd::uploads::StatusArgs),
+    /// Try the configured uploads: connect, log in, write, rename and delete a probe file.
+    TestUpload(cmd::uploads::TestArgs),
     /// Give one meter a new primary address (by its primary or secondary address).
     SetAddress(cmd::set_address::Args),
     /// Switch one meter to another baud rate.
@@ -65,6 +69,8 @@ fn main() -> ExitCode {
         Command::Config(args) => cmd::config::run(args),
         Command::Meters(args) => cmd::meters::run(args),
         Command::Events(args) => cmd::events::run(args),
+        Command::Status(args) => cmd::uploads::status(args),
+        Command::TestUpload(args) => cmd::uploads::test_upload(args),
         Command::SetAddress(args) => cmd::set_address::run(args),
         Command::SwitchBaud(args) => cmd::switch_baud::run(args),
         Command::Reset(args) => cmd::reset::run(args),

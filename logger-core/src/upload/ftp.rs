@@ -110,14 +110,16 @@ impl FtpTarget {
         };
         let tcp = TcpStream::connect_timeout(&addr, s.timeout).map_err(connect_err)?;
         tcp.set_read_timeout(Some(s.timeout)).map_err(connect_err)?;
-        tcp.set_write_timeout(Some(s.timeout)).map_err(connect_err)?;
+        tcp.set_write_timeout(Some(s.timeout))
+            .map_err(connect_err)?;
         let mut ftp = RustlsFtpStream::connect_with_stream(tcp).map_err(|e| match e {
             FtpError::ConnectionError(io) => connect_err(io),
             other => UploadError::Server(reply_text(&other)),
         })?;
         let timeout = s.timeout;
         ftp = ftp.passive_stream_builder(move |addr| {
-            let data = TcpStream::connect_timeout(&addr, timeout).map_err(FtpError::ConnectionError)?;
+            let data =
+                TcpStream::connect_timeout(&addr, timeout).map_err(FtpError::ConnectionError)?;
             data.set_read_timeout(Some(timeout))
                 .and_then(|()| data.set_write_timeout(Some(timeout)))
                 .map_err(FtpError::ConnectionError)?;
@@ -167,11 +169,17 @@ impl FtpTarget {
 }
 
 /// Stores `bytes` as `<name>.part`, then renames it to `name`.
-fn store(ftp: &mut RustlsFtpStream, path: &str, name: &str, bytes: &[u8]) -> Result<(), UploadError> {
+fn store(
+    ftp: &mut RustlsFtpStream,
+    path: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(), UploadError> {
     let part = format!("{name}.part");
     ftp.put_file(&part, &mut Cursor::new(bytes))
         .map_err(|e| command_error(e, path))?;
-    ftp.rename(part.as_str(), name).map_err(|e| command_error(e, path))
+    ftp.rename(part.as_str(), name)
+        .map_err(|e| command_error(e, path))
 }
 
 impl Target for FtpTarget {
@@ -203,10 +211,11 @@ impl Target for FtpTarget {
             self.settings.host, self.settings.port, self.settings.username
         ));
         self.with_session(|ftp, path| {
+            let shown = format!("{}/{name}", path.trim_end_matches('/'));
             store(ftp, path, name, b"mbus probe\n")?;
-            steps.push(format!("wrote and renamed {path}/{name}"));
+            steps.push(format!("wrote and renamed {shown}"));
             ftp.rm(name).map_err(|e| command_error(e, path))?;
-            steps.push(format!("deleted {path}/{name}"));
+            steps.push(format!("deleted {shown}"));
             Ok(())
         })?;
         self.close();

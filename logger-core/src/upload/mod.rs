@@ -28,8 +28,7 @@ use crate::config::{Config, ConfigStore, FileFormat, UploadProtocol, Uploads};
 use crate::engine::{CommitHook, Committed};
 use crate::events::{EventCode, EventNotice};
 use crate::export::{
-    export_meter, CsvLayout, ExportError, ExportOptions, Filter, Format, MeterDescriptor,
-    Separator,
+    export_meter, CsvLayout, ExportError, ExportOptions, Filter, Format, MeterDescriptor, Separator,
 };
 use crate::storage::{StorageError, Store, DATABASE_FILE_NAME};
 use chrono::{DateTime, TimeZone, Utc};
@@ -212,7 +211,10 @@ pub fn targets(
             check: CertCheck::from_settings(push.ca_file.as_deref(), false),
             timeout,
         };
-        out.push((TargetKind::Https, Box::new(https::HttpsTarget::new(settings))));
+        out.push((
+            TargetKind::Https,
+            Box::new(https::HttpsTarget::new(settings)),
+        ));
     }
     Ok(out)
 }
@@ -344,11 +346,7 @@ impl Uploader {
         if thread.is_none() {
             tracing::error!("the upload thread could not be started");
         }
-        Uploader {
-            jobs,
-            stop,
-            thread,
-        }
+        Uploader { jobs, stop, thread }
     }
 
     /// The hook to install with [`crate::engine::Logger::set_commit_hook`]: it only sends the
@@ -400,7 +398,9 @@ impl Worker {
                 .map(|at| at.saturating_duration_since(now));
             let job = match wait {
                 Some(wait) => inbox.recv_timeout(wait),
-                None => inbox.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+                None => inbox
+                    .recv()
+                    .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
             };
             match job {
                 Ok(Job::Stop) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -502,7 +502,9 @@ impl Worker {
 
     fn store(&mut self) -> Result<&Store, UploadError> {
         if self.store.is_none() {
-            self.store = Some(Store::open_existing(self.data_dir.join(DATABASE_FILE_NAME))?);
+            self.store = Some(Store::open_existing(
+                self.data_dir.join(DATABASE_FILE_NAME),
+            )?);
         }
         self.store
             .as_ref()

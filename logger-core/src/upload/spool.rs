@@ -132,9 +132,7 @@ impl Spool {
             self.remove(entry)?;
             outcome.dropped += 1;
         }
-        let path = self
-            .dir
-            .join(format!("{:012}{SEPARATOR}{name}", self.next));
+        let path = self.dir.join(format!("{:012}{SEPARATOR}{name}", self.next));
         crate::atomic::write(&path, bytes).map_err(io_err(&path))?;
         self.next += 1;
         Ok(outcome)
@@ -183,7 +181,12 @@ mod tests {
         drop(spool);
         let mut spool = Spool::open(dir.path(), 10).unwrap();
         spool.push("c.csv", b"3").unwrap();
-        let names: Vec<_> = spool.pending().unwrap().into_iter().map(|e| e.name).collect();
+        let names: Vec<_> = spool
+            .pending()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         assert_eq!(names, ["b.csv", "a.csv", "c.csv"]);
         let first = &spool.pending().unwrap()[0];
         assert_eq!(fs::read(&first.path).unwrap(), b"1");
@@ -197,7 +200,12 @@ mod tests {
             assert_eq!(spool.push(name, b"x").unwrap().dropped, 0);
         }
         assert_eq!(spool.push("4.csv", b"x").unwrap().dropped, 1);
-        let names: Vec<_> = spool.pending().unwrap().into_iter().map(|e| e.name).collect();
+        let names: Vec<_> = spool
+            .pending()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         assert_eq!(names, ["2.csv", "3.csv", "4.csv"]);
     }
 
@@ -209,7 +217,10 @@ mod tests {
         assert!(spool.is_empty().unwrap());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
         for bad in ["", "../x", "a/b", ".hidden", "a b"] {
-            assert!(matches!(spool.push(bad, b"x"), Err(SpoolError::BadName(_))), "{bad}");
+            assert!(
+                matches!(spool.push(bad, b"x"), Err(SpoolError::BadName(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -67,7 +67,9 @@ impl CertCheck {
                     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
                 }
                 for cert in self.ca_certificates()? {
-                    roots.add(cert).map_err(|e| UploadError::Tls(e.to_string()))?;
+                    roots
+                        .add(cert)
+                        .map_err(|e| UploadError::Tls(e.to_string()))?;
                 }
                 builder.with_root_certificates(roots).with_no_client_auth()
             }

@@ -49,7 +49,7 @@ pub fn run(args: Args) -> Exit {
                 })
             })
             .collect();
-        return emit(&format!("{}\n", serde_json::Value::Array(list)));
+        return emit("meters", &format!("{}\n", serde_json::Value::Array(list)));
     }
     let mut out = String::new();
     let _ = writeln!(
@@ -108,16 +108,17 @@ pub fn run(args: Args) -> Exit {
             );
         }
     }
-    emit(&out)
+    crate::cmd::uploads::write_status(&mut out, &args.data_dir, tz);
+    emit("meters", &out)
 }
 
-/// Writes the listing; a closed pipe (`| head`) is not an error worth a message.
-fn emit(text: &str) -> Exit {
+/// Writes a listing of `command`; a closed pipe (`| head`) is not an error worth a message.
+pub(crate) fn emit(command: &str, text: &str) -> Exit {
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Ok(()) => Exit::Ok,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,
         Err(e) => {
-            eprintln!("mbusctl meters: {e}");
+            eprintln!("mbusctl {command}: {e}");
             Exit::Failure
         }
     }

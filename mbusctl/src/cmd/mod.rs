@@ -17,3 +17,4 @@ pub mod set_address;
 pub mod simulate;
 pub mod switch_baud;
 pub mod test_email;
+pub mod uploads;
