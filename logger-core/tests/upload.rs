@@ -483,7 +483,7 @@ fn test_upload_probes_the_configured_server() {
     config.uploads = ftp_uploads(UploadProtocol::Ftp, server.port, "/", "secret");
     let now = Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap();
     let timeout = std::time::Duration::from_secs(5);
-    let reports = upload::test_upload(&config, timeout, now).unwrap();
+    let reports = upload::test_upload(&config, work.path(), timeout, now).unwrap();
     assert_eq!(reports.len(), 1);
     let steps = reports[0].outcome.as_ref().unwrap();
     assert_eq!(steps.len(), 3, "{steps:?}");
@@ -493,9 +493,98 @@ fn test_upload_probes_the_configured_server() {
     );
     assert!(files(&root).is_empty(), "the probe file is deleted");
     config.uploads.file.password = "wrong".into();
-    let reports = upload::test_upload(&config, timeout, now).unwrap();
+    let reports = upload::test_upload(&config, work.path(), timeout, now).unwrap();
     assert!(matches!(
         reports[0].outcome,
         Err(upload::UploadError::Login(_))
     ));
+}
+
+fn sftp_uploads(port: u16, path: &Path, key: &Path) -> Uploads {
+    let mut uploads = Uploads::default();
+    uploads.file.enabled = true;
+    uploads.file.protocol = UploadProtocol::Sftp;
+    uploads.file.server = "127.0.0.1".into();
+    uploads.file.port = port;
+    uploads.file.username = servers::user();
+    uploads.file.key_file = Some(key.to_str().unwrap().to_owned());
+    uploads.file.path = path.to_str().unwrap().to_owned();
+    uploads
+}
+
+#[test]
+fn sftp_trusts_the_first_host_key_and_refuses_a_changed_one() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let host_key = work.path().join("host_key");
+    let client_key = work.path().join("client_key");
+    let server = servers::sshd(work.path(), 0, &host_key, &client_key);
+    let port = server.port;
+    let mut rig = rig(
+        &work.path().join("data"),
+        sftp_uploads(port, &root, &client_key),
+    );
+    rig.run(17);
+    let expected = rig.expected(csv());
+    assert_eq!(expected.len(), 4);
+    rig.wait_for("every file", |_| files(&root) == expected);
+    assert!(rig.messages(EventCode::UploadSuccess)[0].starts_with("SFTP upload finished"));
+    let known =
+        std::fs::read_to_string(work.path().join("data").join(upload::KNOWN_HOSTS_FILE)).unwrap();
+    assert_eq!(
+        known,
+        format!("127.0.0.1:{port} {}\n", servers::fingerprint(&host_key))
+    );
+    // The server comes back with another host key: refused, logged once, nothing sent.
+    drop(server);
+    let _impostor = servers::sshd(
+        work.path(),
+        port,
+        &work.path().join("other_host_key"),
+        &client_key,
+    );
+    rig.run(15);
+    rig.wait_for("the refusal", |r| {
+        !r.messages(EventCode::UploadFailed).is_empty()
+    });
+    let failed = rig.messages(EventCode::UploadFailed);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0].starts_with("SFTP upload failed: host key:"),
+        "{failed:?}"
+    );
+    assert!(failed[0].contains("refused"), "{failed:?}");
+    assert_eq!(files(&root), expected);
+    assert!(rig.status().pending > 0);
+}
+
+#[test]
+fn sftp_probe_checks_a_pinned_host_key() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let host_key = work.path().join("host_key");
+    let client_key = work.path().join("client_key");
+    let server = servers::sshd(work.path(), 0, &host_key, &client_key);
+    let mut config = Config::default();
+    config.uploads = sftp_uploads(server.port, &root, &client_key);
+    config.uploads.file.host_key = Some(servers::fingerprint(&host_key));
+    config.validate().unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap();
+    let timeout = std::time::Duration::from_secs(5);
+    let reports = upload::test_upload(&config, work.path(), timeout, now).unwrap();
+    let steps = reports[0].outcome.as_ref().unwrap();
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    assert!(files(&root).is_empty(), "the probe file is deleted");
+    // Pinned: nothing is recorded for trust on first use.
+    assert!(!work.path().join(upload::KNOWN_HOSTS_FILE).exists());
+    servers::ssh_key(&work.path().join("other"));
+    config.uploads.file.host_key = Some(servers::fingerprint(&work.path().join("other")));
+    let reports = upload::test_upload(&config, work.path(), timeout, now).unwrap();
+    assert!(
+        matches!(&reports[0].outcome, Err(upload::UploadError::HostKey(m)) if m.contains("pin")),
+        "{:?}",
+        reports[0].outcome
+    );
 }

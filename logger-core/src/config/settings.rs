@@ -348,6 +348,11 @@ pub struct FileUpload {
     /// FTPS: accept any server certificate without checking it. INSECURE: anyone on the
     /// path can read and change the transfer; for tests and closed networks only.
     pub accept_invalid_certs: bool,
+    /// SFTP: the server's host key fingerprint as OpenSSH prints it (`SHA256:…`). Without
+    /// it the first key seen is trusted and kept in the data directory.
+    pub host_key: Option<String>,
+    /// SFTP: private key file to log in with instead of the password.
+    pub key_file: Option<String>,
 }
 
 impl Default for FileUpload {
@@ -363,6 +368,8 @@ impl Default for FileUpload {
             format: FileFormat::Csv,
             ca_file: None,
             accept_invalid_certs: false,
+            host_key: None,
+            key_file: None,
         }
     }
 }
@@ -414,11 +421,21 @@ impl Uploads {
             p.host("uploads.file.server", server);
             p.text("uploads.file.path", &self.file.path, 255, true);
             p.text("uploads.file.username", &self.file.username, 128, false);
-            p.check(
-                self.file.protocol != UploadProtocol::Sftp,
-                "uploads.file.protocol",
-                "sftp is not supported yet; use ftp or ftps",
-            );
+            if let Some(key) = &self.file.host_key {
+                p.check(
+                    key.strip_prefix("SHA256:").is_some_and(|b64| {
+                        b64.len() == 43
+                            && b64
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/')
+                    }),
+                    "uploads.file.host_key",
+                    "must be a SHA256 fingerprint as ssh-keygen -l prints it (SHA256:…)",
+                );
+            }
+            if let Some(key) = &self.file.key_file {
+                p.text("uploads.file.key_file", key, 255, true);
+            }
             if let Some(ca) = &self.file.ca_file {
                 p.text("uploads.file.ca_file", ca, 255, true);
                 p.check(

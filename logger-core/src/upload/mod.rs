@@ -1,4 +1,4 @@
-//! Automatic uploads: after every read cycle, one file per meter goes to an FTP/FTPS server
+//! Automatic uploads: after every read cycle, one file per meter goes to an FTP/FTPS/SFTP server
 //! and/or is pushed to an HTTPS receiver, through a durable spool.
 //!
 //! The read path only hands the cycle's stored readings (meter and slot) to the
@@ -20,6 +20,7 @@
 
 pub mod ftp;
 pub mod https;
+pub mod sftp;
 pub mod spool;
 pub mod tls;
 
@@ -73,6 +74,9 @@ pub enum UploadError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The SSH server's host key is not the one trusted.
+    #[error("host key: {0}")]
+    HostKey(String),
     /// The server refused the login (user, password or token).
     #[error("login refused: {0}")]
     Login(String),
@@ -103,7 +107,7 @@ pub enum UploadError {
 
 /// A place files are delivered to.
 pub trait Target: Send {
-    /// How events and status name it: `FTP`, `FTPS`, `HTTPS push`.
+    /// How events and status name it: `FTP`, `FTPS`, `SFTP`, `HTTPS push`.
     fn label(&self) -> &'static str;
     /// Delivers one file under `name` (connecting first if needed); a name already
     /// delivered whole is not delivered twice.
@@ -149,7 +153,7 @@ impl UploaderOptions {
 /// Which of the configured targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TargetKind {
-    /// The file upload (FTP/FTPS).
+    /// The file upload (FTP/FTPS/SFTP).
     File,
     /// The HTTPS push.
     Https,
@@ -170,9 +174,14 @@ pub fn spool_dir(data_dir: &Path, kind: TargetKind) -> PathBuf {
     data_dir.join("spool").join(kind.key())
 }
 
-/// The targets the settings enable, built (nothing is connected).
+/// The known-hosts file of SFTP uploads in the data directory (trust on first use).
+pub const KNOWN_HOSTS_FILE: &str = "upload-known-hosts";
+
+/// The targets the settings enable, built (nothing is connected); SFTP keeps its known
+/// hosts in `data_dir`.
 pub fn targets(
     uploads: &Uploads,
+    data_dir: &Path,
     timeout: Duration,
 ) -> Result<Vec<(TargetKind, Box<dyn Target>)>, UploadError> {
     let mut out: Vec<(TargetKind, Box<dyn Target>)> = Vec::new();
@@ -182,26 +191,40 @@ pub fn targets(
         let tls = match file.protocol {
             UploadProtocol::Ftp => None,
             UploadProtocol::Ftps => Some(check),
-            UploadProtocol::Sftp => {
-                return Err(UploadError::Server(
-                    "SFTP uploads are not supported yet".into(),
-                ))
-            }
+            UploadProtocol::Sftp => None,
         };
-        let settings = ftp::FtpSettings {
-            host: file.server.clone(),
-            port: if file.port == 0 { 21 } else { file.port },
-            username: if file.username.is_empty() {
-                "anonymous".into()
-            } else {
-                file.username.clone()
-            },
-            password: file.password.clone(),
-            path: file.path.clone(),
-            tls,
-            timeout,
+        let username = if file.username.is_empty() {
+            "anonymous".to_owned()
+        } else {
+            file.username.clone()
         };
-        out.push((TargetKind::File, Box::new(ftp::FtpTarget::new(settings))));
+        let target: Box<dyn Target> = if file.protocol == UploadProtocol::Sftp {
+            let host = file.server.strip_prefix("sftp://").unwrap_or(&file.server);
+            Box::new(sftp::SftpTarget::new(sftp::SftpSettings {
+                host: host.to_owned(),
+                port: if file.port == 0 { 22 } else { file.port },
+                username,
+                auth: match &file.key_file {
+                    Some(key) => sftp::SftpAuth::KeyFile(PathBuf::from(key)),
+                    None => sftp::SftpAuth::Password(file.password.clone()),
+                },
+                path: file.path.clone(),
+                host_key: file.host_key.clone(),
+                known_hosts: data_dir.join(KNOWN_HOSTS_FILE),
+                timeout,
+            }))
+        } else {
+            Box::new(ftp::FtpTarget::new(ftp::FtpSettings {
+                host: file.server.clone(),
+                port: if file.port == 0 { 21 } else { file.port },
+                username,
+                password: file.password.clone(),
+                path: file.path.clone(),
+                tls,
+                timeout,
+            }))
+        };
+        out.push((TargetKind::File, target));
     }
     let push = &uploads.https;
     if push.enabled {
@@ -223,7 +246,7 @@ pub fn targets(
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TargetStatus {
-    /// `FTP`, `FTPS` or `HTTPS push`.
+    /// `FTP`, `FTPS`, `SFTP` or `HTTPS push`.
     pub label: String,
     /// Files waiting in the spool.
     pub pending: usize,
@@ -442,7 +465,7 @@ impl Worker {
             lane.target.close();
         }
         self.lanes.clear();
-        let built = match targets(uploads, self.options.timeout) {
+        let built = match targets(uploads, &self.data_dir, self.options.timeout) {
             Ok(built) => built,
             Err(e) => {
                 tracing::error!(error = %e, "uploads not started");
@@ -731,22 +754,23 @@ impl Cursor {
 /// What trying one configured target gave.
 #[derive(Debug)]
 pub struct ProbeReport {
-    /// `FTP`, `FTPS` or `HTTPS push`.
+    /// `FTP`, `FTPS`, `SFTP` or `HTTPS push`.
     pub label: &'static str,
     /// The outcome: the steps that worked, or the failure.
     pub outcome: Result<Vec<String>, UploadError>,
 }
 
-/// Tries every enabled target of the configuration with a probe file (FTP: connect, log in,
-/// write, rename and delete it; HTTPS: POST a probe document). An empty list means nothing
+/// Tries every enabled target of the configuration with a probe file (FTP/SFTP: connect, log
+/// in, write, rename and delete it; HTTPS: POST a probe document). An empty list means nothing
 /// is enabled.
 pub fn test_upload(
     config: &Config,
+    data_dir: &Path,
     timeout: Duration,
     now: DateTime<Utc>,
 ) -> Result<Vec<ProbeReport>, UploadError> {
     let name = format!("mbus-probe-{}.txt", now.format("%Y%m%d%H%M%S"));
-    Ok(targets(&config.uploads, timeout)?
+    Ok(targets(&config.uploads, data_dir, timeout)?
         .into_iter()
         .map(|(_, mut target)| ProbeReport {
             label: target.label(),

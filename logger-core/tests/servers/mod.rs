@@ -76,3 +76,88 @@ pub fn renames(work: &Path) -> BTreeMap<String, usize> {
     }
     out
 }
+
+/// Runs `ssh-keygen` to make an ECDSA key pair (PEM) at `path` unless it exists.
+pub fn ssh_key(path: &Path) {
+    if path.exists() {
+        return;
+    }
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ecdsa", "-b", "256", "-m", "PEM", "-N", ""])
+        .arg("-f")
+        .arg(path)
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(status.success());
+}
+
+/// The SHA-256 fingerprint of the public key beside the private key `path`, as
+/// `ssh-keygen -l` prints it.
+pub fn fingerprint(path: &Path) -> String {
+    let out = Command::new("ssh-keygen")
+        .args(["-l", "-E", "sha256", "-f"])
+        .arg(path.with_extension("pub"))
+        .output()
+        .expect("ssh-keygen runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("no fingerprint in {text:?}"))
+        .to_owned()
+}
+
+/// OpenSSH's sshd on 127.0.0.1:`port` (0 = any free port) with host key `host_key`
+/// (made if missing), letting the current user log in with the key `client_key` (made if
+/// missing) only. Its files live in `work`.
+pub fn sshd(work: &Path, port: u16, host_key: &Path, client_key: &Path) -> Server {
+    // sshd started as root insists on its privilege-separation directory.
+    let _ = std::fs::create_dir_all("/run/sshd");
+    ssh_key(host_key);
+    ssh_key(client_key);
+    let authorized = work.join("authorized_keys");
+    std::fs::copy(client_key.with_extension("pub"), &authorized).unwrap();
+    let config = work.join("sshd_config");
+    std::fs::write(
+        &config,
+        format!(
+            "ListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nStrictModes no\n\
+             UsePAM no\nPidFile none\nSubsystem sftp internal-sftp\nLogLevel ERROR\n",
+            host_key.display(),
+            authorized.display()
+        ),
+    )
+    .unwrap();
+    let port = if port == 0 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port()
+    } else {
+        port
+    };
+    let child = Command::new("/usr/sbin/sshd")
+        .args(["-D", "-e", "-f"])
+        .arg(&config)
+        .args(["-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("sshd runs");
+    let server = Server { child, port };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sshd did not listen on {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    server
+}
+
+/// The user the tests run as (for SSH logins).
+pub fn user() -> String {
+    let out = Command::new("id").arg("-un").output().expect("id runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}

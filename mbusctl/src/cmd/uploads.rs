@@ -118,7 +118,7 @@ pub fn test_upload(args: TestArgs) -> Exit {
         }
     };
     let timeout = Duration::from_secs(args.timeout.max(1));
-    let reports = match upload::test_upload(&config, timeout, chrono::Utc::now()) {
+    let reports = match upload::test_upload(&config, &args.data_dir, timeout, chrono::Utc::now()) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("mbusctl test-upload: {e}");
