@@ -100,6 +100,22 @@ fn validation_names_the_field_path() {
             with(|v| v["uploads"]["file"] = serde_json::json!({"enabled": true, "server": "ftp.example.org", "path": ""})),
             "uploads.file.path: must not be empty",
         ),
+        (
+            with(|v| v["uploads"]["file"] = serde_json::json!({"enabled": true, "protocol": "ftps", "server": "ftp.example.org", "ca_file": "/etc/ca.pem", "accept_invalid_certs": true})),
+            "uploads.file.accept_invalid_certs: must be false when a ca_file is given",
+        ),
+        (
+            with(|v| v["uploads"]["file"] = serde_json::json!({"enabled": true, "protocol": "sftp", "server": "sftp.example.org", "host_key": "ab:cd"})),
+            "uploads.file.host_key: must be a SHA256 fingerprint as ssh-keygen -l prints it (SHA256:…)",
+        ),
+        (
+            with(|v| v["uploads"]["spool_max_files"] = 0.into()),
+            "uploads.spool_max_files: must be between 1 and 1000000",
+        ),
+        (
+            with(|v| v["uploads"]["https"] = serde_json::json!({"enabled": true, "url": "http://collector.example.org"})),
+            "uploads.https.url: must be an https:// URL",
+        ),
     ];
     for (text, expected) in cases {
         let p = problems(&text);

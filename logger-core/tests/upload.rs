@@ -367,6 +367,16 @@ fn ftps_checks_the_certificate() {
     assert_eq!(expected.len(), 2);
     rig.wait_for("the files", |_| files(&root) == expected);
     assert!(rig.messages(EventCode::UploadSuccess)[0].starts_with("FTPS upload finished"));
+    drop(rig);
+    // The explicit insecure switch takes any certificate.
+    let mut uploads = ftp_uploads(UploadProtocol::Ftps, server.port, "/", "secret");
+    uploads.file.accept_invalid_certs = true;
+    let mut config = Config::default();
+    config.uploads = uploads;
+    let now = Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap();
+    let reports =
+        upload::test_upload(&config, work.path(), std::time::Duration::from_secs(5), now).unwrap();
+    assert!(reports[0].outcome.is_ok(), "{:?}", reports[0].outcome);
 }
 
 #[test]
