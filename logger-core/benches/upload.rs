@@ -117,32 +117,35 @@ fn deliver(c: &mut Criterion) {
     let mut g = c.benchmark_group("spool to FTP");
     g.throughput(Throughput::Elements(100));
     g.sample_size(10);
-    g.bench_function("deliver 100 files (size check, STOR .part, RNFR/RNTO)", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for round in 0..iters {
-                let dir = tempfile::tempdir().unwrap();
-                let mut spool = Spool::open(dir.path(), 1_000).unwrap();
-                for i in 0..100 {
-                    spool.push(&format!("{round}-{}", name(i)), &bytes).unwrap();
-                }
-                let start = Instant::now();
-                for entry in spool.pending().unwrap() {
-                    let data = std::fs::read(&entry.path).unwrap();
-                    target.deliver(&entry.name, &data).unwrap();
-                    spool.remove(&entry).unwrap();
-                }
-                total += start.elapsed();
-                for item in std::fs::read_dir(&root).unwrap() {
-                    let path = item.unwrap().path();
-                    if path.is_file() {
-                        std::fs::remove_file(path).unwrap();
+    g.bench_function(
+        "deliver 100 files (size check, STOR .part, RNFR/RNTO)",
+        |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for round in 0..iters {
+                    let dir = tempfile::tempdir().unwrap();
+                    let mut spool = Spool::open(dir.path(), 1_000).unwrap();
+                    for i in 0..100 {
+                        spool.push(&format!("{round}-{}", name(i)), &bytes).unwrap();
+                    }
+                    let start = Instant::now();
+                    for entry in spool.pending().unwrap() {
+                        let data = std::fs::read(&entry.path).unwrap();
+                        target.deliver(&entry.name, &data).unwrap();
+                        spool.remove(&entry).unwrap();
+                    }
+                    total += start.elapsed();
+                    for item in std::fs::read_dir(&root).unwrap() {
+                        let path = item.unwrap().path();
+                        if path.is_file() {
+                            std::fs::remove_file(path).unwrap();
+                        }
                     }
                 }
-            }
-            total
-        })
-    });
+                total
+            })
+        },
+    );
     g.finish();
     target.close();
 }

@@ -371,8 +371,10 @@ fn ftps_checks_the_certificate() {
     // The explicit insecure switch takes any certificate.
     let mut uploads = ftp_uploads(UploadProtocol::Ftps, server.port, "/", "secret");
     uploads.file.accept_invalid_certs = true;
-    let mut config = Config::default();
-    config.uploads = uploads;
+    let config = Config {
+        uploads,
+        ..Config::default()
+    };
     let now = Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap();
     let reports =
         upload::test_upload(&config, work.path(), std::time::Duration::from_secs(5), now).unwrap();
@@ -489,8 +491,10 @@ fn test_upload_probes_the_configured_server() {
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("root");
     let server = ftp_server(&root, 0, None);
-    let mut config = Config::default();
-    config.uploads = ftp_uploads(UploadProtocol::Ftp, server.port, "/", "secret");
+    let mut config = Config {
+        uploads: ftp_uploads(UploadProtocol::Ftp, server.port, "/", "secret"),
+        ..Config::default()
+    };
     let now = Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap();
     let timeout = std::time::Duration::from_secs(5);
     let reports = upload::test_upload(&config, work.path(), timeout, now).unwrap();
@@ -577,8 +581,10 @@ fn sftp_probe_checks_a_pinned_host_key() {
     let host_key = work.path().join("host_key");
     let client_key = work.path().join("client_key");
     let server = servers::sshd(work.path(), 0, &host_key, &client_key);
-    let mut config = Config::default();
-    config.uploads = sftp_uploads(server.port, &root, &client_key);
+    let mut config = Config {
+        uploads: sftp_uploads(server.port, &root, &client_key),
+        ..Config::default()
+    };
     config.uploads.file.host_key = Some(servers::fingerprint(&host_key));
     config.validate().unwrap();
     let now = Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap();

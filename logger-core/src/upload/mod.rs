@@ -174,6 +174,9 @@ pub fn spool_dir(data_dir: &Path, kind: TargetKind) -> PathBuf {
     data_dir.join("spool").join(kind.key())
 }
 
+/// A configured target, built but not connected.
+pub type BuiltTarget = (TargetKind, Box<dyn Target>);
+
 /// The known-hosts file of SFTP uploads in the data directory (trust on first use).
 pub const KNOWN_HOSTS_FILE: &str = "upload-known-hosts";
 
@@ -183,8 +186,8 @@ pub fn targets(
     uploads: &Uploads,
     data_dir: &Path,
     timeout: Duration,
-) -> Result<Vec<(TargetKind, Box<dyn Target>)>, UploadError> {
-    let mut out: Vec<(TargetKind, Box<dyn Target>)> = Vec::new();
+) -> Result<Vec<BuiltTarget>, UploadError> {
+    let mut out: Vec<BuiltTarget> = Vec::new();
     let file = &uploads.file;
     if file.enabled {
         let check = CertCheck::from_settings(file.ca_file.as_deref(), file.accept_invalid_certs);
