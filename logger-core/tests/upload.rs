@@ -252,7 +252,7 @@ fn ftp_files_arrive_once_with_their_names_and_contents() {
     assert!(rig.messages(EventCode::UploadFailed).is_empty());
 }
 
-/// `<id>-<8 digits>-<14 digits>.csv`
+/// `<id>-<secondary address, 16 hex digits>-<14 digits>.csv`
 fn regex_like(name: &str) -> bool {
     let Some(stem) = name.strip_suffix(".csv") else {
         return false;
@@ -260,11 +260,10 @@ fn regex_like(name: &str) -> bool {
     let parts: Vec<_> = stem.split('-').collect();
     parts.len() == 3
         && parts[0].parse::<u32>().is_ok()
-        && parts[1].len() == 8
+        && parts[1].len() == 16
+        && parts[1].chars().all(|c| c.is_ascii_hexdigit())
         && parts[2].len() == 14
-        && parts[1..]
-            .iter()
-            .all(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && parts[2].chars().all(|c| c.is_ascii_digit())
 }
 
 #[test]
