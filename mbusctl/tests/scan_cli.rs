@@ -45,7 +45,7 @@ fn secondary_scan_lists_exactly_the_simulated_meters() {
 
     // A gateway on the loopback interface answers quickly: at 38400 baud every meter starts its
     // reply within 9 ms and the simulator forwards replies in 10 ms pieces, so short timeouts
-    // keep the test short and still leave room for a busy machine.
+    // keep the test short; 150 ms leaves room for a machine busy with other tests.
     let output = Command::new(MBUSCTL)
         .args([
             "scan",
@@ -55,7 +55,7 @@ fn secondary_scan_lists_exactly_the_simulated_meters() {
             "--baud",
             "38400",
         ])
-        .args(["--format", "json", "--timeout-ms", "60", "--gap-ms", "40"])
+        .args(["--format", "json", "--timeout-ms", "150", "--gap-ms", "60"])
         .output()
         .unwrap();
     drop(simulator);
