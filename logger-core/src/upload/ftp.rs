@@ -9,7 +9,7 @@
 use super::tls::CertCheck;
 use super::{Target, UploadError};
 use std::io::Cursor;
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::time::Duration;
 use suppaftp::types::FileType;
 use suppaftp::{FtpError, RustlsConnector, RustlsFtpStream, Status};
@@ -93,22 +93,11 @@ impl FtpTarget {
 
     fn connect(&self) -> Result<RustlsFtpStream, UploadError> {
         let s = &self.settings;
-        let addr = (s.host.as_str(), s.port)
-            .to_socket_addrs()
-            .map_err(|e| UploadError::Dns {
-                host: s.host.clone(),
-                reason: e.to_string(),
-            })?
-            .next()
-            .ok_or_else(|| UploadError::Dns {
-                host: s.host.clone(),
-                reason: "no address".into(),
-            })?;
+        let tcp = super::connect_tcp(&s.host, s.port, s.timeout)?;
         let connect_err = |e: std::io::Error| UploadError::Connect {
             address: format!("{}:{}", s.host, s.port),
             reason: e.to_string(),
         };
-        let tcp = TcpStream::connect_timeout(&addr, s.timeout).map_err(connect_err)?;
         tcp.set_read_timeout(Some(s.timeout)).map_err(connect_err)?;
         tcp.set_write_timeout(Some(s.timeout))
             .map_err(connect_err)?;

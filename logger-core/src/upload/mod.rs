@@ -294,6 +294,31 @@ impl UploadStatus {
     }
 }
 
+/// Resolves `host` and opens a TCP connection to it within `timeout`; DNS and connection
+/// failures name the host and the address.
+pub(crate) fn connect_tcp(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<std::net::TcpStream, UploadError> {
+    use std::net::ToSocketAddrs;
+    let addr = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| UploadError::Dns {
+            host: host.to_string(),
+            reason: e.to_string(),
+        })?
+        .next()
+        .ok_or_else(|| UploadError::Dns {
+            host: host.to_string(),
+            reason: "no address".into(),
+        })?;
+    std::net::TcpStream::connect_timeout(&addr, timeout).map_err(|e| UploadError::Connect {
+        address: format!("{host}:{port}"),
+        reason: e.to_string(),
+    })
+}
+
 /// The file name of a meter's reading at `time` (unix seconds) on the server.
 pub fn file_name(meter: &MeterDescriptor, time: i64, tz: chrono_tz::Tz, format: Format) -> String {
     let local = tz

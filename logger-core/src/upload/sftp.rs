@@ -13,7 +13,6 @@ use super::{Target, UploadError};
 use base64::Engine as _;
 use ssh2::{ErrorCode, HashType, RenameFlags, Session, Sftp};
 use std::io::Write;
-use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -150,22 +149,7 @@ impl SftpTarget {
 
     fn connect(&self) -> Result<(Session, Sftp), UploadError> {
         let s = &self.settings;
-        let addr = (s.host.as_str(), s.port)
-            .to_socket_addrs()
-            .map_err(|e| UploadError::Dns {
-                host: s.host.clone(),
-                reason: e.to_string(),
-            })?
-            .next()
-            .ok_or_else(|| UploadError::Dns {
-                host: s.host.clone(),
-                reason: "no address".into(),
-            })?;
-        let tcp =
-            TcpStream::connect_timeout(&addr, s.timeout).map_err(|e| UploadError::Connect {
-                address: format!("{}:{}", s.host, s.port),
-                reason: e.to_string(),
-            })?;
+        let tcp = super::connect_tcp(&s.host, s.port, s.timeout)?;
         let lost = |e: ssh2::Error| UploadError::Lost(e.to_string());
         let mut session = Session::new().map_err(lost)?;
         session.set_timeout(u32::try_from(s.timeout.as_millis()).unwrap_or(u32::MAX));
