@@ -1,16 +1,10 @@
 //! `mbusctl config export|import` and `mbusctl meters` on a logger data directory.
 
+mod support;
+
 use logger_core::config::{Config, ConfigStore};
 use logger_core::status::StatusBoard;
-use std::process::{Command, Output, Stdio};
-
-fn mbusctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mbusctl"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run mbusctl")
-}
+use support::mbusctl;
 
 fn data_dir(dir: &std::path::Path) -> Config {
     let config = Config {

@@ -2,41 +2,11 @@
 //! `../../shared/corpus/libmbus`): `--format xml` reproduces libmbus's XML, bad input exits with 3
 //! and a one-line message naming the place.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("MBUS_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/corpus/libmbus"
-            ))
-        });
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "corpus folder {} is missing (set MBUS_CORPUS)",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "\n*** SKIPPING mbusctl decode corpus tests: {} not found (set MBUS_CORPUS) ***\n",
-        dir.display()
-    );
-    None
-}
-
-fn mbusctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mbusctl"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run mbusctl")
-}
+use std::process::Output;
+use support::{corpus, mbusctl};
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")

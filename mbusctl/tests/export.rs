@@ -1,17 +1,11 @@
 //! `mbusctl export` and `mbusctl bench logger` against a data directory made with logger-core.
 
+mod support;
+
 use logger_core::config::{Config, ConfigStore};
 use logger_core::storage::{MeterId, Reading, Store, DATABASE_FILE_NAME};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn mbusctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mbusctl"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run mbusctl")
-}
+use support::mbusctl;
 
 /// A data directory with one meter (id 3, "Flat 3") read on 2024-05-01 and 2024-05-02.
 fn data_dir(dir: &Path) {

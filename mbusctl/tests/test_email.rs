@@ -1,20 +1,14 @@
 //! `mbusctl test-email` against a real SMTP server (aiosmtpd on 127.0.0.1).
 
+mod support;
+
 use logger_core::config::{Config, ConfigStore, MailSecurity};
-use std::process::{Command, Output, Stdio};
+use support::mbusctl;
 
 #[path = "../../logger-core/tests/support/smtp.rs"]
 mod smtp;
 
 use smtp::{Options, SmtpServer};
-
-fn mbusctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mbusctl"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run mbusctl")
-}
 
 /// A data directory whose configuration mails through 127.0.0.1:`port` with STARTTLS and a
 /// login with `password`.

@@ -1,20 +1,14 @@
 //! `mbusctl test-upload` against a local FTP server (pyftpdlib) and `mbusctl status`.
 
+mod support;
+
+use support::mbusctl;
 #[path = "../../logger-core/tests/servers/mod.rs"]
 mod servers;
 
 use logger_core::config::{Config, ConfigStore, UploadProtocol};
 use logger_core::upload::{TargetStatus, UploadStatus};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn mbusctl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mbusctl"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run mbusctl")
-}
 
 fn configure(dir: &Path, port: u16, password: &str) {
     let mut config = Config::default();
