@@ -252,9 +252,9 @@ fn ftp_files_arrive_once_with_their_names_and_contents() {
     assert!(rig.messages(EventCode::UploadFailed).is_empty());
 }
 
-/// `<id>-<secondary address, 16 hex digits>-<14 digits>.csv`
+/// `<id>-<secondary address, 16 hex digits>-<14 digits>-csv`
 fn regex_like(name: &str) -> bool {
-    let Some(stem) = name.strip_suffix(".csv") else {
+    let Some(stem) = name.strip_suffix("-csv") else {
         return false;
     };
     let parts: Vec<_> = stem.split('-').collect();
@@ -468,7 +468,7 @@ fn https_push_delivers_json_with_the_token_and_refuses_a_wrong_one() {
     pusher.run(17);
     let expected = pusher.expected(Format::Json);
     assert_eq!(expected.len(), 4);
-    assert!(expected.keys().all(|k| k.ends_with(".json")));
+    assert!(expected.keys().all(|k| k.ends_with("-json")));
     pusher.wait_for("every document", |_| files(&store) == expected);
     assert!(pusher.messages(EventCode::UploadSuccess)[0].starts_with("HTTPS push upload finished"));
     drop(pusher);

@@ -42,7 +42,7 @@ fn delivered(dir: &Path) -> BTreeSet<String> {
         .map(|items| {
             items
                 .map(|e| e.unwrap().file_name().into_string().unwrap())
-                .filter(|n| n.ends_with(".csv"))
+                .filter(|n| n.ends_with("-csv"))
                 .collect()
         })
         .unwrap_or_default()

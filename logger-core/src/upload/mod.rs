@@ -9,7 +9,7 @@
 //! and logs one "upload failed" event per incident, not per retry; a slow or dead server
 //! therefore never delays reading or storing.
 //!
-//! Files are named `<meter id>-<secondary address>-<yyyyMMddHHmmss>.<csv|json>` after the
+//! Files are named `<meter id>-<secondary address>-<yyyyMMddHHmmss>-<csv|json>` after the
 //! reading's slot in the logger's time zone; their contents are those of the manual export
 //! ([`crate::export::export_meter`]). Each name is delivered exactly once: FTP stores under a
 //! temporary name and renames, and asks the server for the file's size before sending it
@@ -331,7 +331,8 @@ pub fn file_name(meter: &MeterDescriptor, time: i64, tz: chrono_tz::Tz, format: 
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .collect();
-    format!("{}-{secondary}-{local}.{}", meter.id.0, format.extension())
+    // The reference appliance's scheme: the format is the last part of the name.
+    format!("{}-{secondary}-{local}-{}", meter.id.0, format.extension())
 }
 
 /// One target with its spool and incident state, inside the uploader's thread.
