@@ -2,40 +2,26 @@
 
 use logger_core::config::ConfigStore;
 use logger_core::storage::{MeterId, Store, DATABASE_FILE_NAME};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use support::Daemon;
+
+mod support;
 
 #[test]
 fn simulated_daemon_scans_reads_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mbus-centerd"))
-        .args(["--data-dir", dir.path().to_str().unwrap()])
-        .args(["--simulate", "3", "--baud", "9600", "--cycle", "10s"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id().to_string();
-    // Should the daemon hang, end it so the test fails instead of blocking.
-    let watchdog_pid = pid.clone();
-    let watchdog = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(90));
-        let _ = Command::new("kill").args(["-KILL", &watchdog_pid]).status();
-    });
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut log = Vec::new();
-    let mut cycles = 0;
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if line.contains("read cycle done") {
-            cycles += 1;
-        }
-        log.push(line);
-        if cycles == 2 {
-            break;
-        }
-    }
+    let data_dir = dir.path().to_str().unwrap();
+    let mut daemon = Daemon::start(&[
+        "--data-dir",
+        data_dir,
+        "--simulate",
+        "3",
+        "--baud",
+        "9600",
+        "--cycle",
+        "10s",
+    ]);
+    daemon.wait_for_cycles(2);
+    let log = &daemon.log;
     assert!(
         log.iter()
             .any(|l| l.contains("scan done") && l.contains("added=3")),
@@ -56,16 +42,10 @@ fn simulated_daemon_scans_reads_and_stops_cleanly_on_sigterm() {
             "{line}"
         );
     }
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    log.extend(lines.map(|l| l.unwrap()));
-    let status = child.wait().unwrap();
+    let status = daemon.terminate();
+    let log = &daemon.log;
     assert!(status.success(), "{status:?}\n{log:#?}");
     assert!(log.last().unwrap().contains("stopped"), "{log:#?}");
-    drop(watchdog);
 
     let config = ConfigStore::new(dir.path()).load_or_default().unwrap();
     assert_eq!(config.meters.len(), 3);

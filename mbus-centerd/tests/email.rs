@@ -3,8 +3,9 @@
 
 use logger_core::config::{Config, ConfigStore, ReadCycle};
 use mbus_proto::address::BaudRate;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use support::Daemon;
+
+mod support;
 
 #[path = "../../logger-core/tests/support/smtp.rs"]
 mod smtp;
@@ -30,41 +31,19 @@ fn the_daemon_mails_a_failing_meter_once() {
     config.meters.push(meter);
     ConfigStore::new(dir.path()).save(&config).unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mbus-centerd"))
-        .args(["--data-dir", dir.path().to_str().unwrap()])
-        .args(["--simulate", "1", "--baud", "9600"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id().to_string();
-    let watchdog_pid = pid.clone();
-    let watchdog = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(90));
-        let _ = Command::new("kill").args(["-KILL", &watchdog_pid]).status();
-    });
+    let mut daemon = Daemon::start(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--simulate",
+        "1",
+        "--baud",
+        "9600",
+    ]);
     // Two read cycles, then the mail of the first (bounded wait).
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut log = Vec::new();
-    let mut cycles = 0;
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        cycles += usize::from(line.contains("read cycle done"));
-        log.push(line);
-        if cycles == 2 {
-            break;
-        }
-    }
+    daemon.wait_for_cycles(2);
     let mails = server.wait_for(1);
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    log.extend(lines.map(|l| l.unwrap()));
-    let status = child.wait().unwrap();
-    drop(watchdog);
+    let status = daemon.terminate();
+    let log = &daemon.log;
     assert!(status.success(), "{status:?}\n{log:#?}");
     assert_eq!(
         mails.len(),

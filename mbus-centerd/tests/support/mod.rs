@@ -1,0 +1,70 @@
+//! What the daemon tests share: `mbus-centerd` started as a process, its log read until a
+//! number of read cycles are done, and a clean stop with SIGTERM.
+
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::io::{BufRead, BufReader, Lines};
+use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
+use std::thread::JoinHandle;
+
+/// A running `mbus-centerd`; killed by a watchdog after 90 s so that a hang fails the test.
+pub struct Daemon {
+    child: Child,
+    lines: Lines<BufReader<ChildStderr>>,
+    /// Every log line read so far.
+    pub log: Vec<String>,
+    watchdog: Option<JoinHandle<()>>,
+}
+
+impl Daemon {
+    /// Starts `mbus-centerd` with `args`.
+    pub fn start(args: &[&str]) -> Daemon {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mbus-centerd"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start mbus-centerd");
+        let pid = child.id().to_string();
+        let watchdog = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(90));
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        });
+        let lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        Daemon {
+            child,
+            lines,
+            log: Vec::new(),
+            watchdog: Some(watchdog),
+        }
+    }
+
+    /// Reads the log until `cycles` read cycles are done (or the daemon ends).
+    pub fn wait_for_cycles(&mut self, cycles: usize) {
+        let mut done = 0;
+        for line in self.lines.by_ref() {
+            let line = line.expect("log line");
+            done += usize::from(line.contains("read cycle done"));
+            self.log.push(line);
+            if done == cycles {
+                break;
+            }
+        }
+    }
+
+    /// Sends SIGTERM, reads the rest of the log and waits for the exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success());
+        self.log
+            .extend(self.lines.by_ref().map(|l| l.expect("log line")));
+        let status = self.child.wait().expect("wait");
+        drop(self.watchdog.take());
+        status
+    }
+}
