@@ -143,7 +143,7 @@ pub struct Logger<B: MeterBus> {
     nap: Duration,
     config_stamp: Option<std::time::SystemTime>,
     alarms: Option<Alarms>,
-    commit_hook: Option<CommitHook>,
+    commit_hooks: Vec<CommitHook>,
     notices: Option<(mpsc::Sender<EventNotice>, mpsc::Receiver<EventNotice>)>,
 }
 
@@ -206,7 +206,7 @@ impl<B: MeterBus> Logger<B> {
             nap: Duration::from_millis(500),
             config_stamp: None,
             alarms: None,
-            commit_hook: None,
+            commit_hooks: Vec::new(),
             notices: None,
         })
         .map(|mut logger| {
@@ -548,7 +548,7 @@ impl<B: MeterBus> Logger<B> {
         };
         let mut report = self.commit(batch, now);
         if report.stored > 0 {
-            if let Some(hook) = &mut self.commit_hook {
+            for hook in &mut self.commit_hooks {
                 hook(&committed);
             }
         }
@@ -829,10 +829,11 @@ impl<B: MeterBus> Logger<B> {
         Ok(())
     }
 
-    /// Installs the hook called after each read cycle's readings are stored (replacing an
-    /// earlier one).
-    pub fn set_commit_hook(&mut self, hook: CommitHook) {
-        self.commit_hook = Some(hook);
+    /// Adds a hook called after each read cycle's readings are stored. Every consumer of new
+    /// readings (uploads, the web's live updates, building-automation and fleet sinks) adds
+    /// its own; they run in the order they were added.
+    pub fn add_commit_hook(&mut self, hook: CommitHook) {
+        self.commit_hooks.push(hook);
     }
 
     /// A sender through which other threads hand events to this logger's event log; they

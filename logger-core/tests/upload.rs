@@ -116,7 +116,7 @@ fn install_hook(
 ) {
     let mut hook = uploader.hook();
     let seen = Arc::clone(committed);
-    logger.set_commit_hook(Box::new(move |c: &Committed| {
+    logger.add_commit_hook(Box::new(move |c: &Committed| {
         seen.lock().unwrap().push(c.clone());
         hook(c);
     }));

@@ -192,7 +192,7 @@ fn serve<B: MeterBus>(
     // Uploads run in their own thread; the read loop only hands each cycle over.
     let events = logger.event_sender();
     let uploader = Uploader::start(logger.data_dir(), clock, events, UploaderOptions::default());
-    logger.set_commit_hook(uploader.hook());
+    logger.add_commit_hook(uploader.hook());
     let ran = logger.run_reporting(stop, |logger, report| {
         tracing::info!("read cycle done: {}", outcome(logger, report));
     });

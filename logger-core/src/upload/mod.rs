@@ -2,7 +2,7 @@
 //! and/or is pushed to an HTTPS receiver, through a durable spool.
 //!
 //! The read path only hands the cycle's stored readings (meter and slot) to the
-//! [`Uploader`]'s channel (see [`crate::engine::Logger::set_commit_hook`]). The uploader's
+//! [`Uploader`]'s channel (see [`crate::engine::Logger::add_commit_hook`]). The uploader's
 //! own thread writes each meter's file into the spool of every enabled target (written
 //! and flushed before the upload starts, so it survives restarts, outages and crashes),
 //! then delivers the spool oldest first. A failure waits with exponential backoff (capped)
@@ -401,7 +401,7 @@ impl Uploader {
         Uploader { jobs, stop, thread }
     }
 
-    /// The hook to install with [`crate::engine::Logger::set_commit_hook`]: it only sends the
+    /// The hook to install with [`crate::engine::Logger::add_commit_hook`]: it only sends the
     /// cycle's readings into the channel.
     pub fn hook(&self) -> CommitHook {
         let jobs = self.jobs.clone();
