@@ -124,6 +124,15 @@ pub struct Committed {
     pub readings: Vec<(MeterId, i64)>,
 }
 
+/// What one [`Logger::turn`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Turn {
+    /// It ran a read cycle.
+    Cycle(CycleReport),
+    /// Nothing was due; the next slot, if any meter is scheduled.
+    Wait(Option<DateTime<Utc>>),
+}
+
 /// Called after every read cycle whose readings were stored, on the read thread: it must
 /// only hand the work on (for example into a channel), never wait for I/O.
 pub type CommitHook = Box<dyn FnMut(&Committed) + Send>;
@@ -218,6 +227,11 @@ impl<B: MeterBus> Logger<B> {
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The time on the logger's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// The data directory.
@@ -799,20 +813,13 @@ impl<B: MeterBus> Logger<B> {
         on_cycle: &mut dyn FnMut(&Self, &CycleReport),
     ) -> Result<(), LoggerError> {
         while !stop.load(Ordering::SeqCst) {
-            self.record_notices();
-            self.reload_if_changed();
-            self.sync_alarms();
-            let now = self.clock.now();
-            self.schedule.follow_clock(now);
+            let now = self.housekeep();
             if end.is_some_and(|e| now >= e) {
                 break;
             }
-            match self.schedule.next_due() {
-                Some(due) if due <= now => {
-                    let report = self.read_due(stop)?;
-                    on_cycle(self, &report);
-                }
-                next => {
+            match self.read_if_due(now, stop)? {
+                Turn::Cycle(report) => on_cycle(self, &report),
+                Turn::Wait(next) => {
                     let nap = chrono::Duration::from_std(self.nap)
                         .unwrap_or(chrono::Duration::seconds(1));
                     let mut wake = next.unwrap_or(now + nap);
@@ -827,6 +834,32 @@ impl<B: MeterBus> Logger<B> {
             }
         }
         Ok(())
+    }
+
+    /// One turn of the run loop: takes over the events of other threads, a configuration
+    /// changed on disk and the e-mail news, then reads the meters whose slot has come. Returns
+    /// the report of the cycle it ran, or, when nothing was due, the next slot (the caller
+    /// waits until then, or less if it has other work).
+    pub fn turn(&mut self, stop: &AtomicBool) -> Result<Turn, LoggerError> {
+        let now = self.housekeep();
+        self.read_if_due(now, stop)
+    }
+
+    /// What every turn does first; returns the time now.
+    fn housekeep(&mut self) -> DateTime<Utc> {
+        self.record_notices();
+        self.reload_if_changed();
+        self.sync_alarms();
+        let now = self.clock.now();
+        self.schedule.follow_clock(now);
+        now
+    }
+
+    fn read_if_due(&mut self, now: DateTime<Utc>, stop: &AtomicBool) -> Result<Turn, LoggerError> {
+        match self.schedule.next_due() {
+            Some(due) if due <= now => Ok(Turn::Cycle(self.read_due(stop)?)),
+            next => Ok(Turn::Wait(next)),
+        }
     }
 
     /// Adds a hook called after each read cycle's readings are stored. Every consumer of new

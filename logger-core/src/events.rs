@@ -79,6 +79,9 @@ pub enum EventCode {
     ConfigMigrated,
     /// An upload spool was full: its oldest files were dropped.
     UploadSpoolFull,
+    /// The bus device (level converter, TCP gateway) is missing or failed; the logger keeps
+    /// trying to open it.
+    DeviceUnavailable,
 }
 
 impl EventCode {
@@ -99,6 +102,7 @@ impl EventCode {
             EventCode::MeterEncrypted => 17,
             EventCode::ConfigMigrated => 18,
             EventCode::UploadSpoolFull => 19,
+            EventCode::DeviceUnavailable => 20,
         }
     }
 
@@ -118,7 +122,8 @@ impl EventCode {
             EventCode::BusOverload
             | EventCode::UploadFailed
             | EventCode::EmailFailed
-            | EventCode::StorageFailed => Kind::E,
+            | EventCode::StorageFailed
+            | EventCode::DeviceUnavailable => Kind::E,
         }
     }
 

@@ -15,6 +15,8 @@
 //!   read status, logger state and the persistent event log.
 //! - [`storage`] and [`export`]: the readings database and its CSV/JSON export.
 //! - [`simulation`]: a simulated installation whose values move on like real meters'.
+//! - [`service`]: the engine on its own thread with a handle for user interfaces;
+//!   [`views`]: what the CLI and the web show of meters and the logger.
 //! - [`upload`]: automatic FTP/FTPS uploads and HTTPS push through a durable spool.
 #![warn(missing_docs)]
 
@@ -32,10 +34,12 @@ pub mod inventory;
 pub mod medium;
 pub mod readout;
 pub mod schedule;
+pub mod service;
 pub mod simulation;
 pub mod status;
 pub mod template;
 pub mod upload;
+pub mod views;
 
 #[cfg(test)]
 mod test_corpus;

@@ -13,7 +13,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use mbus_link::sim::{
     templates, Population, SerialPattern, SimBus, SimConfig, Template, VirtualMeter,
 };
-use mbus_link::Master;
+use mbus_link::{LinkError, Master, Received, Transport};
 use mbus_proto::address::BaudRate;
 use mbus_proto::app::decode_frame;
 use mbus_proto::app::Telegram;
@@ -234,7 +234,7 @@ struct Model {
 /// # Ok::<(), mbus_link::LinkError>(())
 /// ```
 pub struct SimInstallation {
-    master: Master<SimBus>,
+    master: Master<RealTime<SimBus>>,
     models: Vec<Model>,
 }
 
@@ -279,9 +279,17 @@ impl SimInstallation {
             ..SimConfig::default()
         };
         SimInstallation {
-            master: Master::new(SimBus::new(config, meters)),
+            master: Master::new(RealTime::new(SimBus::new(config, meters))),
             models,
         }
+    }
+
+    /// Makes bus operations take as long in real time as they take on the simulated bus (the
+    /// reading thread sleeps the bus time off), so scans and read cycles last as on copper.
+    /// Without it the simulated bus runs as fast as the CPU allows.
+    pub fn in_real_time(mut self) -> SimInstallation {
+        self.master.transport_mut().enabled = true;
+        self
     }
 
     /// The meters' secondary addresses, in bus order.
@@ -291,14 +299,14 @@ impl SimInstallation {
 }
 
 impl MeterBus for SimInstallation {
-    type Transport = SimBus;
+    type Transport = RealTime<SimBus>;
 
-    fn master(&mut self) -> &mut Master<SimBus> {
+    fn master(&mut self) -> &mut Master<RealTime<SimBus>> {
         &mut self.master
     }
 
     fn before_cycle(&mut self, at: DateTime<Utc>) {
-        let bus = self.master.transport_mut();
+        let bus = &mut self.master.transport_mut().inner;
         let fresh: Vec<VirtualMeter> = self
             .models
             .iter()
@@ -317,6 +325,79 @@ impl MeterBus for SimInstallation {
             })
             .collect();
         *bus.meters_mut() = fresh;
+    }
+}
+
+/// A transport that, when enabled, lets real time keep pace with its clock: after every
+/// operation the calling thread sleeps until as much real time has passed as bus time since
+/// the last moment both agreed (time spent idle between operations is not made up for).
+#[derive(Debug)]
+pub struct RealTime<T> {
+    inner: T,
+    enabled: bool,
+    /// (real instant, bus time) at which both clocks were last aligned.
+    anchor: Option<(std::time::Instant, std::time::Duration)>,
+}
+
+impl<T: Transport> RealTime<T> {
+    /// Wraps `inner`, pacing off.
+    pub fn new(inner: T) -> RealTime<T> {
+        RealTime {
+            inner,
+            enabled: false,
+            anchor: None,
+        }
+    }
+
+    fn pace(&mut self) {
+        if !self.enabled {
+            return;
+        }
+        let bus = self.inner.now();
+        let real = std::time::Instant::now();
+        let Some((real0, bus0)) = self.anchor else {
+            self.anchor = Some((real, bus));
+            return;
+        };
+        let target = real0 + bus.saturating_sub(bus0);
+        if target > real {
+            std::thread::sleep(target - real);
+        } else {
+            // Real time ran ahead (the bus was idle): align again.
+            self.anchor = Some((real, bus));
+        }
+    }
+}
+
+impl<T: Transport> Transport for RealTime<T> {
+    fn now(&self) -> std::time::Duration {
+        self.inner.now()
+    }
+    fn latency(&self) -> std::time::Duration {
+        self.inner.latency()
+    }
+    fn baud(&self) -> BaudRate {
+        self.inner.baud()
+    }
+    fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
+        self.inner.set_baud(baud)
+    }
+    fn clear_input(&mut self) -> Result<(), LinkError> {
+        self.inner.clear_input()
+    }
+    fn send(&mut self, bytes: &[u8]) -> Result<std::time::Duration, LinkError> {
+        let result = self.inner.send(bytes);
+        self.pace();
+        result
+    }
+    fn receive(
+        &mut self,
+        buf: &mut [u8],
+        deadline: std::time::Duration,
+    ) -> Result<Received, LinkError> {
+        let result = self.inner.receive(buf, deadline);
+        self.pace();
+        result
     }
 }
 
