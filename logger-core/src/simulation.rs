@@ -284,6 +284,13 @@ impl SimInstallation {
         }
     }
 
+    /// A demonstration installation of `n` meters of mixed media (heat meters, warm- and
+    /// cold-water meters, electricity and gas meters, heat-cost allocators) from plausible
+    /// manufacturers; see [`demo_templates`].
+    pub fn demo(n: usize, seed: u64, baud: BaudRate) -> SimInstallation {
+        SimInstallation::new(n, seed, baud, &demo_templates())
+    }
+
     /// Makes bus operations take as long in real time as they take on the simulated bus (the
     /// reading thread sleeps the bus time off), so scans and read cycles last as on copper.
     /// Without it the simulated bus runs as fast as the CPU allows.
@@ -326,6 +333,79 @@ impl MeterBus for SimInstallation {
             .collect();
         *bus.meters_mut() = fresh;
     }
+}
+
+/// One RSP_UD long frame from a meter of `manufacturer` and `medium` with these data
+/// records (DIF, VIF, data …); the ident number is a placeholder the population rewrites.
+fn demo_frame(manufacturer: &[u8; 3], version: u8, medium: u8, records: &[u8]) -> Vec<u8> {
+    let man = mbus_proto::address::manufacturer_code(manufacturer).unwrap_or(0);
+    let mut body = vec![0x08, 0x01, 0x72, 0x01, 0x00, 0x00, 0x00];
+    body.extend_from_slice(&man.to_le_bytes());
+    body.extend_from_slice(&[version, medium, 0x01, 0x00, 0x00, 0x00]);
+    body.extend_from_slice(records);
+    let len = body.len() as u8;
+    let mut frame = vec![0x68, len, len, 0x68];
+    frame.extend_from_slice(&body);
+    frame.push(mbus_proto::frame::checksum(&body));
+    frame.push(0x16);
+    frame
+}
+
+/// The telegrams of the demonstration installation, one per meter model: a Kamstrup heat
+/// meter (energy, volume, power, flow, flow and return temperature, last month's energy),
+/// Zenner warm-water and Sensus cold-water meters (volume, flow), an ABB electricity meter
+/// (energy, power), an Elster gas meter (volume) and a Qundis heat-cost allocator (units).
+/// Counters grow and instantaneous values swing as [`evolve`] describes; the heat meter is
+/// listed twice so that heat is the largest group, as in most buildings.
+pub fn demo_templates() -> Vec<Template> {
+    let le = |v: u32| v.to_le_bytes();
+    let le16 = |v: u16| v.to_le_bytes();
+    let mut heat = vec![0x04, 0x06];
+    heat.extend_from_slice(&le(12_345)); // energy, kWh
+    heat.extend_from_slice(&[0x04, 0x13]);
+    heat.extend_from_slice(&le(456_789)); // volume, l
+    heat.extend_from_slice(&[0x02, 0x2B]);
+    heat.extend_from_slice(&le16(2_500)); // power, W
+    heat.extend_from_slice(&[0x02, 0x3B]);
+    heat.extend_from_slice(&le16(450)); // flow, l/h
+    heat.extend_from_slice(&[0x02, 0x5A]);
+    heat.extend_from_slice(&le16(650)); // flow temperature, 0.1 °C
+    heat.extend_from_slice(&[0x02, 0x5E]);
+    heat.extend_from_slice(&le16(420)); // return temperature, 0.1 °C
+    heat.extend_from_slice(&[0x44, 0x06]);
+    heat.extend_from_slice(&le(11_800)); // energy at the last due date, kWh
+    let mut warm = vec![0x04, 0x13];
+    warm.extend_from_slice(&le(123_456));
+    warm.extend_from_slice(&[0x02, 0x3B]);
+    warm.extend_from_slice(&le16(120));
+    let mut cold = vec![0x04, 0x13];
+    cold.extend_from_slice(&le(234_567));
+    cold.extend_from_slice(&[0x02, 0x3B]);
+    cold.extend_from_slice(&le16(300));
+    let mut electricity = vec![0x04, 0x04];
+    electricity.extend_from_slice(&le(1_234_567)); // energy, 10 Wh
+    electricity.extend_from_slice(&[0x04, 0x2B]);
+    electricity.extend_from_slice(&le(1_500)); // power, W
+    let mut gas = vec![0x04, 0x14];
+    gas.extend_from_slice(&le(345_678)); // volume, 0.01 m³
+    let mut hca = vec![0x04, 0x6E];
+    hca.extend_from_slice(&le(1_234)); // heat-cost allocation units
+    let models: [(&str, &[u8; 3], u8, u8, &[u8]); 7] = [
+        ("heat", b"KAM", 0x0A, 0x04, &heat),
+        ("heat", b"KAM", 0x0A, 0x04, &heat),
+        ("warm-water", b"ZRI", 0x01, 0x06, &warm),
+        ("cold-water", b"SEN", 0x07, 0x07, &cold),
+        ("electricity", b"ABB", 0x02, 0x02, &electricity),
+        ("gas", b"ELS", 0x03, 0x03, &gas),
+        ("heat-cost-allocator", b"QDS", 0x35, 0x08, &hca),
+    ];
+    models
+        .iter()
+        .filter_map(|(name, man, version, medium, records)| {
+            let frame = demo_frame(man, *version, *medium, records);
+            Template::from_frames(name, &[&frame]).ok()
+        })
+        .collect()
 }
 
 /// A transport that, when enabled, lets real time keep pace with its clock: after every
@@ -438,6 +518,31 @@ mod tests {
         }
         let first = MeterData::decode(&[evolve(&frame, 11, t).unwrap()]).unwrap();
         assert!(last_energy.unwrap() > first.records[0].value.unwrap().to_f64());
+    }
+
+    #[test]
+    fn the_demonstration_mixes_media_and_every_model_decodes_and_grows() {
+        let templates = demo_templates();
+        assert_eq!(templates.len(), 7);
+        let sim = SimInstallation::demo(40, 3, BaudRate::B2400);
+        let media: std::collections::BTreeSet<u8> =
+            sim.secondaries().iter().map(|s| s.medium).collect();
+        assert_eq!(
+            media.into_iter().collect::<Vec<_>>(),
+            vec![0x02, 0x03, 0x04, 0x06, 0x07, 0x08]
+        );
+        let t = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        for template in &templates {
+            let header = template.header().unwrap();
+            let frame = VirtualMeter::new(1, header, template.clone())
+                .telegrams()
+                .remove(0);
+            let now = MeterData::decode(&[evolve(&frame, 1, t).unwrap()]).unwrap();
+            let later =
+                MeterData::decode(&[evolve(&frame, 1, t + Duration::days(7)).unwrap()]).unwrap();
+            let first = |d: &MeterData| d.records[0].value.unwrap().to_f64();
+            assert!(first(&later) > first(&now), "{}", template.name());
+        }
     }
 
     #[test]

@@ -1,17 +1,21 @@
-//! `mbus-centerd`: the logger daemon. Runs the `logger-core` engine headless on a serial
-//! level converter, a TCP gateway or a simulated bus; logs what it does; stops cleanly on
-//! SIGINT/SIGTERM.
+//! `mbus-centerd`: the logger daemon. Runs the `logger-core` engine on a serial level
+//! converter, a TCP gateway or a simulated bus, serves the web UI and the REST API, logs what
+//! it does and stops cleanly on SIGINT/SIGTERM.
 //!
 //! ```text
-//! mbus-centerd --data-dir /var/lib/mbus-center --device /dev/ttyUSB0
+//! mbus-centerd --data-dir /var/lib/mbus-center --device /dev/ttyUSB0 --listen 0.0.0.0:8080
 //! mbus-centerd --data-dir ./demo --simulate 20 --cycle 10s
 //! ```
 //!
-//! On a data directory without meters it first scans the bus by secondary address and adds
-//! what it finds (automatic names, templates applied, the scan's reads stored), then reads
-//! every meter on its grid. After the scan and after every read cycle it logs one summary
-//! line: meters read ok and failed, values stored, the next slot, and the `mbusctl` commands
-//! that show and export the data.
+//! The engine runs on a thread of its own (`logger_core::service`); the web server (see
+//! [`web`]) talks to it through a handle. On a data directory without meters the logger first
+//! scans the bus by secondary address and adds what it finds (automatic names, templates
+//! applied, the scan's reads stored), then reads every meter on its grid. After the scan and
+//! after every read cycle the daemon logs one summary line: meters read ok and failed, values
+//! stored, the next slot, and the `mbusctl` commands that show and export the data.
+//!
+//! A bus device that is missing or fails does not stop the daemon: the logger state is `err`,
+//! the event log says why, and the device is opened again with backoff.
 //!
 //! E-mail alarms run alongside (a worker thread, never on the read path): with the
 //! configuration's `email` section enabled, incidents mail as `logger_core::email::alarm`
@@ -19,17 +23,21 @@
 //! Configured uploads (FTP/FTPS/SFTP, HTTPS push) run in a thread of their own too, fed after
 //! every read cycle; see `logger_core::upload`.
 
+mod web;
+
 use clap::Parser;
 use logger_core::bus::{LinkBus, MeterBus};
-use logger_core::clock::{Clock, SystemClock};
+use logger_core::clock::SystemClock;
 use logger_core::config::ReadCycle;
 use logger_core::email::alarm::{AlarmOptions, Alarms};
-use logger_core::engine::{CycleReport, Logger, LoggerError, ScanKind};
+use logger_core::engine::{Logger, LoggerError};
+use logger_core::service::device::DeviceTransport;
+use logger_core::service::{CycleCounts, Service, ServiceHandle, ServiceOptions, Update};
 use logger_core::simulation::SimInstallation;
 use logger_core::upload::{Uploader, UploaderOptions};
 use mbus_link::{Device, Master};
 use mbus_proto::address::BaudRate;
-use mbus_scan::{CancelToken, Progress};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,7 +47,8 @@ use std::sync::Arc;
 #[derive(Parser, Debug)]
 #[command(name = "mbus-centerd", version, about)]
 struct Args {
-    /// Data directory (configuration, readings database, event log, status); created if missing.
+    /// Data directory (configuration, readings database, event log, status, web users);
+    /// created if missing.
     #[arg(long, value_name = "DIR", default_value = "mbus-center-data")]
     data_dir: PathBuf,
     /// Run on a simulated bus with this many meters instead of a device.
@@ -58,6 +67,13 @@ struct Args {
     /// Seed of the simulation (same seed, same meters and values).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Address of the web UI and REST API (port 0 picks a free port; the log says which).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// On a simulated bus, take no real time for bus traffic (for tests); by default scans and
+    /// reads last as long as on a real bus.
+    #[arg(long)]
+    fast_sim: bool,
 }
 
 fn parse_baud(s: &str) -> Result<BaudRate, String> {
@@ -73,6 +89,13 @@ enum DaemonError {
     Device(String),
     #[error("signal handler: {0}")]
     Signal(std::io::Error),
+    #[error("web server on {addr}: {source}")]
+    Web {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the logger thread ended unexpectedly")]
+    LoggerThread,
 }
 
 fn main() -> ExitCode {
@@ -99,14 +122,21 @@ fn start(args: &Args) -> Result<(), DaemonError> {
         signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(DaemonError::Signal)?;
     }
     let clock = Arc::new(SystemClock);
+    let mut options = ServiceOptions {
+        scan_if_empty: true,
+        ..ServiceOptions::default()
+    };
     match (&args.device, args.simulate) {
         (_, Some(n)) => {
             let baud = args.baud.unwrap_or(BaudRate::B9600);
-            tracing::info!(meters = n, %baud, seed = args.seed, "simulated bus");
-            let bus = SimInstallation::new(n, args.seed, baud, &[]);
+            tracing::info!(meters = n, %baud, seed = args.seed, real_time = !args.fast_sim, "simulated bus");
+            let mut bus = SimInstallation::demo(n, args.seed, baud);
+            if !args.fast_sim {
+                bus = bus.in_real_time();
+            }
             serve(
-                Logger::open(&args.data_dir, bus, clock.clone())?,
-                clock,
+                Logger::open(&args.data_dir, bus, clock)?,
+                options,
                 args,
                 &stop,
             )
@@ -116,14 +146,12 @@ fn start(args: &Args) -> Result<(), DaemonError> {
                 .parse()
                 .map_err(|e: mbus_link::DeviceError| DaemonError::Device(e.to_string()))?;
             let baud = args.baud.unwrap_or(BaudRate::B2400);
-            let transport = device
-                .open(baud)
-                .map_err(|e| DaemonError::Device(e.to_string()))?;
-            tracing::info!(%device, %baud, "bus opened");
+            let transport = DeviceTransport::new(device, baud);
+            options.device = Some(transport.health());
             let bus = LinkBus::new(Master::new(transport));
             serve(
-                Logger::open(&args.data_dir, bus, clock.clone())?,
-                clock,
+                Logger::open(&args.data_dir, bus, clock)?,
+                options,
                 args,
                 &stop,
             )
@@ -134,11 +162,11 @@ fn start(args: &Args) -> Result<(), DaemonError> {
     }
 }
 
-fn serve<B: MeterBus>(
+fn serve<B: MeterBus + 'static>(
     mut logger: Logger<B>,
-    clock: Arc<dyn Clock>,
+    options: ServiceOptions,
     args: &Args,
-    stop: &AtomicBool,
+    stop: &Arc<AtomicBool>,
 ) -> Result<(), DaemonError> {
     let alarms = Alarms::start(
         logger.config(),
@@ -152,34 +180,6 @@ fn serve<B: MeterBus>(
         logger.set_config(config)?;
         tracing::info!(%cycle, "default read cycle set");
     }
-    if logger.config().meters.is_empty() {
-        tracing::info!("no meters configured: scanning by secondary address");
-        let cancel = CancelToken::new();
-        let on_signal = cancel.clone();
-        let mut logged = 0;
-        let progress = |p: &Progress| {
-            // The scanner calls this after every probe: stop promptly on a signal.
-            if stop.load(Ordering::SeqCst) {
-                on_signal.cancel();
-            }
-            let quarter = (p.fraction * 4.0) as u32;
-            if quarter > logged {
-                logged = quarter;
-                tracing::info!(percent = quarter * 25, found = p.found, "scanning");
-            }
-        };
-        match logger.scan(&ScanKind::Secondary(Default::default()), progress, cancel) {
-            Ok(summary) => tracing::info!(
-                found = summary.found,
-                added = summary.added.len(),
-                conflicts = summary.conflicts,
-                "scan done: {}",
-                outcome(&logger, &summary.reads)
-            ),
-            // A failing bus must not stop the daemon: it keeps running and reports.
-            Err(e) => tracing::error!(error = %e, "scan failed"),
-        }
-    }
     let config = logger.config();
     tracing::info!(
         name = %config.general.name,
@@ -191,23 +191,76 @@ fn serve<B: MeterBus>(
     );
     // Uploads run in their own thread; the read loop only hands each cycle over.
     let events = logger.event_sender();
-    let uploader = Uploader::start(logger.data_dir(), clock, events, UploaderOptions::default());
+    let uploader = Uploader::start(
+        logger.data_dir(),
+        Arc::new(SystemClock),
+        events,
+        UploaderOptions::default(),
+    );
     logger.add_commit_hook(uploader.hook());
-    let ran = logger.run_reporting(stop, |logger, report| {
-        tracing::info!("read cycle done: {}", outcome(logger, report));
-    });
+    let service = Service::start(logger, options);
+    let handle = service.handle();
+    let stopped = Arc::new(AtomicBool::new(false));
+    let reporter = spawn_reporter(handle.clone(), Arc::clone(&stopped));
+    let served = web::serve(handle, args.listen, Arc::clone(stop));
+    stop.store(true, Ordering::SeqCst);
+    let logger = service.stop().map_err(|_| DaemonError::LoggerThread);
+    // The reporter logs what the logger did until it stopped.
+    stopped.store(true, Ordering::SeqCst);
+    let _ = reporter.join();
     alarms.shutdown(std::time::Duration::from_secs(5));
     uploader.stop();
+    let mut logger = logger?;
     logger.record_notices();
-    ran?;
+    served.map_err(|source| DaemonError::Web {
+        addr: args.listen,
+        source,
+    })?;
     tracing::info!("stopped");
     Ok(())
 }
 
+/// Logs one line per scan and read cycle, from the logger's updates, until `stopped` (the
+/// logger thread has ended) and every update is logged.
+fn spawn_reporter(handle: ServiceHandle, stopped: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    let updates = handle.subscribe();
+    std::thread::spawn(move || {
+        let report = |update: Update| match update {
+            Update::Scan(scan) if !scan.running => match &scan.error {
+                None => tracing::info!(
+                    found = scan.found,
+                    added = scan.added.len(),
+                    conflicts = scan.conflicts,
+                    "scan done: {}",
+                    outcome(&handle, &scan.reads.unwrap_or_default())
+                ),
+                Some(e) => tracing::error!(error = %e, "scan failed"),
+            },
+            Update::Cycle(counts) => {
+                tracing::info!("read cycle done: {}", outcome(&handle, &counts));
+            }
+            _ => {}
+        };
+        loop {
+            match updates.recv_timeout(std::time::Duration::from_millis(200)) {
+                Ok(update) => report(update),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if stopped.load(Ordering::SeqCst) {
+                        break;
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        updates.try_iter().for_each(report);
+    })
+}
+
 /// What a scan or read cycle did, the next slot, and where to see the data, on one line.
-fn outcome<B: MeterBus>(logger: &Logger<B>, report: &CycleReport) -> String {
-    let tz = logger.config().tz();
-    let next = logger.next_due().map_or_else(
+fn outcome(handle: &ServiceHandle, report: &CycleCounts) -> String {
+    let snapshot = handle.snapshot();
+    let tz = snapshot.config.tz();
+    let next = snapshot.next_due.map_or_else(
         || "none".to_string(),
         |t| {
             t.with_timezone(&tz)
@@ -216,7 +269,7 @@ fn outcome<B: MeterBus>(logger: &Logger<B>, report: &CycleReport) -> String {
         },
     );
     let today = chrono::Utc::now().with_timezone(&tz).format("%Y-%m-%d");
-    let dir = shell_word(&logger.data_dir().display().to_string());
+    let dir = shell_word(&handle.data_dir().display().to_string());
     format!(
         "{} meter(s) read ok, {} failed, {} values stored; next read {next}; \
          see `mbusctl meters --data-dir {dir}`, \

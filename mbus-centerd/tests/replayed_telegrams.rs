@@ -192,6 +192,7 @@ fn replayed_corpus_telegrams_are_stored_and_exported_as_decode_scales_them() {
             .arg("--data-dir")
             .arg(&data)
             .args(["--baud", "9600", "--device", &format!("tcp://{address}")])
+            .args(["--listen", "127.0.0.1:0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

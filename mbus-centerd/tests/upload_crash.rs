@@ -28,6 +28,7 @@ fn daemon(data: &Path) -> Proc {
         Command::new(env!("CARGO_BIN_EXE_mbus-centerd"))
             .args(["--data-dir", data.to_str().unwrap()])
             .args(["--simulate", "2", "--baud", "9600", "--cycle", "10s"])
+            .args(["--listen", "127.0.0.1:0", "--fast-sim"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

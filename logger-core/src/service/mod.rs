@@ -41,7 +41,7 @@ pub mod device;
 
 use crate::bus::MeterBus;
 use crate::config::Config;
-use crate::engine::{Logger, LoggerError, ScanKind, ScanSummary, Turn};
+use crate::engine::{CycleReport, Logger, LoggerError, ScanKind, ScanSummary, Turn};
 use crate::events::{EventCode, EventNotice};
 use crate::readout::MeterData;
 use crate::status::{LoggerState, StatusBoard};
@@ -120,6 +120,35 @@ pub struct ScanState {
     pub cancelled: bool,
     /// Why it failed.
     pub error: Option<String>,
+    /// The scan's reads of the meters it found (when done).
+    pub reads: Option<CycleCounts>,
+}
+
+/// What a read cycle (or a scan's reads) did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CycleCounts {
+    /// Meters read successfully.
+    pub read: usize,
+    /// Meters that could not be read.
+    pub failed: usize,
+    /// Readings stored.
+    pub stored: usize,
+    /// Values stored.
+    pub values: usize,
+    /// The cycle ran past the next slot of a meter.
+    pub overrun: bool,
+}
+
+impl From<&CycleReport> for CycleCounts {
+    fn from(r: &CycleReport) -> CycleCounts {
+        CycleCounts {
+            read: r.read,
+            failed: r.failed,
+            stored: r.stored,
+            values: r.values,
+            overrun: r.overrun,
+        }
+    }
 }
 
 /// What the logger thread shows the others; see [`ServiceHandle::snapshot`].
@@ -150,6 +179,8 @@ pub enum Update {
     },
     /// A scan moved on, ended or failed.
     Scan(ScanState),
+    /// A read cycle ended.
+    Cycle(CycleCounts),
     /// A read cycle stored readings: meter id and unix time of each.
     Readings {
         /// `(meter, time)` per stored reading.
@@ -478,7 +509,11 @@ impl<B: MeterBus> Worker<B> {
                 self.publish_state(LoggerState::Read);
             }
             let wait = match self.logger.turn(&self.shared.stop) {
-                Ok(Turn::Cycle(_)) => Duration::ZERO,
+                Ok(Turn::Cycle(report)) => {
+                    self.shared
+                        .publish(Update::Cycle(CycleCounts::from(&report)));
+                    Duration::ZERO
+                }
                 Ok(Turn::Wait(next)) => {
                     let until = next.map_or(self.options.nap, |n| {
                         (n - self.now()).to_std().unwrap_or(Duration::ZERO)
@@ -554,6 +589,10 @@ impl<B: MeterBus> Worker<B> {
             }
             Command::Turn(reply) => {
                 let result = self.logger.turn(&self.shared.stop);
+                if let Ok(Turn::Cycle(report)) = &result {
+                    self.shared
+                        .publish(Update::Cycle(CycleCounts::from(report)));
+                }
                 self.answer(reply, result);
             }
             Command::Scan(kind, cancel, reply) => {
@@ -589,6 +628,7 @@ impl<B: MeterBus> Worker<B> {
             conflicts: 0,
             cancelled: false,
             error: None,
+            reads: None,
         };
         self.shared.edit(|s| s.scan = Some(state.clone()));
         self.publish_state(LoggerState::Scan);
@@ -627,13 +667,7 @@ impl<B: MeterBus> Worker<B> {
                 state.added = summary.added.clone();
                 state.conflicts = summary.conflicts;
                 state.cancelled = summary.cancelled;
-                tracing::info!(
-                    found = summary.found,
-                    added = summary.added.len(),
-                    conflicts = summary.conflicts,
-                    cancelled = summary.cancelled,
-                    "scan done"
-                );
+                state.reads = Some(CycleCounts::from(&summary.reads));
             }
             Err(e) => {
                 tracing::error!(error = %e, "scan failed");

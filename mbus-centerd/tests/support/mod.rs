@@ -17,10 +17,12 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Starts `mbus-centerd` with `args`.
+    /// Starts `mbus-centerd` with `args`, its web server on a free port and a simulated bus
+    /// in virtual time.
     pub fn start(args: &[&str]) -> Daemon {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mbus-centerd"))
             .args(args)
+            .args(["--listen", "127.0.0.1:0", "--fast-sim"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -1,0 +1,214 @@
+//! The logger's status, its meters and their readings.
+
+use super::{blocking, parse_id, ApiError, Query};
+use crate::web::{Access, AppState, Route};
+use axum::extract::{Path, State};
+use axum::Json;
+use logger_core::export::Bound;
+use logger_core::service::ServiceHandle;
+use logger_core::storage::{MeterId, Store, DATABASE_FILE_NAME, MAX_TIME};
+use logger_core::views::{register_table, LoggerSummary, MeterSummary, ReadingView, RegisterRow};
+use serde::Serialize;
+
+/// Most readings one request returns.
+pub const MAX_READINGS: usize = 10_000;
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get(
+            "/api/v1/status",
+            Access::Full,
+            "Logger name, location, state and meter counts by status",
+            status,
+        ),
+        Route::get(
+            "/api/v1/meters",
+            Access::Full,
+            "Every meter with addresses, medium, status and last reading",
+            meters,
+        ),
+        Route::get(
+            "/api/v1/meters/{id}",
+            Access::Full,
+            "One meter with its register table",
+            meter,
+        ),
+        Route::get(
+            "/api/v1/meters/{id}/readings",
+            Access::Full,
+            "Stored readings of a meter, ?from=&to= (dates or local times)",
+            readings,
+        ),
+    ]
+}
+
+/// The logger summary of this moment.
+pub fn summary(service: &ServiceHandle) -> LoggerSummary {
+    let s = service.snapshot();
+    LoggerSummary::new(&s.config, &s.status, s.state, s.next_due)
+}
+
+/// `GET /api/v1/status`.
+pub async fn status(State(state): State<AppState>) -> Json<LoggerSummary> {
+    Json(summary(&state.service))
+}
+
+/// A read-only use of the readings database (its own connection; the logger writes through
+/// another). `None` before the first reading was stored.
+pub fn open_store(service: &ServiceHandle) -> Result<Option<Store>, ApiError> {
+    let path = service.data_dir().join(DATABASE_FILE_NAME);
+    if !path.exists() {
+        return Ok(None);
+    }
+    Store::open_existing(path)
+        .map(Some)
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Every meter's summary (for the API and the overview page).
+pub async fn all_meters(service: ServiceHandle) -> Result<Vec<MeterSummary>, ApiError> {
+    blocking(move || {
+        let s = service.snapshot();
+        let store = open_store(&service)?;
+        MeterSummary::all(&s.config, &s.status, store.as_ref())
+            .map_err(|e| ApiError::internal(e.to_string()))
+    })
+    .await
+}
+
+/// `GET /api/v1/meters`.
+pub async fn meters(State(state): State<AppState>) -> Result<Json<Vec<MeterSummary>>, ApiError> {
+    Ok(Json(all_meters(state.service).await?))
+}
+
+/// A meter with its register table.
+#[derive(Debug, Serialize)]
+pub struct MeterDetails {
+    /// The summary.
+    #[serde(flatten)]
+    pub summary: MeterSummary,
+    /// Every register with the last reading's value.
+    pub register_table: Vec<RegisterRow>,
+}
+
+/// `GET /api/v1/meters/{id}`.
+pub async fn meter(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<MeterDetails>, ApiError> {
+    let id = parse_id(&id)?;
+    let service = state.service;
+    blocking(move || {
+        let s = service.snapshot();
+        let meter = s
+            .config
+            .meter(id)
+            .ok_or_else(|| ApiError::unknown("id", format!("no meter with id {id}")))?;
+        let store = open_store(&service)?;
+        let last = match &store {
+            Some(store) => store
+                .last_reading(MeterId(id))
+                .map_err(|e| ApiError::internal(e.to_string()))?,
+            None => None,
+        };
+        Ok(Json(MeterDetails {
+            summary: MeterSummary::new(&s.config, meter, &s.status, last.as_ref()),
+            register_table: register_table(meter, last.as_ref()),
+        }))
+    })
+    .await
+}
+
+/// Readings of a meter in a range.
+#[derive(Debug, Serialize)]
+pub struct ReadingList {
+    /// The meter.
+    pub meter: u32,
+    /// First instant included.
+    pub from: chrono::DateTime<chrono::Utc>,
+    /// First instant excluded.
+    pub to: chrono::DateTime<chrono::Utc>,
+    /// More readings are in the range than returned (see `limit`).
+    pub truncated: bool,
+    /// Oldest first.
+    pub readings: Vec<ReadingView>,
+}
+
+fn instant(t: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(t, 0).unwrap_or_default()
+}
+
+/// Parses `from`/`to` query parameters (dates or local times) into unix seconds in `tz`.
+pub fn range(query: &Query, tz: chrono_tz::Tz) -> Result<(i64, i64), ApiError> {
+    let bound = |name: &str| -> Result<Option<Bound>, ApiError> {
+        query
+            .get(name)
+            .map(|v| {
+                v.parse::<Bound>()
+                    .map_err(|e| ApiError::bad(name, e.to_string()))
+            })
+            .transpose()
+    };
+    let from = match bound("from")? {
+        Some(b) => b
+            .start(tz)
+            .map_err(|e| ApiError::bad("from", e.to_string()))?,
+        None => 0,
+    };
+    let to = match bound("to")? {
+        Some(b) => b.end(tz).map_err(|e| ApiError::bad("to", e.to_string()))?,
+        None => MAX_TIME + 1,
+    };
+    if from >= to {
+        return Err(ApiError::bad("to", "must be after from"));
+    }
+    Ok((from, to))
+}
+
+/// `GET /api/v1/meters/{id}/readings?from&to&limit`.
+pub async fn readings(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Query,
+) -> Result<Json<ReadingList>, ApiError> {
+    let id = parse_id(&id)?;
+    let limit = query.parse::<usize>("limit")?.unwrap_or(MAX_READINGS);
+    if limit == 0 || limit > MAX_READINGS {
+        return Err(ApiError::bad(
+            "limit",
+            format!("must be between 1 and {MAX_READINGS}"),
+        ));
+    }
+    let service = state.service;
+    blocking(move || {
+        let s = service.snapshot();
+        let meter = s
+            .config
+            .meter(id)
+            .ok_or_else(|| ApiError::unknown("id", format!("no meter with id {id}")))?;
+        let tz = s.config.tz();
+        let (from, to) = range(&query, tz)?;
+        let mut list = ReadingList {
+            meter: id,
+            from: instant(from),
+            to: instant(to.min(MAX_TIME)),
+            truncated: false,
+            readings: Vec::new(),
+        };
+        let Some(store) = open_store(&service)? else {
+            return Ok(Json(list));
+        };
+        let storage = |e: logger_core::storage::StorageError| ApiError::internal(e.to_string());
+        for reading in store.readings(MeterId(id), from, to).map_err(storage)? {
+            if list.readings.len() == limit {
+                list.truncated = true;
+                break;
+            }
+            list.readings
+                .push(ReadingView::new(meter, &reading.map_err(storage)?, tz));
+        }
+        Ok(Json(list))
+    })
+    .await
+}

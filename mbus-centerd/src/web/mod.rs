@@ -1,0 +1,252 @@
+//! The web UI and the REST API: an axum server in front of the logger's
+//! [`ServiceHandle`].
+//!
+//! # Layout
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`mod@self`] | [`Route`] and the route table ([`routes`]), router assembly ([`router`]), security headers, [`serve`] |
+//! | [`auth`] | users (argon2id hashes in `users.json`, mode 0600), sessions, CSRF, login rate limiting, the forced password change |
+//! | [`api`] | the JSON API under `/api/v1`, one module per resource; [`api::ApiError`] names the field of every bad input |
+//! | [`pages`] | server-rendered HTML (maud), one module per page group; [`pages::layout`] is the frame of every page |
+//! | [`i18n`] | English and German texts (the German ones use the reference manual's terms) |
+//! | [`sse`] | live updates (logger state, scan progress, new readings) as server-sent events |
+//! | [`assets`] | CSS and JavaScript, embedded in the binary (no CDN, no inline script) |
+//! | [`openapi`] | the OpenAPI 3 document at `/api/openapi.json`, generated from the route table |
+//!
+//! Every route is listed once, in [`routes`], with its access level ([`Access`]); the router
+//! puts the session check in front of every route that is not [`Access::Public`], and a test
+//! walks the table to prove it. The HTML pages call the same logger-core functions as the API
+//! handlers.
+//!
+//! # How to add a page
+//!
+//! 1. Add a module under `pages/` (e.g. `pages/meter.rs`) with a handler that takes
+//!    [`pages::Page`] (the session's user, language and CSRF token) and returns
+//!    `pages::layout(&page, &snapshot, Nav::…, content)`.
+//! 2. List its routes in that module's `routes()` and add the module to [`pages::routes`];
+//!    forms post with `pages::csrf_field(&page)` inside.
+//! 3. Add a navigation entry to `pages::NAV` if it is a menu item.
+//!
+//! # How to add an API route
+//!
+//! 1. Write the handler in a module under `api/`; read JSON bodies with [`api::json_body`] and
+//!    queries with [`api::Query`] so that errors name the field; return `Result<_, ApiError>`.
+//! 2. List it in the module's `routes()` with `Route::get`/`Route::post`, an [`Access`] level
+//!    and a one-line summary: it is then in the router, in the route-auth test and in
+//!    `/api/openapi.json`.
+//!
+//! # How to add a translated string
+//!
+//! Add a variant to [`i18n::Text`] and its English and German text to the `match` in
+//! [`i18n::Text::get`]; the compiler finds every missing translation.
+
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod i18n;
+pub mod openapi;
+pub mod pages;
+pub mod sse;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::handler::Handler;
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::Response;
+use axum::routing::MethodRouter;
+use axum::Router;
+use logger_core::service::{ServiceHandle, Update};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Largest request body accepted (a configuration backup with hundreds of meters fits).
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The running logger.
+    pub service: ServiceHandle,
+    /// Users, sessions, rate limiting.
+    pub auth: Arc<auth::Auth>,
+    /// The logger's updates, for every live-update stream.
+    pub updates: tokio::sync::broadcast::Sender<Update>,
+    /// Cookies carry `Secure` (served over TLS).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    /// State for `service`, with the users of its data directory (created with the default
+    /// account on first start).
+    pub fn new(service: ServiceHandle, secure_cookies: bool) -> std::io::Result<AppState> {
+        let auth = auth::Auth::open(service.data_dir())?;
+        let (updates, _) = tokio::sync::broadcast::channel(256);
+        Ok(AppState {
+            service,
+            auth: Arc::new(auth),
+            updates,
+            secure_cookies,
+        })
+    }
+}
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: the login and static assets only.
+    Public,
+    /// A logged-in user, also one who still has to change the default password (logout,
+    /// password change, live updates).
+    Session,
+    /// A logged-in user who has changed the default password: everything else.
+    Full,
+}
+
+/// One route of the table.
+pub struct Route {
+    /// HTTP method.
+    pub method: Method,
+    /// Path, `{name}` for path parameters.
+    pub path: &'static str,
+    /// Who may use it.
+    pub access: Access,
+    /// One line for the OpenAPI document.
+    pub summary: &'static str,
+    /// The handler.
+    pub handler: MethodRouter<AppState>,
+}
+
+impl Route {
+    /// A GET route.
+    pub fn get<H, T>(path: &'static str, access: Access, summary: &'static str, h: H) -> Route
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Route {
+            method: Method::GET,
+            path,
+            access,
+            summary,
+            handler: axum::routing::get(h),
+        }
+    }
+
+    /// A POST route.
+    pub fn post<H, T>(path: &'static str, access: Access, summary: &'static str, h: H) -> Route
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Route {
+            method: Method::POST,
+            path,
+            access,
+            summary,
+            handler: axum::routing::post(h),
+        }
+    }
+}
+
+/// Every route of the server.
+pub fn routes() -> Vec<Route> {
+    let mut all = api::routes();
+    all.extend(sse::routes());
+    all.extend(pages::routes());
+    all.extend(assets::routes());
+    all.push(Route::get(
+        "/api/openapi.json",
+        Access::Full,
+        "The OpenAPI 3 document of this API",
+        openapi::document,
+    ));
+    all
+}
+
+/// The router: every route of [`routes`] behind its access check, security headers and the
+/// body size limit on everything.
+pub fn router(state: AppState) -> Router {
+    let mut router: Router<AppState> = Router::new();
+    for route in routes() {
+        let handler = match route.access {
+            Access::Public => route.handler,
+            Access::Session => route
+                .handler
+                .route_layer(from_fn_with_state(state.clone(), auth::require_session)),
+            Access::Full => route
+                .handler
+                .route_layer(from_fn_with_state(state.clone(), auth::require_full)),
+        };
+        router = router.route(route.path, handler);
+    }
+    router
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Headers on every response: a script policy without inline code, no framing, no MIME
+/// sniffing, no referrer; nothing but assets is cached.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let asset = request.uri().path().starts_with("/assets/");
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; \
+             frame-ancestors 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !asset {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Serves the UI and API on `addr` until `stop` is set. Logs (and prints on standard output)
+/// the address a browser opens.
+pub fn serve(
+    service: ServiceHandle,
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("web")
+        .build()?;
+    runtime.block_on(async move {
+        let state = AppState::new(service.clone(), false)?;
+        sse::forward(&service, state.updates.clone(), Arc::clone(&stop));
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let bound = listener.local_addr()?;
+        let url = format!("http://{bound}");
+        tracing::info!(listen = %bound, "web UI and REST API at {url}/ (first login admin / 123)");
+        println!("open {url}");
+        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                while !stop.load(Ordering::SeqCst) {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            })
+            .await
+    })
+}
+
+#[cfg(test)]
+mod tests;

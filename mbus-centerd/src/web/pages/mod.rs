@@ -1,0 +1,177 @@
+//! Server-rendered HTML pages (maud templates, checked at compile time). Every page is usable
+//! without JavaScript; `assets/app.js` only adds live updates. Pages follow the reference
+//! manual's menu: Start (meter overview), Konfiguration Zähler, Konfiguration Logger,
+//! System-Integration.
+
+pub mod login;
+pub mod overview;
+
+use super::auth::{Session, CSRF_FIELD};
+use super::i18n::{self, Lang, Text};
+use super::Route;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use logger_core::service::Snapshot;
+use maud::{html, Markup, DOCTYPE};
+
+/// Every page route.
+pub fn routes() -> Vec<Route> {
+    let mut all = login::routes();
+    all.extend(overview::routes());
+    all
+}
+
+/// The menu entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    /// Meter overview (start page).
+    Overview,
+    /// Meter search, templates, meter settings.
+    MeterConfiguration,
+    /// Logger settings tabs.
+    LoggerConfiguration,
+    /// Export, uploads, BACnet.
+    SystemIntegration,
+    /// A page outside the menu (password change).
+    None,
+}
+
+/// The menu: entry, text, path.
+pub const NAV: [(Nav, Text, &str); 4] = [
+    (Nav::Overview, Text::MeterOverview, "/"),
+    (
+        Nav::MeterConfiguration,
+        Text::MeterConfiguration,
+        "/meters/config",
+    ),
+    (
+        Nav::LoggerConfiguration,
+        Text::LoggerConfiguration,
+        "/logger",
+    ),
+    (
+        Nav::SystemIntegration,
+        Text::SystemIntegration,
+        "/integration",
+    ),
+];
+
+/// What a page handler knows of its user (from the session the access check found).
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The session.
+    pub session: Session,
+}
+
+impl Page {
+    /// The user's language.
+    pub fn lang(&self) -> Lang {
+        self.session.language
+    }
+
+    /// A text in the user's language.
+    pub fn t(&self, text: Text) -> &'static str {
+        text.get(self.lang())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Page, Response> {
+        parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .map(|session| Page { session })
+            .ok_or_else(|| Redirect::to("/login").into_response())
+    }
+}
+
+/// A page as the response.
+pub fn render(markup: Markup) -> Html<String> {
+    Html(markup.into_string())
+}
+
+/// The hidden CSRF field every form of a logged-in page carries.
+pub fn csrf_field(page: &Page) -> Markup {
+    html! { input type="hidden" name=(CSRF_FIELD) value=(page.session.csrf); }
+}
+
+/// The document frame: `<head>` with the assets, then `body`.
+pub fn document(lang: Lang, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – " (Text::AppName.get(lang)) }
+                link rel="stylesheet" href="/assets/app.css";
+                script src="/assets/app.js" defer {}
+            }
+            body { (body) }
+        }
+    }
+}
+
+/// The frame of every logged-in page: header with the logger's name and location, the menu,
+/// language and logout, the content, and the footer with the logger state (live).
+pub fn layout(
+    page: &Page,
+    snapshot: &Snapshot,
+    active: Nav,
+    title: &str,
+    content: Markup,
+) -> Markup {
+    let lang = page.lang();
+    let general = &snapshot.config.general;
+    let body = html! {
+        a.skip href="#main" { (page.t(Text::SkipToContent)) }
+        header.top {
+            div.brand {
+                span.name { (general.name) }
+                @if !general.location.is_empty() { span.location { (general.location) } }
+            }
+            nav aria-label=(page.t(Text::Start)) {
+                ul {
+                    @for (entry, text, path) in NAV {
+                        li {
+                            a href=(path) aria-current=[(entry == active).then_some("page")] { (text.get(lang)) }
+                        }
+                    }
+                }
+            }
+            div.user {
+                form method="post" action="/language" {
+                    (csrf_field(page))
+                    input type="hidden" name="back" value=(NAV.iter().find(|n| n.0 == active).map_or("/", |n| n.2));
+                    label for="language" { (page.t(Text::Language)) }
+                    select id="language" name="language" {
+                        option value="en" selected[lang == Lang::En] { "English" }
+                        option value="de" selected[lang == Lang::De] { "Deutsch" }
+                    }
+                    button type="submit" { "OK" }
+                }
+                form method="post" action="/logout" {
+                    (csrf_field(page))
+                    button type="submit" { (page.t(Text::Logout)) " (" (page.session.user) ")" }
+                }
+            }
+        }
+        main id="main" {
+            h1 { (title) }
+            (content)
+        }
+        footer.state {
+            (page.t(Text::State)) ": "
+            span id="state" data-state=(snapshot.state.as_str()) data-lang=(lang.tag()) aria-live="polite" {
+                (snapshot.state.as_str())
+                @if lang == Lang::De { " (" (i18n::state(snapshot.state, lang)) ")" }
+            }
+            @if let Some(e) = &snapshot.device_error { " – " span.error { (e) } }
+        }
+    };
+    document(lang, title, body)
+}
