@@ -3,6 +3,8 @@
 use crate::exit::Exit;
 use logger_core::config::{Addressing, ConfigStore};
 use logger_core::status::StatusBoard;
+use logger_core::storage::{Store, DATABASE_FILE_NAME};
+use logger_core::views::{LoggerSummary, MeterSummary};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -13,7 +15,8 @@ pub struct Args {
     /// Data directory of the logger.
     #[arg(long)]
     data_dir: PathBuf,
-    /// Print JSON (one object per meter) instead of a table.
+    /// Print JSON (one object per meter, with its last reading; the same as the web API's
+    /// `GET /api/v1/meters`) instead of a table.
     #[arg(long)]
     json: bool,
 }
@@ -29,46 +32,47 @@ pub fn run(args: Args) -> Exit {
     };
     let board = StatusBoard::load(&args.data_dir);
     let tz = config.tz();
-    let default = config.general.default_cycle;
+    // The last readings come from the database when there is one (none before the first read).
+    let db = args.data_dir.join(DATABASE_FILE_NAME);
+    let store = match db.exists().then(|| Store::open_existing(&db)).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("mbusctl meters: {e}");
+            return Exit::Failure;
+        }
+    };
+    let meters = match MeterSummary::all(&config, &board, store.as_ref()) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("mbusctl meters: {e}");
+            return Exit::Failure;
+        }
+    };
     if args.json {
-        let list: Vec<serde_json::Value> = config
-            .meters
-            .iter()
-            .map(|m| {
-                serde_json::json!({
-                    "id": m.id,
-                    "name": m.name,
-                    "addressing": m.addressing,
-                    "primary": m.primary,
-                    "secondary": m.secondary.map(|s| s.to_string()),
-                    "manufacturer": m.secondary.map(|_| m.manufacturer()),
-                    "baud": m.baud,
-                    "cycle": m.effective_cycle(default).to_string(),
-                    "registers": m.registers.iter().filter(|r| !r.off).count(),
-                    "status": board.meter(m.id),
-                })
-            })
-            .collect();
-        return emit("meters", &format!("{}\n", serde_json::Value::Array(list)));
+        let text = serde_json::to_string(&meters).unwrap_or_default();
+        return emit("meters", &format!("{text}\n"));
     }
+    let summary = LoggerSummary::new(&config, &board, board.state, None);
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{} — {} (state {})",
-        config.general.name, config.general.location, board.state
+        summary.name, summary.location, summary.state
     );
     let _ = writeln!(
         out,
         "{:>4}  {:<28} {:<20} {:>6} {:>7} {:>4}  {:<16} last read",
         "id", "name", "address", "baud", "cycle", "regs", "status"
     );
-    for m in &config.meters {
-        let address = match (m.addressing, m.secondary) {
-            (Addressing::Secondary, Some(s)) => format!("{s} {}", m.manufacturer()),
+    for m in &meters {
+        let address = match (m.addressing, &m.secondary) {
+            (Addressing::Secondary, Some(s)) => {
+                format!("{s} {}", m.manufacturer.as_deref().unwrap_or("???"))
+            }
             _ => format!("primary {}", m.primary),
         };
-        let s = board.meter(m.id);
-        let last = s
+        let last = m
+            .status
             .last_success
             .map(|t| t.with_timezone(&tz).format("%d.%m.%Y %H:%M:%S").to_string())
             .unwrap_or_else(|| "-".into());
@@ -79,9 +83,9 @@ pub fn run(args: Args) -> Exit {
             m.name,
             address,
             m.baud,
-            m.effective_cycle(default).to_string(),
-            m.registers.iter().filter(|r| !r.off).count(),
-            s.status.to_string(),
+            m.cycle,
+            m.registers,
+            m.status.status.to_string(),
             last
         );
     }

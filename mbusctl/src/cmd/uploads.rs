@@ -5,8 +5,9 @@ use crate::cmd::meters::emit;
 use crate::exit::Exit;
 use chrono_tz::Tz;
 use logger_core::config::ConfigStore;
-use logger_core::status::{ReadStatus, StatusBoard};
+use logger_core::status::StatusBoard;
 use logger_core::upload::{self, UploadStatus};
+use logger_core::views::LoggerSummary;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -71,6 +72,7 @@ pub fn status(args: StatusArgs) -> Exit {
     let uploads = UploadStatus::load(&args.data_dir);
     if args.json {
         let value = serde_json::json!({
+            "summary": LoggerSummary::new(&config, &board, board.state, None),
             "state": board.state,
             "meters": board.meters,
             "overruns": board.overruns,
@@ -78,27 +80,18 @@ pub fn status(args: StatusArgs) -> Exit {
         });
         return emit("status", &format!("{value}\n"));
     }
+    let summary = LoggerSummary::new(&config, &board, board.state, None);
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{} — {} (state {})",
-        config.general.name, config.general.location, board.state
+        summary.name, summary.location, summary.state
     );
-    let count = |wanted: ReadStatus| {
-        config
-            .meters
-            .iter()
-            .filter(|m| board.meter(m.id).status == wanted)
-            .count()
-    };
+    let c = summary.counts;
     let _ = writeln!(
         out,
-        "meters: {} configured, {} ok, {} with error flags, {} failed, {} never read",
-        config.meters.len(),
-        count(ReadStatus::Ok),
-        count(ReadStatus::OkWithErrors),
-        count(ReadStatus::Failed),
-        count(ReadStatus::NeverRead)
+        "meters: {} configured, {} ok, {} with error flags, {} failed, {} never read, {} encrypted",
+        summary.meters, c.ok, c.ok_with_errors, c.failed, c.never_read, c.encrypted
     );
     if uploads.targets.is_empty() {
         let _ = writeln!(out, "uploads: none has run");
