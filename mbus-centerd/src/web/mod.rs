@@ -53,7 +53,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::handler::Handler;
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use axum::Router;
 use logger_core::service::{ServiceHandle, Update};
@@ -190,9 +190,25 @@ pub fn router(state: AppState) -> Router {
 
 /// Headers on every response: a script policy without inline code, no framing, no MIME
 /// sniffing, no referrer; nothing but assets is cached.
+/// A body announced larger than [`BODY_LIMIT`] is refused before it is read (a body without a
+/// length is cut at the limit where it is read).
 async fn security_headers(request: Request, next: Next) -> Response {
     let asset = request.uri().path().starts_with("/assets/");
-    let mut response = next.run(request).await;
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut response = if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
+        api::ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request body is larger than {BODY_LIMIT} bytes"),
+        )
+        .into_response()
+    } else {
+        next.run(request).await
+    };
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -42,6 +42,37 @@ impl Daemon {
         }
     }
 
+    /// The first log line that contains `needle`, reading on until there is one.
+    pub fn wait_for(&mut self, needle: &str) -> String {
+        if let Some(line) = self.log.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
+        for line in self.lines.by_ref() {
+            let line = line.expect("log line");
+            self.log.push(line.clone());
+            if line.contains(needle) {
+                return line;
+            }
+        }
+        panic!(
+            "the daemon ended before logging {needle:?}: {:#?}",
+            self.log
+        );
+    }
+
+    /// Reads the log until the web server says where it listens; returns its base URL
+    /// (`http://127.0.0.1:PORT`).
+    pub fn wait_for_web(&mut self) -> String {
+        let line = self.wait_for("web UI and REST API at ");
+        let start = line.find("http://").expect("URL in the log line");
+        line[start..]
+            .split_whitespace()
+            .next()
+            .expect("URL")
+            .trim_end_matches('/')
+            .to_string()
+    }
+
     /// Reads the log until `cycles` read cycles are done (or the daemon ends).
     pub fn wait_for_cycles(&mut self, cycles: usize) {
         let mut done = 0;

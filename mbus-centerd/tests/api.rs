@@ -1,0 +1,507 @@
+//! The REST API and the HTML pages of a real `mbus-centerd --simulate` process, over HTTP:
+//! login, the forced password change, CSRF, the values against `mbusctl meters --json`,
+//! readings, export, events, scan, bad input and the login rate limit.
+//!
+//! Uses the `mbusctl` binary of the same build (`cargo test --workspace` builds it; alone, run
+//! `cargo build -p mbusctl` first).
+
+use std::io::Read;
+use std::path::PathBuf;
+use support::Daemon;
+
+mod support;
+
+/// An HTTP client that keeps the session cookie and the CSRF token.
+struct Client {
+    base: String,
+    agent: ureq::Agent,
+    cookie: Option<String>,
+    csrf: Option<String>,
+}
+
+/// A response: status, headers we look at, body.
+struct Answer {
+    status: u16,
+    location: Option<String>,
+    set_cookie: Option<String>,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&self.body)))
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl Client {
+    fn new(base: &str) -> Client {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        Client {
+            base: base.to_string(),
+            agent,
+            cookie: None,
+            csrf: None,
+        }
+    }
+
+    fn answer(
+        &mut self,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Answer {
+        let mut response = response.expect("HTTP exchange");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        let answer = Answer {
+            status: response.status().as_u16(),
+            location: header("location"),
+            set_cookie: header("set-cookie"),
+            content_type: header("content-type").unwrap_or_default(),
+            body: response
+                .body_mut()
+                .with_config()
+                .limit(64 * 1024 * 1024)
+                .read_to_vec()
+                .unwrap(),
+        };
+        if let Some(c) = &answer.set_cookie {
+            let value = c.split(';').next().unwrap().to_string();
+            self.cookie = (!value.ends_with('=')).then_some(value);
+        }
+        answer
+    }
+
+    fn get(&mut self, path: &str) -> Answer {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            request = request.header("Cookie", c);
+        }
+        let response = request.call();
+        self.answer(response)
+    }
+
+    fn post_raw(&mut self, path: &str, content_type: &str, body: &[u8], csrf: bool) -> Answer {
+        let mut request = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", content_type);
+        if let Some(c) = &self.cookie {
+            request = request.header("Cookie", c);
+        }
+        if let (true, Some(t)) = (csrf, &self.csrf) {
+            request = request.header("X-CSRF-Token", t);
+        }
+        let response = request.send(body);
+        self.answer(response)
+    }
+
+    fn post(&mut self, path: &str, body: serde_json::Value) -> Answer {
+        self.post_raw(path, "application/json", body.to_string().as_bytes(), true)
+    }
+
+    /// Announces a body of 5 MiB (over the limit) and returns the status line of the answer,
+    /// which comes before the body is sent.
+    fn oversized(&self, path: &str) -> String {
+        use std::io::{BufRead, Write};
+        let address = self.base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {}\r\nX-CSRF-Token: {}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.cookie.as_deref().unwrap_or(""),
+            self.csrf.as_deref().unwrap_or(""),
+            5 * 1024 * 1024
+        )
+        .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(stream)
+            .read_line(&mut line)
+            .unwrap();
+        line
+    }
+
+    fn login(&mut self, user: &str, password: &str) -> Answer {
+        let answer = self.post(
+            "/api/v1/login",
+            serde_json::json!({"username": user, "password": password}),
+        );
+        if answer.status == 200 {
+            self.csrf = Some(answer.json()["csrf_token"].as_str().unwrap().to_string());
+        }
+        answer
+    }
+}
+
+fn mbusctl() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join(format!("mbusctl{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn start(meters: &str) -> (Daemon, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut daemon = Daemon::start(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--simulate",
+        meters,
+    ]);
+    let url = daemon.wait_for_web();
+    daemon.wait_for("scan done");
+    (daemon, url, dir)
+}
+
+const NEW_PASSWORD: &str = "kellerraum-42";
+
+/// Logs in as admin and replaces the default password.
+fn logged_in(url: &str) -> Client {
+    let mut c = Client::new(url);
+    assert_eq!(c.login("admin", "123").status, 200);
+    let changed = c.post(
+        "/api/v1/password",
+        serde_json::json!({"current": "123", "new": NEW_PASSWORD}),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    c
+}
+
+#[test]
+fn login_forced_password_change_csrf_and_logout() {
+    let (mut daemon, url, dir) = start("3");
+    let mut c = Client::new(&url);
+    let refused = c.get("/api/v1/status");
+    assert_eq!(refused.status, 401);
+    assert_eq!(refused.json()["error"], "login_required");
+    let wrong = c.login("admin", "nope");
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.json()["error"], "bad_credentials");
+
+    let ok = c.login("admin", "123");
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.json()["must_change_password"], true);
+    let cookie = ok.set_cookie.unwrap();
+    for part in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
+
+    // Until the default password is changed, everything else says so.
+    for path in ["/api/v1/status", "/api/v1/meters", "/api/v1/events"] {
+        let gated = c.get(path);
+        assert_eq!(gated.status, 403, "{path}");
+        assert_eq!(gated.json()["error"], "password_change_required", "{path}");
+        assert!(gated.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("default password"));
+    }
+    let page = c.get("/");
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/password"));
+
+    // A state-changing request without the CSRF token is refused.
+    let body = serde_json::json!({"current": "123", "new": NEW_PASSWORD}).to_string();
+    let no_csrf = c.post_raw(
+        "/api/v1/password",
+        "application/json",
+        body.as_bytes(),
+        false,
+    );
+    assert_eq!(no_csrf.status, 403);
+    assert_eq!(no_csrf.json()["error"], "csrf");
+    let weak = c.post(
+        "/api/v1/password",
+        serde_json::json!({"current": "123", "new": "short"}),
+    );
+    assert_eq!(weak.status, 422);
+    assert_eq!(weak.json()["field"], "new");
+    let wrong_current = c.post(
+        "/api/v1/password",
+        serde_json::json!({"current": "124", "new": NEW_PASSWORD}),
+    );
+    assert_eq!(wrong_current.json()["field"], "current");
+    let changed = c.post(
+        "/api/v1/password",
+        serde_json::json!({"current": "123", "new": NEW_PASSWORD}),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    assert_eq!(c.get("/api/v1/status").status, 200);
+    // The hashes are in the data directory, readable by the owner only.
+    use std::os::unix::fs::PermissionsExt;
+    let users = dir.path().join("users.json");
+    assert_eq!(
+        std::fs::metadata(&users).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(!std::fs::read_to_string(&users)
+        .unwrap()
+        .contains(NEW_PASSWORD));
+
+    // Logout ends the session.
+    let out = c.post("/api/v1/logout", serde_json::json!({}));
+    assert_eq!(out.status, 204);
+    assert_eq!(c.get("/api/v1/status").status, 401);
+    let mut again = Client::new(&url);
+    assert_eq!(again.login("admin", "123").status, 401);
+    assert_eq!(
+        again.login("admin", NEW_PASSWORD).json()["must_change_password"],
+        false
+    );
+
+    // The login rate limit: after five failures the client must wait.
+    let mut attacker = Client::new(&url);
+    for _ in 0..5 {
+        assert_eq!(attacker.login("admin", "guess").status, 401);
+    }
+    let limited = attacker.login("admin", NEW_PASSWORD);
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.json()["error"], "rate_limited");
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn status_meters_readings_export_events_and_bad_input() {
+    let (mut daemon, url, dir) = start("4");
+    let mut c = logged_in(&url);
+
+    let status = c.get("/api/v1/status").json();
+    assert_eq!(status["name"], "M-Bus Center");
+    assert_eq!(status["meters"], 4);
+    assert_eq!(status["counts"]["ok"], 4);
+    assert!(["idle", "read"].contains(&status["state"].as_str().unwrap()));
+
+    // The API shows what the command line shows, value for value.
+    let api = c.get("/api/v1/meters").json();
+    let out = std::process::Command::new(mbusctl())
+        .args([
+            "meters",
+            "--json",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .expect("run mbusctl (cargo build -p mbusctl)");
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(api.as_array().unwrap().len(), 4);
+    for (a, b) in api.as_array().unwrap().iter().zip(cli.as_array().unwrap()) {
+        for key in [
+            "id",
+            "name",
+            "secondary",
+            "manufacturer",
+            "medium",
+            "status",
+        ] {
+            assert_eq!(a[key], b[key], "{key}");
+        }
+        // A read cycle between the two calls may have stored a newer reading.
+        if a["last_reading"]["time"] == b["last_reading"]["time"] {
+            assert_eq!(a["last_reading"], b["last_reading"]);
+        }
+        let values = a["last_reading"]["values"].as_array().unwrap();
+        assert!(!values.is_empty());
+        assert!(values[0]["value"].is_string() && values[0]["name"].is_string());
+    }
+
+    let details = c.get("/api/v1/meters/1").json();
+    assert!(!details["register_table"].as_array().unwrap().is_empty());
+    let unknown = c.get("/api/v1/meters/999");
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["field"], "id");
+    assert_eq!(c.get("/api/v1/meters/abc").json()["field"], "id");
+
+    let readings = c.get("/api/v1/meters/1/readings?from=2000-01-01&to=2099-12-31");
+    assert_eq!(readings.status, 200);
+    let list = readings.json();
+    assert!(!list["readings"].as_array().unwrap().is_empty());
+    let none = c
+        .get("/api/v1/meters/1/readings?from=2000-01-01&to=2000-01-02")
+        .json();
+    assert!(none["readings"].as_array().unwrap().is_empty());
+    for (query, field) in [
+        ("from=yesterday", "from"),
+        ("from=2026-13-01", "from"),
+        ("from=2026-05-02&to=2026-05-01", "to"),
+        ("limit=0", "limit"),
+    ] {
+        let bad = c.get(&format!("/api/v1/meters/1/readings?{query}"));
+        assert_eq!(bad.status, 400, "{query}");
+        assert_eq!(bad.json()["field"], field, "{query}");
+    }
+
+    // The export streams a ZIP with one file per meter.
+    let zip = c.get("/api/v1/export?from=2000-01-01&to=2099-12-31&format=csv&filter=all");
+    assert_eq!(zip.status, 200, "{}", zip.text());
+    assert_eq!(zip.content_type, "application/zip");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.body)).unwrap();
+    assert_eq!(archive.len(), 4);
+    let mut csv = String::new();
+    archive
+        .by_index(0)
+        .unwrap()
+        .read_to_string(&mut csv)
+        .unwrap();
+    assert!(archive
+        .by_index(0)
+        .unwrap()
+        .name()
+        .unwrap()
+        .starts_with("DataExport_"));
+    assert!(csv.lines().count() >= 2, "{csv}");
+    let one = c.get("/api/v1/export?from=2000-01-01&to=2099-12-31&format=json&meters=2");
+    assert_eq!(
+        zip::ZipArchive::new(std::io::Cursor::new(one.body))
+            .unwrap()
+            .len(),
+        1
+    );
+    for (query, field, status) in [
+        ("from=2000-01-01&to=2099-12-31&filter=week", "filter", 400),
+        ("to=2099-12-31", "from", 400),
+        ("from=2000-01-01&to=2099-12-31&meters=9", "meters", 404),
+        ("from=2000-01-01&to=2099-12-31&format=xml", "format", 400),
+    ] {
+        let bad = c.get(&format!("/api/v1/export?{query}"));
+        assert_eq!(bad.status, status, "{query}");
+        assert_eq!(bad.json()["field"], field, "{query}");
+    }
+
+    let events = c.get("/api/v1/events?limit=5").json();
+    assert!(events["total"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        events["events"][events["events"].as_array().unwrap().len() - 1]["code"].is_string(),
+        true
+    );
+    assert_eq!(c.get("/api/v1/events?kind=X").json()["field"], "kind");
+
+    // Malformed and oversized bodies are 4xx, never 500.
+    let broken = c.post_raw("/api/v1/scan", "application/json", b"{\"kind\":", true);
+    assert_eq!(broken.status, 400);
+    let missing = c.post("/api/v1/scan", serde_json::json!({}));
+    assert_eq!(missing.json()["field"], "kind");
+    let bad_baud = c.post(
+        "/api/v1/scan",
+        serde_json::json!({"kind": "primary", "baud": 1234}),
+    );
+    assert_eq!(bad_baud.json()["field"], "baud");
+    assert!(c.oversized("/api/v1/scan").starts_with("HTTP/1.1 413"));
+    assert_eq!(c.get("/api/v1/nothing").status, 404);
+
+    // A scan runs on the logger thread; its progress is readable until it is done.
+    let started = c.post(
+        "/api/v1/scan",
+        serde_json::json!({"kind": "primary", "baud": 9600}),
+    );
+    assert_eq!(started.status, 202, "{}", started.text());
+    let done = loop {
+        let scan = c.get("/api/v1/scan").json();
+        if scan["running"] == false && scan["kind"] == "primary" {
+            break scan;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(done["found"], 4, "{done}");
+    assert_eq!(
+        done["added"].as_array().unwrap().len(),
+        0,
+        "already configured"
+    );
+
+    let doc = c.get("/api/openapi.json").json();
+    assert!(doc["paths"]["/api/v1/meters/{id}/readings"]["get"].is_object());
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn the_pages_log_in_force_the_password_change_and_show_the_overview_in_both_languages() {
+    let (mut daemon, url, _dir) = start("12");
+    let mut c = Client::new(&url);
+    let login = c.get("/login");
+    assert_eq!(login.status, 200);
+    assert!(login.text().contains("name=\"password\""));
+    assert_eq!(c.get("/").location.as_deref(), Some("/login"));
+    let form = c.post_raw(
+        "/login",
+        "application/x-www-form-urlencoded",
+        b"username=admin&password=123",
+        false,
+    );
+    assert_eq!(form.status, 303);
+    assert_eq!(form.location.as_deref(), Some("/password"));
+    let page = c.get("/password").text();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    // Without the form's CSRF field the change is refused.
+    let body = format!("current=123&new={NEW_PASSWORD}&repeat={NEW_PASSWORD}");
+    let refused = c.post_raw(
+        "/password",
+        "application/x-www-form-urlencoded",
+        body.as_bytes(),
+        false,
+    );
+    assert_eq!(refused.status, 403);
+    let body = format!("csrf={csrf}&{body}");
+    let changed = c.post_raw(
+        "/password",
+        "application/x-www-form-urlencoded",
+        body.as_bytes(),
+        false,
+    );
+    assert_eq!(changed.status, 303, "{}", changed.text());
+    let overview = c.get("/").text();
+    for text in [
+        "Meter overview",
+        "Heat",
+        "Water",
+        "Electricity",
+        "st st-ok",
+        "id=\"state\"",
+        "M-Bus Center",
+    ] {
+        assert!(overview.contains(text), "{text} missing");
+    }
+    assert!(!overview.contains("<script>"), "no inline script");
+    let body = format!("csrf={csrf}&language=de&back=/");
+    let switched = c.post_raw(
+        "/language",
+        "application/x-www-form-urlencoded",
+        body.as_bytes(),
+        false,
+    );
+    assert_eq!(switched.status, 303);
+    let german = c.get("/").text();
+    for text in [
+        "Übersicht Zähler",
+        "Konfiguration Logger",
+        "Wärme",
+        "Elektrizität",
+        "lang=\"de\"",
+    ] {
+        assert!(german.contains(text), "{text} missing");
+    }
+    assert!(daemon.terminate().success());
+}
