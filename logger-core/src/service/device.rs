@@ -143,8 +143,7 @@ impl DeviceTransport {
     /// Takes the outcome of an operation on the open transport: an I/O failure or a closed
     /// connection means the device is gone, so it is closed (and reopened later).
     fn check<T>(&mut self, result: Result<T, LinkError>) -> Result<T, LinkError> {
-        if let Err(e @ (LinkError::Io(_) | LinkError::Closed | LinkError::Device { .. })) = &result
-        {
+        if let Err(e @ (LinkError::Io(_) | LinkError::Closed)) = &result {
             tracing::warn!(device = %self.device, error = %e, "bus device lost");
             self.stopped_at = self.now();
             self.inner = None;
@@ -199,11 +198,8 @@ impl Transport for DeviceTransport {
     }
 
     fn send(&mut self, bytes: &[u8]) -> Result<Duration, LinkError> {
-        let offset = self.offset;
-        let result = self
-            .open()
-            .and_then(|t| t.send(bytes))
-            .map(|end| end + offset);
+        // A device that cannot be opened (or waits for its next attempt) says so itself.
+        let result = self.open()?.send(bytes).map(|end| end + self.offset);
         self.check(result)
     }
 
@@ -216,7 +212,7 @@ impl Transport for DeviceTransport {
                     at: r.at + offset,
                     ..r
                 }),
-            None => Err(LinkError::Closed),
+            None => return Err(LinkError::Closed),
         };
         self.check(result)
     }
@@ -239,9 +235,14 @@ mod tests {
         let health = t.health();
         assert!(!health.connected());
         assert!(health.last_error().is_some());
-        // Within the backoff the device is not tried again.
-        let e = t.send(&[0x10, 0x40, 0x01, 0x41, 0x16]).unwrap_err();
-        assert!(e.to_string().contains("next attempt"), "{e}");
+        // Within the backoff the device is not tried again, and asking does not postpone
+        // the next attempt.
+        let next = t.next_attempt;
+        for _ in 0..3 {
+            let e = t.send(&[0x10, 0x40, 0x01, 0x41, 0x16]).unwrap_err();
+            assert!(e.to_string().contains("next attempt"), "{e}");
+        }
+        assert_eq!(t.next_attempt, next);
         // The gateway appears; once the backoff has passed the next request opens it.
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
         t.next_attempt = Instant::now();
