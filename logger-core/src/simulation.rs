@@ -351,6 +351,9 @@ fn demo_frame(manufacturer: &[u8; 3], version: u8, medium: u8, records: &[u8]) -
     frame
 }
 
+/// A demonstration meter model: name, manufacturer, version, medium, data records.
+type DemoModel<'a> = (&'a str, &'a [u8; 3], u8, u8, &'a [u8]);
+
 /// The telegrams of the demonstration installation, one per meter model: a Kamstrup heat
 /// meter (energy, volume, power, flow, flow and return temperature, last month's energy),
 /// Zenner warm-water and Sensus cold-water meters (volume, flow), an ABB electricity meter
@@ -390,7 +393,7 @@ pub fn demo_templates() -> Vec<Template> {
     gas.extend_from_slice(&le(345_678)); // volume, 0.01 m³
     let mut hca = vec![0x04, 0x6E];
     hca.extend_from_slice(&le(1_234)); // heat-cost allocation units
-    let models: [(&str, &[u8; 3], u8, u8, &[u8]); 7] = [
+    let models: [DemoModel; 7] = [
         ("heat", b"KAM", 0x0A, 0x04, &heat),
         ("heat", b"KAM", 0x0A, 0x04, &heat),
         ("warm-water", b"ZRI", 0x01, 0x06, &warm),
@@ -446,6 +449,20 @@ impl<T: Transport> RealTime<T> {
             // Real time ran ahead (the bus was idle): align again.
             self.anchor = Some((real, bus));
         }
+    }
+}
+
+/// The wrapped transport, for what only it offers (the simulated bus's meters and faults).
+impl<T> std::ops::Deref for RealTime<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T> std::ops::DerefMut for RealTime<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
     }
 }
 

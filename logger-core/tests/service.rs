@@ -143,7 +143,7 @@ fn commands_report_field_errors_and_unknown_meters_and_change_nothing_then() {
     assert_eq!(handle.snapshot().config.general.name, "Heizraum");
     let data = handle.read_now(1).unwrap();
     assert!(!data.records.is_empty());
-    assert_eq!(handle.apply_template(1).unwrap().is_some(), true);
+    assert!(handle.apply_template(1).unwrap().is_some());
     handle.delete_meter(1).unwrap();
     let ids: Vec<u32> = handle
         .snapshot()

@@ -388,9 +388,10 @@ fn status_meters_readings_export_events_and_bad_input() {
 
     let events = c.get("/api/v1/events?limit=5").json();
     assert!(events["total"].as_u64().unwrap() >= 1);
-    assert_eq!(
-        events["events"][events["events"].as_array().unwrap().len() - 1]["code"].is_string(),
-        true
+    let oldest = events["events"].as_array().unwrap().last().unwrap();
+    assert!(
+        oldest["code"].is_string() && oldest["came"].is_string(),
+        "{oldest}"
     );
     assert_eq!(c.get("/api/v1/events?kind=X").json()["field"], "kind");
 
@@ -405,9 +406,55 @@ fn status_meters_readings_export_events_and_bad_input() {
     );
     assert_eq!(bad_baud.json()["field"], "baud");
     assert!(c.oversized("/api/v1/scan").starts_with("HTTP/1.1 413"));
-    assert_eq!(c.get("/api/v1/nothing").status, 404);
+    let missing = c.get("/api/v1/nothing");
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.json()["error"], "not_found");
+    let page = c.get("/nothing");
+    assert_eq!(page.status, 404);
+    assert!(
+        page.content_type.starts_with("text/html"),
+        "{}",
+        page.content_type
+    );
 
-    // A scan runs on the logger thread; its progress is readable until it is done.
+    // A scan runs on the logger thread; its progress comes live over server-sent events and is
+    // readable until it is done.
+    let (connected, on_connect) = std::sync::mpsc::channel();
+    let sse = {
+        let url = format!("{url}/api/v1/updates");
+        let cookie = c.cookie.clone().unwrap();
+        std::thread::spawn(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+            let response = agent.get(&url).header("Cookie", &cookie).call().unwrap();
+            assert_eq!(
+                response.headers()["content-type"].to_str().unwrap(),
+                "text/event-stream"
+            );
+            let reader = std::io::BufReader::new(response.into_body().into_reader());
+            let mut events = Vec::new();
+            let mut name = String::new();
+            for line in std::io::BufRead::lines(reader) {
+                let line = line.unwrap();
+                if let Some(n) = line.strip_prefix("event: ") {
+                    name = n.to_string();
+                } else if let Some(data) = line.strip_prefix("data: ") {
+                    let value: serde_json::Value = serde_json::from_str(data).unwrap();
+                    let done = name == "scan" && value["running"] == false;
+                    events.push((name.clone(), value));
+                    if events.len() == 1 {
+                        connected.send(()).unwrap();
+                    }
+                    if done {
+                        break;
+                    }
+                }
+            }
+            events
+        })
+    };
+    on_connect
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the first live update (the logger state)");
     let started = c.post(
         "/api/v1/scan",
         serde_json::json!({"kind": "primary", "baud": 9600}),
@@ -426,6 +473,22 @@ fn status_meters_readings_export_events_and_bad_input() {
         0,
         "already configured"
     );
+    let events = sse.join().unwrap();
+    assert_eq!(events[0].0, "state", "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|(name, v)| name == "state" && v["state"] == "scan"),
+        "{events:?}"
+    );
+    let progress: Vec<f64> = events
+        .iter()
+        .filter(|(name, v)| name == "scan" && v["running"] == true)
+        .map(|(_, v)| v["fraction"].as_f64().unwrap())
+        .collect();
+    assert!(progress.len() >= 2, "{events:?}");
+    assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
+    assert_eq!(events.last().unwrap().1["found"], 4);
 
     let doc = c.get("/api/openapi.json").json();
     assert!(doc["paths"]["/api/v1/meters/{id}/readings"]["get"].is_object());

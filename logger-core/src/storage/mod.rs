@@ -299,6 +299,46 @@ impl Store {
         Store::open(path)
     }
 
+    /// Opens an existing database for reading only (for user interfaces beside the logger,
+    /// which writes through its own connection): no write of this connection can touch the
+    /// readings. Writing methods fail with [`StorageError::Sqlite`].
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store, StorageError> {
+        use rusqlite::OpenFlags;
+        let path = path.as_ref();
+        if !path.is_file() {
+            return Err(StorageError::Missing(path.to_owned()));
+        }
+        let open_err = |source| StorageError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(open_err)?;
+        let app_id: i64 = conn
+            .query_row("PRAGMA application_id", [], |row| row.get(0))
+            .map_err(open_err)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(open_err)?;
+        if app_id != APPLICATION_ID {
+            return Err(StorageError::NotReadingsDatabase {
+                path: path.to_owned(),
+                found: app_id,
+            });
+        } else if version != SCHEMA_VERSION {
+            return Err(StorageError::SchemaVersion {
+                path: path.to_owned(),
+                found: version,
+            });
+        }
+        Ok(Store { conn })
+    }
+
     /// Stores one reading (one transaction). A reading at a time the meter already has
     /// replaces the stored one.
     pub fn append(&mut self, reading: &Reading) -> Result<(), StorageError> {
@@ -717,5 +757,34 @@ impl Iterator for Readings<'_> {
         self.cursor = None;
         self.chunk = None;
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_only_connection_sees_new_readings_and_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DATABASE_FILE_NAME);
+        assert!(matches!(
+            Store::open_read_only(&path),
+            Err(StorageError::Missing(_))
+        ));
+        let mut writer = Store::open(&path).unwrap();
+        let reading = |time| Reading {
+            meter: MeterId(1),
+            time,
+            status: 0,
+            values: vec![Some(Decimal::new(5, 0))],
+        };
+        writer.append(&reading(100)).unwrap();
+        let mut reader = Store::open_read_only(&path).unwrap();
+        assert_eq!(reader.last_reading(MeterId(1)).unwrap().unwrap().time, 100);
+        writer.append(&reading(200)).unwrap();
+        assert_eq!(reader.last_reading(MeterId(1)).unwrap().unwrap().time, 200);
+        assert!(reader.append(&reading(300)).is_err());
+        assert_eq!(writer.reading_count(MeterId(1)).unwrap(), 2);
     }
 }

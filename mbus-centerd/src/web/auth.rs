@@ -240,6 +240,8 @@ impl Auth {
 
     fn failed(&self, client: IpAddr) {
         let mut attempts = lock(&self.attempts);
+        // Forget clients whose window has ended, so the table stays small.
+        attempts.retain(|_, a| a.since.is_some_and(|s| s.elapsed() < LOGIN_WINDOW));
         let entry = attempts.entry(client).or_default();
         entry.since.get_or_insert_with(Instant::now);
         entry.failures += 1;

@@ -10,6 +10,7 @@
 //! | [`api`] | the JSON API under `/api/v1`, one module per resource; [`api::ApiError`] names the field of every bad input |
 //! | [`pages`] | server-rendered HTML (maud), one module per page group; [`pages::layout`] is the frame of every page |
 //! | [`i18n`] | English and German texts (the German ones use the reference manual's terms) |
+//! | [`readers`] | read-only connections to the readings database, reused |
 //! | [`sse`] | live updates (logger state, scan progress, new readings) as server-sent events |
 //! | [`assets`] | CSS and JavaScript, embedded in the binary (no CDN, no inline script) |
 //! | [`openapi`] | the OpenAPI 3 document at `/api/openapi.json`, generated from the route table |
@@ -47,6 +48,7 @@ pub mod auth;
 pub mod i18n;
 pub mod openapi;
 pub mod pages;
+pub mod readers;
 pub mod sse;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -71,6 +73,8 @@ pub struct AppState {
     pub service: ServiceHandle,
     /// Users, sessions, rate limiting.
     pub auth: Arc<auth::Auth>,
+    /// Read-only connections to the readings database.
+    pub readers: Arc<readers::Readers>,
     /// The logger's updates, for every live-update stream.
     pub updates: tokio::sync::broadcast::Sender<Update>,
     /// Cookies carry `Secure` (served over TLS).
@@ -84,6 +88,7 @@ impl AppState {
         let auth = auth::Auth::open(service.data_dir())?;
         let (updates, _) = tokio::sync::broadcast::channel(256);
         Ok(AppState {
+            readers: Arc::new(readers::Readers::new(service.data_dir())),
             service,
             auth: Arc::new(auth),
             updates,
@@ -182,7 +187,7 @@ pub fn router(state: AppState) -> Router {
         router = router.route(route.path, handler);
     }
     router
-        .fallback(api::not_found)
+        .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(security_headers))
         .with_state(state)

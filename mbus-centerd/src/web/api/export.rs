@@ -1,6 +1,5 @@
 //! The manual data export: a ZIP of CSV or JSON files streamed as it is written.
 
-use super::meters::open_store;
 use super::{ApiError, Query};
 use crate::web::{Access, AppState, Route};
 use axum::body::Body;
@@ -160,7 +159,8 @@ pub async fn export(State(state): State<AppState>, query: Query) -> Result<Respo
     if options.from >= options.to {
         return Err(ApiError::bad("to", "must not be before from"));
     }
-    let store = open_store(&state.service)?;
+    let store = state.readers.take()?;
+    let readers = state.readers.clone();
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     let name = format!(
         "DataExport_{}.zip",
@@ -187,6 +187,9 @@ pub async fn export(State(state): State<AppState>, query: Query) -> Result<Respo
         if let Err(e) = result {
             tracing::warn!(error = %e, "export cut short");
             let _ = sender.blocking_send(Err(std::io::Error::other(e)));
+        }
+        if let Some(store) = store {
+            readers.give(store);
         }
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(receiver);

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use logger_core::export::Bound;
 use logger_core::service::ServiceHandle;
-use logger_core::storage::{MeterId, Store, DATABASE_FILE_NAME, MAX_TIME};
+use logger_core::storage::{MeterId, MAX_TIME};
 use logger_core::views::{register_table, LoggerSummary, MeterSummary, ReadingView, RegisterRow};
 use serde::Serialize;
 
@@ -54,32 +54,23 @@ pub async fn status(State(state): State<AppState>) -> Json<LoggerSummary> {
     Json(summary(&state.service))
 }
 
-/// A read-only use of the readings database (its own connection; the logger writes through
-/// another). `None` before the first reading was stored.
-pub fn open_store(service: &ServiceHandle) -> Result<Option<Store>, ApiError> {
-    let path = service.data_dir().join(DATABASE_FILE_NAME);
-    if !path.exists() {
-        return Ok(None);
-    }
-    Store::open_existing(path)
-        .map(Some)
-        .map_err(|e| ApiError::internal(e.to_string()))
-}
-
 /// Every meter's summary (for the API and the overview page).
-pub async fn all_meters(service: ServiceHandle) -> Result<Vec<MeterSummary>, ApiError> {
+pub async fn all_meters(state: &AppState) -> Result<Vec<MeterSummary>, ApiError> {
+    let service = state.service.clone();
+    let readers = state.readers.clone();
     blocking(move || {
         let s = service.snapshot();
-        let store = open_store(&service)?;
-        MeterSummary::all(&s.config, &s.status, store.as_ref())
-            .map_err(|e| ApiError::internal(e.to_string()))
+        readers.with(|store| {
+            MeterSummary::all(&s.config, &s.status, store)
+                .map_err(|e| ApiError::internal(e.to_string()))
+        })
     })
     .await
 }
 
 /// `GET /api/v1/meters`.
 pub async fn meters(State(state): State<AppState>) -> Result<Json<Vec<MeterSummary>>, ApiError> {
-    Ok(Json(all_meters(state.service).await?))
+    Ok(Json(all_meters(&state).await?))
 }
 
 /// A meter with its register table.
@@ -98,20 +89,19 @@ pub async fn meter(
     Path(id): Path<String>,
 ) -> Result<Json<MeterDetails>, ApiError> {
     let id = parse_id(&id)?;
-    let service = state.service;
+    let (service, readers) = (state.service, state.readers);
     blocking(move || {
         let s = service.snapshot();
         let meter = s
             .config
             .meter(id)
             .ok_or_else(|| ApiError::unknown("id", format!("no meter with id {id}")))?;
-        let store = open_store(&service)?;
-        let last = match &store {
+        let last = readers.with(|store| match store {
             Some(store) => store
                 .last_reading(MeterId(id))
-                .map_err(|e| ApiError::internal(e.to_string()))?,
-            None => None,
-        };
+                .map_err(|e| ApiError::internal(e.to_string())),
+            None => Ok(None),
+        })?;
         Ok(Json(MeterDetails {
             summary: MeterSummary::new(&s.config, meter, &s.status, last.as_ref()),
             register_table: register_table(meter, last.as_ref()),
@@ -180,7 +170,7 @@ pub async fn readings(
             format!("must be between 1 and {MAX_READINGS}"),
         ));
     }
-    let service = state.service;
+    let (service, readers) = (state.service, state.readers);
     blocking(move || {
         let s = service.snapshot();
         let meter = s
@@ -196,18 +186,21 @@ pub async fn readings(
             truncated: false,
             readings: Vec::new(),
         };
-        let Some(store) = open_store(&service)? else {
-            return Ok(Json(list));
-        };
-        let storage = |e: logger_core::storage::StorageError| ApiError::internal(e.to_string());
-        for reading in store.readings(MeterId(id), from, to).map_err(storage)? {
-            if list.readings.len() == limit {
-                list.truncated = true;
-                break;
+        readers.with(|store| {
+            let Some(store) = store else {
+                return Ok(());
+            };
+            let storage = |e: logger_core::storage::StorageError| ApiError::internal(e.to_string());
+            for reading in store.readings(MeterId(id), from, to).map_err(storage)? {
+                if list.readings.len() == limit {
+                    list.truncated = true;
+                    break;
+                }
+                list.readings
+                    .push(ReadingView::new(meter, &reading.map_err(storage)?, tz));
             }
-            list.readings
-                .push(ReadingView::new(meter, &reading.map_err(storage)?, tz));
-        }
+            Ok(())
+        })?;
         Ok(Json(list))
     })
     .await

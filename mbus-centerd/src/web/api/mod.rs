@@ -229,15 +229,6 @@ pub fn parse_id(text: &str) -> Result<u32, ApiError> {
         .map_err(|_| ApiError::bad("id", format!("{text:?} is not a meter id (a whole number)")))
 }
 
-/// Answer of every unknown path.
-pub async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        format!("no such page or API route: {}", uri.path()),
-    )
-}
-
 /// Runs blocking work (the database, password hashing) off the async threads.
 pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,

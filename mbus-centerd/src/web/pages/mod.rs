@@ -89,6 +89,30 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
     }
 }
 
+/// Answer of every unknown path: JSON under `/api/`, a page elsewhere.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return super::api::ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such API route: {}", uri.path()),
+        )
+        .into_response();
+    }
+    let body = html! {
+        main id="main" .narrow {
+            h1 { "404" }
+            p { "Not found / Nicht gefunden: " code { (uri.path()) } }
+            p { a href="/" { (Text::Start.get(Lang::En)) } }
+        }
+    };
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        render(document(Lang::En, "404", body)),
+    )
+        .into_response()
+}
+
 /// A page as the response.
 pub fn render(markup: Markup) -> Html<String> {
     Html(markup.into_string())
