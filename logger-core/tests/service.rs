@@ -53,21 +53,28 @@ fn a_scan_through_the_handle_reports_progress_adds_meters_and_shows_them_in_the_
     let (service, _clock, _dir) = start(3);
     let handle = service.handle();
     let updates = handle.subscribe();
-    let summary = handle.scan(secondary()).unwrap();
-    assert_eq!(summary.added, vec![1, 2, 3]);
-    next(&updates, |u| match u {
-        Update::State { state } => (*state == LoggerState::Scan).then_some(()),
-        _ => None,
+    handle.start_scan(secondary()).unwrap();
+    let mut seen = Vec::new();
+    let done = next(&updates, |u| {
+        seen.push(u.clone());
+        match u {
+            Update::Scan(s) if !s.running => Some(s.clone()),
+            _ => None,
+        }
     });
-    let done = next(&updates, |u| match u {
-        Update::Scan(s) if !s.running => Some(s.clone()),
-        _ => None,
-    });
+    assert!(seen.contains(&Update::State {
+        state: LoggerState::Scan
+    }));
+    assert!(seen.contains(&Update::Config), "{seen:?}");
+    assert!(seen
+        .iter()
+        .any(|u| matches!(u, Update::Scan(s) if s.running && s.fraction > 0.0)));
     assert_eq!(done.found, 3);
     assert_eq!(done.added, vec![1, 2, 3]);
     assert_eq!(done.fraction, 1.0);
     assert!(done.bus_seconds > 0.0);
-    next(&updates, |u| (*u == Update::Config).then_some(()));
+    assert_eq!(done.reads.unwrap().read, 3);
+    // When the end is announced, the snapshot already shows what the scan did.
     let snapshot = handle.snapshot();
     assert_eq!(snapshot.config.meters.len(), 3);
     assert_eq!(snapshot.status.meter(2).status, ReadStatus::Ok);
@@ -93,6 +100,13 @@ fn new_readings_reach_subscribers_and_a_separate_store_connection() {
         _ => None,
     });
     assert_eq!(readings, vec![(1, slot.timestamp()), (2, slot.timestamp())]);
+    let cycle = next(&updates, |u| match u {
+        Update::Cycle(c) => Some(*c),
+        _ => None,
+    });
+    assert_eq!((cycle.read, cycle.failed, cycle.stored), (2, 0, 2));
+    // Announced with the snapshot already past the slot.
+    assert!(handle.snapshot().next_due.unwrap() > slot);
     let store = Store::open_existing(dir.path().join(DATABASE_FILE_NAME)).unwrap();
     let last = store.last_reading(MeterId(2)).unwrap().unwrap();
     assert_eq!(last.time, slot.timestamp());

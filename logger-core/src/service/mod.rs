@@ -510,6 +510,8 @@ impl<B: MeterBus> Worker<B> {
             }
             let wait = match self.logger.turn(&self.shared.stop) {
                 Ok(Turn::Cycle(report)) => {
+                    // Subscribers see the cycle with the snapshot already showing it.
+                    self.refresh();
                     self.shared
                         .publish(Update::Cycle(CycleCounts::from(&report)));
                     Duration::ZERO
@@ -590,6 +592,7 @@ impl<B: MeterBus> Worker<B> {
             Command::Turn(reply) => {
                 let result = self.logger.turn(&self.shared.stop);
                 if let Ok(Turn::Cycle(report)) = &result {
+                    self.refresh();
                     self.shared
                         .publish(Update::Cycle(CycleCounts::from(report)));
                 }
@@ -675,6 +678,8 @@ impl<B: MeterBus> Worker<B> {
             }
         }
         self.shared.edit(|s| s.scan = Some(state.clone()));
+        // Subscribers see the end with the snapshot already showing what the scan added.
+        self.refresh();
         self.shared.publish(Update::Scan(state));
         result
     }

@@ -572,6 +572,30 @@ mod tests {
     }
 
     #[test]
+    fn sessions_end_after_idle_time_and_in_any_case_after_the_maximum() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = Auth::open(dir.path()).unwrap();
+        let client = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let idle = auth.login("admin", "123", client).unwrap();
+        let old = auth.login("admin", "123", client).unwrap();
+        let now = Instant::now();
+        let (Some(long_ago), Some(very_long_ago)) = (
+            now.checked_sub(SESSION_IDLE + Duration::from_secs(1)),
+            now.checked_sub(SESSION_MAX + Duration::from_secs(1)),
+        ) else {
+            return; // the monotonic clock started too recently to go back that far
+        };
+        {
+            let mut sessions = lock(&auth.sessions);
+            sessions.get_mut(&idle.token).unwrap().last_used = long_ago;
+            sessions.get_mut(&old.token).unwrap().created = very_long_ago;
+        }
+        assert!(auth.session(&idle.token).is_none(), "idle too long");
+        assert!(auth.session(&old.token).is_none(), "too old, though in use");
+        assert!(lock(&auth.sessions).is_empty(), "ended sessions are dropped");
+    }
+
+    #[test]
     fn logins_are_limited_per_client() {
         let dir = tempfile::tempdir().unwrap();
         let auth = Auth::open(dir.path()).unwrap();
