@@ -557,6 +557,26 @@ fn the_pages_log_in_force_the_password_change_and_show_the_overview_in_both_lang
     );
     assert_eq!(switched.status, 303);
     let german = c.get("/").text();
+    // A browser's live-update stream does not keep the daemon from stopping.
+    let (open, opened) = std::sync::mpsc::channel();
+    let stream = {
+        let url = format!("{url}/api/v1/updates");
+        let cookie = c.cookie.clone().unwrap();
+        std::thread::spawn(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+            let response = agent.get(&url).header("Cookie", &cookie).call().unwrap();
+            let mut reader = std::io::BufReader::new(response.into_body().into_reader());
+            let mut text = String::new();
+            std::io::BufRead::read_line(&mut reader, &mut text).unwrap();
+            open.send(()).unwrap();
+            // Ends when the server closes the stream.
+            let _ = reader.read_to_string(&mut text);
+            text
+        })
+    };
+    opened
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap();
     for text in [
         "Übersicht Zähler",
         "Konfiguration Logger",
@@ -567,4 +587,5 @@ fn the_pages_log_in_force_the_password_change_and_show_the_overview_in_both_lang
         assert!(german.contains(text), "{text} missing");
     }
     assert!(daemon.terminate().success());
+    assert!(stream.join().unwrap().starts_with("event: state"));
 }

@@ -592,7 +592,10 @@ mod tests {
         }
         assert!(auth.session(&idle.token).is_none(), "idle too long");
         assert!(auth.session(&old.token).is_none(), "too old, though in use");
-        assert!(lock(&auth.sessions).is_empty(), "ended sessions are dropped");
+        assert!(
+            lock(&auth.sessions).is_empty(),
+            "ended sessions are dropped"
+        );
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub struct AppState {
     pub updates: tokio::sync::broadcast::Sender<Update>,
     /// Cookies carry `Secure` (served over TLS).
     pub secure_cookies: bool,
+    /// Set to `true` when the server shuts down: long-lived responses (live updates) end.
+    pub shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -93,6 +95,7 @@ impl AppState {
             auth: Arc::new(auth),
             updates,
             secure_cookies,
+            shutdown: tokio::sync::watch::Sender::new(false),
         })
     }
 }
@@ -258,12 +261,15 @@ pub fn serve(
         let url = format!("http://{bound}");
         tracing::info!(listen = %bound, "web UI and REST API at {url}/ (first login admin / 123)");
         println!("open {url}");
+        let shutdown = state.shutdown.clone();
         let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 while !stop.load(Ordering::SeqCst) {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
+                // Open live-update streams end, so the server can finish.
+                shutdown.send_replace(true);
             })
             .await
     })

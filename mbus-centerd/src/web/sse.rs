@@ -63,8 +63,13 @@ pub async fn updates(
     let live = BroadcastStream::new(state.updates.subscribe())
         // A receiver that lagged misses some updates; the next ones still come.
         .filter_map(|u| async move { u.ok() });
+    let mut shutdown = state.shutdown.subscribe();
     let all = stream::once(async move { first })
         .chain(live)
-        .map(|u| Ok(event(&u)));
+        .map(|u| Ok(event(&u)))
+        .take_until(async move {
+            // An error means the server is gone: end as well.
+            let _ = shutdown.wait_for(|down| *down).await;
+        });
     Sse::new(all).keep_alive(KeepAlive::default())
 }

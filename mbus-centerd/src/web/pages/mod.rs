@@ -37,7 +37,9 @@ pub enum Nav {
     None,
 }
 
-/// The menu: entry, text, path.
+/// The menu: entry, text, path. The paths of the configuration and integration sections are
+/// where their pages go (`/meters/config…`, `/logger…`, `/integration…`); until a section's
+/// page exists its entry leads to the 404 page.
 pub const NAV: [(Nav, Text, &str); 4] = [
     (Nav::Overview, Text::MeterOverview, "/"),
     (
