@@ -34,7 +34,8 @@
 //! 1. Write the handler in a module under `api/`; read JSON bodies with [`api::json_body`] and
 //!    queries with [`api::Query`] so that errors name the field; return `Result<_, ApiError>`.
 //! 2. List it in the module's `routes()` with `Route::get`/`Route::post`, an [`Access`] level
-//!    and a one-line summary: it is then in the router, in the route-auth test and in
+//!    and a one-line summary (`.query(&[(name, description), …])` documents its query
+//!    parameters): it is then in the router, in the route-auth test and in
 //!    `/api/openapi.json`.
 //!
 //! # How to add a translated string
@@ -122,6 +123,8 @@ pub struct Route {
     pub access: Access,
     /// One line for the OpenAPI document.
     pub summary: &'static str,
+    /// Query parameters for the OpenAPI document: name and description.
+    pub query: &'static [(&'static str, &'static str)],
     /// The handler.
     pub handler: MethodRouter<AppState>,
 }
@@ -138,6 +141,7 @@ impl Route {
             path,
             access,
             summary,
+            query: &[],
             handler: axum::routing::get(h),
         }
     }
@@ -153,8 +157,17 @@ impl Route {
             path,
             access,
             summary,
+            query: &[],
             handler: axum::routing::post(h),
         }
+    }
+}
+
+impl Route {
+    /// The route with these query parameters documented.
+    pub fn query(mut self, params: &'static [(&'static str, &'static str)]) -> Route {
+        self.query = params;
+        self
     }
 }
 

@@ -52,6 +52,15 @@ pub fn build() -> OpenApi {
                 );
             }
         }
+        for (name, description) in route.query {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name(*name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(Required::False)
+                    .description(Some(*description)),
+            );
+        }
         paths = paths.path(route.path, PathItem::new(method, op.build()));
     }
     let components = ComponentsBuilder::new()

@@ -15,9 +15,16 @@ pub fn routes() -> Vec<Route> {
     vec![Route::get(
         "/api/v1/events",
         Access::Full,
-        "Event log, newest first: ?kind=I|W|E, meter=ID, open=true (conditions not gone), offset=, limit= (≤ 500)",
+        "Event log, newest first",
         events,
-    )]
+    )
+    .query(&[
+        ("kind", "I, W or E"),
+        ("meter", "Only events of this meter id"),
+        ("open", "true: only conditions that have not gone"),
+        ("offset", "Events to skip (default 0)"),
+        ("limit", "Page size, 1…500 (default 50)"),
+    ])]
 }
 
 /// One page of the event log.

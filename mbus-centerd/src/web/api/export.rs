@@ -16,9 +16,33 @@ pub fn routes() -> Vec<Route> {
     vec![Route::get(
         "/api/v1/export",
         Access::Full,
-        "Export readings as a ZIP: ?from=&to= (dates or local times), format=csv|json, layout=standard|full_db, separator=comma|semicolon|space|tab, filter=all|hour|day|month, meters=1,2,…",
+        "Export readings as a ZIP (streamed, one CSV or JSON file per meter)",
         export,
-    )]
+    )
+    .query(&[
+        (
+            "from",
+            "Required: first day (YYYY-MM-DD) or local time (YYYY-MM-DDTHH:MM) included",
+        ),
+        (
+            "to",
+            "Required: last day included, or first local time excluded",
+        ),
+        ("format", "csv (default) or json"),
+        ("layout", "CSV columns: standard (default) or full_db"),
+        (
+            "separator",
+            "CSV separator: semicolon (default), comma, space or tab",
+        ),
+        (
+            "filter",
+            "all (default) or the last reading per hour, day or month",
+        ),
+        (
+            "meters",
+            "Meter ids, comma-separated, in the order wanted; default: every meter",
+        ),
+    ])]
 }
 
 fn choice<T: Copy>(

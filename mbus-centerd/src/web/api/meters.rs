@@ -37,9 +37,14 @@ pub fn routes() -> Vec<Route> {
         Route::get(
             "/api/v1/meters/{id}/readings",
             Access::Full,
-            "Stored readings of a meter, ?from=&to= (dates or local times)",
+            "Stored readings of a meter in a range, oldest first",
             readings,
-        ),
+        )
+        .query(&[
+            ("from", "First day (YYYY-MM-DD) or local time (YYYY-MM-DDTHH:MM[:SS]) included; default: the beginning"),
+            ("to", "Last day included, or first local time excluded; default: the end"),
+            ("limit", "Most readings returned, 1…10000 (default 10000); `truncated` says when more were in the range"),
+        ]),
     ]
 }
 
