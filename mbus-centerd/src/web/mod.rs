@@ -271,7 +271,13 @@ pub fn serve(
         sse::forward(&service, state.updates.clone(), Arc::clone(&stop));
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr()?;
-        let url = format!("http://{bound}");
+        // Listening on every address: a browser on this machine opens the loopback one.
+        let shown = if bound.ip().is_unspecified() {
+            SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), bound.port())
+        } else {
+            bound
+        };
+        let url = format!("http://{shown}");
         tracing::info!(listen = %bound, "web UI and REST API at {url}/ (first login admin / 123)");
         println!("open {url}");
         let shutdown = state.shutdown.clone();
