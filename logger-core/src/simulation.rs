@@ -432,22 +432,32 @@ impl<T: Transport> RealTime<T> {
         }
     }
 
-    fn pace(&mut self) {
+    /// Before an operation: aligns both clocks again if real time ran ahead (the bus was
+    /// idle), so idle time is not made up for.
+    fn begin(&mut self) {
         if !self.enabled {
             return;
         }
         let bus = self.inner.now();
         let real = std::time::Instant::now();
-        let Some((real0, bus0)) = self.anchor else {
+        let behind = match self.anchor {
+            Some((real0, bus0)) => real0 + bus.saturating_sub(bus0) < real,
+            None => true,
+        };
+        if behind {
             self.anchor = Some((real, bus));
+        }
+    }
+
+    /// After an operation: sleeps until real time has caught up with the bus time.
+    fn pace(&mut self) {
+        let Some((real0, bus0)) = self.anchor.filter(|_| self.enabled) else {
             return;
         };
-        let target = real0 + bus.saturating_sub(bus0);
+        let target = real0 + self.inner.now().saturating_sub(bus0);
+        let real = std::time::Instant::now();
         if target > real {
             std::thread::sleep(target - real);
-        } else {
-            // Real time ran ahead (the bus was idle): align again.
-            self.anchor = Some((real, bus));
         }
     }
 }
@@ -483,6 +493,7 @@ impl<T: Transport> Transport for RealTime<T> {
         self.inner.clear_input()
     }
     fn send(&mut self, bytes: &[u8]) -> Result<std::time::Duration, LinkError> {
+        self.begin();
         let result = self.inner.send(bytes);
         self.pace();
         result
@@ -492,6 +503,7 @@ impl<T: Transport> Transport for RealTime<T> {
         buf: &mut [u8],
         deadline: std::time::Duration,
     ) -> Result<Received, LinkError> {
+        self.begin();
         let result = self.inner.receive(buf, deadline);
         self.pace();
         result
@@ -535,6 +547,30 @@ mod tests {
         }
         let first = MeterData::decode(&[evolve(&frame, 11, t).unwrap()]).unwrap();
         assert!(last_energy.unwrap() > first.records[0].value.unwrap().to_f64());
+    }
+
+    #[test]
+    fn in_real_time_a_read_lasts_at_least_its_bus_time() {
+        // Pacing is about wall time, so this test measures it: only from below, which a busy
+        // machine cannot make fail.
+        let at = Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap();
+        let mut fast = SimInstallation::demo(1, 2, BaudRate::B2400);
+        fast.before_cycle(at);
+        let secondary = fast.secondaries()[0];
+        let t0 = fast.bus_time();
+        fast.master().read_secondary(&secondary).unwrap();
+        let bus = fast.bus_time() - t0;
+        assert!(bus > std::time::Duration::from_millis(100), "{bus:?}");
+
+        let mut paced = SimInstallation::demo(1, 2, BaudRate::B2400).in_real_time();
+        paced.before_cycle(at);
+        let started = std::time::Instant::now();
+        paced.master().read_secondary(&secondary).unwrap();
+        assert!(
+            started.elapsed() >= bus * 9 / 10,
+            "{:?} < {bus:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
