@@ -21,7 +21,7 @@ use crate::status::{LoggerState, MeterStatus, ReadStatus, StatusBoard};
 use crate::storage::{Reading, StorageError, Store};
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How many meters are in each read status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -320,6 +320,284 @@ pub fn by_category(meters: &[MeterSummary]) -> Vec<(Category, Vec<&MeterSummary>
         .collect()
 }
 
+/// The length of a consumption chart: the calendar day, week (Monday to Sunday), month or
+/// year in the logger's time zone that contains the chosen end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    /// One bar per hour.
+    Day,
+    /// One bar per day.
+    Week,
+    /// One bar per day.
+    Month,
+    /// One bar per month.
+    Year,
+}
+
+/// The text was not `day`, `week`, `month` or `year`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not day, week, month or year")]
+pub struct UnknownPeriod(pub String);
+
+impl std::str::FromStr for Period {
+    type Err = UnknownPeriod;
+
+    fn from_str(text: &str) -> Result<Period, UnknownPeriod> {
+        Period::ALL
+            .into_iter()
+            .find(|p| p.as_str() == text)
+            .ok_or_else(|| UnknownPeriod(text.to_string()))
+    }
+}
+
+impl Period {
+    /// Every period, shortest first.
+    pub const ALL: [Period; 4] = [Period::Day, Period::Week, Period::Month, Period::Year];
+
+    /// The name in URLs and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Day => "day",
+            Period::Week => "week",
+            Period::Month => "month",
+            Period::Year => "year",
+        }
+    }
+}
+
+/// How a chart shows a register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesKind {
+    /// A meter total (energy, volume, mass, heat-cost units …): the growth per interval.
+    Consumption,
+    /// An instantaneous value (power, flow, temperature …): the mean per interval.
+    Mean,
+}
+
+/// Whether values in `unit` are a meter total that grows (energy, volume, mass, heat-cost
+/// units), so that a chart shows their differences; rates and instantaneous quantities
+/// (`kW`, `m^3/h`, `°C` …) are not.
+///
+/// ```
+/// use logger_core::views::is_total_unit;
+/// assert!(is_total_unit("kWh") && is_total_unit("m^3") && is_total_unit("HCA"));
+/// assert!(!is_total_unit("kW") && !is_total_unit("m^3/h") && !is_total_unit("°C"));
+/// ```
+pub fn is_total_unit(unit: &str) -> bool {
+    const TOTALS: [&str; 27] = [
+        "Wh", "kWh", "MWh", "GWh", "J", "kJ", "MJ", "GJ", "m^3", "m³", "l", "L", "hl", "ft^3",
+        "US gal", "kg", "t", "HCA", "varh", "kvarh", "Mvarh", "VAh", "kVAh", "MVAh", "cal",
+        "kcal", "Mcal",
+    ];
+    let unit = unit.trim();
+    TOTALS.contains(&unit) || unit == "Gcal"
+}
+
+/// The register a meter's chart shows by default: the first logged current value (storage 0)
+/// that is a total, else the first logged current value.
+pub fn chart_register(meter: &Meter) -> Option<&Register> {
+    let current = || meter.registers.iter().filter(|r| !r.off && r.storage == 0);
+    current()
+        .find(|r| is_total_unit(&r.unit))
+        .or_else(|| current().next())
+}
+
+/// One interval of a chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    /// Start of the interval (UTC).
+    pub start: DateTime<Utc>,
+    /// Start of the interval in the logger's time zone, short (`14:00`, `04.05.`, `05.2026`).
+    pub label: String,
+    /// Consumption or mean in the interval; `None` without readings to tell.
+    pub value: Option<f64>,
+    /// Readings stored in the interval.
+    pub readings: usize,
+}
+
+/// A register's consumption (or mean values) per interval of a period: the data of the
+/// meter details chart and of `GET /api/v1/meters/{id}/series`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConsumptionSeries {
+    /// Meter id.
+    pub meter: u32,
+    /// The register's position in the reply.
+    pub register: u32,
+    /// Register name.
+    pub name: String,
+    /// Unit of the values.
+    pub unit: String,
+    /// The period shown.
+    pub period: Period,
+    /// Differences of a total or means of an instantaneous value.
+    pub kind: SeriesKind,
+    /// The logger's time zone, in which the intervals are laid out.
+    pub time_zone: String,
+    /// First instant of the period.
+    pub from: DateTime<Utc>,
+    /// First instant after the period.
+    pub to: DateTime<Utc>,
+    /// One point per interval, oldest first.
+    pub points: Vec<SeriesPoint>,
+}
+
+/// The interval starts of `period` around `end` in `tz`, and the first instant after it.
+fn intervals(period: Period, end: DateTime<Utc>, tz: Tz) -> Vec<(DateTime<Utc>, String)> {
+    use chrono::{Datelike, Duration, NaiveDate};
+    let local = end.with_timezone(&tz).date_naive();
+    let midnight = |d: NaiveDate| -> DateTime<Utc> {
+        let start = crate::export::Bound::Date(d).start(tz).unwrap_or(0);
+        Utc.timestamp_opt(start, 0).single().unwrap_or_default()
+    };
+    let label = |t: DateTime<Utc>, format: &str| t.with_timezone(&tz).format(format).to_string();
+    let days = |first: NaiveDate, after: NaiveDate, format: &str| {
+        first
+            .iter_days()
+            .take_while(|d| *d <= after)
+            .map(|d| {
+                let t = midnight(d);
+                (t, label(t, format))
+            })
+            .collect::<Vec<_>>()
+    };
+    match period {
+        Period::Day => {
+            let (first, after) = (midnight(local), midnight(local + Duration::days(1)));
+            let mut out: Vec<_> = std::iter::successors(Some(first), |t| {
+                Some(*t + Duration::hours(1)).filter(|n| *n < after)
+            })
+            .map(|t| (t, label(t, "%H:%M")))
+            .collect();
+            out.push((after, label(after, "%H:%M")));
+            out
+        }
+        Period::Week => {
+            let monday = local - Duration::days(i64::from(local.weekday().num_days_from_monday()));
+            days(monday, monday + Duration::days(7), "%d.%m.")
+        }
+        Period::Month => {
+            let first = local.with_day(1).unwrap_or(local);
+            let next = first
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(first);
+            days(first, next, "%d.")
+        }
+        Period::Year => {
+            let first = NaiveDate::from_ymd_opt(local.year(), 1, 1).unwrap_or(local);
+            (0..=12)
+                .filter_map(|m| first.checked_add_months(chrono::Months::new(m)))
+                .map(|d| {
+                    let t = midnight(d);
+                    (t, label(t, "%m.%Y"))
+                })
+                .collect()
+        }
+    }
+}
+
+/// The chart data of `register` of `meter` over the `period` that contains `end` (in `tz`):
+/// for a total the growth per interval (last value in the interval minus the last value
+/// before it, or the first in it where there is none before), for other values the mean per
+/// interval. Values are the stored ones; without a store every point is empty.
+pub fn consumption_series(
+    store: Option<&Store>,
+    meter: &Meter,
+    register: &Register,
+    period: Period,
+    end: DateTime<Utc>,
+    tz: Tz,
+) -> Result<ConsumptionSeries, StorageError> {
+    let bounds = intervals(period, end, tz);
+    let (from, to) = match (bounds.first(), bounds.last()) {
+        (Some(f), Some(t)) => (f.0, t.0),
+        _ => (end, end),
+    };
+    let kind = if is_total_unit(&register.unit) {
+        SeriesKind::Consumption
+    } else {
+        SeriesKind::Mean
+    };
+    let mut points: Vec<SeriesPoint> = bounds
+        .iter()
+        .take(bounds.len().saturating_sub(1))
+        .map(|(start, label)| SeriesPoint {
+            start: *start,
+            label: label.clone(),
+            value: None,
+            readings: 0,
+        })
+        .collect();
+    if let Some(store) = store {
+        let id = crate::storage::MeterId(meter.id);
+        let value = |r: &Reading| {
+            r.values
+                .get(register.index as usize)
+                .copied()
+                .flatten()
+                .map(|d| d.to_f64())
+        };
+        // The total before the period: the base of the first interval's consumption.
+        let mut previous = match store.reading_at(id, from.timestamp() - 1)? {
+            Some(r) => value(&r),
+            None => None,
+        };
+        let mut slot = 0;
+        let mut first: Option<f64> = None;
+        let mut last: Option<f64> = None;
+        let mut sum = 0.0;
+        let mut count = 0usize;
+        let close = |point: &mut SeriesPoint,
+                         first: Option<f64>,
+                         last: Option<f64>,
+                         sum: f64,
+                         count: usize,
+                         previous: &mut Option<f64>| {
+            point.value = match kind {
+                SeriesKind::Consumption => {
+                    let base = previous.or(first);
+                    last.zip(base).map(|(l, b)| l - b)
+                }
+                SeriesKind::Mean => (count > 0).then(|| sum / count as f64),
+            };
+            if last.is_some() {
+                *previous = last;
+            }
+        };
+        for reading in store.readings(id, from.timestamp(), to.timestamp())? {
+            let reading = reading?;
+            while slot + 1 < points.len() && reading.time >= points[slot + 1].start.timestamp() {
+                close(&mut points[slot], first, last, sum, count, &mut previous);
+                slot += 1;
+                (first, last, sum, count) = (None, None, 0.0, 0);
+            }
+            points[slot].readings += 1;
+            if let Some(v) = value(&reading) {
+                first = first.or(Some(v));
+                last = Some(v);
+                sum += v;
+                count += 1;
+            }
+        }
+        if let Some(point) = points.get_mut(slot) {
+            close(point, first, last, sum, count, &mut previous);
+        }
+    }
+    Ok(ConsumptionSeries {
+        meter: meter.id,
+        register: register.index,
+        name: register.name.clone(),
+        unit: register.unit.clone(),
+        period,
+        kind,
+        time_zone: tz.name().to_string(),
+        from,
+        to,
+        points,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,5 +720,103 @@ mod tests {
         assert_eq!(groups[0].0, Category::Heat);
         assert_eq!(groups[1].0, Category::Water);
         assert_eq!(groups[1].1.len(), 2);
+    }
+
+    fn chart_meter() -> Meter {
+        let mut m = meter(4, Category::Heat);
+        m.registers[1].off = false;
+        m.registers[1].name = "Power".into();
+        m.registers[1].unit = "kW".into();
+        m
+    }
+
+    /// A reading before 4 May 2026 (Berlin) with energy 100, then one per hour from 00:30
+    /// local time for ten hours: energy grows by 2, power is the hour.
+    fn chart_store(dir: &std::path::Path) -> Store {
+        let mut store = Store::open(dir.join("r.sqlite3")).unwrap();
+        let midnight = Utc.with_ymd_and_hms(2026, 5, 3, 22, 0, 0).unwrap().timestamp();
+        let reading = |time: i64, energy: i64, power: i64| Reading {
+            meter: MeterId(4),
+            time,
+            status: 0,
+            values: vec![Some(Decimal::new(energy, 0)), Some(Decimal::new(power, 0))],
+        };
+        store.append(&reading(midnight - 1800, 100, 0)).unwrap();
+        for k in 0..10 {
+            store
+                .append(&reading(midnight + 1800 + 3600 * k, 102 + 2 * k, k))
+                .unwrap();
+        }
+        store
+    }
+
+    #[test]
+    fn a_total_charts_its_growth_and_an_instantaneous_value_its_mean_per_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = chart_store(dir.path());
+        let m = chart_meter();
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        assert_eq!(chart_register(&m).unwrap().name, "Energy");
+        let end = Utc.with_ymd_and_hms(2026, 5, 4, 12, 0, 0).unwrap();
+        let day = consumption_series(Some(&store), &m, &m.registers[0], Period::Day, end, tz)
+            .unwrap();
+        assert_eq!(day.kind, SeriesKind::Consumption);
+        assert_eq!(day.points.len(), 24);
+        assert_eq!(day.from, Utc.with_ymd_and_hms(2026, 5, 3, 22, 0, 0).unwrap());
+        assert_eq!(day.points[0].label, "00:00");
+        assert_eq!(day.points[0].value, Some(2.0), "base: the reading before");
+        assert!(day.points[..10].iter().all(|p| p.value == Some(2.0) && p.readings == 1));
+        assert!(day.points[10..].iter().all(|p| p.value.is_none()));
+        let power = consumption_series(Some(&store), &m, &m.registers[1], Period::Day, end, tz)
+            .unwrap();
+        assert_eq!(power.kind, SeriesKind::Mean);
+        assert_eq!(power.points[3].value, Some(3.0));
+        let week = consumption_series(Some(&store), &m, &m.registers[0], Period::Week, end, tz)
+            .unwrap();
+        assert_eq!(week.points.len(), 7);
+        assert_eq!(week.points[0].label, "04.05.", "4 May 2026 is a Monday");
+        assert_eq!(week.points[0].value, Some(20.0));
+        assert_eq!(week.points[1].value, None);
+        let month = consumption_series(Some(&store), &m, &m.registers[0], Period::Month, end, tz)
+            .unwrap();
+        assert_eq!(month.points.len(), 31);
+        assert_eq!(month.points[3].value, Some(20.0));
+        let year = consumption_series(Some(&store), &m, &m.registers[0], Period::Year, end, tz)
+            .unwrap();
+        assert_eq!(year.points.len(), 12);
+        assert_eq!(year.points[4].label, "05.2026");
+        assert_eq!(year.points[4].value, Some(20.0));
+        // Without a base before the period, the first value in it is the base.
+        let alone = consumption_series(
+            Some(&store),
+            &m,
+            &m.registers[0],
+            Period::Day,
+            Utc.with_ymd_and_hms(2026, 5, 3, 12, 0, 0).unwrap(),
+            tz,
+        )
+        .unwrap();
+        assert_eq!(alone.points[23].value, Some(0.0));
+        let empty =
+            consumption_series(None, &m, &m.registers[0], Period::Day, end, tz).unwrap();
+        assert!(empty.points.iter().all(|p| p.value.is_none()));
+    }
+
+    #[test]
+    fn a_day_with_a_clock_change_has_23_or_25_hours_and_periods_parse() {
+        let m = chart_meter();
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let spring = Utc.with_ymd_and_hms(2026, 3, 29, 12, 0, 0).unwrap();
+        let autumn = Utc.with_ymd_and_hms(2026, 10, 25, 12, 0, 0).unwrap();
+        for (end, hours) in [(spring, 23), (autumn, 25)] {
+            let s = consumption_series(None, &m, &m.registers[0], Period::Day, end, tz).unwrap();
+            assert_eq!(s.points.len(), hours);
+            assert_eq!((s.to - s.from).num_hours(), hours as i64);
+        }
+        assert_eq!("month".parse::<Period>(), Ok(Period::Month));
+        assert_eq!(
+            "decade".parse::<Period>().unwrap_err().to_string(),
+            "\"decade\" is not day, week, month or year"
+        );
     }
 }

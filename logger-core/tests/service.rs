@@ -219,3 +219,41 @@ fn a_stopped_service_gives_the_engine_back_and_refuses_commands() {
     ));
     clock.advance(Duration::hours(1));
 }
+
+#[test]
+fn an_edit_of_the_configuration_runs_on_the_logger_thread_and_changes_nothing_on_error() {
+    let (service, _clock, _dir) = start(2);
+    let handle = service.handle();
+    handle.scan(secondary()).unwrap();
+    let renamed = handle
+        .edit_config(|config| {
+            let meter = config
+                .meters
+                .iter_mut()
+                .find(|m| m.id == 2)
+                .ok_or(LoggerError::UnknownMeter(2))?;
+            meter.name = "Keller".into();
+            Ok(meter.id)
+        })
+        .unwrap();
+    assert_eq!(renamed, 2);
+    assert_eq!(handle.snapshot().config.meter(2).unwrap().name, "Keller");
+    // The edit's own error and a validation error leave the configuration as it was.
+    let before = handle.snapshot().config;
+    let err = handle
+        .edit_config(|_| Err::<(), _>(LoggerError::UnknownMeter(9)))
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::Logger(LoggerError::UnknownMeter(9))));
+    let err = handle
+        .edit_config(|config| {
+            config.meters[0].registers[0].divisor = 0.0;
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("meters[0].registers[0].divisor"),
+        "{err}"
+    );
+    assert_eq!(handle.snapshot().config, before);
+    service.stop().unwrap();
+}

@@ -194,8 +194,12 @@ pub enum Update {
 
 type Reply<T> = mpsc::SyncSender<Result<T, LoggerError>>;
 
+/// A change of the configuration in force, run on the logger thread.
+type ConfigEdit = Box<dyn FnOnce(&mut Config) -> Result<(), LoggerError> + Send>;
+
 enum Command {
     SetConfig(Box<Config>, Reply<()>),
+    EditConfig(ConfigEdit, Reply<()>),
     Restore(String, Reply<()>),
     DeleteMeter(u32, Reply<()>),
     ApplyTemplate(u32, Reply<Option<String>>),
@@ -402,6 +406,29 @@ impl ServiceHandle {
         self.call(|r| Command::SetConfig(Box::new(config), r))
     }
 
+    /// Changes the configuration in force with `edit` on the logger thread (so nothing changed
+    /// meanwhile, e.g. meters a scan added, is lost), then validates and saves it as
+    /// [`ServiceHandle::set_config`] does. An error of `edit` or of the validation changes
+    /// nothing.
+    pub fn edit_config<T: Send + 'static>(
+        &self,
+        edit: impl FnOnce(&mut Config) -> Result<T, LoggerError> + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let (sender, result) = mpsc::sync_channel(1);
+        self.call(|r| {
+            Command::EditConfig(
+                Box::new(move |config| {
+                    let value = edit(config)?;
+                    // The receiver waits below.
+                    let _ = sender.send(value);
+                    Ok(())
+                }),
+                r,
+            )
+        })?;
+        result.try_recv().map_err(|_| ServiceError::Stopped)
+    }
+
     /// Restores a backup (the configuration as JSON text), validated completely first.
     pub fn restore(&self, backup: String) -> Result<(), ServiceError> {
         self.call(|r| Command::Restore(backup, r))
@@ -560,6 +587,11 @@ impl<B: MeterBus> Worker<B> {
         match command {
             Command::SetConfig(config, reply) => {
                 let result = self.logger.set_config(*config);
+                self.answer(reply, result);
+            }
+            Command::EditConfig(edit, reply) => {
+                let mut config = self.logger.config().clone();
+                let result = edit(&mut config).and_then(|()| self.logger.set_config(config));
                 self.answer(reply, result);
             }
             Command::Restore(text, reply) => {
