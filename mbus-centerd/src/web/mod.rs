@@ -161,6 +161,36 @@ impl Route {
             handler: axum::routing::post(h),
         }
     }
+
+    /// A PUT route.
+    pub fn put<H, T>(path: &'static str, access: Access, summary: &'static str, h: H) -> Route
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Route {
+            method: Method::PUT,
+            path,
+            access,
+            summary,
+            handler: axum::routing::put(h),
+        }
+    }
+
+    /// A DELETE route.
+    pub fn delete<H, T>(path: &'static str, access: Access, summary: &'static str, h: H) -> Route
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        Route {
+            method: Method::DELETE,
+            path,
+            access,
+            summary,
+            handler: axum::routing::delete(h),
+        }
+    }
 }
 
 impl Route {

@@ -18,6 +18,8 @@ pub fn build() -> OpenApi {
     for route in routes().into_iter().filter(|r| r.path.starts_with("/api/")) {
         let method = match route.method.as_str() {
             "POST" => HttpMethod::Post,
+            "PUT" => HttpMethod::Put,
+            "DELETE" => HttpMethod::Delete,
             _ => HttpMethod::Get,
         };
         let mut op = OperationBuilder::new()

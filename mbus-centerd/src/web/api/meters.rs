@@ -4,6 +4,7 @@ use super::{blocking, parse_id, ApiError, Query};
 use crate::web::{Access, AppState, Route};
 use axum::extract::{Path, State};
 use axum::Json;
+use logger_core::config::Meter;
 use logger_core::export::Bound;
 use logger_core::service::ServiceHandle;
 use logger_core::storage::{MeterId, MAX_TIME};
@@ -31,7 +32,7 @@ pub fn routes() -> Vec<Route> {
         Route::get(
             "/api/v1/meters/{id}",
             Access::Full,
-            "One meter with its register table",
+            "One meter with its register table and its configuration",
             meter,
         ),
         Route::get(
@@ -86,6 +87,8 @@ pub struct MeterDetails {
     pub summary: MeterSummary,
     /// Every register with the last reading's value.
     pub register_table: Vec<RegisterRow>,
+    /// The meter's configuration (what `PUT /api/v1/meters/{id}` takes).
+    pub config: Meter,
 }
 
 /// `GET /api/v1/meters/{id}`.
@@ -110,6 +113,7 @@ pub async fn meter(
         Ok(Json(MeterDetails {
             summary: MeterSummary::new(&s.config, meter, &s.status, last.as_ref()),
             register_table: register_table(meter, last.as_ref()),
+            config: meter.clone(),
         }))
     })
     .await

@@ -6,9 +6,12 @@
 
 pub mod events;
 pub mod export;
+pub mod history;
+pub mod meter_config;
 pub mod meters;
 pub mod scan;
 pub mod session;
+pub mod templates;
 
 use super::Route;
 use axum::extract::FromRequestParts;
@@ -30,6 +33,9 @@ pub fn routes() -> Vec<Route> {
     all.extend(scan::routes());
     all.extend(export::routes());
     all.extend(events::routes());
+    all.extend(meter_config::routes());
+    all.extend(history::routes());
+    all.extend(templates::routes());
     all
 }
 

@@ -1,0 +1,205 @@
+//! A meter's past: the reading valid at a chosen time and the consumption chart data. The
+//! meter details page shows the same through these functions.
+
+use super::meters::open_store;
+use super::{blocking, parse_id, ApiError, Query};
+use crate::web::{Access, AppState, Route};
+use axum::extract::{Path, State};
+use axum::Json;
+use chrono::{DateTime, TimeZone, Utc};
+use logger_core::export::Bound;
+use logger_core::service::ServiceHandle;
+use logger_core::storage::MeterId;
+use logger_core::views::{
+    chart_register, consumption_series, ConsumptionSeries, Period, ReadingView,
+};
+use serde::Serialize;
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get(
+            "/api/v1/meters/{id}/reading-at",
+            Access::Full,
+            "The reading valid at ?time= (local YYYY-MM-DDTHH:MM; a date alone means the end of that day): the latest at or before it",
+            reading_at,
+        ),
+        Route::get(
+            "/api/v1/meters/{id}/series",
+            Access::Full,
+            "Consumption (totals) or mean values per interval: ?period=day|week|month|year (default day), end= (local date or time in the period, default now), register= (index, default the first total)",
+            series,
+        ),
+    ]
+}
+
+/// The reading valid at a time.
+#[derive(Debug, Serialize)]
+pub struct ReadingAt {
+    /// The meter.
+    pub meter: u32,
+    /// The instant asked for.
+    pub time: DateTime<Utc>,
+    /// The latest reading at or before it; `None` if there is none.
+    pub reading: Option<ReadingView>,
+}
+
+fn utc(t: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(t, 0).single().unwrap_or_default()
+}
+
+/// Parses a local time (or date: its last second) in `tz`, naming `field` on error.
+pub fn local_time(
+    text: &str,
+    field: &str,
+    tz: chrono_tz::Tz,
+    day_end: bool,
+) -> Result<DateTime<Utc>, ApiError> {
+    let bound: Bound = text
+        .parse()
+        .map_err(|e: logger_core::export::ExportError| ApiError::bad(field, e.to_string()))?;
+    let t = match bound {
+        Bound::Date(_) if day_end => bound.end(tz).map(|t| t - 1),
+        _ => bound.start(tz),
+    }
+    .map_err(|e| ApiError::bad(field, e.to_string()))?;
+    Ok(utc(t))
+}
+
+/// The reading of meter `id` valid at `time`.
+pub async fn reading_at_time(
+    service: &ServiceHandle,
+    id: u32,
+    time: DateTime<Utc>,
+) -> Result<ReadingAt, ApiError> {
+    let service = service.clone();
+    blocking(move || {
+        let s = service.snapshot();
+        let meter = s
+            .config
+            .meter(id)
+            .ok_or_else(|| ApiError::unknown("id", format!("no meter with id {id}")))?;
+        let reading = match open_store(&service)? {
+            Some(store) => store
+                .reading_at(MeterId(id), time.timestamp())
+                .map_err(|e| ApiError::internal(e.to_string()))?,
+            None => None,
+        };
+        Ok(ReadingAt {
+            meter: id,
+            time,
+            reading: reading.map(|r| ReadingView::new(meter, &r, s.config.tz())),
+        })
+    })
+    .await
+}
+
+/// `GET /api/v1/meters/{id}/reading-at?time=`.
+pub async fn reading_at(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Query,
+) -> Result<Json<ReadingAt>, ApiError> {
+    let id = parse_id(&id)?;
+    let tz = state.service.snapshot().config.tz();
+    let text = query
+        .get("time")
+        .ok_or_else(|| ApiError::bad("time", "required (YYYY-MM-DDTHH:MM, local time)"))?;
+    let time = local_time(text, "time", tz, true)?;
+    Ok(Json(reading_at_time(&state.service, id, time).await?))
+}
+
+/// What a chart shows: period, a time in it, the register (`None`: the default one).
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesRequest {
+    /// The period.
+    pub period: Period,
+    /// A time in the period.
+    pub end: DateTime<Utc>,
+    /// Register index.
+    pub register: Option<u32>,
+}
+
+impl SeriesRequest {
+    /// From the query parameters `period`, `end`, `register`.
+    pub fn from_query(query: &Query, tz: chrono_tz::Tz) -> Result<SeriesRequest, ApiError> {
+        let period = query
+            .get("period")
+            .map(|p| {
+                p.parse::<Period>()
+                    .map_err(|e| ApiError::bad("period", e.to_string()))
+            })
+            .transpose()?
+            .unwrap_or(Period::Day);
+        let end = match query.get("end") {
+            Some(text) => local_time(text, "end", tz, false)?,
+            None => Utc::now(),
+        };
+        Ok(SeriesRequest {
+            period,
+            end,
+            register: query.parse::<u32>("register")?,
+        })
+    }
+}
+
+/// The chart data of meter `id`; `Ok(None)` if the meter logs no current value to chart.
+pub async fn meter_series(
+    service: &ServiceHandle,
+    id: u32,
+    request: SeriesRequest,
+) -> Result<Option<ConsumptionSeries>, ApiError> {
+    let service = service.clone();
+    blocking(move || {
+        let s = service.snapshot();
+        let meter = s
+            .config
+            .meter(id)
+            .ok_or_else(|| ApiError::unknown("id", format!("no meter with id {id}")))?;
+        let register = match request.register {
+            Some(index) => Some(
+                meter
+                    .registers
+                    .iter()
+                    .find(|r| r.index == index && !r.off)
+                    .ok_or_else(|| {
+                        ApiError::unknown(
+                            "register",
+                            format!("meter {id} logs no register with index {index}"),
+                        )
+                    })?,
+            ),
+            None => chart_register(meter),
+        };
+        let Some(register) = register else {
+            return Ok(None);
+        };
+        let store = open_store(&service)?;
+        consumption_series(
+            store.as_ref(),
+            meter,
+            register,
+            request.period,
+            request.end,
+            s.config.tz(),
+        )
+        .map(Some)
+        .map_err(|e| ApiError::internal(e.to_string()))
+    })
+    .await
+}
+
+/// `GET /api/v1/meters/{id}/series`.
+pub async fn series(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Query,
+) -> Result<Json<ConsumptionSeries>, ApiError> {
+    let id = parse_id(&id)?;
+    let tz = state.service.snapshot().config.tz();
+    let request = SeriesRequest::from_query(&query, tz)?;
+    meter_series(&state.service, id, request)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::unknown("register", format!("meter {id} logs no current value")))
+}
