@@ -48,20 +48,34 @@ struct ScanRequest {
     baud: Option<serde_json::Value>,
 }
 
-fn bauds(value: Option<&serde_json::Value>) -> Result<Vec<BaudRate>, ApiError> {
-    match value {
-        None => Ok(vec![BaudRate::B2400]),
-        Some(serde_json::Value::String(s)) if s == "all" => Ok(BaudRate::ALL.to_vec()),
-        Some(v) => {
-            let bps = v
-                .as_u64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| ApiError::bad("baud", "must be a baud rate or \"all\""))?;
+/// The search a request asks for: `kind` primary or secondary, `baud` a baud rate, `all`,
+/// or none (2400). The API and the search form both use it.
+pub fn scan_kind(kind: &str, baud: Option<&str>) -> Result<ScanKind, ApiError> {
+    let bauds = match baud.map(str::trim) {
+        None | Some("") => vec![BaudRate::B2400],
+        Some("all") => BaudRate::ALL.to_vec(),
+        Some(text) => {
+            let bps = text
+                .parse::<u32>()
+                .map_err(|_| ApiError::bad("baud", "must be a baud rate or \"all\""))?;
             BaudRate::from_bps(bps)
                 .map(|b| vec![b])
-                .map_err(|e| ApiError::bad("baud", e.to_string()))
+                .map_err(|e| ApiError::bad("baud", e.to_string()))?
         }
+    };
+    match kind {
+        "primary" => Ok(ScanKind::Primary(PrimaryOptions {
+            bauds,
+            ..PrimaryOptions::default()
+        })),
+        "secondary" => Ok(ScanKind::Secondary(SecondaryOptions {
+            bauds,
+            ..SecondaryOptions::default()
+        })),
+        _ => Err(ApiError::bad(
+            "kind",
+            "must be \"primary\" or \"secondary\"",
+        )),
     }
 }
 
@@ -71,23 +85,13 @@ pub async fn start(
     body: Bytes,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let request: ScanRequest = json_body(&body)?;
-    let bauds = bauds(request.baud.as_ref())?;
-    let kind = match request.kind.as_str() {
-        "primary" => ScanKind::Primary(PrimaryOptions {
-            bauds,
-            ..PrimaryOptions::default()
-        }),
-        "secondary" => ScanKind::Secondary(SecondaryOptions {
-            bauds,
-            ..SecondaryOptions::default()
-        }),
-        _ => {
-            return Err(ApiError::bad(
-                "kind",
-                "must be \"primary\" or \"secondary\"",
-            ))
-        }
+    let baud = match request.baud {
+        None => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(_) => return Err(ApiError::bad("baud", "must be a baud rate or \"all\"")),
     };
+    let kind = scan_kind(&request.kind, baud.as_deref())?;
     state.service.start_scan(kind)?;
     Ok((
         StatusCode::ACCEPTED,

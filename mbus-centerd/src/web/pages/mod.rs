@@ -4,6 +4,9 @@
 //! System-Integration.
 
 pub mod login;
+pub mod meter;
+pub mod meter_config;
+pub mod meter_edit;
 pub mod overview;
 
 use super::auth::{Session, CSRF_FIELD};
@@ -19,6 +22,9 @@ use maud::{html, Markup, DOCTYPE};
 pub fn routes() -> Vec<Route> {
     let mut all = login::routes();
     all.extend(overview::routes());
+    all.extend(meter_config::routes());
+    all.extend(meter::routes());
+    all.extend(meter_edit::routes());
     all
 }
 
