@@ -7,6 +7,8 @@ use std::io::{BufRead, BufReader, Lines};
 use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 
+pub mod http;
+
 /// A running `mbus-centerd`; killed by a watchdog after 90 s so that a hang fails the test.
 pub struct Daemon {
     child: Child,

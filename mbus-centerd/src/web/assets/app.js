@@ -18,3 +18,46 @@
     if (news) { news.hidden = false; }
   });
 })();
+// Meter configuration: the search's progress, live. Without this script the page shows the
+// progress as of its loading (and a refresh link).
+(function () {
+  var bar = document.getElementById("search-progress");
+  var status = document.getElementById("search-status");
+  if (!bar || !status || !window.EventSource) { return; }
+  var start = document.getElementById("search-start");
+  var cancel = document.getElementById("search-cancel");
+  var source = new EventSource("/api/v1/updates");
+  source.addEventListener("scan", function (e) {
+    var s = JSON.parse(e.data);
+    var percent = Math.floor((s.fraction || 0) * 100);
+    bar.value = percent;
+    bar.textContent = percent + " %";
+    if (s.running) {
+      status.textContent = s.kind + " " + s.baud + " Baud: " + percent + " % – " + s.found;
+      if (start) { start.disabled = true; }
+      if (cancel) { cancel.disabled = false; }
+    } else {
+      // The list of added meters and the final counts come from the server.
+      source.close();
+      window.location.replace("/meters/config");
+    }
+  });
+})();
+// Template import: a chosen file is read into the text field that the form posts.
+(function () {
+  var area = document.getElementById("templates-file");
+  if (!area || !window.FileReader) { return; }
+  var picker = document.createElement("input");
+  picker.type = "file";
+  picker.accept = "application/json,.json";
+  picker.id = "templates-file-picker";
+  picker.setAttribute("aria-label", area.labels && area.labels[0] ? area.labels[0].textContent : "JSON");
+  picker.addEventListener("change", function () {
+    var file = picker.files && picker.files[0];
+    if (!file) { return; }
+    var reader = new FileReader();
+    reader.onload = function () { area.value = reader.result; };
+    reader.readAsText(file);
+  });
+  area.parentNode.insertBefore(picker, area);
+})();

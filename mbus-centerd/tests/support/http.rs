@@ -1,0 +1,217 @@
+//! An HTTP client for the web tests: keeps the session cookie and the CSRF token, sends JSON
+//! or forms, follows no redirects, never treats a 4xx as an error.
+
+use std::io::{BufRead, BufReader};
+
+/// A response: status, the headers the tests look at, body.
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// `Location`, for redirects.
+    pub location: Option<String>,
+    /// `Content-Type`.
+    pub content_type: String,
+    /// `Content-Disposition`.
+    pub disposition: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The body as JSON (panics with the body if it is not).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {} {:?}", self.status, self.text()))
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A logged-in (or not yet) browser or API user.
+pub struct Client {
+    base: String,
+    agent: ureq::Agent,
+    cookie: Option<String>,
+    /// The session's CSRF token (from the login answer).
+    pub csrf: Option<String>,
+}
+
+/// The password the tests change the default one to.
+pub const NEW_PASSWORD: &str = "kellerraum-42";
+
+impl Client {
+    /// A client of the server at `base` (`http://127.0.0.1:PORT`).
+    pub fn new(base: &str) -> Client {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        Client {
+            base: base.to_string(),
+            agent,
+            cookie: None,
+            csrf: None,
+        }
+    }
+
+    /// Logs in as admin with the default password and changes it, as a first login must.
+    pub fn admin(base: &str) -> Client {
+        let mut c = Client::new(base);
+        let login = c.send(
+            "POST",
+            "/api/v1/login",
+            "application/json",
+            serde_json::json!({"username": "admin", "password": "123"})
+                .to_string()
+                .into_bytes(),
+        );
+        assert_eq!(login.status, 200, "{}", login.text());
+        c.csrf = Some(login.json()["csrf_token"].as_str().unwrap().to_string());
+        let changed = c.post(
+            "/api/v1/password",
+            &serde_json::json!({"current": "123", "new": NEW_PASSWORD}),
+        );
+        assert_eq!(changed.status, 200, "{}", changed.text());
+        c
+    }
+
+    /// Another client in the same session (e.g. for a stream while this one sends).
+    pub fn same_session(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            agent: self.agent.clone(),
+            cookie: self.cookie.clone(),
+            csrf: self.csrf.clone(),
+        }
+    }
+
+    fn answer(
+        &mut self,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Answer {
+        let mut response = response.expect("HTTP exchange");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        let set_cookie = header("set-cookie");
+        let answer = Answer {
+            status: response.status().as_u16(),
+            location: header("location"),
+            content_type: header("content-type").unwrap_or_default(),
+            disposition: header("content-disposition"),
+            body: response
+                .body_mut()
+                .with_config()
+                .limit(64 * 1024 * 1024)
+                .read_to_vec()
+                .unwrap(),
+        };
+        if let Some(c) = set_cookie {
+            let value = c.split(';').next().unwrap().to_string();
+            self.cookie = (!value.ends_with('=')).then_some(value);
+        }
+        answer
+    }
+
+    /// A GET.
+    pub fn get(&mut self, path: &str) -> Answer {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            request = request.header("Cookie", c);
+        }
+        let response = request.call();
+        self.answer(response)
+    }
+
+    /// A request with a body (and the CSRF header).
+    pub fn send(&mut self, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("Content-Type", content_type);
+        let request = match &self.cookie {
+            Some(c) => request.header("Cookie", c),
+            None => request,
+        };
+        let request = match &self.csrf {
+            Some(t) => request.header("X-CSRF-Token", t),
+            None => request,
+        };
+        let response = self.agent.run(request.body(body).unwrap());
+        self.answer(response)
+    }
+
+    /// A POST of JSON.
+    pub fn post(&mut self, path: &str, body: &serde_json::Value) -> Answer {
+        self.send(
+            "POST",
+            path,
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+    }
+
+    /// A PUT of JSON.
+    pub fn put(&mut self, path: &str, body: &serde_json::Value) -> Answer {
+        self.send(
+            "PUT",
+            path,
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+    }
+
+    /// A DELETE.
+    pub fn delete(&mut self, path: &str) -> Answer {
+        self.send("DELETE", path, "application/json", Vec::new())
+    }
+
+    /// A form post as a browser sends it: URL-encoded, the CSRF token as the `csrf` field,
+    /// no CSRF header.
+    pub fn form(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let csrf = self.csrf.clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let body = serde_urlencoded::to_string(&all).unwrap();
+        let mut request = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/x-www-form-urlencoded");
+        if let Some(c) = &self.cookie {
+            request = request.header("Cookie", c);
+        }
+        let response = request.send(body.as_bytes());
+        self.answer(response)
+    }
+
+    /// The live updates (server-sent events): calls `each(event, data)` for every event until
+    /// it returns true.
+    pub fn events(&mut self, mut each: impl FnMut(&str, &serde_json::Value) -> bool) {
+        let mut request = self.agent.get(format!("{}/api/v1/updates", self.base));
+        if let Some(c) = &self.cookie {
+            request = request.header("Cookie", c);
+        }
+        let response = request.call().expect("updates");
+        assert_eq!(response.status().as_u16(), 200);
+        let mut lines = BufReader::new(response.into_body().into_reader()).lines();
+        let mut event = String::new();
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(name) = line.strip_prefix("event: ") {
+                event = name.to_string();
+            } else if let Some(data) = line.strip_prefix("data: ") {
+                let data: serde_json::Value = serde_json::from_str(data).unwrap();
+                if each(&event, &data) {
+                    return;
+                }
+            }
+        }
+        panic!("the update stream ended");
+    }
+}
