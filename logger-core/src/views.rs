@@ -388,8 +388,8 @@ pub enum SeriesKind {
 pub fn is_total_unit(unit: &str) -> bool {
     const TOTALS: [&str; 27] = [
         "Wh", "kWh", "MWh", "GWh", "J", "kJ", "MJ", "GJ", "m^3", "m³", "l", "L", "hl", "ft^3",
-        "US gal", "kg", "t", "HCA", "varh", "kvarh", "Mvarh", "VAh", "kVAh", "MVAh", "cal",
-        "kcal", "Mcal",
+        "US gal", "kg", "t", "HCA", "varh", "kvarh", "Mvarh", "VAh", "kVAh", "MVAh", "cal", "kcal",
+        "Mcal",
     ];
     let unit = unit.trim();
     TOTALS.contains(&unit) || unit == "Gcal"
@@ -549,11 +549,11 @@ pub fn consumption_series(
         let mut sum = 0.0;
         let mut count = 0usize;
         let close = |point: &mut SeriesPoint,
-                         first: Option<f64>,
-                         last: Option<f64>,
-                         sum: f64,
-                         count: usize,
-                         previous: &mut Option<f64>| {
+                     first: Option<f64>,
+                     last: Option<f64>,
+                     sum: f64,
+                     count: usize,
+                     previous: &mut Option<f64>| {
             point.value = match kind {
                 SeriesKind::Consumption => {
                     let base = previous.or(first);
@@ -734,7 +734,10 @@ mod tests {
     /// local time for ten hours: energy grows by 2, power is the hour.
     fn chart_store(dir: &std::path::Path) -> Store {
         let mut store = Store::open(dir.join("r.sqlite3")).unwrap();
-        let midnight = Utc.with_ymd_and_hms(2026, 5, 3, 22, 0, 0).unwrap().timestamp();
+        let midnight = Utc
+            .with_ymd_and_hms(2026, 5, 3, 22, 0, 0)
+            .unwrap()
+            .timestamp();
         let reading = |time: i64, energy: i64, power: i64| Reading {
             meter: MeterId(4),
             time,
@@ -758,31 +761,36 @@ mod tests {
         let tz: Tz = "Europe/Berlin".parse().unwrap();
         assert_eq!(chart_register(&m).unwrap().name, "Energy");
         let end = Utc.with_ymd_and_hms(2026, 5, 4, 12, 0, 0).unwrap();
-        let day = consumption_series(Some(&store), &m, &m.registers[0], Period::Day, end, tz)
-            .unwrap();
+        let day =
+            consumption_series(Some(&store), &m, &m.registers[0], Period::Day, end, tz).unwrap();
         assert_eq!(day.kind, SeriesKind::Consumption);
         assert_eq!(day.points.len(), 24);
-        assert_eq!(day.from, Utc.with_ymd_and_hms(2026, 5, 3, 22, 0, 0).unwrap());
+        assert_eq!(
+            day.from,
+            Utc.with_ymd_and_hms(2026, 5, 3, 22, 0, 0).unwrap()
+        );
         assert_eq!(day.points[0].label, "00:00");
         assert_eq!(day.points[0].value, Some(2.0), "base: the reading before");
-        assert!(day.points[..10].iter().all(|p| p.value == Some(2.0) && p.readings == 1));
+        assert!(day.points[..10]
+            .iter()
+            .all(|p| p.value == Some(2.0) && p.readings == 1));
         assert!(day.points[10..].iter().all(|p| p.value.is_none()));
-        let power = consumption_series(Some(&store), &m, &m.registers[1], Period::Day, end, tz)
-            .unwrap();
+        let power =
+            consumption_series(Some(&store), &m, &m.registers[1], Period::Day, end, tz).unwrap();
         assert_eq!(power.kind, SeriesKind::Mean);
         assert_eq!(power.points[3].value, Some(3.0));
-        let week = consumption_series(Some(&store), &m, &m.registers[0], Period::Week, end, tz)
-            .unwrap();
+        let week =
+            consumption_series(Some(&store), &m, &m.registers[0], Period::Week, end, tz).unwrap();
         assert_eq!(week.points.len(), 7);
         assert_eq!(week.points[0].label, "04.05.", "4 May 2026 is a Monday");
         assert_eq!(week.points[0].value, Some(20.0));
         assert_eq!(week.points[1].value, None);
-        let month = consumption_series(Some(&store), &m, &m.registers[0], Period::Month, end, tz)
-            .unwrap();
+        let month =
+            consumption_series(Some(&store), &m, &m.registers[0], Period::Month, end, tz).unwrap();
         assert_eq!(month.points.len(), 31);
         assert_eq!(month.points[3].value, Some(20.0));
-        let year = consumption_series(Some(&store), &m, &m.registers[0], Period::Year, end, tz)
-            .unwrap();
+        let year =
+            consumption_series(Some(&store), &m, &m.registers[0], Period::Year, end, tz).unwrap();
         assert_eq!(year.points.len(), 12);
         assert_eq!(year.points[4].label, "05.2026");
         assert_eq!(year.points[4].value, Some(20.0));
@@ -797,8 +805,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(alone.points[23].value, Some(0.0));
-        let empty =
-            consumption_series(None, &m, &m.registers[0], Period::Day, end, tz).unwrap();
+        let empty = consumption_series(None, &m, &m.registers[0], Period::Day, end, tz).unwrap();
         assert!(empty.points.iter().all(|p| p.value.is_none()));
     }
 

@@ -243,7 +243,10 @@ fn an_edit_of_the_configuration_runs_on_the_logger_thread_and_changes_nothing_on
     let err = handle
         .edit_config(|_| Err::<(), _>(LoggerError::UnknownMeter(9)))
         .unwrap_err();
-    assert!(matches!(err, ServiceError::Logger(LoggerError::UnknownMeter(9))));
+    assert!(matches!(
+        err,
+        ServiceError::Logger(LoggerError::UnknownMeter(9))
+    ));
     let err = handle
         .edit_config(|config| {
             config.meters[0].registers[0].divisor = 0.0;

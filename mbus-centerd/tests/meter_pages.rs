@@ -277,7 +277,11 @@ fn manual_add_checks_every_field_and_templates_round_trip() {
     assert_eq!(list[0]["builtin"], false);
     assert_eq!(list[0]["device_name"], "Mine");
     let export = c.get("/api/v1/templates/export");
-    assert!(export.disposition.as_deref().unwrap().contains("templates.json"));
+    assert!(export
+        .disposition
+        .as_deref()
+        .unwrap()
+        .contains("templates.json"));
     let mut file = export.json();
     assert_eq!(file["version"], 1);
     assert_eq!(file["templates"].as_array().unwrap().len(), 1);

@@ -59,6 +59,7 @@ pub struct ManualAdd {
 }
 
 /// A checked [`ManualAdd`].
+#[derive(Debug)]
 struct CheckedAdd {
     addressing: Addressing,
     primary: u8,

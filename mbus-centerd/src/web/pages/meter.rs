@@ -408,3 +408,67 @@ async fn details(
     )
         .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::auth::Auth;
+    use logger_core::views::SeriesPoint;
+
+    fn pages() -> (Page, Page) {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = Auth::open(dir.path()).unwrap();
+        let mut session = auth
+            .login("admin", "123", std::net::Ipv4Addr::LOCALHOST.into())
+            .unwrap();
+        session.language = Lang::De;
+        let de = Page {
+            session: session.clone(),
+        };
+        session.language = Lang::En;
+        (de, Page { session })
+    }
+
+    fn series() -> ConsumptionSeries {
+        let t0 = Utc::now();
+        ConsumptionSeries {
+            meter: 1,
+            register: 0,
+            name: "Energy".into(),
+            unit: "kWh".into(),
+            period: Period::Week,
+            kind: SeriesKind::Consumption,
+            time_zone: "Europe/Berlin".into(),
+            from: t0,
+            to: t0 + Duration::days(7),
+            points: (0..7)
+                .map(|i| SeriesPoint {
+                    start: t0 + Duration::days(i),
+                    label: format!("0{}.05.", i + 4),
+                    value: (i < 3).then_some(1.5 * i as f64),
+                    readings: 1,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_chart_has_a_bar_per_value_axis_titles_in_the_users_language_and_a_description() {
+        let (de, en) = pages();
+        let svg = chart_svg(&de, &series()).into_string();
+        assert_eq!(svg.matches("<rect").count(), 3);
+        assert!(svg.contains("Verbrauch [kWh]"), "{svg}");
+        assert!(svg.contains("Zeit (Europe/Berlin)"));
+        assert!(svg.contains("<desc id=\"chart-desc\">Verbrauch Energy ab "));
+        assert!(svg.contains("Summe: 4,5 kWh"), "{svg}");
+        assert!(svg.contains("05.05.: 1,5 kWh"), "a bar's tooltip");
+        let svg = chart_svg(&en, &series()).into_string();
+        assert!(svg.contains("Consumption [kWh]") && svg.contains("Total: 4.5 kWh"));
+        let mut empty = series();
+        empty.points.iter_mut().for_each(|p| p.value = None);
+        let svg = chart_svg(&en, &empty).into_string();
+        assert!(svg.contains("No readings in this period."));
+        assert_eq!(number(-0.0001, Lang::En), "0");
+        assert_eq!(number(1234.5, Lang::De), "1234,5");
+    }
+}
