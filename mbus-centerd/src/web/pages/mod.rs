@@ -179,12 +179,11 @@ pub fn layout(
                 form method="post" action="/language" {
                     (csrf_field(page))
                     input type="hidden" name="back" value=(NAV.iter().find(|n| n.0 == active).map_or("/", |n| n.2));
-                    label for="language" { (page.t(Text::Language)) }
-                    select id="language" name="language" {
-                        option value="en" selected[lang == Lang::En] { "English" }
-                        option value="de" selected[lang == Lang::De] { "Deutsch" }
-                    }
-                    button type="submit" { "OK" }
+                    span.visually-hidden { (page.t(Text::Language)) ": " }
+                    button id="lang-en" type="submit" name="language" value="en" lang="en"
+                        aria-pressed=(if lang == Lang::En { "true" } else { "false" }) { "English" }
+                    button id="lang-de" type="submit" name="language" value="de" lang="de"
+                        aria-pressed=(if lang == Lang::De { "true" } else { "false" }) { "Deutsch" }
                 }
                 form method="post" action="/logout" {
                     (csrf_field(page))
