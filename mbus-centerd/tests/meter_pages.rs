@@ -112,8 +112,7 @@ fn reading_at_a_time_and_the_consumption_series_come_from_the_store() {
     let inside: Vec<&Value> = list.iter().filter(|r| time(r) >= start).collect();
     let base = list
         .iter()
-        .filter(|r| time(r) < start)
-        .last()
+        .rfind(|r| time(r) < start)
         .or(inside.first().copied())
         .unwrap();
     let expected = value_of(inside.last().unwrap()) - value_of(base);

@@ -75,7 +75,7 @@ async fn overview(State(state): State<AppState>, page: Page) -> Result<Html<Stri
                             @for m in list {
                                 tr data-meter=(m.id) {
                                     td.status { (status_icon(&page, m.status.status)) }
-                                    td { (m.name) }
+                                    td { a href=(format!("/meters/{}", m.id)) { (m.name) } }
                                     td.mono { (m.secondary.as_deref().map_or_else(|| format!("{} {}", page.t(Text::PrimaryAddress), m.primary), str::to_string)) }
                                     td { (m.manufacturer.as_deref().unwrap_or("")) }
                                     td { (m.medium) }
