@@ -33,7 +33,8 @@
     bar.value = percent;
     bar.textContent = percent + " %";
     if (s.running) {
-      status.textContent = s.kind + " " + s.baud + " Baud: " + percent + " % – " + s.found;
+      status.textContent = status.getAttribute("data-text-running") + " (" + s.baud + " Baud): " +
+        percent + " % – " + status.getAttribute("data-text-found") + ": " + s.found;
       if (start) { start.disabled = true; }
       if (cancel) { cancel.disabled = false; }
     } else {

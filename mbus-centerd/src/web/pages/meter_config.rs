@@ -165,7 +165,8 @@ fn search_section(page: &Page, state: &AppState, problems: &[Problem]) -> Markup
             (field_error(problems, "search", "err-search"))
             div.progress {
                 progress id="search-progress" max="100" value=(percent) aria-labelledby="search-status" { (percent) " %" }
-                span id="search-status" role="status" aria-live="polite" data-running=(running) { (status) }
+                span id="search-status" role="status" aria-live="polite" data-running=(running)
+                    data-text-running=(page.t(Text::SearchRunning)) data-text-found=(page.t(Text::MetersFound)) { (status) }
             }
             form method="post" action="/meters/config/search/cancel" {
                 (csrf_field(page))
