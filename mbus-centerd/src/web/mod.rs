@@ -173,6 +173,7 @@ impl Route {
             path,
             access,
             summary,
+            query: &[],
             handler: axum::routing::put(h),
         }
     }
@@ -188,6 +189,7 @@ impl Route {
             path,
             access,
             summary,
+            query: &[],
             handler: axum::routing::delete(h),
         }
     }

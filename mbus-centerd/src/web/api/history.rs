@@ -1,14 +1,12 @@
 //! A meter's past: the reading valid at a chosen time and the consumption chart data. The
 //! meter details page shows the same through these functions.
 
-use super::meters::open_store;
 use super::{blocking, parse_id, ApiError, Query};
 use crate::web::{Access, AppState, Route};
 use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{DateTime, TimeZone, Utc};
 use logger_core::export::Bound;
-use logger_core::service::ServiceHandle;
 use logger_core::storage::MeterId;
 use logger_core::views::{
     chart_register, consumption_series, ConsumptionSeries, Period, ReadingView,
@@ -21,15 +19,24 @@ pub fn routes() -> Vec<Route> {
         Route::get(
             "/api/v1/meters/{id}/reading-at",
             Access::Full,
-            "The reading valid at ?time= (local YYYY-MM-DDTHH:MM; a date alone means the end of that day): the latest at or before it",
+            "The reading valid at a local time: the latest stored at or before it",
             reading_at,
-        ),
+        )
+        .query(&[(
+            "time",
+            "Local time YYYY-MM-DDTHH:MM[:SS] in the logger's time zone; a date YYYY-MM-DD alone means the end of that day (required)",
+        )]),
         Route::get(
             "/api/v1/meters/{id}/series",
             Access::Full,
-            "Consumption (totals) or mean values per interval: ?period=day|week|month|year (default day), end= (local date or time in the period, default now), register= (index, default the first total)",
+            "Consumption (totals) or mean values (instantaneous registers) per interval of a day, week, month or year",
             series,
-        ),
+        )
+        .query(&[
+            ("period", "day (per hour), week (per day, Monday to Sunday), month (per day) or year (per month); default day"),
+            ("end", "A local date or time in the period; default now"),
+            ("register", "Register index; default the first logged total (energy, volume …)"),
+        ]),
     ]
 }
 
@@ -68,23 +75,23 @@ pub fn local_time(
 
 /// The reading of meter `id` valid at `time`.
 pub async fn reading_at_time(
-    service: &ServiceHandle,
+    state: &AppState,
     id: u32,
     time: DateTime<Utc>,
 ) -> Result<ReadingAt, ApiError> {
-    let service = service.clone();
+    let (service, readers) = (state.service.clone(), state.readers.clone());
     blocking(move || {
         let s = service.snapshot();
         let meter = s
             .config
             .meter(id)
             .ok_or_else(|| ApiError::unknown("id", format!("no meter with id {id}")))?;
-        let reading = match open_store(&service)? {
+        let reading = readers.with(|store| match store {
             Some(store) => store
                 .reading_at(MeterId(id), time.timestamp())
-                .map_err(|e| ApiError::internal(e.to_string()))?,
-            None => None,
-        };
+                .map_err(|e| ApiError::internal(e.to_string())),
+            None => Ok(None),
+        })?;
         Ok(ReadingAt {
             meter: id,
             time,
@@ -106,7 +113,7 @@ pub async fn reading_at(
         .get("time")
         .ok_or_else(|| ApiError::bad("time", "required (YYYY-MM-DDTHH:MM, local time)"))?;
     let time = local_time(text, "time", tz, true)?;
-    Ok(Json(reading_at_time(&state.service, id, time).await?))
+    Ok(Json(reading_at_time(&state, id, time).await?))
 }
 
 /// What a chart shows: period, a time in it, the register (`None`: the default one).
@@ -145,11 +152,11 @@ impl SeriesRequest {
 
 /// The chart data of meter `id`; `Ok(None)` if the meter logs no current value to chart.
 pub async fn meter_series(
-    service: &ServiceHandle,
+    state: &AppState,
     id: u32,
     request: SeriesRequest,
 ) -> Result<Option<ConsumptionSeries>, ApiError> {
-    let service = service.clone();
+    let (service, readers) = (state.service.clone(), state.readers.clone());
     blocking(move || {
         let s = service.snapshot();
         let meter = s
@@ -174,17 +181,18 @@ pub async fn meter_series(
         let Some(register) = register else {
             return Ok(None);
         };
-        let store = open_store(&service)?;
-        consumption_series(
-            store.as_ref(),
-            meter,
-            register,
-            request.period,
-            request.end,
-            s.config.tz(),
-        )
-        .map(Some)
-        .map_err(|e| ApiError::internal(e.to_string()))
+        readers.with(|store| {
+            consumption_series(
+                store,
+                meter,
+                register,
+                request.period,
+                request.end,
+                s.config.tz(),
+            )
+            .map(Some)
+            .map_err(|e| ApiError::internal(e.to_string()))
+        })
     })
     .await
 }
@@ -198,7 +206,7 @@ pub async fn series(
     let id = parse_id(&id)?;
     let tz = state.service.snapshot().config.tz();
     let request = SeriesRequest::from_query(&query, tz)?;
-    meter_series(&state.service, id, request)
+    meter_series(&state, id, request)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::unknown("register", format!("meter {id} logs no current value")))

@@ -6,7 +6,6 @@ use super::meter_config::{field_error, notice};
 use super::overview::status_icon;
 use super::{layout, render, Nav, Page};
 use crate::web::api::history::{local_time, meter_series, reading_at_time, SeriesRequest};
-use crate::web::api::meters::open_store;
 use crate::web::api::{blocking, parse_id, ApiError, Problem, Query};
 use crate::web::i18n::{Lang, Text};
 use crate::web::{Access, AppState, Route};
@@ -241,28 +240,27 @@ async fn details(
     let at_text = query.get("at").map(str::to_string);
     let history = match &at_text {
         Some(text) => match keep(&mut problems, local_time(text, "at", tz, true)) {
-            Some(t) => keep(&mut problems, reading_at_time(&state.service, id, t).await),
+            Some(t) => keep(&mut problems, reading_at_time(&state, id, t).await),
             None => None,
         },
         None => None,
     };
     let request = keep(&mut problems, SeriesRequest::from_query(&query, tz));
     let series = match request {
-        Some(r) => keep(&mut problems, meter_series(&state.service, id, r).await).flatten(),
+        Some(r) => keep(&mut problems, meter_series(&state, id, r).await).flatten(),
         None => None,
     };
     let (period, end) = request.map_or((Period::Day, Utc::now()), |r| (r.period, r.end));
-    let service = state.service.clone();
+    let readers = state.readers.clone();
     let config = snapshot.config.clone();
     let status = snapshot.status.clone();
     let (summary, last) = blocking(move || {
-        let store = open_store(&service)?;
-        let last = match &store {
+        let last = readers.with(|store| match store {
             Some(s) => s
                 .last_reading(MeterId(id))
-                .map_err(|e| ApiError::internal(e.to_string()))?,
-            None => None,
-        };
+                .map_err(|e| ApiError::internal(e.to_string())),
+            None => Ok(None),
+        })?;
         let meter = config
             .meter(id)
             .ok_or_else(|| ApiError::unknown("id", format!("no meter with id {id}")))?;

@@ -292,7 +292,7 @@ fn templates_section(page: &Page, state: &AppState, failed: &Failed) -> Markup {
 }
 
 async fn meter_list(page: &Page, state: &AppState) -> Result<Markup, ApiError> {
-    let meters = all_meters(state.service.clone()).await?;
+    let meters = all_meters(state).await?;
     Ok(html! {
         section aria-labelledby="h-meters" {
             h2 id="h-meters" { (page.t(Text::Meters)) " " span.count { "(" (meters.len()) ")" } }
