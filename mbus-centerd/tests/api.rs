@@ -7,147 +7,10 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use support::http::{logged_in, Client, NEW_PASSWORD};
 use support::Daemon;
 
 mod support;
-
-/// An HTTP client that keeps the session cookie and the CSRF token.
-struct Client {
-    base: String,
-    agent: ureq::Agent,
-    cookie: Option<String>,
-    csrf: Option<String>,
-}
-
-/// A response: status, headers we look at, body.
-struct Answer {
-    status: u16,
-    location: Option<String>,
-    set_cookie: Option<String>,
-    content_type: String,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-impl Client {
-    fn new(base: &str) -> Client {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .build()
-            .into();
-        Client {
-            base: base.to_string(),
-            agent,
-            cookie: None,
-            csrf: None,
-        }
-    }
-
-    fn answer(
-        &mut self,
-        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Answer {
-        let mut response = response.expect("HTTP exchange");
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .map(|v| v.to_str().unwrap().to_string())
-        };
-        let answer = Answer {
-            status: response.status().as_u16(),
-            location: header("location"),
-            set_cookie: header("set-cookie"),
-            content_type: header("content-type").unwrap_or_default(),
-            body: response
-                .body_mut()
-                .with_config()
-                .limit(64 * 1024 * 1024)
-                .read_to_vec()
-                .unwrap(),
-        };
-        if let Some(c) = &answer.set_cookie {
-            let value = c.split(';').next().unwrap().to_string();
-            self.cookie = (!value.ends_with('=')).then_some(value);
-        }
-        answer
-    }
-
-    fn get(&mut self, path: &str) -> Answer {
-        let mut request = self.agent.get(format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
-            request = request.header("Cookie", c);
-        }
-        let response = request.call();
-        self.answer(response)
-    }
-
-    fn post_raw(&mut self, path: &str, content_type: &str, body: &[u8], csrf: bool) -> Answer {
-        let mut request = self
-            .agent
-            .post(format!("{}{path}", self.base))
-            .header("Content-Type", content_type);
-        if let Some(c) = &self.cookie {
-            request = request.header("Cookie", c);
-        }
-        if let (true, Some(t)) = (csrf, &self.csrf) {
-            request = request.header("X-CSRF-Token", t);
-        }
-        let response = request.send(body);
-        self.answer(response)
-    }
-
-    fn post(&mut self, path: &str, body: serde_json::Value) -> Answer {
-        self.post_raw(path, "application/json", body.to_string().as_bytes(), true)
-    }
-
-    /// Announces a body of 5 MiB (over the limit) and returns the status line of the answer,
-    /// which comes before the body is sent.
-    fn oversized(&self, path: &str) -> String {
-        use std::io::{BufRead, Write};
-        let address = self.base.trim_start_matches("http://");
-        let mut stream = std::net::TcpStream::connect(address).unwrap();
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
-            .unwrap();
-        write!(
-            stream,
-            "POST {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {}\r\nX-CSRF-Token: {}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            self.cookie.as_deref().unwrap_or(""),
-            self.csrf.as_deref().unwrap_or(""),
-            5 * 1024 * 1024
-        )
-        .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(stream)
-            .read_line(&mut line)
-            .unwrap();
-        line
-    }
-
-    fn login(&mut self, user: &str, password: &str) -> Answer {
-        let answer = self.post(
-            "/api/v1/login",
-            serde_json::json!({"username": user, "password": password}),
-        );
-        if answer.status == 200 {
-            self.csrf = Some(answer.json()["csrf_token"].as_str().unwrap().to_string());
-        }
-        answer
-    }
-}
 
 fn mbusctl() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
@@ -169,20 +32,6 @@ fn start(meters: &str) -> (Daemon, String, tempfile::TempDir) {
     let url = daemon.wait_for_web();
     daemon.wait_for("scan done");
     (daemon, url, dir)
-}
-
-const NEW_PASSWORD: &str = "kellerraum-42";
-
-/// Logs in as admin and replaces the default password.
-fn logged_in(url: &str) -> Client {
-    let mut c = Client::new(url);
-    assert_eq!(c.login("admin", "123").status, 200);
-    let changed = c.post(
-        "/api/v1/password",
-        serde_json::json!({"current": "123", "new": NEW_PASSWORD}),
-    );
-    assert_eq!(changed.status, 200, "{}", changed.text());
-    c
 }
 
 #[test]

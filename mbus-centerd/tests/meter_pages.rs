@@ -5,7 +5,7 @@
 
 use logger_core::storage::{MeterId, Store, DATABASE_FILE_NAME};
 use serde_json::{json, Value};
-use support::http::{Answer, Client};
+use support::http::{logged_in, Answer, Client};
 use support::Daemon;
 
 mod support;
@@ -61,7 +61,7 @@ fn total_value(c: &mut Client, meter: &Value) -> (usize, f64) {
 #[test]
 fn reading_at_a_time_and_the_consumption_series_come_from_the_store() {
     let (mut daemon, url, _dir) = start("3");
-    let mut c = Client::admin(&url);
+    let mut c = logged_in(&url);
     daemon.wait_for_cycles(1);
     let meter = c.get("/api/v1/meters/1").json();
     let last = &meter["last_reading"];
@@ -152,7 +152,7 @@ fn reading_at_a_time_and_the_consumption_series_come_from_the_store() {
 #[test]
 fn a_divisor_edit_changes_the_stored_values_and_a_delete_removes_the_history() {
     let (mut daemon, url, dir) = start("2");
-    let mut c = Client::admin(&url);
+    let mut c = logged_in(&url);
     let meter = c.get("/api/v1/meters/1").json();
     let (position, before) = total_value(&mut c, &meter);
     assert!(before > 0.0);
@@ -224,10 +224,10 @@ fn a_divisor_edit_changes_the_stored_values_and_a_delete_removes_the_history() {
 #[test]
 fn manual_add_checks_every_field_and_templates_round_trip() {
     let (mut daemon, url, _dir) = start("2");
-    let mut c = Client::admin(&url);
+    let mut c = logged_in(&url);
     let added = c.post(
         "/api/v1/meters",
-        &json!({"primary": 7, "baud": 9600, "name": "Keller"}),
+        json!({"primary": 7, "baud": 9600, "name": "Keller"}),
     );
     assert_eq!(added.status, 201, "{}", added.text());
     let id = added.json()["id"].as_u64().unwrap();
@@ -252,7 +252,7 @@ fn manual_add_checks_every_field_and_templates_round_trip() {
         (json!({"primary": 8, "name": "x".repeat(65)}), "name"),
         (json!({"primary": 8, "colour": "red"}), "colour"),
     ] {
-        let answer = c.post("/api/v1/meters", &body);
+        let answer = c.post("/api/v1/meters", body.clone());
         assert!(
             (400..500).contains(&answer.status),
             "{body}: {}",
@@ -270,7 +270,7 @@ fn manual_add_checks_every_field_and_templates_round_trip() {
         .unwrap()
         .iter()
         .all(|t| t["builtin"] == true));
-    let saved = c.post("/api/v1/meters/1/template", &json!({"device_name": "Mine"}));
+    let saved = c.post("/api/v1/meters/1/template", json!({"device_name": "Mine"}));
     assert_eq!(saved.status, 201, "{}", saved.text());
     let list = c.get("/api/v1/templates").json();
     assert_eq!(list[0]["builtin"], false);
@@ -298,7 +298,7 @@ fn manual_add_checks_every_field_and_templates_round_trip() {
         c.get("/api/v1/templates").json()[0]["device_name"],
         "Mine, renamed"
     );
-    let applied = c.post("/api/v1/meters/1/template/apply", &json!({}));
+    let applied = c.post("/api/v1/meters/1/template/apply", json!({}));
     assert_eq!(applied.status, 200, "{}", applied.text());
     assert_eq!(applied.json()["device_name"], "Mine, renamed");
     assert_eq!(
@@ -316,11 +316,10 @@ fn manual_add_checks_every_field_and_templates_round_trip() {
     assert_eq!(refused.status, 422);
     assert_eq!(field(&refused), "templates[0].registers[0].divisor");
     // The manually added meter has no type yet; unknown meters are 404.
-    let untyped = c.post(&format!("/api/v1/meters/{id}/template/apply"), &json!({}));
+    let untyped = c.post(&format!("/api/v1/meters/{id}/template/apply"), json!({}));
     assert_eq!((untyped.status, field(&untyped).as_str()), (409, "id"));
     assert_eq!(
-        c.post("/api/v1/meters/99/template/apply", &json!({}))
-            .status,
+        c.post("/api/v1/meters/99/template/apply", json!({})).status,
         404
     );
     daemon.terminate();
@@ -329,7 +328,7 @@ fn manual_add_checks_every_field_and_templates_round_trip() {
 #[test]
 fn the_search_form_starts_a_scan_whose_progress_streams_and_a_scan_can_be_cancelled() {
     let (mut daemon, url, _dir) = start("3");
-    let mut c = Client::admin(&url);
+    let mut c = logged_in(&url);
     let page = c.get("/meters/config");
     assert_eq!(page.status, 200);
     let started = c.form(
@@ -368,9 +367,9 @@ fn the_search_form_starts_a_scan_whose_progress_streams_and_a_scan_can_be_cancel
     watcher.events(|event, data| {
         if event == "state" && !started {
             started = true;
-            let start = c.post("/api/v1/scan", &json!({"kind": "primary", "baud": "all"}));
+            let start = c.post("/api/v1/scan", json!({"kind": "primary", "baud": "all"}));
             assert_eq!(start.status, 202, "{}", start.text());
-            let cancel = c.post("/api/v1/scan/cancel", &json!({}));
+            let cancel = c.post("/api/v1/scan/cancel", json!({}));
             assert_eq!(cancel.json()["cancelled"], true);
         }
         if event == "scan" {
@@ -383,7 +382,7 @@ fn the_search_form_starts_a_scan_whose_progress_streams_and_a_scan_can_be_cancel
     let last = events.last().unwrap();
     assert_eq!(last["cancelled"], true, "{events:?}");
     assert_eq!(c.get("/api/v1/scan").json()["cancelled"], true);
-    let none = c.post("/api/v1/scan/cancel", &json!({}));
+    let none = c.post("/api/v1/scan/cancel", json!({}));
     assert_eq!(none.json()["cancelled"], false);
     let cancelled = c.form("/meters/config/search/cancel", &[]);
     assert_eq!(cancelled.status, 303);
@@ -400,7 +399,7 @@ fn assert_ids(html: &str, ids: &[&str]) {
 #[test]
 fn the_meter_pages_render_with_the_contract_ids_and_their_forms_work_without_script() {
     let (mut daemon, url, _dir) = start("2");
-    let mut c = Client::admin(&url);
+    let mut c = logged_in(&url);
     let config = c.get("/meters/config");
     assert_eq!(config.status, 200);
     assert_ids(
@@ -574,8 +573,7 @@ fn the_meter_pages_render_with_the_contract_ids_and_their_forms_work_without_scr
 
     // German texts with the manual's terms.
     assert_eq!(
-        c.post("/api/v1/language", &json!({"language": "de"}))
-            .status,
+        c.post("/api/v1/language", json!({"language": "de"})).status,
         200
     );
     let german = c.get("/meters/1/edit").text();

@@ -9,6 +9,8 @@ pub struct Answer {
     pub status: u16,
     /// `Location`, for redirects.
     pub location: Option<String>,
+    /// `Set-Cookie`.
+    pub set_cookie: Option<String>,
     /// `Content-Type`.
     pub content_type: String,
     /// `Content-Disposition`.
@@ -34,7 +36,8 @@ impl Answer {
 pub struct Client {
     base: String,
     agent: ureq::Agent,
-    cookie: Option<String>,
+    /// The session cookie (`name=value`).
+    pub cookie: Option<String>,
     /// The session's CSRF token (from the login answer).
     pub csrf: Option<String>,
 }
@@ -58,27 +61,6 @@ impl Client {
         }
     }
 
-    /// Logs in as admin with the default password and changes it, as a first login must.
-    pub fn admin(base: &str) -> Client {
-        let mut c = Client::new(base);
-        let login = c.send(
-            "POST",
-            "/api/v1/login",
-            "application/json",
-            serde_json::json!({"username": "admin", "password": "123"})
-                .to_string()
-                .into_bytes(),
-        );
-        assert_eq!(login.status, 200, "{}", login.text());
-        c.csrf = Some(login.json()["csrf_token"].as_str().unwrap().to_string());
-        let changed = c.post(
-            "/api/v1/password",
-            &serde_json::json!({"current": "123", "new": NEW_PASSWORD}),
-        );
-        assert_eq!(changed.status, 200, "{}", changed.text());
-        c
-    }
-
     /// Another client in the same session (e.g. for a stream while this one sends).
     pub fn same_session(&self) -> Client {
         Client {
@@ -100,10 +82,10 @@ impl Client {
                 .get(name)
                 .map(|v| v.to_str().unwrap().to_string())
         };
-        let set_cookie = header("set-cookie");
         let answer = Answer {
             status: response.status().as_u16(),
             location: header("location"),
+            set_cookie: header("set-cookie"),
             content_type: header("content-type").unwrap_or_default(),
             disposition: header("content-disposition"),
             body: response
@@ -113,7 +95,7 @@ impl Client {
                 .read_to_vec()
                 .unwrap(),
         };
-        if let Some(c) = set_cookie {
+        if let Some(c) = &answer.set_cookie {
             let value = c.split(';').next().unwrap().to_string();
             self.cookie = (!value.ends_with('=')).then_some(value);
         }
@@ -148,14 +130,25 @@ impl Client {
         self.answer(response)
     }
 
+    /// A POST, with the CSRF header only if `csrf`.
+    pub fn post_raw(&mut self, path: &str, content_type: &str, body: &[u8], csrf: bool) -> Answer {
+        let mut request = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", content_type);
+        if let Some(c) = &self.cookie {
+            request = request.header("Cookie", c);
+        }
+        if let (true, Some(t)) = (csrf, &self.csrf) {
+            request = request.header("X-CSRF-Token", t);
+        }
+        let response = request.send(body);
+        self.answer(response)
+    }
+
     /// A POST of JSON.
-    pub fn post(&mut self, path: &str, body: &serde_json::Value) -> Answer {
-        self.send(
-            "POST",
-            path,
-            "application/json",
-            body.to_string().into_bytes(),
-        )
+    pub fn post(&mut self, path: &str, body: serde_json::Value) -> Answer {
+        self.post_raw(path, "application/json", body.to_string().as_bytes(), true)
     }
 
     /// A PUT of JSON.
@@ -191,6 +184,41 @@ impl Client {
         self.answer(response)
     }
 
+    /// Announces a body of 5 MiB (over the limit) and returns the status line of the answer,
+    /// which comes before the body is sent.
+    pub fn oversized(&self, path: &str) -> String {
+        use std::io::Write;
+        let address = self.base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {}\r\nX-CSRF-Token: {}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.cookie.as_deref().unwrap_or(""),
+            self.csrf.as_deref().unwrap_or(""),
+            5 * 1024 * 1024
+        )
+        .unwrap();
+        let mut line = String::new();
+        BufReader::new(stream).read_line(&mut line).unwrap();
+        line
+    }
+
+    /// Logs in; keeps the CSRF token of a successful login.
+    pub fn login(&mut self, user: &str, password: &str) -> Answer {
+        let answer = self.post(
+            "/api/v1/login",
+            serde_json::json!({"username": user, "password": password}),
+        );
+        if answer.status == 200 {
+            self.csrf = Some(answer.json()["csrf_token"].as_str().unwrap().to_string());
+        }
+        answer
+    }
+
     /// The live updates (server-sent events): calls `each(event, data)` for every event until
     /// it returns true.
     pub fn events(&mut self, mut each: impl FnMut(&str, &serde_json::Value) -> bool) {
@@ -214,4 +242,16 @@ impl Client {
         }
         panic!("the update stream ended");
     }
+}
+
+/// Logs in as admin and replaces the default password, as a first login must.
+pub fn logged_in(url: &str) -> Client {
+    let mut c = Client::new(url);
+    assert_eq!(c.login("admin", "123").status, 200);
+    let changed = c.post(
+        "/api/v1/password",
+        serde_json::json!({"current": "123", "new": NEW_PASSWORD}),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    c
 }
