@@ -333,7 +333,7 @@ fn the_search_form_starts_a_scan_whose_progress_streams_and_a_scan_can_be_cancel
     assert_eq!(page.status, 200);
     let started = c.form(
         "/meters/config/search",
-        &[("kind", "secondary"), ("baud", "9600")],
+        &[("kind", "primary"), ("baud", "9600")],
     );
     assert_eq!(started.status, 303, "{}", started.text());
     assert_eq!(
@@ -344,7 +344,7 @@ fn the_search_form_starts_a_scan_whose_progress_streams_and_a_scan_can_be_cancel
     let mut done = Value::Null;
     for _ in 0..600 {
         let s = c.get("/api/v1/scan").json();
-        if s["running"] == false {
+        if s["kind"] == "primary" && s["running"] == false {
             done = s;
             break;
         }
@@ -450,7 +450,13 @@ fn the_meter_pages_render_with_the_contract_ids_and_their_forms_work_without_scr
     assert!(bad_time
         .text()
         .contains(r#"class="field-error" id="err-at" data-field="at""#));
-    assert_eq!(c.get("/meters/9").status, 404);
+    let unknown = c.get("/meters/9");
+    assert_eq!(unknown.status, 404);
+    assert!(
+        unknown.content_type.starts_with("text/html"),
+        "a page, not JSON"
+    );
+    assert!(unknown.text().contains("no meter with id 9"));
 
     let edit = c.get("/meters/1/edit");
     assert_eq!(edit.status, 200);

@@ -32,6 +32,15 @@ impl Answer {
     }
 }
 
+/// An agent that follows no redirects and hands every status to the test.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
 /// A logged-in (or not yet) browser or API user.
 pub struct Client {
     base: String,
@@ -48,24 +57,20 @@ pub const NEW_PASSWORD: &str = "kellerraum-42";
 impl Client {
     /// A client of the server at `base` (`http://127.0.0.1:PORT`).
     pub fn new(base: &str) -> Client {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .build()
-            .into();
         Client {
             base: base.to_string(),
-            agent,
+            agent: agent(),
             cookie: None,
             csrf: None,
         }
     }
 
-    /// Another client in the same session (e.g. for a stream while this one sends).
+    /// Another client in the same session, with connections of its own (e.g. for a stream
+    /// while this one sends).
     pub fn same_session(&self) -> Client {
         Client {
             base: self.base.clone(),
-            agent: self.agent.clone(),
+            agent: agent(),
             cookie: self.cookie.clone(),
             csrf: self.csrf.clone(),
         }

@@ -105,6 +105,7 @@ pub async fn progress(State(state): State<AppState>) -> Json<Option<ScanState>> 
 }
 
 /// `POST /api/v1/scan/cancel`.
-pub async fn cancel(State(state): State<AppState>) -> Json<serde_json::Value> {
+/// The body (none is needed) is read, so that the connection stays usable for the next request.
+pub async fn cancel(State(state): State<AppState>, _body: Bytes) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "cancelled": state.service.cancel_scan() }))
 }

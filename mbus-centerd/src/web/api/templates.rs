@@ -168,10 +168,12 @@ pub async fn apply_template(service: &ServiceHandle, id: u32) -> Result<String, 
     .await
 }
 
-/// `POST /api/v1/meters/{id}/template/apply`.
+/// `POST /api/v1/meters/{id}/template/apply` (a body, not needed, is read so that the connection
+/// stays usable).
 pub async fn apply(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    _body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = parse_id(&id)?;
     let name = apply_template(&state.service, id).await?;

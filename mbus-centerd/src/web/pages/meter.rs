@@ -2,7 +2,7 @@
 //! chosen historical date and time, a consumption chart over a day, week, month or year
 //! (server-side SVG) and the register table.
 
-use super::meter_config::{field_error, notice};
+use super::meter_config::{field_error, notice, PageError};
 use super::overview::status_icon;
 use super::{layout, render, Nav, Page};
 use crate::web::api::history::{local_time, meter_series, reading_at_time, SeriesRequest};
@@ -227,7 +227,7 @@ async fn details(
     page: Page,
     Path(id): Path<String>,
     query: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
     let snapshot = state.service.snapshot();
     let tz = snapshot.config.tz();

@@ -101,6 +101,39 @@ pub fn problems_of(error: ApiError, field: &str) -> Vec<Problem> {
     }
 }
 
+/// An error of a meter page as an HTML page with its status (an unknown meter is a 404 page,
+/// not JSON).
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> PageError {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        let body = html! {
+            main id="main" .narrow {
+                h1 { (status.as_u16()) }
+                p.error role="alert" { (self.0.message) }
+                p { a href="/meters/config" { (Text::MeterConfiguration.get(crate::web::i18n::Lang::En)) " / " (Text::MeterConfiguration.get(crate::web::i18n::Lang::De)) } }
+            }
+        };
+        (
+            status,
+            render(super::document(
+                crate::web::i18n::Lang::En,
+                &status.as_u16().to_string(),
+                body,
+            )),
+        )
+            .into_response()
+    }
+}
+
 /// What a failed form sends back to the page.
 #[derive(Debug, Default)]
 struct Failed {
@@ -355,7 +388,7 @@ async fn config_page(
     State(state): State<AppState>,
     page: Page,
     query: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     Ok(render(render_page(&state, &page, &query, &Failed::default()).await?).into_response())
 }
 
@@ -368,7 +401,7 @@ async fn failed_page(
 ) -> Response {
     match render_page(state, page, &Query::default(), &failed).await {
         Ok(markup) => (status, render(markup)).into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => PageError(e).into_response(),
     }
 }
 

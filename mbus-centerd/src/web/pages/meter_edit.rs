@@ -3,7 +3,7 @@
 //! every validation error next to its field. Save as template, apply template, and delete with
 //! confirmation (the meter's history goes with it).
 
-use super::meter_config::{field_error, notice, problems_of};
+use super::meter_config::{field_error, notice, problems_of, PageError};
 use super::{csrf_field, layout, render, Nav, Page};
 use crate::web::api::meter_config::{delete_meter, position, replace_meter};
 use crate::web::api::templates::{apply_template, save_template};
@@ -300,7 +300,7 @@ async fn edit_page(
     page: Page,
     Path(id): Path<String>,
     query: Query,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let (meter, at) = configured(&state, &id)?;
     let view = View {
         meter: &meter,
@@ -470,7 +470,7 @@ async fn save_form(
     page: Page,
     Path(id_text): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let (mut meter, at) = configured(&state, &id_text)?;
     let id = meter.id;
     let (mut problems, typed) = apply_form(&mut meter, at, &fields);
@@ -480,7 +480,7 @@ async fn save_form(
                 return Ok(Redirect::to(&format!("/meters/{id}/edit?done=saved")).into_response())
             }
             Err(e) if e.status().is_client_error() => problems = problems_of(e, "meter"),
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
     let view = View {
@@ -502,7 +502,7 @@ async fn save_form(
 async fn delete_form(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let id = parse_id(&id)?;
     delete_meter(&state.service, id).await?;
     Ok(Redirect::to("/meters/config?done=deleted").into_response())
@@ -515,7 +515,7 @@ async fn template_outcome(
     id_text: &str,
     result: Result<(), ApiError>,
     done: &str,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let (meter, at) = configured(state, id_text)?;
     match result {
         Ok(()) => {
@@ -546,7 +546,7 @@ async fn template_outcome(
                 Some(&message),
             ))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -561,7 +561,7 @@ async fn save_template_form(
     page: Page,
     Path(id_text): Path<String>,
     Form(form): Form<TemplateForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let id = parse_id(&id_text)?;
     let result = save_template(&state.service, id, form.device_name)
         .await
@@ -573,7 +573,7 @@ async fn apply_template_form(
     State(state): State<AppState>,
     page: Page,
     Path(id_text): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, PageError> {
     let id = parse_id(&id_text)?;
     let result = apply_template(&state.service, id).await.map(|_| ());
     template_outcome(&state, &page, &id_text, result, "applied").await
