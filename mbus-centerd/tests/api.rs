@@ -391,7 +391,7 @@ fn the_pages_log_in_force_the_password_change_and_show_the_overview_in_both_lang
         "Water",
         "Electricity",
         "st st-ok",
-        "id=\"state\"",
+        "id=\"logger-state\"",
         "M-Bus Center",
     ] {
         assert!(overview.contains(text), "{text} missing");

@@ -423,6 +423,16 @@ fn the_meter_pages_render_with_the_contract_ids_and_their_forms_work_without_scr
             r#"id="templates-export""#,
         ],
     );
+    let overview = c.get("/").text();
+    assert_ids(
+        &overview,
+        &[
+            r#"data-meter-id="1""#,
+            "status-ok",
+            r#"href="/meters/1""#,
+            r#"<span id="logger-state" data-state=""#,
+        ],
+    );
     let details = c.get("/meters/1");
     assert_eq!(details.status, 200, "{}", details.text());
     assert_ids(

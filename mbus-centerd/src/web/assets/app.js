@@ -3,7 +3,7 @@
 // live updates (/api/v1/updates, server-sent events).
 "use strict";
 (function () {
-  var state = document.getElementById("state");
+  var state = document.getElementById("logger-state");
   if (!state || !window.EventSource) { return; }
   var german = state.getAttribute("data-lang") === "de";
   var names = { idle: "Leerlauf", scan: "Suchlauf", read: "Auslesung", rs: "Pegelwandler", err: "Fehler" };
@@ -11,7 +11,9 @@
   source.addEventListener("state", function (e) {
     var s = JSON.parse(e.data).state;
     state.setAttribute("data-state", s);
-    state.textContent = german && names[s] ? s + " (" + names[s] + ")" : s;
+    state.textContent = s;
+    var name = document.getElementById("logger-state-name");
+    if (german && name && names[s]) { name.textContent = names[s]; }
   });
   source.addEventListener("readings", function () {
     var news = document.getElementById("news");

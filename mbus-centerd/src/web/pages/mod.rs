@@ -197,9 +197,9 @@ pub fn layout(
         }
         footer.state {
             (page.t(Text::State)) ": "
-            span id="state" data-state=(snapshot.state.as_str()) data-lang=(lang.tag()) aria-live="polite" {
-                (snapshot.state.as_str())
-                @if lang == Lang::De { " (" (i18n::state(snapshot.state, lang)) ")" }
+            span aria-live="polite" {
+                span id="logger-state" data-state=(snapshot.state.as_str()) data-lang=(lang.tag()) { (snapshot.state.as_str()) }
+                @if lang == Lang::De { " (" span id="logger-state-name" { (i18n::state(snapshot.state, lang)) } ")" }
             }
             @if let Some(e) = &snapshot.device_error { " – " span.error { (e) } }
         }

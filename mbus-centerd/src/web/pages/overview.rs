@@ -24,11 +24,11 @@ pub fn routes() -> Vec<Route> {
 /// The CSS class of a read status' icon.
 pub fn status_class(s: ReadStatus) -> &'static str {
     match s {
-        ReadStatus::NeverRead => "st st-never",
-        ReadStatus::Ok => "st st-ok",
-        ReadStatus::OkWithErrors => "st st-flags",
-        ReadStatus::Failed => "st st-failed",
-        ReadStatus::Encrypted => "st st-encrypted",
+        ReadStatus::NeverRead => "st st-never status-never",
+        ReadStatus::Ok => "st st-ok status-ok",
+        ReadStatus::OkWithErrors => "st st-flags status-flags",
+        ReadStatus::Failed => "st st-failed status-failed",
+        ReadStatus::Encrypted => "st st-encrypted status-encrypted",
     }
 }
 
@@ -73,7 +73,7 @@ async fn overview(State(state): State<AppState>, page: Page) -> Result<Html<Stri
                         } }
                         tbody {
                             @for m in list {
-                                tr data-meter=(m.id) {
+                                tr data-meter-id=(m.id) {
                                     td.status { (status_icon(&page, m.status.status)) }
                                     td { a href=(format!("/meters/{}", m.id)) { (m.name) } }
                                     td.mono { (m.secondary.as_deref().map_or_else(|| format!("{} {}", page.t(Text::PrimaryAddress), m.primary), str::to_string)) }
