@@ -547,6 +547,12 @@ fn the_meter_pages_render_with_the_contract_ids_and_their_forms_work_without_scr
         );
     }
     assert_eq!(c.get("/api/v1/meters/1").json()["name"], meter["name"]);
+    let comma = post(&mut c, form("0,5"));
+    assert_eq!(comma.status, 303, "a decimal comma is accepted");
+    assert_eq!(
+        c.get("/api/v1/meters/1").json()["config"]["registers"][0]["divisor"],
+        json!(0.5)
+    );
     let saved = post(&mut c, form("1000"));
     assert_eq!(saved.status, 303, "{}", saved.text());
     assert_eq!(saved.location.as_deref(), Some("/meters/1/edit?done=saved"));

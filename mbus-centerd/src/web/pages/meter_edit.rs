@@ -444,7 +444,8 @@ fn apply_form(meter: &mut Meter, at: usize, fields: &[(String, String)]) -> (Vec
             Ok(p) => r.phase = p,
             Err(_) => bad(rpath("phase"), phases[j], "must be between 0 and 3"),
         }
-        match divisors[j].trim().parse::<f64>() {
+        // A decimal comma, as German users write it, is a decimal point.
+        match divisors[j].trim().replace(',', ".").parse::<f64>() {
             Ok(d) => r.divisor = d,
             Err(_) => bad(
                 rpath("divisor"),
