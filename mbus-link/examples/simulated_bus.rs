@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (primary, secondary) in &addresses {
         let by_primary = master.read_primary(*primary);
         let by_secondary = master.read_secondary(secondary);
-        let show = |r: &Result<Vec<mbus_link::Telegram>, LinkError>| match r {
+        let show = |r: &Result<Vec<mbus_link::ReplyFrame>, LinkError>| match r {
             Ok(t) => format!("{} telegram(s), {} bytes", t.len(), t[0].bytes().len()),
             Err(e) => e.to_string(),
         };

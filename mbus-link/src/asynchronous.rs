@@ -6,7 +6,7 @@ use crate::config::LinkConfig;
 use crate::error::LinkError;
 use crate::master::ops::{AckCommand, ReadAll, ReadSecondary, RequestUd2, Select, Transact};
 use crate::master::{Action, MasterCore, Operation};
-use crate::telegram::{Reply, SelectOutcome, Telegram};
+use crate::telegram::{Reply, ReplyFrame, SelectOutcome};
 use crate::transport::AsyncTransport;
 use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask, SELECTED_ADDRESS};
 use mbus_proto::frame::MAX_FRAME_LEN;

@@ -4,7 +4,7 @@ use crate::config::LinkConfig;
 use crate::error::LinkError;
 use crate::master::ops::{AckCommand, ReadAll, ReadSecondary, RequestUd2, Select, Transact};
 use crate::master::{Action, MasterCore, Operation};
-use crate::telegram::{Reply, SelectOutcome, Telegram};
+use crate::telegram::{Reply, ReplyFrame, SelectOutcome};
 use crate::transport::Transport;
 use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask, SELECTED_ADDRESS};
 use mbus_proto::frame::MAX_FRAME_LEN;
@@ -80,7 +80,7 @@ macro_rules! link_operations {
 
         /// Reads all telegrams of the meter at primary `address` (see [`LinkConfig::reset_policy`]
         /// for the SND_NKE before and [`LinkConfig::max_telegrams`] for the telegram limit).
-        pub $($asyncness)? fn read_primary(&mut self, address: u8) -> Result<Vec<Telegram>, LinkError> {
+        pub $($asyncness)? fn read_primary(&mut self, address: u8) -> Result<Vec<ReplyFrame>, LinkError> {
             self.run(ReadAll::primary(address))$($await_tokens)*
         }
 
@@ -96,7 +96,7 @@ macro_rules! link_operations {
         pub $($asyncness)? fn read_secondary(
             &mut self,
             address: &SecondaryAddress,
-        ) -> Result<Vec<Telegram>, LinkError> {
+        ) -> Result<Vec<ReplyFrame>, LinkError> {
             self.run(ReadSecondary::new(*address))$($await_tokens)*
         }
 
@@ -106,7 +106,7 @@ macro_rules! link_operations {
         }
 
         /// One REQ_UD2 with the given frame count bit.
-        pub $($asyncness)? fn request_ud2(&mut self, address: u8, fcb: bool) -> Result<Telegram, LinkError> {
+        pub $($asyncness)? fn request_ud2(&mut self, address: u8, fcb: bool) -> Result<ReplyFrame, LinkError> {
             self.run(RequestUd2::new(address, fcb))$($await_tokens)*
         }
 

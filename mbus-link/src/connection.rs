@@ -4,11 +4,12 @@
 use crate::config::char_times;
 use crate::error::LinkError;
 use crate::transport::Received;
+#[cfg(feature = "tokio")]
 use core::future::Future;
 use core::time::Duration;
 use mbus_proto::address::BaudRate;
 use std::io::ErrorKind;
-use tokio::time::Instant;
+use std::time::Instant;
 
 /// The line rate of a connection and its clock (time since it was opened).
 #[derive(Debug)]
@@ -54,6 +55,7 @@ impl LineClock {
     }
 
     /// Writes with `write`, giving up after `limit`; see [`LineClock::written`].
+    #[cfg(feature = "tokio")]
     pub(crate) async fn write_within(
         &self,
         len: usize,
@@ -83,14 +85,14 @@ impl LineClock {
     }
 
     /// One async read that is abandoned at `deadline`.
+    #[cfg(feature = "tokio")]
     pub(crate) async fn read_before(
         &self,
         deadline: Duration,
         read: impl Future<Output = Result<usize, LinkError>>,
     ) -> Result<Received, LinkError> {
-        let len = tokio::time::timeout_at(self.epoch + deadline, read)
-            .await
-            .unwrap_or(Ok(0))?;
+        let at = tokio::time::Instant::from_std(self.epoch + deadline);
+        let len = tokio::time::timeout_at(at, read).await.unwrap_or(Ok(0))?;
         Ok(self.received(len))
     }
 

@@ -1,14 +1,16 @@
 //! Device names as users write them: a serial path or `tcp://host:port`.
 
-use crate::config::LatencyBounds;
 use crate::error::LinkError;
-use crate::serial::{AsyncSerialTransport, SerialTransport};
-use crate::tcp::{AsyncTcpTransport, TcpTransport};
-use crate::transport::{AsyncTransport, Received, Transport};
+use crate::transport::Transport;
 use core::fmt;
 use core::str::FromStr;
-use core::time::Duration;
 use mbus_proto::address::BaudRate;
+#[cfg(all(feature = "tokio", any(feature = "serial", feature = "tcp")))]
+use {
+    crate::config::LatencyBounds,
+    crate::transport::{AsyncTransport, Received},
+    core::time::Duration,
+};
 
 /// Where the bus is.
 ///
@@ -28,6 +30,7 @@ pub enum Device {
 
 /// Why a device name is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DeviceError {
     /// Nothing was given.
     #[error("empty device name (give a serial port path or tcp://HOST:PORT)")]
@@ -71,90 +74,111 @@ impl fmt::Display for Device {
 
 impl Device {
     /// Opens a blocking transport to the device at `baud`.
+    ///
+    /// A device whose transport this build leaves out (features `serial`, `tcp`) is
+    /// [`LinkError::NotBuilt`].
+    #[cfg_attr(not(any(feature = "serial", feature = "tcp")), allow(unused_variables))]
     pub fn open(&self, baud: BaudRate) -> Result<Box<dyn Transport + Send>, LinkError> {
-        Ok(match self {
-            Device::Serial(path) => Box::new(SerialTransport::open(path, baud)?),
-            Device::Tcp(addr) => Box::new(TcpTransport::connect(addr, baud)?),
-        })
+        match self {
+            #[cfg(feature = "serial")]
+            Device::Serial(path) => Ok(Box::new(crate::serial::SerialTransport::open(path, baud)?)),
+            #[cfg(feature = "tcp")]
+            Device::Tcp(addr) => Ok(Box::new(crate::tcp::TcpTransport::connect(addr, baud)?)),
+            #[allow(unreachable_patterns)]
+            _ => Err(self.not_built()),
+        }
+    }
+
+    /// The error for a device whose transport is not in this build.
+    #[cfg_attr(all(feature = "serial", feature = "tcp"), allow(dead_code))]
+    fn not_built(&self) -> LinkError {
+        LinkError::NotBuilt {
+            device: self.to_string(),
+            feature: match self {
+                Device::Serial(_) => "serial",
+                Device::Tcp(_) => "tcp",
+            },
+        }
     }
 }
 
+#[cfg(all(feature = "tokio", any(feature = "serial", feature = "tcp")))]
 impl Device {
     /// Opens an async transport to the device at `baud` (inside a tokio runtime).
+    ///
+    /// A device whose transport this build leaves out is [`LinkError::NotBuilt`].
     pub async fn open_async(&self, baud: BaudRate) -> Result<AsyncDeviceTransport, LinkError> {
-        Ok(match self {
-            Device::Serial(path) => {
-                AsyncDeviceTransport::Serial(AsyncSerialTransport::open(path, baud)?)
-            }
-            Device::Tcp(addr) => {
-                AsyncDeviceTransport::Tcp(AsyncTcpTransport::connect(addr, baud).await?)
-            }
-        })
+        match self {
+            #[cfg(feature = "serial")]
+            Device::Serial(path) => Ok(AsyncDeviceTransport::Serial(
+                crate::serial::AsyncSerialTransport::open(path, baud)?,
+            )),
+            #[cfg(feature = "tcp")]
+            Device::Tcp(addr) => Ok(AsyncDeviceTransport::Tcp(
+                crate::tcp::AsyncTcpTransport::connect(addr, baud).await?,
+            )),
+            #[allow(unreachable_patterns)]
+            _ => Err(self.not_built()),
+        }
     }
 }
 
-/// An async transport to a [`Device`] chosen at run time.
+/// An async transport to a [`Device`] chosen at run time (feature `tokio`).
+#[cfg(all(feature = "tokio", any(feature = "serial", feature = "tcp")))]
+#[non_exhaustive]
 pub enum AsyncDeviceTransport {
     /// A serial port.
-    Serial(AsyncSerialTransport),
+    #[cfg(feature = "serial")]
+    Serial(crate::serial::AsyncSerialTransport),
     /// A TCP gateway.
-    Tcp(AsyncTcpTransport),
+    #[cfg(feature = "tcp")]
+    Tcp(crate::tcp::AsyncTcpTransport),
 }
 
+/// Runs `$body` on the transport inside whichever variant `$self` is.
+#[cfg(all(feature = "tokio", any(feature = "serial", feature = "tcp")))]
+macro_rules! each_transport {
+    ($self:expr, $t:ident => $body:expr) => {
+        match $self {
+            #[cfg(feature = "serial")]
+            AsyncDeviceTransport::Serial($t) => $body,
+            #[cfg(feature = "tcp")]
+            AsyncDeviceTransport::Tcp($t) => $body,
+        }
+    };
+}
+
+#[cfg(all(feature = "tokio", any(feature = "serial", feature = "tcp")))]
 impl AsyncTransport for AsyncDeviceTransport {
     fn now(&self) -> Duration {
-        match self {
-            AsyncDeviceTransport::Serial(t) => t.now(),
-            AsyncDeviceTransport::Tcp(t) => t.now(),
-        }
+        each_transport!(self, t => t.now())
     }
 
     fn latency(&self) -> Duration {
-        match self {
-            AsyncDeviceTransport::Serial(t) => t.latency(),
-            AsyncDeviceTransport::Tcp(t) => t.latency(),
-        }
+        each_transport!(self, t => t.latency())
     }
 
     fn adaptive_latency(&self) -> Option<LatencyBounds> {
-        match self {
-            AsyncDeviceTransport::Serial(t) => t.adaptive_latency(),
-            AsyncDeviceTransport::Tcp(t) => t.adaptive_latency(),
-        }
+        each_transport!(self, t => t.adaptive_latency())
     }
 
     fn baud(&self) -> BaudRate {
-        match self {
-            AsyncDeviceTransport::Serial(t) => t.baud(),
-            AsyncDeviceTransport::Tcp(t) => t.baud(),
-        }
+        each_transport!(self, t => t.baud())
     }
 
     fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
-        match self {
-            AsyncDeviceTransport::Serial(t) => t.set_baud(baud),
-            AsyncDeviceTransport::Tcp(t) => t.set_baud(baud),
-        }
+        each_transport!(self, t => t.set_baud(baud))
     }
 
     async fn clear_input(&mut self) -> Result<(), LinkError> {
-        match self {
-            AsyncDeviceTransport::Serial(t) => t.clear_input().await,
-            AsyncDeviceTransport::Tcp(t) => t.clear_input().await,
-        }
+        each_transport!(self, t => t.clear_input().await)
     }
 
     async fn send(&mut self, bytes: &[u8]) -> Result<Duration, LinkError> {
-        match self {
-            AsyncDeviceTransport::Serial(t) => t.send(bytes).await,
-            AsyncDeviceTransport::Tcp(t) => t.send(bytes).await,
-        }
+        each_transport!(self, t => t.send(bytes).await)
     }
 
     async fn receive(&mut self, buf: &mut [u8], deadline: Duration) -> Result<Received, LinkError> {
-        match self {
-            AsyncDeviceTransport::Serial(t) => t.receive(buf, deadline).await,
-            AsyncDeviceTransport::Tcp(t) => t.receive(buf, deadline).await,
-        }
+        each_transport!(self, t => t.receive(buf, deadline).await)
     }
 }

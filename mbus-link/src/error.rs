@@ -51,6 +51,7 @@ impl fmt::Display for LineError {
 
 /// Why received bytes were judged garbled: a collision of several senders or line noise.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum GarbleReason {
     /// A character arrived with a parity, framing or break error.
     Line(LineError),
@@ -93,6 +94,7 @@ impl fmt::Display for GarbleReason {
 
 /// Everything that can go wrong talking to a bus.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LinkError {
     /// Nothing arrived within the response timeout, after all retries.
     #[error("no reply from {address} (after {attempts} attempt(s))")]
@@ -135,6 +137,14 @@ pub enum LinkError {
         #[source]
         source: std::io::Error,
     },
+    /// The device needs a transport this build of `mbus-link` leaves out.
+    #[error("cannot open device {device}: built without the `{feature}` feature of mbus-link")]
+    NotBuilt {
+        /// The device as given.
+        device: String,
+        /// The cargo feature that adds the transport.
+        feature: &'static str,
+    },
     /// The TCP gateway closed the connection.
     #[error("the gateway closed the connection")]
     Closed,
@@ -148,6 +158,7 @@ pub enum LinkError {
 
 impl LinkError {
     /// An error from writing a request: a timed-out write becomes [`LinkError::Timeout`].
+    #[cfg(any(feature = "serial", feature = "tcp"))]
     pub(crate) fn from_write(e: std::io::Error, what: &'static str) -> LinkError {
         match e.kind() {
             std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
@@ -158,6 +169,7 @@ impl LinkError {
     }
 }
 
+#[cfg(feature = "serial")]
 impl From<serialport::Error> for LinkError {
     fn from(e: serialport::Error) -> Self {
         LinkError::Io(std::io::Error::from(e))

@@ -23,15 +23,22 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// The protocol crate this one speaks, re-exported so one dependency gives both.
+pub use mbus_proto;
+
 mod asynchronous;
 mod blocking;
 pub mod config;
+#[cfg(any(feature = "serial", feature = "tcp"))]
 mod connection;
 mod device;
 pub mod error;
 pub mod master;
+#[cfg(feature = "serial")]
 pub mod serial;
+#[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "tcp")]
 pub mod tcp;
 mod telegram;
 pub mod transport;
@@ -42,7 +49,9 @@ pub use config::{
     EchoMode, LatencyAllowance, LatencyBounds, LinkConfig, ListenAfterFrame, ResetPolicy,
     RetryPolicy,
 };
-pub use device::{AsyncDeviceTransport, Device, DeviceError};
+#[cfg(all(feature = "tokio", any(feature = "serial", feature = "tcp")))]
+pub use device::AsyncDeviceTransport;
+pub use device::{Device, DeviceError};
 pub use error::{GarbleReason, LineError, LinkError, Target};
-pub use telegram::{Reply, SelectOutcome, Telegram, DIF_MORE_RECORDS_FOLLOW};
+pub use telegram::{Reply, ReplyFrame, SelectOutcome, DIF_MORE_RECORDS_FOLLOW};
 pub use transport::{AsyncTransport, Received, Transport};

@@ -32,7 +32,7 @@ use crate::config::{
     LinkConfig, ListenAfterFrame, BITS_PER_CHAR,
 };
 use crate::error::{GarbleReason, LineError, LinkError, Target};
-use crate::telegram::{Reply, Telegram};
+use crate::telegram::{Reply, ReplyFrame};
 use core::time::Duration;
 use mbus_proto::address::{BaudRate, SELECTED_ADDRESS};
 use mbus_proto::frame::{Frame, Parsed};
@@ -694,7 +694,7 @@ impl Rx {
             Ok(Parsed::Complete {
                 frame: Frame::Ack, ..
             }) => Verdict::Reply(Reply::Ack),
-            Ok(Parsed::Complete { .. }) => match Telegram::new(std::mem::take(&mut self.buf)) {
+            Ok(Parsed::Complete { .. }) => match ReplyFrame::new(std::mem::take(&mut self.buf)) {
                 Ok(t) => Verdict::Reply(Reply::Frame(t)),
                 Err(e) => Verdict::Garbled(GarbleReason::Frame(e)),
             },

@@ -4,13 +4,17 @@
 use crate::config::char_times;
 use crate::connection::{bytes_read, LineClock};
 use crate::error::LinkError;
-use crate::transport::{AsyncTransport, Received, Transport};
-use core::future::Future;
+use crate::transport::{Received, Transport};
 use core::time::Duration;
 use mbus_proto::address::BaudRate;
 use serialport::{ClearBuffer, DataBits, FlowControl, Parity, SerialPort, StopBits};
 use std::io::{Read, Write};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+#[cfg(feature = "tokio")]
+use {
+    crate::transport::AsyncTransport,
+    core::future::Future,
+    tokio::io::{AsyncReadExt, AsyncWriteExt},
+};
 
 /// Default latency allowance for serial converters (USB adapters deliver in ~16 ms slices).
 pub const SERIAL_LATENCY: Duration = Duration::from_millis(20);
@@ -96,12 +100,14 @@ impl Transport for SerialTransport {
     }
 }
 
+#[cfg(feature = "tokio")]
 /// An async serial port (tokio) configured 8E1.
 pub struct AsyncSerialTransport {
     port: tokio_serial::SerialStream,
     line: LineClock,
 }
 
+#[cfg(feature = "tokio")]
 impl AsyncSerialTransport {
     /// Opens `path` at `baud`, 8E1. Must be called inside a tokio runtime.
     pub fn open(path: &str, baud: BaudRate) -> Result<AsyncSerialTransport, LinkError> {
@@ -114,6 +120,7 @@ impl AsyncSerialTransport {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl AsyncTransport for AsyncSerialTransport {
     fn now(&self) -> Duration {
         self.line.now()

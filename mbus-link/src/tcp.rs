@@ -11,12 +11,16 @@
 use crate::config::LatencyBounds;
 use crate::connection::{bytes_read, LineClock};
 use crate::error::LinkError;
-use crate::transport::{AsyncTransport, Received, Transport};
+use crate::transport::{Received, Transport};
 use core::time::Duration;
 use mbus_proto::address::BaudRate;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+#[cfg(feature = "tokio")]
+use {
+    crate::transport::AsyncTransport,
+    tokio::io::{AsyncReadExt, AsyncWriteExt},
+};
 
 /// Latency allowance for TCP gateways until a round trip has been measured (and again after a
 /// request met silence).
@@ -140,12 +144,14 @@ impl Transport for TcpTransport {
     }
 }
 
+#[cfg(feature = "tokio")]
 /// An async (tokio) TCP connection to a transparent gateway.
 pub struct AsyncTcpTransport {
     stream: tokio::net::TcpStream,
     line: LineClock,
 }
 
+#[cfg(feature = "tokio")]
 impl AsyncTcpTransport {
     /// Connects to `address` (`host:port`); `baud` is the gateway's line rate.
     pub async fn connect(address: &str, baud: BaudRate) -> Result<AsyncTcpTransport, LinkError> {
@@ -170,6 +176,7 @@ impl AsyncTcpTransport {
     }
 }
 
+#[cfg(feature = "tokio")]
 impl AsyncTransport for AsyncTcpTransport {
     fn now(&self) -> Duration {
         self.line.now()

@@ -1,4 +1,4 @@
-//! Owned replies: a [`Telegram`] keeps the bytes of one received frame.
+//! Owned replies: a [`ReplyFrame`] keeps the bytes of one received frame.
 
 use core::fmt;
 use mbus_proto::address::SecondaryAddress;
@@ -8,26 +8,26 @@ use mbus_proto::frame::{Control, Frame, FrameError};
 /// DIF of the special function "more records follow in the next telegram".
 pub const DIF_MORE_RECORDS_FOLLOW: u8 = 0x1F;
 
-/// One received frame, owned. Validated on construction, so [`Telegram::frame`] cannot fail.
+/// One received frame, owned. Validated on construction, so [`ReplyFrame::frame`] cannot fail.
 ///
 /// ```
-/// use mbus_link::Telegram;
-/// let t = Telegram::new(vec![0x68, 0x04, 0x04, 0x68, 0x08, 0x05, 0x72, 0x1F, 0x9E, 0x16])?;
+/// use mbus_link::ReplyFrame;
+/// let t = ReplyFrame::new(vec![0x68, 0x04, 0x04, 0x68, 0x08, 0x05, 0x72, 0x1F, 0x9E, 0x16])?;
 /// assert_eq!(t.address(), Some(5));
 /// assert_eq!(t.ci(), Some(0x72));
 /// assert!(t.more_records_follow());
 /// # Ok::<(), mbus_proto::frame::FrameError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Telegram {
+pub struct ReplyFrame {
     bytes: Vec<u8>,
 }
 
-impl Telegram {
+impl ReplyFrame {
     /// Takes the bytes of exactly one frame; fails if they are not one valid frame.
-    pub fn new(bytes: Vec<u8>) -> Result<Telegram, FrameError> {
+    pub fn new(bytes: Vec<u8>) -> Result<ReplyFrame, FrameError> {
         Frame::parse_exact(&bytes)?;
-        Ok(Telegram { bytes })
+        Ok(ReplyFrame { bytes })
     }
 
     /// The frame bytes as received.
@@ -120,14 +120,14 @@ impl Telegram {
     }
 }
 
-impl fmt::Debug for Telegram {
+impl fmt::Debug for ReplyFrame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Telegram[{self}]")
+        write!(f, "ReplyFrame[{self}]")
     }
 }
 
 /// Hex bytes separated by spaces.
-impl fmt::Display for Telegram {
+impl fmt::Display for ReplyFrame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, b) in self.bytes.iter().enumerate() {
             if i > 0 {
@@ -145,7 +145,7 @@ pub enum Reply {
     /// The single character `E5`.
     Ack,
     /// A frame (short, control or long).
-    Frame(Telegram),
+    Frame(ReplyFrame),
 }
 
 /// The outcome of a secondary-address select: clean acknowledgement, silence, or collision/noise.

@@ -230,7 +230,7 @@ fn gateway_collects_split_requests_and_forwards_replies_in_pieces() {
     let reply = gateway.feed(&req[3..], Duration::from_millis(1)).unwrap();
     let bytes = reply.bytes();
     assert_eq!(
-        mbus_link::Telegram::new(bytes.clone()).unwrap().address(),
+        mbus_link::ReplyFrame::new(bytes.clone()).unwrap().address(),
         Some(1)
     );
     // 11 bit times after the request, one character every 11 bit times at 2400 baud.

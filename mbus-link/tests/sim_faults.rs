@@ -180,7 +180,7 @@ fn a_captured_sequence_is_replayed_along_the_fcb() {
 #[test]
 fn a_single_captured_telegram_that_announces_more_keeps_announcing() {
     let frames = captured_frames();
-    assert!(mbus_link::Telegram::new(frames[0].clone())
+    assert!(mbus_link::ReplyFrame::new(frames[0].clone())
         .unwrap()
         .more_records_follow());
     let template = Template::captured("first", &[&frames[0]]).unwrap();

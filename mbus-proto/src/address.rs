@@ -29,6 +29,7 @@ pub const MAX_PRIMARY: u8 = 250;
 
 /// Why an address text or value is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AddressError {
     /// The text does not have 16 characters.
     #[error("secondary address must have 16 hex characters, got {0}")]
@@ -52,6 +53,9 @@ pub enum AddressError {
     /// The baud rate is not one M-Bus uses.
     #[error("{0} baud is not an M-Bus baud rate (300, 600, 1200, 2400, 4800, 9600, 19200, 38400)")]
     BaudRate(u32),
+    /// A baud rate that is not a number.
+    #[error("a baud rate is a number of bits per second (300, 600, 1200, 2400, 4800, 9600, 19200, 38400)")]
+    BaudRateText,
 }
 
 /// A slave's secondary address: 8-digit identification number, manufacturer, version, medium.
@@ -350,6 +354,24 @@ impl BaudRate {
             .into_iter()
             .find(|b| b.bps() == bps)
             .ok_or(AddressError::BaudRate(bps))
+    }
+}
+
+/// Bits per second as text (`"2400"`), as the CLI, the configuration and the daemon take it.
+///
+/// ```
+/// use mbus_proto::address::BaudRate;
+/// assert_eq!("9600".parse(), Ok(BaudRate::B9600));
+/// assert!("2401".parse::<BaudRate>().is_err());
+/// assert!("fast".parse::<BaudRate>().is_err());
+/// ```
+impl FromStr for BaudRate {
+    type Err = AddressError;
+
+    fn from_str(s: &str) -> Result<BaudRate, AddressError> {
+        let s = s.trim();
+        let bps = s.parse::<u32>().map_err(|_| AddressError::BaudRateText)?;
+        BaudRate::from_bps(bps)
     }
 }
 

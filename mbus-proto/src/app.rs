@@ -63,6 +63,7 @@ const FRAME_DATA_OFFSET: usize = 7;
 /// Why a reply's application layer cannot be decoded. Offsets count from the frame start when
 /// decoding a frame, else from the first byte after the CI field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The bytes are not a valid frame.
     #[error("bad frame: {0}")]

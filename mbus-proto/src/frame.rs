@@ -138,6 +138,7 @@ pub enum Parsed<'a> {
 
 /// Why bytes are not a valid frame. Every variant names the byte offset it refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FrameError {
     /// The first byte is not `E5`, `10` or `68`.
     #[error("byte 0: 0x{0:02X} is not a frame start (expected E5, 10 or 68)")]
@@ -224,6 +225,7 @@ impl FrameError {
 
 /// Why a frame could not be encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EncodeError {
     /// A long frame's user data is longer than [`MAX_DATA_LEN`].
     #[error("user data of {len} bytes exceeds the maximum of 252")]

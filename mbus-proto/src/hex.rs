@@ -9,8 +9,12 @@
 //! # Ok::<(), mbus_proto::hex::HexError>(())
 //! ```
 
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
+
 /// Why text is not valid hex.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum HexError {
     /// A character that is neither a hex digit nor an accepted separator.
     #[error("line {line}, column {column}: '{found}' is not a hex digit")]
@@ -38,6 +42,7 @@ pub enum HexError {
 }
 
 /// Parses lenient hex text into bytes.
+#[cfg(feature = "alloc")]
 pub fn parse_hex(text: &str) -> Result<Vec<u8>, HexError> {
     let mut out = Vec::with_capacity(text.len() / 2);
     let mut pending: Option<(u8, usize, usize, char)> = None;

@@ -88,6 +88,9 @@ use crate::names::{fixed_medium_name, fixed_unit_name, medium_name, product_name
 use crate::record::{DataRecord, ManufacturerData, Record};
 use crate::value::{Decimal, Value};
 use crate::vif::Modifier;
+use alloc::format;
+use alloc::string::String;
+use alloc::string::ToString;
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 

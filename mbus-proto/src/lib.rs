@@ -14,12 +14,29 @@
 //! - [`value`]: data-field codings and exact values (integer/BCD mantissa + power of ten).
 //! - [`datetime`]: date/time types F, G, I, J, K.
 //! - [`names`]: human-readable names of media, manufacturers' products and codes.
-//! - [`json`]: a documented, stable JSON schema via serde (feature `serde`, on by default).
-//! - [`xml`]: XML identical to libmbus's `mbus-parse-hex`, plain and normalized.
+//! - [`json`]: a documented, stable JSON schema via serde (feature `json`).
+//! - [`xml`]: XML identical to libmbus's `mbus-parse-hex`, plain and normalized (feature `xml`).
 //!
 //! Nothing here performs I/O; transports live in `mbus-link`.
-#![forbid(unsafe_code)]
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `std` | yes | the standard library; implies `alloc` |
+//! | `alloc` | via `std` | [`hex::parse_hex`] (returns a `Vec`) |
+//! | `serde` | via `json` | `serde::Serialize` for decoded telegrams |
+//! | `json` | yes | the [`json`] module's stable schema |
+//! | `xml` | yes | the [`xml`] module |
+//!
+//! Without default features the crate is `no_std` and allocation-free: frames, headers,
+//! records, values, units, dates and descriptions all borrow from the input and format
+//! through `core::fmt`, so the decoder runs on bare-metal gateway firmware.
+#![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
 
 pub mod address;
 pub mod app;
@@ -28,11 +45,12 @@ pub mod describe;
 pub mod display;
 pub mod frame;
 pub mod hex;
-#[cfg(feature = "serde")]
+#[cfg(feature = "json")]
 pub mod json;
 pub mod names;
 pub mod record;
 pub mod request;
 pub mod value;
 pub mod vif;
+#[cfg(feature = "xml")]
 pub mod xml;

@@ -52,6 +52,7 @@ const DATA_LEN: [u8; 16] = [0, 1, 2, 3, 4, 4, 6, 8, 0, 1, 2, 3, 4, VARIABLE, 6, 
 /// Why a record cannot be decoded. Offsets count from the start of the frame when the telegram
 /// came from a [`crate::frame::Frame`], else from the start of the bytes given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RecordError {
     /// The DIF or a DIFE announces an extension, but the data ends.
     #[error("byte {offset}: premature end of record in the DIF/DIFE chain")]

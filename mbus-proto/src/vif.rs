@@ -63,6 +63,7 @@ pub enum VifTable {
 /// What a record measures.
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Quantity {
     Energy,
     Volume,
@@ -310,6 +311,7 @@ impl Quantity {
 /// The unit of the scaled value.
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Unit {
     /// No unit (counts, identifiers, flags).
     None,
@@ -420,6 +422,20 @@ impl Unit {
             DecibelMilliwatt => "dBm",
             Per4096 => "1/4096",
         }
+    }
+}
+
+/// The unit's symbol (`Wh`, `m^3/h`, `°C`; empty for none).
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+/// The quantity's name (`energy`, `volume flow`, …).
+impl fmt::Display for Quantity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

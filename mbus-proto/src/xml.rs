@@ -26,6 +26,7 @@ use crate::describe::{ci_meaning, FrameDescription};
 use crate::names::{fixed_medium_name, fixed_unit_name, medium_name, product_name};
 use crate::record::{ByteOrder, DataRecord, ManufacturerData, Record, RecordError};
 use crate::value::{int_le, Lvar};
+use alloc::string::{String, ToString};
 
 /// Which of libmbus's two XML forms to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,6 +39,7 @@ pub enum Mode {
 
 /// Why a telegram cannot be written as XML. On error nothing is appended to the buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum XmlError {
     /// A data record is malformed (libmbus prints no XML for such a telegram either).
     #[error("bad record: {0}")]
@@ -1138,7 +1140,8 @@ fn push_f64_fixed6(out: &mut String, v: f64) {
         out.push_str(if v < 0.0 { "-inf" } else { "inf" });
         return;
     }
-    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+    // Integral and small enough for an `i64` (the check needs no `libm`, so it builds without std).
+    if v.abs() < 9.0e15 && (v as i64) as f64 == v {
         if v == 0.0 && v.is_sign_negative() {
             out.push('-');
         }

@@ -17,7 +17,7 @@ use crate::progress::Probe;
 use crate::report::{FoundMeter, MeterStatus};
 use crate::scanner::{Session, Stop};
 use core::time::Duration;
-use mbus_link::Telegram;
+use mbus_link::ReplyFrame;
 use mbus_proto::address::{BaudRate, SecondaryMask, SELECTED_ADDRESS};
 use mbus_proto::frame::Frame;
 
@@ -41,7 +41,7 @@ pub fn receive_timeout(baud: BaudRate) -> Duration {
 /// What one libmbus probe concluded.
 enum Outcome {
     Nothing,
-    Single(Telegram),
+    Single(ReplyFrame),
     Collision,
 }
 

@@ -5,7 +5,7 @@
 //! over every transport, the simulated bus included.
 
 use core::time::Duration;
-use mbus_link::Telegram;
+use mbus_link::ReplyFrame;
 use mbus_proto::address::{BaudRate, SecondaryMask};
 
 /// How long the master keeps listening after a request.
@@ -38,7 +38,7 @@ pub enum SelectReply {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadReply {
     /// A valid reply frame.
-    Telegram(Telegram),
+    Telegram(ReplyFrame),
     /// Nothing came back.
     Silent,
     /// Something arrived that is not one valid reply: several meters answered, or noise.

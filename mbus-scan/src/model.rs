@@ -6,7 +6,7 @@ use crate::bus::{Listen, ReadReply, ScanBus, SelectReply};
 use core::convert::Infallible;
 use core::time::Duration;
 use mbus_link::config::{bit_times, char_times, RESPONSE_WINDOW_BITS, RESPONSE_WINDOW_EXTRA};
-use mbus_link::Telegram;
+use mbus_link::ReplyFrame;
 use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask, SELECTED_ADDRESS};
 use mbus_proto::request;
 
@@ -36,11 +36,11 @@ impl ModelMeter {
         }
     }
 
-    fn telegram(&self) -> Telegram {
+    fn telegram(&self) -> ReplyFrame {
         let mut data = self.address.to_bytes().to_vec();
         data.extend_from_slice(&[0x01, 0x00, 0x00, 0x00, 0x04, 0x13, 0x2A, 0x00, 0x00, 0x00]);
         let frame = request::rsp_ud(self.primary, 0x72, &data).expect("small frame");
-        Telegram::new(frame.to_vec()).expect("valid frame")
+        ReplyFrame::new(frame.to_vec()).expect("valid frame")
     }
 }
 

@@ -1,7 +1,7 @@
 //! What a scan found: meters with their addresses, baud rate and first telegram, and the cost.
 
 use core::time::Duration;
-use mbus_link::Telegram;
+use mbus_link::ReplyFrame;
 use mbus_proto::address::{BaudRate, SecondaryAddress};
 use mbus_proto::app::{self, Header};
 use serde::ser::SerializeStruct;
@@ -38,7 +38,7 @@ pub struct FoundMeter {
     /// How it answered.
     pub status: MeterStatus,
     /// Its first telegram, when one could be read.
-    pub telegram: Option<Telegram>,
+    pub telegram: Option<ReplyFrame>,
 }
 
 impl FoundMeter {

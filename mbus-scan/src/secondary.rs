@@ -61,7 +61,7 @@ use crate::bus::{Listen, ReadReply, ScanBus, SelectReply};
 use crate::progress::Probe;
 use crate::report::{FoundMeter, MeterStatus};
 use crate::scanner::{Session, Stop};
-use mbus_link::Telegram;
+use mbus_link::ReplyFrame;
 use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask, SELECTED_ADDRESS};
 
 /// What a secondary scan searches.
@@ -119,6 +119,7 @@ pub struct Narrowing {
 
 /// Why a [`Narrowing`] cannot be applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NarrowingError {
     /// The ident prefix is longer than 8 digits or holds something else than digits.
     #[error("ident prefix '{0}' is not 0 to 8 decimal digits")]
@@ -305,7 +306,7 @@ struct Search<'x, 's, 'a, B: ScanBus> {
     /// Per depth: (collisions, clean acks) seen, to decide how long to listen after an `E5`.
     outcomes: [(u32, u32); 17],
     /// A telegram without secondary address, waiting for the mask to pin the meter down.
-    pending: Option<Telegram>,
+    pending: Option<ReplyFrame>,
     /// Manufacturer/version/medium of meters whose address only the select masks told.
     unaddressed_models: Vec<[u8; 4]>,
     /// Set while probing a child whose earlier sibling held several meters.
@@ -920,7 +921,7 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
         self.known.iter().any(|k| k.bytes == bytes)
     }
 
-    fn record(&mut self, bytes: [u8; 8], status: MeterStatus, telegram: Option<Telegram>) {
+    fn record(&mut self, bytes: [u8; 8], status: MeterStatus, telegram: Option<ReplyFrame>) {
         self.known.push(Known {
             bytes,
             weight: if status == MeterStatus::DuplicateSecondary {
@@ -936,7 +937,7 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
         .or_else(|| SecondaryAddress::from_bytes(bytes).ok());
         self.session.found(FoundMeter {
             baud: self.session.baud(),
-            primary: telegram.as_ref().and_then(Telegram::address),
+            primary: telegram.as_ref().and_then(ReplyFrame::address),
             secondary,
             status,
             telegram,

@@ -296,7 +296,7 @@ fn a_partial_frame_and_a_pause_do_not_swallow_the_next_request() {
     raw.send(&[0x10, 0x5B]);
     std::thread::sleep(Duration::from_millis(50));
     let reply = raw.ask(&request::req_ud2(1, true));
-    let telegram = mbus_link::Telegram::new(reply).unwrap();
+    let telegram = mbus_link::ReplyFrame::new(reply).unwrap();
     assert_eq!(telegram.address(), Some(1));
     // The start of a long frame announcing 200 bytes, then quiet.
     raw.send(&[0x68, 0xC8, 0xC8, 0x68, 0x53]);
@@ -458,7 +458,7 @@ fn raw_fcb_toggling_walks_the_sequence_and_a_repeated_fcb_repeats() {
     assert_eq!(telegram_body(&third), telegram_body(&frames[2]));
     // The captured markers are kept: the first two announce more records, the last does not.
     for (reply, more) in [(&first, true), (&second, true), (&third, false)] {
-        let telegram = mbus_link::Telegram::new(reply.clone()).unwrap();
+        let telegram = mbus_link::ReplyFrame::new(reply.clone()).unwrap();
         assert_eq!(telegram.more_records_follow(), more);
     }
 }

@@ -6,7 +6,7 @@
 use super::{ExchangeOutcome, ExchangeSpec, MasterCore, Operation, Step};
 use crate::config::ResetPolicy;
 use crate::error::{LinkError, Target};
-use crate::telegram::{Reply, SelectOutcome, Telegram};
+use crate::telegram::{Reply, ReplyFrame, SelectOutcome};
 use mbus_proto::address::{
     BaudRate, SecondaryAddress, SecondaryMask, BROADCAST_NO_REPLY, SELECTED_ADDRESS,
 };
@@ -26,7 +26,7 @@ fn expect_ack(outcome: Option<ExchangeOutcome>, target: Target) -> Result<(), Li
 }
 
 /// The outcome of an exchange that calls for a data frame from a slave.
-fn expect_data(outcome: Option<ExchangeOutcome>, target: Target) -> Result<Telegram, LinkError> {
+fn expect_data(outcome: Option<ExchangeOutcome>, target: Target) -> Result<ReplyFrame, LinkError> {
     let unexpected = |got: String| LinkError::UnexpectedFrame {
         address: target,
         expected: "an RSP_UD data frame",
@@ -69,7 +69,7 @@ fn outcome_reply(
     }
 }
 
-fn describe(t: &Telegram) -> String {
+fn describe(t: &ReplyFrame) -> String {
     match t.frame() {
         Frame::Ack => "E5".into(),
         Frame::Short { control, address } => {
@@ -232,9 +232,9 @@ impl RequestUd2 {
 }
 
 impl Operation for RequestUd2 {
-    type Output = Telegram;
+    type Output = ReplyFrame;
 
-    fn advance(&mut self, _: &mut MasterCore, last: Option<ExchangeOutcome>) -> Step<Telegram> {
+    fn advance(&mut self, _: &mut MasterCore, last: Option<ExchangeOutcome>) -> Step<ReplyFrame> {
         let target = Target::Primary(self.address);
         if !self.sent {
             self.sent = true;
@@ -256,7 +256,7 @@ pub struct ReadAll {
     target: Target,
     reset_first: Option<bool>,
     stage: ReadStage,
-    telegrams: Vec<Telegram>,
+    telegrams: Vec<ReplyFrame>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,7 +289,7 @@ impl ReadAll {
         }
     }
 
-    fn request_next(&self, core: &MasterCore) -> Step<Vec<Telegram>> {
+    fn request_next(&self, core: &MasterCore) -> Step<Vec<ReplyFrame>> {
         Step::Exchange(ExchangeSpec::request(
             &request::req_ud2(self.address, core.next_fcb(self.address)),
             self.target,
@@ -298,13 +298,13 @@ impl ReadAll {
 }
 
 impl Operation for ReadAll {
-    type Output = Vec<Telegram>;
+    type Output = Vec<ReplyFrame>;
 
     fn advance(
         &mut self,
         core: &mut MasterCore,
         last: Option<ExchangeOutcome>,
-    ) -> Step<Vec<Telegram>> {
+    ) -> Step<Vec<ReplyFrame>> {
         match self.stage {
             ReadStage::Start => {
                 let reset = self
@@ -410,7 +410,7 @@ pub struct ReadSecondary {
     address: SecondaryAddress,
     stage: SecondaryStage,
     read: ReadAll,
-    result: Option<Vec<Telegram>>,
+    result: Option<Vec<ReplyFrame>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -433,13 +433,13 @@ impl ReadSecondary {
 }
 
 impl Operation for ReadSecondary {
-    type Output = Vec<Telegram>;
+    type Output = Vec<ReplyFrame>;
 
     fn advance(
         &mut self,
         core: &mut MasterCore,
         last: Option<ExchangeOutcome>,
-    ) -> Step<Vec<Telegram>> {
+    ) -> Step<Vec<ReplyFrame>> {
         let target = Target::Secondary(self.address);
         match self.stage {
             SecondaryStage::Select if last.is_none() => {

@@ -51,6 +51,7 @@ use receiver::{FrameReceiver, HeardFrame};
 
 /// Why a simulator input is invalid.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SimError {
     /// Telegram text is not hex.
     #[error("{name}: bad hex: {source}")]

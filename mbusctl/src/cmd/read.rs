@@ -2,7 +2,7 @@
 
 use crate::cmd::decode::{text_table, Format};
 use crate::exit::Exit;
-use mbus_link::{Device, LinkConfig, LinkError, Master, ResetPolicy, Telegram};
+use mbus_link::{Device, LinkConfig, LinkError, Master, ReplyFrame, ResetPolicy};
 use mbus_proto::address::{BaudRate, SecondaryAddress};
 use mbus_proto::xml;
 
@@ -76,10 +76,9 @@ pub fn exit_for(e: &LinkError) -> Exit {
     match e {
         LinkError::NoReply { .. } | LinkError::BusOverload => Exit::NoReply,
         LinkError::Garbled { .. } | LinkError::UnexpectedFrame { .. } => Exit::Garbled,
-        LinkError::Device { .. } | LinkError::Io(_) | LinkError::Closed | LinkError::Timeout(_) => {
-            Exit::Device
-        }
         LinkError::InvalidRequest(_) => Exit::Usage,
+        // The device, the connection, and errors later versions may add.
+        _ => Exit::Device,
     }
 }
 
@@ -123,7 +122,7 @@ pub fn run(args: Args) -> Exit {
     }
 }
 
-fn print(telegrams: &[Telegram], format: Format) -> Exit {
+fn print(telegrams: &[ReplyFrame], format: Format) -> Exit {
     let mut exit = Exit::Ok;
     let mut decode_failed = |i: usize, e: &dyn std::fmt::Display| {
         eprintln!("mbusctl read: telegram {} cannot be decoded: {e}", i + 1);
