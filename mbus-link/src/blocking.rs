@@ -62,7 +62,8 @@ macro_rules! link_operations {
                     }
                     Action::Receive { deadline } => {
                         let r = transport.receive(&mut buf, deadline)$($await_tokens)*?;
-                        tx.received(&buf[..r.len], r.error, r.at);
+                        let bytes = buf.get(..r.len).unwrap_or(&buf);
+                        tx.received(bytes, r.error, r.at);
                     }
                     Action::SetBaud(baud) => {
                         transport.set_baud(baud)?;

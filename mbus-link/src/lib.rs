@@ -20,8 +20,18 @@
 //! println!("bus time: {:?}", master.transport().bus_time());
 //! # Ok::<(), mbus_link::LinkError>(())
 //! ```
-#![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Library code never panics on input: no unwrap/expect/panic!, no indexing that could go out
+// of range (tests are exempt).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 /// The protocol crate this one speaks, re-exported so one dependency gives both.
 pub use mbus_proto;

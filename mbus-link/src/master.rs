@@ -51,9 +51,33 @@ pub struct MasterCore {
     config: LinkConfig,
     baud: BaudRate,
     latency: LatencyAllowance,
-    next_fcb: [bool; 256],
-    sequence_known: [bool; 256],
+    next_fcb: AddressFlags,
+    sequence_known: AddressFlags,
     left_selected: Option<BaudRate>,
+}
+
+/// One flag for each value of the address byte (0…255), so every `u8` has its flag.
+#[derive(Debug, Clone)]
+struct AddressFlags([bool; 256]);
+
+impl AddressFlags {
+    const fn all(value: bool) -> AddressFlags {
+        AddressFlags([value; 256])
+    }
+
+    fn get(&self, address: u8) -> bool {
+        // 256 flags: every `u8` is in range.
+        self.0
+            .get(usize::from(address))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn set(&mut self, address: u8, value: bool) {
+        if let Some(flag) = self.0.get_mut(usize::from(address)) {
+            *flag = value;
+        }
+    }
 }
 
 impl MasterCore {
@@ -64,8 +88,8 @@ impl MasterCore {
             config,
             baud,
             latency: LatencyAllowance::fixed(latency),
-            next_fcb: [true; 256],
-            sequence_known: [false; 256],
+            next_fcb: AddressFlags::all(true),
+            sequence_known: AddressFlags::all(false),
             left_selected: None,
         }
     }
@@ -103,7 +127,7 @@ impl MasterCore {
     /// meter's telegram sequence position: the same address may be another meter at this rate.
     pub fn set_baud(&mut self, baud: BaudRate) {
         if baud != self.baud {
-            self.sequence_known = [false; 256];
+            self.sequence_known = AddressFlags::all(false);
         }
         self.baud = baud;
     }
@@ -128,17 +152,16 @@ impl MasterCore {
 
     /// The FCB the next REQ_UD2 to `address` carries.
     pub fn next_fcb(&self, address: u8) -> bool {
-        self.next_fcb[usize::from(address)]
+        self.next_fcb.get(address)
     }
 
     /// Forgets the frame count state of `address` (after SND_NKE or a select: FCB starts at 1).
     pub fn reset_fcb(&mut self, address: u8) {
-        self.next_fcb[usize::from(address)] = true;
+        self.next_fcb.set(address, true);
     }
 
     fn toggle_fcb(&mut self, address: u8) {
-        let fcb = &mut self.next_fcb[usize::from(address)];
-        *fcb = !*fcb;
+        self.next_fcb.set(address, !self.next_fcb.get(address));
     }
 
     /// Whether the master knows where the meter at primary `address` stands in its telegram
@@ -146,12 +169,12 @@ impl MasterCore {
     /// follow" (or it acknowledged a SND_NKE), and nothing reached it since. Decides the SND_NKE
     /// before a read under [`ResetPolicy::WhenUnknown`](crate::ResetPolicy::WhenUnknown).
     pub fn sequence_known(&self, address: u8) -> bool {
-        self.sequence_known[usize::from(address)]
+        self.sequence_known.get(address)
     }
 
     /// Whoever answers at `address` may stand anywhere in its telegram sequence.
     fn forget_sequence(&mut self, address: u8) {
-        self.sequence_known[usize::from(address)] = false;
+        self.sequence_known.set(address, false);
     }
 
     /// A request is about to go out: whoever it reaches may change its sequence position
@@ -159,7 +182,7 @@ impl MasterCore {
     fn note_request(&mut self, request: &[u8]) {
         match Frame::parse_exact(request).ok().and_then(|f| f.address()) {
             Some(address) if address <= LAST_PRIMARY => self.forget_sequence(address),
-            _ => self.sequence_known = [false; 256],
+            _ => self.sequence_known = AddressFlags::all(false),
         }
     }
 
@@ -168,7 +191,7 @@ impl MasterCore {
     fn link_reset(&mut self, address: u8) {
         self.reset_fcb(address);
         if address <= LAST_PRIMARY {
-            self.sequence_known[usize::from(address)] = true;
+            self.sequence_known.set(address, true);
         } else if address == SELECTED_ADDRESS {
             self.left_selected = None;
         }
@@ -177,7 +200,7 @@ impl MasterCore {
     /// A read of `address` ended cleanly on a telegram without "more records follow".
     fn sequence_complete(&mut self, address: u8) {
         if address <= LAST_PRIMARY {
-            self.sequence_known[usize::from(address)] = true;
+            self.sequence_known.set(address, true);
         }
     }
 
@@ -659,7 +682,7 @@ impl Rx {
 
     fn strip_echo(&mut self, request: &[u8], mode: EchoMode) {
         let n = self.buf.len().min(request.len());
-        let prefix_matches = self.buf[..n] == request[..n];
+        let prefix_matches = self.buf.get(..n) == request.get(..n);
         match mode {
             EchoMode::Off => self.echo_done = true,
             _ if prefix_matches && self.buf.len() >= request.len() => {

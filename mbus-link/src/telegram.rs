@@ -4,6 +4,7 @@ use core::fmt;
 use mbus_proto::address::SecondaryAddress;
 use mbus_proto::app::{self, DecodeError};
 use mbus_proto::frame::{Control, Frame, FrameError};
+use mbus_proto::hex::HexBytes;
 
 /// DIF of the special function "more records follow in the next telegram".
 pub const DIF_MORE_RECORDS_FOLLOW: u8 = 0x1F;
@@ -43,24 +44,23 @@ impl ReplyFrame {
     /// A borrowed view of the frame.
     pub fn frame(&self) -> Frame<'_> {
         // The layout was validated by `Frame::parse_exact` in `new`; the length decides the kind.
-        let b = &self.bytes;
-        match b.len() {
-            0 | 1 => Frame::Ack,
-            5 => Frame::Short {
-                control: Control(b[1]),
-                address: b[2],
+        match *self.bytes.as_slice() {
+            [_, control, address, _, _] => Frame::Short {
+                control: Control(control),
+                address,
             },
-            9 => Frame::Control {
-                control: Control(b[4]),
-                address: b[5],
-                ci: b[6],
+            [_, _, _, _, control, address, ci, _, _] => Frame::Control {
+                control: Control(control),
+                address,
+                ci,
             },
-            n => Frame::Long {
-                control: Control(b[4]),
-                address: b[5],
-                ci: b[6],
-                data: &b[7..n - 2],
+            [_, _, _, _, control, address, ci, ref data @ .., _, _] => Frame::Long {
+                control: Control(control),
+                address,
+                ci,
+                data,
             },
+            _ => Frame::Ack,
         }
     }
 
@@ -129,13 +129,7 @@ impl fmt::Debug for ReplyFrame {
 /// Hex bytes separated by spaces.
 impl fmt::Display for ReplyFrame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, b) in self.bytes.iter().enumerate() {
-            if i > 0 {
-                f.write_str(" ")?;
-            }
-            write!(f, "{b:02X}")?;
-        }
-        Ok(())
+        write!(f, "{}", HexBytes::spaced(&self.bytes))
     }
 }
 

@@ -168,12 +168,13 @@ impl FromStr for SecondaryAddress {
             }
             ident = ident * 10 + u32::from(n);
         }
-        let byte = |i: usize| (nibbles[i] << 4) | nibbles[i + 1];
+        let [_, _, _, _, _, _, _, _, m0, m1, m2, m3, v0, v1, d0, d1] = nibbles;
+        let byte = |high: u8, low: u8| (high << 4) | low;
         Ok(SecondaryAddress {
             ident,
-            manufacturer: u16::from_le_bytes([byte(8), byte(10)]),
-            version: byte(12),
-            medium: byte(14),
+            manufacturer: u16::from_le_bytes([byte(m0, m1), byte(m2, m3)]),
+            version: byte(v0, v1),
+            medium: byte(d0, d1),
         })
     }
 }
@@ -229,10 +230,11 @@ impl SecondaryMask {
         self.bytes
     }
 
-    /// The nibble at display position `i` (0…15, as in the 16-character text).
+    /// The nibble at display position `i` (0…15, as in the 16-character text); positions past
+    /// the end read as a wildcard (0xF).
     pub fn nibble(&self, i: usize) -> u8 {
         let (byte, high) = display_nibble_position(i);
-        let b = self.bytes[byte];
+        let b = self.bytes.get(byte).copied().unwrap_or(0xFF);
         if high {
             b >> 4
         } else {
@@ -240,10 +242,13 @@ impl SecondaryMask {
         }
     }
 
-    /// This mask with the nibble at display position `i` (0…15) set to `value` (0xF = wildcard).
+    /// This mask with the nibble at display position `i` (0…15) set to `value` (0xF = wildcard);
+    /// a position past the end leaves the mask as it is.
     pub fn with_nibble(mut self, i: usize, value: u8) -> Self {
         let (byte, high) = display_nibble_position(i);
-        let b = &mut self.bytes[byte];
+        let Some(b) = self.bytes.get_mut(byte) else {
+            return self;
+        };
         *b = if high {
             (*b & 0x0F) | (value << 4)
         } else {

@@ -492,18 +492,26 @@ impl<'a> Telegram<'a> {
                         available: data.len(),
                     });
                 };
-                let header = match ci {
-                    CI_VARIABLE_SHORT => Header::Short(ShortHeader {
-                        access_number: head[0],
-                        status: head[1],
-                        signature: u16::from_le_bytes([head[2], head[3]]),
-                    }),
-                    CI_VARIABLE_NO_HEADER => Header::None,
-                    _ => {
-                        let mut h = [0u8; LONG_HEADER_LEN];
-                        h.copy_from_slice(head);
-                        Header::Long(LongHeader::parse(&h, order))
+                let header = match (ci, head) {
+                    (CI_VARIABLE_SHORT, &[access_number, status, s0, s1]) => {
+                        Header::Short(ShortHeader {
+                            access_number,
+                            status,
+                            signature: u16::from_le_bytes([s0, s1]),
+                        })
                     }
+                    (CI_VARIABLE_NO_HEADER, _) => Header::None,
+                    // `head` has exactly the length asked for above.
+                    (_, head) => match <&[u8; LONG_HEADER_LEN]>::try_from(head) {
+                        Ok(h) => Header::Long(LongHeader::parse(h, order)),
+                        Err(_) => {
+                            return Err(DecodeError::HeaderTooShort {
+                                offset: base,
+                                needed: need,
+                                available: data.len(),
+                            })
+                        }
+                    },
                 };
                 let configuration = match header {
                     Header::Long(h) => h.signature,

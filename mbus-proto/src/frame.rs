@@ -355,16 +355,14 @@ impl<'a> Frames<'a> {
     /// True if a complete frame starts at `at`. A lone `E5` counts only at the end of the stream
     /// or before another complete frame, so an `E5` inside garbage does not end the search.
     fn frame_starts_at(&self, at: usize) -> bool {
-        match Frame::parse(&self.buf[at..]) {
+        let rest = self.buf.get(at..).unwrap_or_default();
+        match Frame::parse(rest) {
             Ok(Parsed::Complete {
                 frame: Frame::Ack, ..
-            }) => {
-                at + 1 == self.buf.len()
-                    || matches!(
-                        Frame::parse(&self.buf[at + 1..]),
-                        Ok(Parsed::Complete { .. })
-                    )
-            }
+            }) => match rest.get(1..) {
+                Some([]) | None => true,
+                Some(after) => matches!(Frame::parse(after), Ok(Parsed::Complete { .. })),
+            },
             Ok(Parsed::Complete { .. }) => true,
             _ => false,
         }
@@ -405,16 +403,17 @@ impl<'a> Iterator for Frames<'a> {
             Err(e) => e,
         };
         // The announced length of a control or long frame whose header is intact.
-        let header_len = match *rest {
-            [START_LONG, l, l2, START_LONG, ..] if l == l2 && l >= 3 => Some(usize::from(l) + 6),
+        let header = match *rest {
+            [START_LONG, l, l2, START_LONG, ..] if l == l2 && l >= 3 => Some(l),
             _ => None,
         };
+        let header_len = header.map(|l| usize::from(l) + 6);
         let resume = self.resume_after_bad(header_len);
         self.pos = resume;
         let got = resume - offset;
-        let error = match header_len {
-            Some(needed) if got < needed => FrameError::TruncatedLong {
-                length: rest[1],
+        let error = match (header, header_len) {
+            (Some(length), Some(needed)) if got < needed => FrameError::TruncatedLong {
+                length,
                 needed,
                 got,
             },
@@ -425,7 +424,7 @@ impl<'a> Iterator for Frames<'a> {
                 offset,
                 count: got,
                 after: self.number - 1,
-                first: rest[0],
+                first: rest.first().copied().unwrap_or_default(),
             }));
         }
         Some(Err(StreamError::BadFrame {
@@ -477,31 +476,31 @@ impl<'a> Frame<'a> {
 
     fn parse_short(buf: &'a [u8]) -> Result<Parsed<'a>, FrameError> {
         const LEN: usize = 5;
-        if buf.len() >= 4 {
-            let computed = checksum(&buf[1..3]);
-            if buf[3] != computed {
+        if let [_, control, address, found, ..] = *buf {
+            let computed = checksum(&[control, address]);
+            if found != computed {
                 return Err(FrameError::Checksum {
                     offset: 3,
-                    found: buf[3],
+                    found,
                     computed,
                 });
             }
         }
-        if buf.len() < LEN {
+        let [_, control, address, _, stop, ..] = *buf else {
             return Ok(Parsed::Incomplete {
-                needed: LEN - buf.len(),
+                needed: LEN.saturating_sub(buf.len()),
             });
-        }
-        if buf[4] != STOP {
+        };
+        if stop != STOP {
             return Err(FrameError::BadStop {
                 offset: 4,
-                found: buf[4],
+                found: stop,
             });
         }
         Ok(Parsed::Complete {
             frame: Frame::Short {
-                control: Control(buf[1]),
-                address: buf[2],
+                control: Control(control),
+                address,
             },
             consumed: LEN,
         })
@@ -530,17 +529,16 @@ impl<'a> Frame<'a> {
         let body_len = usize::from(l);
         let total = body_len + 6;
         let cs_at = 4 + body_len;
-        if buf.len() <= cs_at {
+        let (Some(body), Some(&found)) = (buf.get(4..cs_at), buf.get(cs_at)) else {
             return Ok(Parsed::Incomplete {
-                needed: total - buf.len(),
+                needed: total.saturating_sub(buf.len()),
             });
-        }
-        let body = &buf[4..cs_at];
+        };
         let computed = checksum(body);
-        if buf[cs_at] != computed {
+        if found != computed {
             return Err(FrameError::Checksum {
                 offset: cs_at,
-                found: buf[cs_at],
+                found,
                 computed,
             });
         }
@@ -553,10 +551,11 @@ impl<'a> Frame<'a> {
                 found: stop,
             });
         }
-        let control = Control(body[0]);
-        let address = body[1];
-        let ci = body[2];
-        let frame = Frame::with_user_data(control, address, ci, &body[3..]);
+        // L >= 3 was checked above, so the body holds C, A and CI.
+        let [control, address, ci, ref data @ ..] = *body else {
+            return Err(FrameError::LengthTooShort(l));
+        };
+        let frame = Frame::with_user_data(Control(control), address, ci, data);
         Ok(Parsed::Complete {
             frame,
             consumed: total,
@@ -602,15 +601,14 @@ impl<'a> Frame<'a> {
                 return Err(EncodeError::DataTooLong { len: data.len() });
             }
         }
-        if out.len() < needed {
+        let Some(out) = out.get_mut(..needed) else {
             return Err(EncodeError::BufferTooSmall {
                 needed,
                 available: out.len(),
             });
-        }
-        let out = &mut out[..needed];
+        };
         match *self {
-            Frame::Ack => out[0] = ACK,
+            Frame::Ack => out.copy_from_slice(&[ACK]),
             Frame::Short { control, address } => {
                 out.copy_from_slice(&[
                     START_SHORT,
@@ -664,14 +662,15 @@ impl<'a> Frame<'a> {
     }
 }
 
-/// `out` is exactly `9 + data.len()` bytes long.
+/// `out` is exactly `9 + data.len()` bytes long and `data` at most [`MAX_DATA_LEN`] bytes.
 fn write_long(out: &mut [u8], control: Control, address: u8, ci: u8, data: &[u8]) {
     let l = (3 + data.len()) as u8;
-    out[..7].copy_from_slice(&[START_LONG, l, l, START_LONG, control.0, address, ci]);
-    out[7..7 + data.len()].copy_from_slice(data);
-    let cs_at = 7 + data.len();
-    out[cs_at] = checksum(&out[4..cs_at]);
-    out[cs_at + 1] = STOP;
+    let (head, rest) = out.split_at_mut(7.min(out.len()));
+    head.copy_from_slice(&[START_LONG, l, l, START_LONG, control.0, address, ci]);
+    let (body, tail) = rest.split_at_mut(data.len().min(rest.len()));
+    body.copy_from_slice(data);
+    let sum = checksum(&[control.0, address, ci]).wrapping_add(checksum(data));
+    tail.copy_from_slice(&[sum, STOP]);
 }
 
 /// An encoded frame in a fixed-size buffer: the bytes to put on the wire.
@@ -691,7 +690,7 @@ impl FrameBuf {
 
     /// The encoded bytes.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
     }
 }
 
@@ -711,14 +710,11 @@ impl AsRef<[u8]> for FrameBuf {
 
 impl fmt::Debug for FrameBuf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("FrameBuf[")?;
-        for (i, b) in self.as_bytes().iter().enumerate() {
-            if i > 0 {
-                f.write_str(" ")?;
-            }
-            write!(f, "{b:02X}")?;
-        }
-        f.write_str("]")
+        write!(
+            f,
+            "FrameBuf[{}]",
+            crate::hex::HexBytes::spaced(self.as_bytes())
+        )
     }
 }
 

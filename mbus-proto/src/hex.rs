@@ -1,5 +1,14 @@
-//! Lenient hex input, as people paste telegrams: whitespace, newlines, commas, `0x` prefixes and
-//! `:`/`-` separators are accepted; anything else is an error naming its position.
+//! Hex text both ways: [`HexBytes`] writes bytes as hex (the one formatter every crate of the
+//! workspace uses), [`parse_hex`] reads lenient hex input, as people paste telegrams: whitespace,
+//! newlines, commas, `0x` prefixes and `:`/`-` separators are accepted; anything else is an error
+//! naming its position.
+//!
+//! ```
+//! use mbus_proto::hex::HexBytes;
+//!
+//! assert_eq!(HexBytes::spaced(&[0x10, 0x5B, 0xE5]).to_string(), "10 5B E5");
+//! assert_eq!(HexBytes::packed(&[0x10, 0x5B, 0xE5]).to_string(), "105BE5");
+//! ```
 //!
 //! ```
 //! use mbus_proto::hex::parse_hex;
@@ -11,6 +20,58 @@
 
 #[cfg(feature = "alloc")]
 use alloc::vec::Vec;
+use core::fmt;
+
+/// The upper-case hex digit of the low four bits of `nibble` (`0`…`9`, `A`…`F`).
+pub const fn digit(nibble: u8) -> char {
+    match nibble & 0xF {
+        d @ 0..=9 => (b'0' + d) as char,
+        d => (b'A' + d - 10) as char,
+    }
+}
+
+/// The lower-case hex digit of the low four bits of `nibble` (`0`…`9`, `a`…`f`).
+pub const fn digit_lower(nibble: u8) -> char {
+    digit(nibble).to_ascii_lowercase()
+}
+
+/// Bytes shown as upper-case hex pairs, formatted without allocating (`{}` and `to_string`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HexBytes<'a> {
+    bytes: &'a [u8],
+    separator: &'a str,
+}
+
+impl<'a> HexBytes<'a> {
+    /// Pairs separated by one space (`68 03 03 68`), as telegrams are usually written.
+    pub const fn spaced(bytes: &'a [u8]) -> HexBytes<'a> {
+        HexBytes {
+            bytes,
+            separator: " ",
+        }
+    }
+
+    /// Pairs without separator (`68030368`), as in JSON fields and file names.
+    pub const fn packed(bytes: &'a [u8]) -> HexBytes<'a> {
+        HexBytes {
+            bytes,
+            separator: "",
+        }
+    }
+}
+
+impl fmt::Display for HexBytes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, &b) in self.bytes.iter().enumerate() {
+            if i > 0 {
+                f.write_str(self.separator)?;
+            }
+            fmt::Write::write_char(f, digit(b >> 4))?;
+            fmt::Write::write_char(f, digit(b))?;
+        }
+        Ok(())
+    }
+}
 
 /// Why text is not valid hex.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,13 +109,11 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, HexError> {
     let mut pending: Option<(u8, usize, usize, char)> = None;
     for (line_no, line) in text.lines().enumerate() {
         let line_no = line_no + 1;
-        let chars: Vec<char> = line.chars().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            let c = chars[i];
+        let mut chars = line.chars().enumerate().peekable();
+        while let Some((i, c)) = chars.next() {
             let column = i + 1;
-            if c == '0' && matches!(chars.get(i + 1), Some('x' | 'X')) && pending.is_none() {
-                i += 2;
+            if c == '0' && matches!(chars.peek(), Some((_, 'x' | 'X'))) && pending.is_none() {
+                chars.next();
                 continue;
             }
             if let Some(d) = c.to_digit(16) {
@@ -77,7 +136,6 @@ pub fn parse_hex(text: &str) -> Result<Vec<u8>, HexError> {
                     found: c,
                 });
             }
-            i += 1;
         }
         if let Some((_, line, column, found)) = pending {
             return Err(HexError::OddDigit {

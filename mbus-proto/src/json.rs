@@ -84,6 +84,7 @@
 use crate::address::manufacturer_letters;
 use crate::app::{security_mode_name, FixedData, Header, Telegram, VariableData};
 use crate::describe::{address_meaning, ci_meaning, FrameDescription};
+use crate::hex::HexBytes;
 use crate::names::{fixed_medium_name, fixed_unit_name, medium_name, product_name};
 use crate::record::{DataRecord, ManufacturerData, Record};
 use crate::value::{Decimal, Value};
@@ -94,13 +95,8 @@ use alloc::string::ToString;
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
-fn hex(bytes: impl Iterator<Item = u8>) -> String {
-    let mut s = String::new();
-    for b in bytes {
-        s.push(char::from(b"0123456789ABCDEF"[usize::from(b >> 4)]));
-        s.push(char::from(b"0123456789ABCDEF"[usize::from(b & 0xF)]));
-    }
-    s
+fn hex(bytes: &[u8]) -> String {
+    HexBytes::packed(bytes).to_string()
 }
 
 fn letters(code: u16) -> String {
@@ -122,7 +118,7 @@ impl Serialize for Telegram<'_> {
                 m.serialize_entry("security_mode", &e.mode)?;
                 m.serialize_entry("security_mode_name", security_mode_name(e.mode))?;
                 m.serialize_entry("payload_length", &e.payload.len())?;
-                m.serialize_entry("payload", &hex(e.payload.iter().copied()))?;
+                m.serialize_entry("payload", &hex(e.payload))?;
                 m.end()
             }
             Telegram::Fixed(f) => serialize_fixed(f, s),
@@ -166,7 +162,7 @@ impl Serialize for FrameDescription<'_> {
         m.serialize_entry("address_meaning", &self.address.and_then(address_meaning))?;
         m.serialize_entry("ci", &self.ci)?;
         m.serialize_entry("ci_meaning", &self.ci.and_then(ci_meaning))?;
-        m.serialize_entry("data", &hex(self.data.iter().copied()))?;
+        m.serialize_entry("data", &hex(self.data))?;
         m.end()
     }
 }
@@ -265,7 +261,7 @@ impl Serialize for ManufacturerData<'_> {
         m.serialize_entry("kind", "manufacturer")?;
         m.serialize_entry("offset", &self.offset)?;
         m.serialize_entry("more_records_follow", &self.more_records_follow())?;
-        m.serialize_entry("data", &hex(self.data.iter().copied()))?;
+        m.serialize_entry("data", &hex(self.data))?;
         m.end()
     }
 }
@@ -342,7 +338,7 @@ impl Serialize for ValueJson<'_> {
             }
             Value::Bytes(b) => {
                 m.serialize_entry("type", "bytes")?;
-                m.serialize_entry("hex", &hex(b.iter().copied()))?;
+                m.serialize_entry("hex", &hex(b))?;
             }
         }
         m.end()

@@ -34,6 +34,17 @@
 //! through `core::fmt`, so the decoder runs on bare-metal gateway firmware.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
+// Library code never panics on input: no unwrap/expect/panic!, no indexing that could go out
+// of range (tests are exempt).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;

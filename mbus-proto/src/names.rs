@@ -148,7 +148,10 @@ pub fn fixed_unit_name(code: u8) -> &'static str {
         "reserved but historic",
         "without units",
     ];
-    NAMES[usize::from(code & 0x3F)]
+    NAMES
+        .get(usize::from(code & 0x3F))
+        .copied()
+        .unwrap_or("reserved")
 }
 
 const fn code_of(l: &[u8; 3]) -> u16 {

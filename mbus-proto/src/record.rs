@@ -49,6 +49,13 @@ const VARIABLE: u8 = 0xFF;
 /// Data length by DIF coding nibble (a table, not a branch, keeps the parse loop fast).
 const DATA_LEN: [u8; 16] = [0, 1, 2, 3, 4, 4, 6, 8, 0, 1, 2, 3, 4, VARIABLE, 6, 8];
 
+/// The data length the coding nibble of `dif` announces ([`VARIABLE`] for LVAR data).
+#[inline]
+fn data_len(dif: u8) -> u8 {
+    // The nibble is below 16, so the lookup always hits (and compiles without a bounds check).
+    DATA_LEN.get(usize::from(dif & 0x0F)).copied().unwrap_or(0)
+}
+
 /// Why a record cannot be decoded. Offsets count from the start of the frame when the telegram
 /// came from a [`crate::frame::Frame`], else from the start of the bytes given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -279,7 +286,7 @@ impl<'a> DataRecord<'a> {
             ByteOrder::LsbFirst => int_le(self.data),
             ByteOrder::MsbFirst => {
                 let b: [u8; 8] = self.ordered();
-                int_le(&b[..self.data.len().min(8)])
+                int_le(b.get(..self.data.len()).unwrap_or(&b))
             }
         }
     }
@@ -357,10 +364,10 @@ impl<'a> DataRecord<'a> {
     #[inline]
     fn bcd(&self) -> Bcd {
         match self.byte_order {
-            ByteOrder::LsbFirst => Bcd::from_le(&self.data[..self.data.len().min(8)]),
+            ByteOrder::LsbFirst => Bcd::from_le(self.data.get(..8).unwrap_or(self.data)),
             ByteOrder::MsbFirst => {
                 let b: [u8; 8] = self.ordered();
-                Bcd::from_le(&b[..self.data.len().min(8)])
+                Bcd::from_le(b.get(..self.data.len()).unwrap_or(&b))
             }
         }
     }
@@ -537,27 +544,31 @@ impl<'a> Records<'a> {
         let b = self.bytes;
         let start = self.pos;
         let at = |i: usize| self.base + i;
-        let dif = b[start];
+        let Some((&dif, after_dif)) = b.get(start..).and_then(<[u8]>::split_first) else {
+            return Err(RecordError::PrematureEndAtDif { offset: at(start) });
+        };
         if dif == DIF_MANUFACTURER || dif == DIF_MORE_RECORDS_FOLLOW {
             self.pos = b.len();
             return Ok(Record::Manufacturer(ManufacturerData {
                 offset: at(start),
                 dif,
-                data: &b[start + 1..],
+                data: after_dif,
             }));
         }
         // DIFE chain.
         let mut i = start;
-        while b[i] & 0x80 != 0 {
+        let mut extended = dif & 0x80 != 0;
+        while extended {
             i += 1;
-            if i >= b.len() {
+            let Some(&dife) = b.get(i) else {
                 return Err(RecordError::PrematureEndAtDif { offset: at(start) });
-            }
+            };
             if i - start > MAX_EXTENSIONS {
                 return Err(RecordError::TooManyDifes { offset: at(i) });
             }
+            extended = dife & 0x80 != 0;
         }
-        let difes = &b[start + 1..=i];
+        let difes = after_dif.get(..i - start).unwrap_or_default();
         i += 1;
         // VIF.
         let Some(&vif) = b.get(i) else {
@@ -581,13 +592,13 @@ impl<'a> Records<'a> {
                 });
             }
             i += 1;
-            if i + len > b.len() {
+            let Some(text) = b.get(i..i + len) else {
                 return Err(RecordError::PrematureEndAtPlainTextUnit {
                     offset: at(len_at),
                     len,
                 });
-            }
-            plain_text = Some(&b[i..i + len]);
+            };
+            plain_text = Some(text);
             i += len;
         }
         let vife_start = i;
@@ -605,10 +616,10 @@ impl<'a> Records<'a> {
                 }
             }
         }
-        let vifes = &b[vife_start..i];
+        let vifes = b.get(vife_start..i).unwrap_or_default();
         // Data.
         let mut lvar = None;
-        let len = match DATA_LEN[usize::from(dif & 0x0F)] {
+        let len = match data_len(dif) {
             VARIABLE => {
                 let Some(&l) = b.get(i) else {
                     return Err(RecordError::PrematureEndOfData {
@@ -623,15 +634,13 @@ impl<'a> Records<'a> {
             }
             n => usize::from(n),
         };
-        let available = b.len() - i;
-        if len > available {
+        let Some(data) = b.get(i..i + len) else {
             return Err(RecordError::PrematureEndOfData {
                 offset: at(i),
                 needed: len,
-                available,
+                available: b.len().saturating_sub(i),
             });
-        }
-        let data = &b[i..i + len];
+        };
         self.pos = i + len;
         Ok(Record::Data(DataRecord {
             offset: at(start),

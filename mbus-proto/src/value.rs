@@ -414,46 +414,19 @@ impl fmt::Display for Decimal {
             }
             return Ok(());
         }
-        let mut buf = [0u8; 40];
-        let mut n = digits;
-        let mut len = 0;
-        loop {
-            buf[len] = b'0' + (n % 10) as u8;
-            n /= 10;
-            len += 1;
-            if n == 0 {
-                break;
-            }
-        }
+        let mut buf = itoa::Buffer::new();
+        let text = buf.format(digits);
         let frac = usize::from(self.exponent.unsigned_abs());
-        if len <= frac {
-            f.write_str("0.")?;
-            for _ in len..frac {
-                f.write_str("0")?;
-            }
-            for i in (0..len).rev() {
-                f.write_char_byte(buf[i])?;
-            }
-        } else {
-            for i in (frac..len).rev() {
-                f.write_char_byte(buf[i])?;
-            }
-            f.write_str(".")?;
-            for i in (0..frac).rev() {
-                f.write_char_byte(buf[i])?;
+        match text.split_at_checked(text.len().saturating_sub(frac)) {
+            Some((int, fraction)) if !int.is_empty() => write!(f, "{int}.{fraction}"),
+            _ => {
+                f.write_str("0.")?;
+                for _ in text.len()..frac {
+                    f.write_str("0")?;
+                }
+                f.write_str(text)
             }
         }
-        Ok(())
-    }
-}
-
-trait WriteByte {
-    fn write_char_byte(&mut self, b: u8) -> fmt::Result;
-}
-
-impl WriteByte for fmt::Formatter<'_> {
-    fn write_char_byte(&mut self, b: u8) -> fmt::Result {
-        fmt::Write::write_char(self, char::from(b))
     }
 }
 
@@ -474,7 +447,7 @@ impl Bcd {
     /// (16 digits) are used.
     #[inline]
     pub fn from_le(bytes: &[u8]) -> Bcd {
-        let bytes = &bytes[..bytes.len().min(8)];
+        let bytes = bytes.get(..8).unwrap_or(bytes);
         let raw = bytes
             .iter()
             .rev()
@@ -575,12 +548,13 @@ impl Value<'_> {
 /// Reads a little-endian two's-complement integer of 1…8 bytes (only the first 8 are used).
 #[inline]
 pub fn int_le(bytes: &[u8]) -> i64 {
-    let n = bytes.len().min(8);
+    let bytes = bytes.get(..8).unwrap_or(bytes);
+    let n = bytes.len();
     if n == 0 {
         return 0;
     }
     let mut v = 0u64;
-    for (i, &b) in bytes[..n].iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate() {
         v |= u64::from(b) << (8 * i);
     }
     let shift = 64 - 8 * n as u32;

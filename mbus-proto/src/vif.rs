@@ -665,7 +665,21 @@ type Entry = (Quantity, Unit, i8);
 
 const RESERVED: Entry = (Quantity::Reserved, Unit::None, 0);
 
+/// The entry of a 7-bit code in a table built by [`build`].
+#[inline]
+fn entry(table: &[Entry; 128], code: u8) -> Entry {
+    // A 7-bit code is below 128, so the lookup always hits.
+    table
+        .get(usize::from(code & 0x7F))
+        .copied()
+        .unwrap_or(RESERVED)
+}
+
 /// Tabulates `primary` (which = 0), `extension_fd` (1) or `extension_fb` (2) at compile time.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "runs only in constant evaluation, where an index out of range fails the build"
+)]
 const fn build(which: u8) -> [Entry; 128] {
     let mut t = [RESERVED; 128];
     let mut i = 0;
@@ -1314,7 +1328,7 @@ impl<'a> Vib<'a> {
     pub fn info(&self) -> ValueInfo<'a> {
         if self.vif < 0x7C {
             // Fast path: primary VIF without extensions.
-            let (quantity, unit, exponent) = PRIMARY[usize::from(self.vif)];
+            let (quantity, unit, exponent) = entry(&PRIMARY, self.vif);
             return ValueInfo {
                 table: VifTable::Primary,
                 code: self.vif,
@@ -1329,12 +1343,12 @@ impl<'a> Vib<'a> {
         let (code, (quantity, unit, exponent)) = match table {
             VifTable::Primary => {
                 let c = self.vif & 0x7F;
-                (c, PRIMARY[usize::from(c)])
+                (c, entry(&PRIMARY, c))
             }
             VifTable::Fd | VifTable::Fb => match code_at(0) {
                 Some(c) => {
                     let t = if table == VifTable::Fd { &FD } else { &FB };
-                    (c, t[usize::from(c)])
+                    (c, entry(t, c))
                 }
                 None => (0x7F, RESERVED),
             },

@@ -23,6 +23,7 @@ use crate::address::manufacturer_letters;
 use crate::app::{FixedData, Header, Telegram, VariableData};
 use crate::datetime::century_year;
 use crate::describe::{ci_meaning, FrameDescription};
+use crate::hex;
 use crate::names::{fixed_medium_name, fixed_unit_name, medium_name, product_name};
 use crate::record::{ByteOrder, DataRecord, ManufacturerData, Record, RecordError};
 use crate::value::{int_le, Lvar};
@@ -258,7 +259,7 @@ fn write_fixed(f: &FixedData, out: &mut String) {
     } else {
         "Actual value"
     };
-    for i in 0..2 {
+    for (i, counter) in f.counters.iter().enumerate() {
         out.push_str("    <DataRecord id=\"");
         push_int(out, i as i64);
         out.push_str("\">\n        <Function>");
@@ -267,9 +268,9 @@ fn write_fixed(f: &FixedData, out: &mut String) {
         push_escaped(out, fixed_unit_name(f.unit_code(i)));
         out.push_str("</Unit>\n        <Value>");
         if f.counters_binary() {
-            push_int(out, int_le(&f.counters[i]));
+            push_int(out, int_le(counter));
         } else {
-            push_hex(out, u64::from(u32::from_le_bytes(f.counters[i])));
+            push_hex(out, u64::from(u32::from_le_bytes(*counter)));
         }
         out.push_str("</Value>\n    </DataRecord>\n\n");
     }
@@ -482,13 +483,14 @@ fn lsb_first<'b>(r: &DataRecord<'b>, buf: &'b mut [u8; 8]) -> &'b [u8] {
     for (o, &b) in buf.iter_mut().zip(r.data.iter().rev()) {
         *o = b;
     }
-    &buf[..n]
+    buf.get(..n).unwrap_or(r.data)
 }
 
 fn real32(data: &[u8]) -> f32 {
     let mut b = [0u8; 4];
-    let n = data.len().min(4);
-    b[..n].copy_from_slice(&data[..n]);
+    for (o, &d) in b.iter_mut().zip(data) {
+        *o = d;
+    }
     f32::from_le_bytes(b)
 }
 
@@ -829,6 +831,12 @@ fn p10(e: i32) -> f64 {
 const SECONDS: [f64; 4] = [1.0, 60.0, 3600.0, 86400.0];
 const LONG_SECONDS: [f64; 4] = [3600.0, 86400.0, 2629743.83, 31556926.0];
 
+/// The length in seconds of the time unit the low two bits of `code` select from `units`.
+fn seconds(units: &[f64; 4], code: u8) -> f64 {
+    // Two bits select one of four, so the lookup always hits.
+    units.get(usize::from(code & 3)).copied().unwrap_or(1.0)
+}
+
 fn norm(unit: &'static str, quantity: &'static str, factor: f64) -> Option<Norm> {
     Some(Norm {
         unit,
@@ -840,7 +848,7 @@ fn norm(unit: &'static str, quantity: &'static str, factor: f64) -> Option<Norm>
 fn primary_norm(code: u8) -> Option<Norm> {
     let n = i32::from(code & 7);
     let nn = i32::from(code & 3);
-    let t = SECONDS[usize::from(code & 3)];
+    let t = seconds(&SECONDS, code);
     match code {
         0x00..=0x07 => norm("Wh", "Energy", p10(n - 3)),
         0x08..=0x0F => norm("J", "Energy", p10(n)),
@@ -876,8 +884,8 @@ fn primary_norm(code: u8) -> Option<Norm> {
 
 fn fd_norm(code: u8) -> Option<Norm> {
     let nn = i32::from(code & 3);
-    let t = SECONDS[usize::from(code & 3)];
-    let lt = LONG_SECONDS[usize::from(code & 3)];
+    let t = seconds(&SECONDS, code);
+    let lt = seconds(&LONG_SECONDS, code);
     let reserved = norm("Reserved", "Reserved", 1.0);
     match code {
         0x00..=0x03 => norm("Currency units", "Credit", p10(nn - 3)),
@@ -1035,9 +1043,6 @@ fn normalized_record(r: &DataRecord<'_>, out: &mut String) {
 
 // ---- low-level writers -------------------------------------------------------------------
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
-const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
-
 fn push_int(out: &mut String, v: i64) {
     let mut buf = itoa::Buffer::new();
     out.push_str(buf.format(v));
@@ -1053,30 +1058,20 @@ fn push_padded(out: &mut String, v: i32, width: usize) {
 }
 
 fn push_hex2(out: &mut String, b: u8) {
-    out.push(char::from(HEX[usize::from(b >> 4)]));
-    out.push(char::from(HEX[usize::from(b & 0xF)]));
+    out.push(hex::digit(b >> 4));
+    out.push(hex::digit(b));
 }
 
 fn push_hex2_lower(out: &mut String, b: u8) {
-    out.push(char::from(HEX_LOWER[usize::from(b >> 4)]));
-    out.push(char::from(HEX_LOWER[usize::from(b & 0xF)]));
+    out.push(hex::digit_lower(b >> 4));
+    out.push(hex::digit_lower(b));
 }
 
 /// `%X`: uppercase hex without leading zeros.
 fn push_hex(out: &mut String, v: u64) {
-    let mut buf = [0u8; 16];
-    let mut n = v;
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = HEX[(n & 0xF) as usize];
-        n >>= 4;
-        if n == 0 {
-            break;
-        }
-    }
-    for &c in &buf[i..] {
-        out.push(char::from(c));
+    let digits = (64 - v.leading_zeros()).div_ceil(4).max(1);
+    for shift in (0..digits).rev() {
+        out.push(hex::digit((v >> (shift * 4)) as u8));
     }
 }
 

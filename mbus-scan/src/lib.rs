@@ -26,7 +26,6 @@
 //! println!("{} probes, {:?} on the bus", report.cost.probes(), report.cost.bus_time);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod baseline;

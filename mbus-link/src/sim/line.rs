@@ -81,20 +81,27 @@ impl Emission {
     }
 
     fn level(&self, t: u64) -> bool {
-        self.index(t).is_none_or(|i| self.bits[i])
+        // Outside the emission (or past its bits) the sender leaves the line at mark.
+        self.index(t)
+            .and_then(|i| self.bits.get(i))
+            .is_none_or(|&bit| bit)
     }
 
     /// The first time at or after `t` this sender pulls the line to space.
     fn next_low(&self, t: u64) -> Option<u64> {
         let from = if t < self.start { 0 } else { self.index(t)? };
-        let i = from + self.bits[from..].iter().position(|&b| !b)?;
+        let i = from + self.bits.get(from..)?.iter().position(|&b| !b)?;
         Some(t.max(self.start + i as u64 * self.tpb))
     }
 
     /// The first time at or after `t` this sender leaves the line at mark.
     fn next_high(&self, t: u64) -> u64 {
         let Some(i) = self.index(t) else { return t };
-        match self.bits[i..].iter().position(|&b| b) {
+        match self
+            .bits
+            .get(i..)
+            .and_then(|bits| bits.iter().position(|&b| b))
+        {
             Some(0) => t,
             Some(k) => self.start + (i + k) as u64 * self.tpb,
             None => self.end(),

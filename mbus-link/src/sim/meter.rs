@@ -190,9 +190,11 @@ impl VirtualMeter {
     fn render(&self, index: usize, access_number: u8) -> Option<Vec<u8>> {
         let body = self.template.bodies.get(index)?;
         let mut data = body.data.clone();
-        if matches!(body.ci, 0x72 | 0x76) && data.len() >= 9 {
-            data[..8].copy_from_slice(&self.secondary.to_bytes());
-            data[8] = access_number;
+        if matches!(body.ci, 0x72 | 0x76) {
+            if let Some(head) = data.get_mut(..9) {
+                let [i0, i1, i2, i3, m0, m1, version, medium] = self.secondary.to_bytes();
+                head.copy_from_slice(&[i0, i1, i2, i3, m0, m1, version, medium, access_number]);
+            }
         }
         request::rsp_ud(self.primary, body.ci, &data)
             .ok()

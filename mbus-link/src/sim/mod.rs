@@ -267,25 +267,21 @@ impl SimBus {
         let mut heard = Line::default();
         heard.push(request);
         let mut frames: Vec<(BaudRate, Vec<HeardFrame>)> = Vec::new();
-        for i in 0..self.meters.len() {
-            let baud = self.meters[i].baud();
+        for baud in self.meters.iter().map(VirtualMeter::baud) {
             if frames.iter().any(|(b, _)| *b == baud) {
                 continue;
             }
             let chars = decode_all(&heard, baud, 0, end + 11 * line::ticks_per_bit(baud));
-            let receiver = match self.receivers.iter().position(|r| r.baud() == baud) {
-                Some(k) => &mut self.receivers[k],
-                None => {
-                    self.receivers.push(FrameReceiver::new(baud));
-                    let last = self.receivers.len() - 1;
-                    &mut self.receivers[last]
-                }
-            };
-            frames.push((baud, receiver.hear_all(&chars)));
+            if !self.receivers.iter().any(|r| r.baud() == baud) {
+                self.receivers.push(FrameReceiver::new(baud));
+            }
+            if let Some(receiver) = self.receivers.iter_mut().find(|r| r.baud() == baud) {
+                frames.push((baud, receiver.hear_all(&chars)));
+            }
         }
         let mut replies = 0u32;
-        for i in 0..self.meters.len() {
-            let baud = self.meters[i].baud();
+        for meter in &mut self.meters {
+            let baud = meter.baud();
             let Some((_, heard_frames)) = frames.iter().find(|(b, _)| *b == baud) else {
                 continue;
             };
@@ -293,8 +289,7 @@ impl SimBus {
                 let Ok(frame) = Frame::parse_exact(&heard_frame.bytes) else {
                     continue;
                 };
-                let Some(reply) = self.meters[i].handle(&frame, heard_frame.end, &mut self.rng)
-                else {
+                let Some(reply) = meter.handle(&frame, heard_frame.end, &mut self.rng) else {
                     continue;
                 };
                 let mut emission = Emission::from_bytes(

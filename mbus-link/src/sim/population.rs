@@ -145,12 +145,9 @@ impl Population {
     /// Builds the meters; templates are assigned at random (synthetic ones when `templates` is
     /// empty). Manufacturer, version and medium come from each template's header when it has one.
     pub fn build(&self, templates: &[Template]) -> Vec<VirtualMeter> {
-        self.build_with(self.count, |_, rng| {
-            if templates.is_empty() {
-                super::templates::synthetic(rng.next_u64() as usize % 64)
-            } else {
-                templates[rng.next_u64() as usize % templates.len()].clone()
-            }
+        self.build_with(self.count, |_, rng| match rng.pick(templates) {
+            Some(template) => template.clone(),
+            None => super::templates::synthetic(rng.next_u64() as usize % 64),
         })
     }
 
@@ -166,7 +163,13 @@ impl Population {
     /// assert_eq!(meters[1].template().name(), "synthetic-9");
     /// ```
     pub fn build_each(&self, templates: &[Template]) -> Vec<VirtualMeter> {
-        self.build_with(templates.len(), |i, _| templates[i].clone())
+        self.build_with(templates.len(), |i, _| {
+            // `i` counts up to `templates.len()`, so the template is always there.
+            templates
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| super::templates::synthetic(i))
+        })
     }
 
     /// `count` meters, meter `i` answering with `template_for(i, rng)`.
@@ -201,11 +204,7 @@ impl Population {
                 } else {
                     (i + 1) as u8
                 };
-                let baud = if self.bauds.is_empty() {
-                    BaudRate::B2400
-                } else {
-                    self.bauds[rng.next_u64() as usize % self.bauds.len()]
-                };
+                let baud = rng.pick(&self.bauds).copied().unwrap_or(BaudRate::B2400);
                 let (lo, hi) = self.delay_bits;
                 let delay = rng.range(u64::from(lo), u64::from(hi)) as u32;
                 VirtualMeter::new(primary, secondary, template)
@@ -214,13 +213,15 @@ impl Population {
             })
             .collect();
         let n = meters.len();
-        for k in 0..self.duplicate_primary.min(n / 2) {
-            let p = meters[k].primary();
-            meters[n - 1 - k].set_primary(p);
-        }
-        for k in 0..self.duplicate_secondary.min(n / 2) {
-            let s = meters[k].secondary();
-            meters[n - 1 - k].set_secondary(s);
+        // The last meters take the addresses of the first ones: meter n-1 those of meter 0, …
+        let (front, back) = meters.split_at_mut(n / 2);
+        for (k, (first, last)) in front.iter().zip(back.iter_mut().rev()).enumerate() {
+            if k < self.duplicate_primary {
+                last.set_primary(first.primary());
+            }
+            if k < self.duplicate_secondary {
+                last.set_secondary(first.secondary());
+            }
         }
         let babblers = self.babblers.min(n);
         for (i, meter) in meters.iter_mut().enumerate() {

@@ -32,6 +32,12 @@ impl SimRng {
         p > 0.0 && self.next_f64() < p
     }
 
+    /// One of `items`, uniformly (`None` when there are none).
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        let len = u64::try_from(items.len()).ok().filter(|&n| n > 0)?;
+        items.get(usize::try_from(self.next_u64() % len).ok()?)
+    }
+
     /// Uniform in `lo..=hi` (`lo` when `hi < lo`).
     pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
         if hi <= lo {

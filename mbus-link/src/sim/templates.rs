@@ -249,12 +249,11 @@ fn bodies_of(name: &str, frames: &[&[u8]]) -> Result<Vec<Body>, SimError> {
 pub fn split_frames<'a>(name: &str, bytes: &'a [u8]) -> Result<Vec<&'a [u8]>, SimError> {
     let mut frames = Vec::new();
     let mut offset = 0;
-    while offset < bytes.len() {
-        let rest = &bytes[offset..];
+    while let Some(rest) = bytes.get(offset..).filter(|rest| !rest.is_empty()) {
         let telegram = || format!("{name} telegram {} (file byte {offset})", frames.len() + 1);
         match Frame::parse(rest) {
             Ok(Parsed::Complete { consumed, .. }) => {
-                frames.push(&rest[..consumed]);
+                frames.push(rest.get(..consumed).unwrap_or(rest));
                 offset += consumed;
             }
             Ok(Parsed::Incomplete { .. }) => {

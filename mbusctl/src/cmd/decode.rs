@@ -7,7 +7,7 @@ use mbus_proto::app::{security_mode_name, DecodeError, Header, Telegram};
 use mbus_proto::describe::{describe, FrameDescription};
 use mbus_proto::display::DisplayValue;
 use mbus_proto::frame::{Frame, Frames, Located, StreamError};
-use mbus_proto::hex::parse_hex;
+use mbus_proto::hex::{parse_hex, HexBytes};
 use mbus_proto::names::{fixed_medium_name, fixed_unit_name, medium_name, product_name};
 use mbus_proto::record::{DataRecord, Record};
 use mbus_proto::value::{ScaledValue, Value};
@@ -287,7 +287,10 @@ fn value_text(r: &DataRecord<'_>) -> String {
             .map_or_else(|| v.to_string(), |d| d.to_string()),
     };
     let invalid = |what: &str, fields: String| {
-        format!("invalid ({what}: {fields}, raw {})", hex_bytes(r.data))
+        format!(
+            "invalid ({what}: {fields}, raw {})",
+            HexBytes::spaced(r.data)
+        )
     };
     match r.value() {
         Value::None => String::new(),
@@ -322,19 +325,8 @@ fn value_text(r: &DataRecord<'_>) -> String {
             k.local_deviation
         ),
         Value::Text(t) => format!("\"{t}\""),
-        Value::Bytes(b) => hex_bytes(b),
+        Value::Bytes(b) => HexBytes::spaced(b).to_string(),
     }
-}
-
-fn hex_bytes(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 3);
-    for (i, x) in b.iter().enumerate() {
-        if i > 0 {
-            s.push(' ');
-        }
-        let _ = write!(s, "{x:02X}");
-    }
-    s
 }
 
 /// The human-readable table of a decoded telegram, as `decode --format text` prints it.
@@ -423,7 +415,7 @@ pub(crate) fn text_table(frame: &Frame<'_>, telegram: &Telegram<'_>) -> String {
                         } else {
                             "manufacturer data"
                         };
-                        let _ = writeln!(out, "{i:>3}  {what}: {}", hex_bytes(m.data));
+                        let _ = writeln!(out, "{i:>3}  {what}: {}", HexBytes::spaced(m.data));
                     }
                     // Records were validated before; an error here cannot happen, but print it
                     // rather than hide it.

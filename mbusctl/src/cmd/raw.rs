@@ -6,7 +6,7 @@ use crate::cmd::decode::text_table;
 use crate::exit::Exit;
 use mbus_link::Reply;
 use mbus_proto::app::Telegram as AppTelegram;
-use mbus_proto::hex::parse_hex;
+use mbus_proto::hex::{parse_hex, HexBytes};
 use serde_json::json;
 
 /// Arguments of `mbusctl raw`.
@@ -19,14 +19,6 @@ pub struct Args {
     /// Send only; do not wait for a reply (for broadcasts to address 255).
     #[arg(long)]
     no_reply: bool,
-}
-
-fn hex_string(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Runs the subcommand.
@@ -46,7 +38,7 @@ pub fn run(args: Args) -> Exit {
         Ok(m) => m,
         Err(exit) => return exit,
     };
-    let sent = hex_string(&request);
+    let sent = HexBytes::spaced(&request).to_string();
     let result = if args.no_reply {
         master.send_only(&request).map(|()| {
             (
@@ -61,7 +53,7 @@ pub fn run(args: Args) -> Exit {
                 json!({"request": sent, "reply": "E5", "kind": "ack"}),
             ),
             Reply::Frame(telegram) => {
-                let bytes = hex_string(telegram.bytes());
+                let bytes = HexBytes::spaced(telegram.bytes()).to_string();
                 let frame = telegram.frame();
                 let decoded = match AppTelegram::from_frame(&frame) {
                     Ok(app) => text_table(&frame, &app),
