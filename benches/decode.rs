@@ -12,9 +12,9 @@
 //! counts its instructions; the difference between N and 0 passes, divided by N × frames, is the
 //! cost of one frame.
 
-#[path = "../tests/corpus/mod.rs"]
+#[path = "../mbus-proto/tests/corpus/mod.rs"]
 mod corpus;
-#[path = "../tests/full_decode/mod.rs"]
+#[path = "../mbus-proto/tests/full_decode/mod.rs"]
 mod full_decode;
 
 use criterion::measurement::WallTime;

@@ -13,7 +13,7 @@ use mbus_link::sim::{templates, VirtualMeter};
 use mbus_proto::address::BaudRate;
 use std::hint::black_box;
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../logger-core/tests/support/mod.rs"]
 mod support;
 
 fn telegram() -> Vec<u8> {

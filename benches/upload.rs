@@ -6,36 +6,14 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use logger_core::upload::ftp::{FtpSettings, FtpTarget};
 use logger_core::upload::spool::Spool;
 use logger_core::upload::Target;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-#[path = "../tests/servers/mod.rs"]
+#[path = "../logger-core/tests/servers/mod.rs"]
 mod servers;
 
-/// Counts the bytes live on the heap and their peak.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(now, Ordering::Relaxed);
-        // SAFETY: the layout is passed on unchanged.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
+// Counts the bytes live on the heap and their peak (the workspace's one counting allocator).
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: alloc_counter::Counting = alloc_counter::Counting;
 
 /// A CSV file of one reading of a meter with 12 registers, about as big as a real one.
 fn file() -> Vec<u8> {
@@ -64,13 +42,13 @@ fn spool_memory() {
             spool.push(&name(i), &bytes).unwrap();
         }
     }
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = alloc_counter::live_bytes();
     let spool = Spool::open(dir.path(), 20_000).unwrap();
-    let held = LIVE.load(Ordering::Relaxed) - before;
-    PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
-    let base = LIVE.load(Ordering::Relaxed);
+    let held = alloc_counter::live_bytes() - before;
+    alloc_counter::reset_peak();
+    let base = alloc_counter::live_bytes();
     let pending = spool.pending().unwrap();
-    let listing_peak = PEAK.load(Ordering::Relaxed) - base;
+    let listing_peak = alloc_counter::peak_bytes() - base;
     assert_eq!(pending.len(), 10_000);
     eprintln!(
         "spool of 10000 pending files: {held} bytes held by the open spool; \
