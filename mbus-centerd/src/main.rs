@@ -62,7 +62,7 @@ struct Args {
     cycle: Option<ReadCycle>,
     /// Baud rate of the device (default 2400) or of the simulated meters (default 9600, so
     /// that 20 meters fit in a 10 s cycle).
-    #[arg(long, value_name = "BAUD", value_parser = parse_baud)]
+    #[arg(long, value_name = "BAUD")]
     baud: Option<BaudRate>,
     /// Seed of the simulation (same seed, same meters and values).
     #[arg(long, default_value_t = 1)]
@@ -74,11 +74,6 @@ struct Args {
     /// reads last as long as on a real bus.
     #[arg(long)]
     fast_sim: bool,
-}
-
-fn parse_baud(s: &str) -> Result<BaudRate, String> {
-    let bps: u32 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
-    BaudRate::from_bps(bps).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,5 @@
-//! Addresses: the 8-byte secondary address, secondary-address masks with wildcards, and the
-//! bus baud rates.
+//! Addresses: primary addresses, the 8-byte secondary address, manufacturer codes,
+//! secondary-address masks with wildcards, and the bus baud rates.
 //!
 //! ```
 //! use mbus_proto::address::{SecondaryAddress, SecondaryMask};
@@ -12,6 +12,21 @@
 //! assert_eq!(meter.to_string(), "123456782D2C0B04");
 //! let mask: SecondaryMask = "1234FFFFFFFFFFFF".parse()?;
 //! assert!(mask.matches(&meter));
+//! # Ok::<(), mbus_proto::address::AddressError>(())
+//! ```
+//!
+//! Primary addresses and manufacturers have their own types, parsed and shown as people write
+//! them:
+//!
+//! ```
+//! use mbus_proto::address::{Manufacturer, PrimaryAddress};
+//!
+//! let address: PrimaryAddress = "5".parse()?;
+//! assert_eq!(address.get(), 5);
+//! assert!("254".parse::<PrimaryAddress>().is_err()); // a broadcast names no single meter
+//! let kamstrup: Manufacturer = "KAM".parse()?;
+//! assert_eq!(kamstrup.code(), 0x2C2D);
+//! assert_eq!(kamstrup.to_string(), "KAM");
 //! # Ok::<(), mbus_proto::address::AddressError>(())
 //! ```
 
@@ -53,9 +68,116 @@ pub enum AddressError {
     /// The baud rate is not one M-Bus uses.
     #[error("{0} baud is not an M-Bus baud rate (300, 600, 1200, 2400, 4800, 9600, 19200, 38400)")]
     BaudRate(u32),
+    /// A primary address text that is not a number 0…255.
+    #[error("a primary address is a number from 0 to {MAX_PRIMARY}")]
+    PrimaryText,
+    /// A broadcast address (254, 255) where one meter must be named.
+    #[error("{0} is a broadcast address: every meter on the bus would take it; name one meter (0…{MAX_PRIMARY})")]
+    Broadcast(u8),
+    /// An address above the meters' range that is no broadcast (251…253).
+    #[error("{0} is reserved (251…253); a meter's primary address is 0…{MAX_PRIMARY}")]
+    ReservedPrimary(u8),
+    /// A manufacturer text that is not three letters A…Z.
+    #[error("a manufacturer is three letters A to Z")]
+    ManufacturerText,
     /// A baud rate that is not a number.
     #[error("a baud rate is a number of bits per second (300, 600, 1200, 2400, 4800, 9600, 19200, 38400)")]
     BaudRateText,
+}
+
+/// The primary address of one meter, 0…250 (the broadcast and select addresses 251…255 name
+/// no single meter and are refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PrimaryAddress(u8);
+
+impl PrimaryAddress {
+    /// The address `address`, if a meter can have it.
+    pub const fn new(address: u8) -> Result<PrimaryAddress, AddressError> {
+        match address {
+            0..=MAX_PRIMARY => Ok(PrimaryAddress(address)),
+            BROADCAST_REPLY | BROADCAST_NO_REPLY => Err(AddressError::Broadcast(address)),
+            _ => Err(AddressError::ReservedPrimary(address)),
+        }
+    }
+
+    /// The address byte.
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl TryFrom<u8> for PrimaryAddress {
+    type Error = AddressError;
+
+    fn try_from(address: u8) -> Result<PrimaryAddress, AddressError> {
+        PrimaryAddress::new(address)
+    }
+}
+
+impl From<PrimaryAddress> for u8 {
+    fn from(address: PrimaryAddress) -> u8 {
+        address.0
+    }
+}
+
+/// Decimal, as people and libmbus's tools write it (`5`).
+impl FromStr for PrimaryAddress {
+    type Err = AddressError;
+
+    fn from_str(s: &str) -> Result<PrimaryAddress, AddressError> {
+        let address = s
+            .trim()
+            .parse::<u8>()
+            .map_err(|_| AddressError::PrimaryText)?;
+        PrimaryAddress::new(address)
+    }
+}
+
+impl fmt::Display for PrimaryAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A manufacturer: three letters A…Z packed into 15 bits, as the M field carries them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Manufacturer(pub u16);
+
+impl Manufacturer {
+    /// The packed code as sent (`0x2C2D` for `KAM`).
+    pub const fn code(self) -> u16 {
+        self.0
+    }
+
+    /// The three letters (`b"KAM"`); codes with bits outside `A`…`Z` give other ASCII bytes.
+    pub fn letters(self) -> [u8; 3] {
+        manufacturer_letters(self.0)
+    }
+}
+
+/// The three letters (`KAM`).
+impl fmt::Display for Manufacturer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for letter in self.letters() {
+            fmt::Write::write_char(f, char::from(letter))?;
+        }
+        Ok(())
+    }
+}
+
+/// Three letters, upper or lower case (`KAM`, `kam`).
+impl FromStr for Manufacturer {
+    type Err = AddressError;
+
+    fn from_str(s: &str) -> Result<Manufacturer, AddressError> {
+        let letters: &[u8; 3] = s
+            .as_bytes()
+            .try_into()
+            .map_err(|_| AddressError::ManufacturerText)?;
+        manufacturer_code(letters)
+            .map(Manufacturer)
+            .ok_or(AddressError::ManufacturerText)
+    }
 }
 
 /// A slave's secondary address: 8-digit identification number, manufacturer, version, medium.
@@ -99,7 +221,8 @@ impl SecondaryAddress {
     /// Reads the 8 wire bytes; fails if the ident is not BCD.
     pub fn from_bytes(bytes: [u8; 8]) -> Result<Self, AddressError> {
         let mut ident = 0u32;
-        for (i, &b) in bytes[..4].iter().rev().enumerate() {
+        let [i0, i1, i2, i3, m0, m1, version, medium] = bytes;
+        for (i, &b) in [i3, i2, i1, i0].iter().enumerate() {
             for (j, nibble) in [b >> 4, b & 0x0F].into_iter().enumerate() {
                 if nibble > 9 {
                     return Err(AddressError::IdentNotBcd {
@@ -112,15 +235,20 @@ impl SecondaryAddress {
         }
         Ok(SecondaryAddress {
             ident,
-            manufacturer: u16::from_le_bytes([bytes[4], bytes[5]]),
-            version: bytes[6],
-            medium: bytes[7],
+            manufacturer: u16::from_le_bytes([m0, m1]),
+            version,
+            medium,
         })
     }
 
     /// The manufacturer code as three letters (e.g. `KAM`).
     pub fn manufacturer_letters(&self) -> [u8; 3] {
         manufacturer_letters(self.manufacturer)
+    }
+
+    /// The manufacturer, shown as its letters.
+    pub fn manufacturer_id(&self) -> Manufacturer {
+        Manufacturer(self.manufacturer)
     }
 }
 

@@ -28,7 +28,7 @@
 //! # Ok::<(), mbus_proto::app::DecodeError>(())
 //! ```
 
-use crate::address::{manufacturer_letters, AddressError, SecondaryAddress};
+use crate::address::{manufacturer_letters, AddressError, Manufacturer, SecondaryAddress};
 use crate::frame::{Frame, FrameError};
 use crate::record::{ByteOrder, Record, RecordError, Records};
 use crate::value::{int_le, Bcd};
@@ -187,6 +187,11 @@ impl LongHeader {
     /// The three manufacturer letters.
     pub fn manufacturer_letters(&self) -> [u8; 3] {
         manufacturer_letters(self.manufacturer)
+    }
+
+    /// The manufacturer, shown as its letters.
+    pub fn manufacturer_id(&self) -> Manufacturer {
+        Manufacturer(self.manufacturer)
     }
 
     /// The secondary address (fails if the ident is not BCD).

@@ -6,7 +6,8 @@
 //! - [`describe`]: what a frame means (kind, C field, address, CI) for frames without
 //!   application data and for headings.
 //! - [`display`]: values in the unit a meter display uses (kWh, MWh, m³, …), exact.
-//! - [`hex`]: lenient hex text input for telegrams people paste.
+//! - [`hex`]: hex text both ways: the [`hex::HexBytes`] formatter and lenient input.
+//! - [`render`]: a record's value and a whole reply as text for people.
 //! - [`app`]: the application layer of replies (CI field, headers, fixed data, errors) and
 //!   [`app::decode_frame`], the full typed decode.
 //! - [`record`]: the lazy data-record iterator (DIF/DIFE/VIF/VIFE chains).
@@ -60,6 +61,7 @@ pub mod hex;
 pub mod json;
 pub mod names;
 pub mod record;
+pub mod render;
 pub mod request;
 pub mod value;
 pub mod vif;

@@ -432,10 +432,17 @@ impl fmt::Display for Unit {
     }
 }
 
-/// The quantity's name (`energy`, `volume flow`, …).
+/// The quantity's name in words (`energy`, `flow temperature`, …): [`Quantity::name`] with
+/// spaces for underscores.
 impl fmt::Display for Quantity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        for (i, word) in self.name().split('_').enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(word)?;
+        }
+        Ok(())
     }
 }
 

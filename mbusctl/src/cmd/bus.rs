@@ -2,12 +2,11 @@
 //! share: the device and baud arguments, opening the master, and printing an outcome as a
 //! line of text or as one JSON object.
 
-use crate::cmd::read::{exit_for, parse_baud, parse_secondary};
+use crate::cmd::read::{exit_for, parse_secondary};
 use crate::exit::Exit;
 use mbus_link::{Device, LinkConfig, LinkError, Master, SelectOutcome, Transport};
 use mbus_proto::address::{
-    BaudRate, SecondaryAddress, SecondaryMask, BROADCAST_NO_REPLY, BROADCAST_REPLY, MAX_PRIMARY,
-    SELECTED_ADDRESS,
+    BaudRate, PrimaryAddress, SecondaryAddress, SecondaryMask, SELECTED_ADDRESS,
 };
 use serde_json::{json, Value};
 
@@ -18,7 +17,7 @@ pub struct BusArgs {
     #[arg(long, short = 'd')]
     pub device: String,
     /// Bus baud rate.
-    #[arg(long, short = 'b', default_value = "2400", value_parser = parse_baud)]
+    #[arg(long, short = 'b', default_value = "2400")]
     pub baud: BaudRate,
     /// Print one JSON object instead of a line of text.
     #[arg(long)]
@@ -41,19 +40,8 @@ pub struct MeterArgs {
 /// A primary address that names one meter: 0…250. The broadcast addresses 254 and 255 would
 /// reach every meter on the bus at once, which no single-meter command may do.
 pub fn parse_unicast(s: &str) -> Result<u8, String> {
-    let a: u8 = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a primary address (0…{MAX_PRIMARY})"))?;
-    match a {
-        0..=MAX_PRIMARY => Ok(a),
-        BROADCAST_REPLY | BROADCAST_NO_REPLY => Err(format!(
-            "{a} is a broadcast address: every meter on the bus would take the command; \
-             name one meter (0…{MAX_PRIMARY}) or use --secondary"
-        )),
-        _ => Err(format!(
-            "{a} is reserved (251…253); a meter's primary address is 0…{MAX_PRIMARY}"
-        )),
-    }
+    let address: PrimaryAddress = s.parse().map_err(|e| format!("{e}"))?;
+    Ok(address.get())
 }
 
 /// A master on the device, or the exit code and a message on stderr.

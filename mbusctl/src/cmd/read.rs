@@ -45,7 +45,7 @@ pub struct Args {
     #[arg(long, short = 's', value_parser = parse_secondary)]
     secondary: Option<SecondaryAddress>,
     /// Bus baud rate.
-    #[arg(long, short = 'b', default_value = "2400", value_parser = parse_baud)]
+    #[arg(long, short = 'b', default_value = "2400")]
     baud: BaudRate,
     /// SND_NKE before a read by primary address (a secondary read starts with its select).
     /// The default, `unknown`, resets the meter's telegram sequence, because a one-shot read
@@ -61,14 +61,6 @@ pub struct Args {
 /// Parses a secondary address argument.
 pub fn parse_secondary(s: &str) -> Result<SecondaryAddress, String> {
     s.parse().map_err(|e| format!("{e}"))
-}
-
-/// Parses a baud rate argument.
-pub fn parse_baud(s: &str) -> Result<BaudRate, String> {
-    let bps: u32 = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number of bits per second"))?;
-    BaudRate::from_bps(bps).map_err(|e| e.to_string())
 }
 
 /// The exit code for a link error.

@@ -2,11 +2,11 @@
 //! baud rate, with progress on standard error; a line that garbles everything or answers nothing
 //! is named as such.
 
-use crate::cmd::read::{exit_for, parse_baud};
+use crate::cmd::read::exit_for;
 use crate::exit::Exit;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mbus_link::{Device, LinkConfig, Master};
-use mbus_proto::address::{manufacturer_code, BaudRate, SecondaryMask};
+use mbus_proto::address::{BaudRate, Manufacturer, SecondaryMask};
 use mbus_proto::app::Header;
 use mbus_scan::secondary::{Narrowing, NarrowingError};
 use mbus_scan::{
@@ -42,7 +42,7 @@ pub struct Args {
     #[arg(long)]
     secondary: bool,
     /// Bus baud rate.
-    #[arg(long, short = 'b', default_value = "2400", value_parser = parse_baud)]
+    #[arg(long, short = 'b', default_value = "2400")]
     baud: BaudRate,
     /// Scan at every baud rate, 300 to 38400.
     #[arg(long)]
@@ -94,11 +94,8 @@ fn parse_mask(s: &str) -> Result<SecondaryMask, String> {
 }
 
 fn parse_manufacturer(s: &str) -> Result<u16, String> {
-    let letters: [u8; 3] = s
-        .as_bytes()
-        .try_into()
-        .map_err(|_| format!("'{s}' is not three letters"))?;
-    manufacturer_code(&letters).ok_or_else(|| format!("'{s}' is not three letters A to Z"))
+    let manufacturer: Manufacturer = s.parse().map_err(|e| format!("{e}"))?;
+    Ok(manufacturer.code())
 }
 
 fn parse_hex_byte(s: &str) -> Result<u8, String> {

@@ -1,6 +1,5 @@
 //! `mbusctl simulate`: the simulated bus served in real time as a transparent M-Bus TCP gateway.
 
-use crate::cmd::read::parse_baud;
 use crate::exit::Exit;
 use mbus_link::sim::{
     templates, Gateway, Population, SerialPattern, SimBus, SimConfig, SimStats, Template,
@@ -53,12 +52,12 @@ pub struct Args {
     /// Baud rate the gateway's line starts at (and of every meter unless --bauds is given).
     /// The line follows a baud switch of the whole bus the client sends (SND_UD with
     /// CI 0xB8–0xBF to address 254 or 255); switching one meter leaves the line where it is.
-    #[arg(long, default_value = "2400", value_parser = parse_baud)]
+    #[arg(long, default_value = "2400")]
     baud: BaudRate,
     /// A mixed population: each meter talks at one of these rates, drawn at random, e.g.
     /// 300,2400,9600. A meter only hears requests sent at its own rate; switch the line with a
     /// broadcast baud switch command to reach the others.
-    #[arg(long, value_delimiter = ',', value_parser = parse_baud)]
+    #[arg(long, value_delimiter = ',')]
     bauds: Vec<BaudRate>,
     /// Directory of .hex telegrams to build the meters from (default: synthetic telegrams).
     #[arg(long, conflicts_with = "telegram")]

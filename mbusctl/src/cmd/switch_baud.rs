@@ -2,7 +2,6 @@
 //! acknowledges at the old rate and answers at the new one from then on.
 
 use crate::cmd::bus::{self, BusArgs, MeterArgs};
-use crate::cmd::read::parse_baud;
 use crate::exit::Exit;
 use mbus_proto::address::BaudRate;
 use serde_json::json;
@@ -15,7 +14,7 @@ pub struct Args {
     #[command(flatten)]
     meter: MeterArgs,
     /// The meter's new baud rate (300, 600, 1200, 2400, 4800, 9600, 19200, 38400).
-    #[arg(long = "to", value_parser = parse_baud)]
+    #[arg(long = "to")]
     to: BaudRate,
 }
 

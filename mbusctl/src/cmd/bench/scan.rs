@@ -3,7 +3,6 @@
 //! virtual clock, so the figures are exact and do not depend on this machine. The last line is
 //! `scan ratio bus-time ours/baseline: X` for scripts.
 
-use crate::cmd::read::parse_baud;
 use crate::cmd::simulate::PopulationKind;
 use crate::exit::Exit;
 use mbus_link::sim::{templates, Population, SerialPattern, SimConfig};
@@ -24,7 +23,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Baud rate of the bus and every meter.
-    #[arg(long, default_value = "2400", value_parser = parse_baud)]
+    #[arg(long, default_value = "2400")]
     baud: BaudRate,
     /// This many meters share their secondary address with another meter.
     #[arg(long, default_value_t = 0)]
