@@ -22,18 +22,8 @@ const SITE: SyntheticInstallation = SyntheticInstallation {
     start: 1_700_000_000,
 };
 
-/// Deterministic pseudo-random numbers (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % n
-    }
-}
+/// Deterministic pseudo-random numbers.
+type Rng = mbus_link::sim::SimRng;
 
 fn index_of(reading: &Reading) -> u64 {
     ((reading.time - SITE.start) / SITE.interval) as u64
@@ -47,7 +37,7 @@ fn sigkill_loses_at_most_the_reading_in_flight() {
     }
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("readings.sqlite3");
-    let mut rng = Rng(0x5EED);
+    let mut rng = Rng::new(0x5EED);
     let mut committed: Vec<Option<u64>> = vec![None; METERS as usize];
     let mut reports = 0;
     for round in 0..ROUNDS {
@@ -115,7 +105,7 @@ fn sigkill_loses_at_most_the_reading_in_flight() {
 /// older reading), and reports each commit on stdout.
 fn write_until_killed(db: &Path, seed: u64) {
     let mut store = Store::open(db).unwrap();
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut next: Vec<u64> = (0..METERS)
         .map(|m| {
             store

@@ -8,21 +8,8 @@ use crate::{
 use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask};
 use std::collections::BTreeSet;
 
-/// A small deterministic generator for test populations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+/// The deterministic generator of test populations.
+type Rng = mbus_link::sim::SimRng;
 
 /// Response delays of a few meter models, in bit times.
 const DELAYS: [u32; 4] = [11, 40, 90, 200];
@@ -38,7 +25,7 @@ fn sequential(n: u32, start: u32) -> Vec<ModelMeter> {
 }
 
 fn random(n: usize, seed: u64) -> Vec<ModelMeter> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut idents = BTreeSet::new();
     while idents.len() < n {
         idents.insert(rng.below(100_000_000) as u32);
@@ -230,7 +217,7 @@ fn a_meter_that_never_answers_reads() {
 fn missing_population(seed: u64) -> Vec<ModelMeter> {
     let mut meters = sequential(40, 10_000_000);
     meters.extend(random(40, seed));
-    let mut rng = Rng(seed + 1000);
+    let mut rng = Rng::new(seed + 1000);
     for m in &mut meters {
         // Each meter ignores one of the first requests meant for it; delays differ.
         m.misses = vec![1 + rng.below(6) as u32];
@@ -298,7 +285,7 @@ fn noise_is_not_mistaken_for_meters() {
         let meters = random(40, seed);
         let expected = addresses(&meters);
         let mut bus = ModelBus::new(meters);
-        let mut rng = Rng(seed * 77);
+        let mut rng = Rng::new(seed * 77);
         bus.noise = (0..15).map(|_| 1 + rng.below(300)).collect();
         let report = Scanner::new(&mut bus)
             .secondary(&SecondaryOptions::default())

@@ -29,12 +29,8 @@ pub struct SyntheticInstallation {
     pub start: i64,
 }
 
-fn mix(mut x: u64) -> u64 {
-    // splitmix64 finaliser: a cheap, well-spread hash.
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
+fn mix(x: u64) -> u64 {
+    mbus_link::sim::SimRng::hash(x)
 }
 
 impl SyntheticInstallation {

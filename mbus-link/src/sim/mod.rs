@@ -32,13 +32,17 @@ mod meter;
 mod population;
 mod receiver;
 mod rng;
+#[cfg(feature = "tcp")]
+mod server;
 pub mod templates;
 
 pub use gateway::{Gateway, GatewayReply};
 pub use line::{duration_to_ticks, ticks_to_duration, TICKS_PER_SECOND};
 pub use meter::{AccessLimit, VirtualMeter, BABBLE_MAX_LEN};
 pub use population::{Population, SerialPattern};
-use rng::SimRng;
+pub use rng::SimRng;
+#[cfg(feature = "tcp")]
+pub use server::{GatewayServer, FORWARD_SLOT};
 pub use templates::Template;
 
 use crate::error::{LineError, LinkError};

@@ -1,5 +1,6 @@
-//! The simulator's random numbers: SplitMix64, fixed here so a seed gives the same bus on every
-//! platform and dependency version.
+//! The workspace's random numbers: SplitMix64, fixed here so a seed gives the same bus (and
+//! the same synthetic installation or test population) on every platform and dependency
+//! version.
 
 /// A small deterministic generator (SplitMix64).
 #[derive(Debug, Clone)]
@@ -20,6 +21,17 @@ impl SimRng {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// One SplitMix64 step from `x` alone: a cheap, well-spread hash of a number (the first
+    /// value of a generator seeded with `x`).
+    pub fn hash(x: u64) -> u64 {
+        SimRng::new(x).next_u64()
+    }
+
+    /// Below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64().checked_rem(n).unwrap_or(0)
     }
 
     /// Uniform in `[0, 1)`.

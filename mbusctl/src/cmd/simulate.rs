@@ -2,15 +2,12 @@
 
 use crate::exit::Exit;
 use mbus_link::sim::{
-    templates, Gateway, Population, SerialPattern, SimBus, SimConfig, SimStats, Template,
+    templates, GatewayServer, Population, SerialPattern, SimBus, SimConfig, SimStats, Template,
     VirtualMeter,
 };
 use mbus_proto::address::BaudRate;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 /// How the serial numbers of the simulated meters are spread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -119,18 +116,12 @@ struct MeterStats {
     reads: u64,
 }
 
-struct Served {
-    gateway: Gateway,
-    connections: u64,
-}
-
-impl Served {
-    fn stats(&self) -> StatsFile {
-        let bus = self.gateway.bus();
+impl StatsFile {
+    fn of(bus: &SimBus, connections: u64) -> StatsFile {
         StatsFile {
             bus_time_seconds: bus.bus_time().as_secs_f64(),
             counters: bus.stats(),
-            connections: self.connections,
+            connections,
             short_circuit: bus.is_short_circuit(),
             meters: bus
                 .meters()
@@ -138,8 +129,7 @@ impl Served {
                 .map(|m| MeterStats {
                     primary: m.primary(),
                     secondary: m.secondary().to_string(),
-                    manufacturer: String::from_utf8_lossy(&m.secondary().manufacturer_letters())
-                        .into_owned(),
+                    manufacturer: m.secondary().manufacturer_id().to_string(),
                     baud: m.baud().bps(),
                     babbling: m.is_babbling(),
                     reads: m.reads(),
@@ -148,11 +138,6 @@ impl Served {
         }
     }
 }
-
-type Shared = Arc<Mutex<Served>>;
-
-/// Reply bytes are forwarded in pieces spanning at most this much bus time.
-const FORWARD_SLOT: Duration = Duration::from_millis(10);
 
 /// The meters the arguments describe, or the exit code after the error was printed.
 fn build_meters(args: &Args) -> Result<Vec<VirtualMeter>, Exit> {
@@ -236,10 +221,6 @@ pub fn run(args: Args) -> Exit {
             }
         }
     }
-    let shared = Arc::new(Mutex::new(Served {
-        gateway: Gateway::new(bus),
-        connections: 0,
-    }));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -250,74 +231,32 @@ pub fn run(args: Args) -> Exit {
             return Exit::Failure;
         }
     };
-    runtime.block_on(serve(args, shared))
-}
-
-async fn serve(args: Args, shared: Shared) -> Exit {
-    let listener = match TcpListener::bind(&args.listen).await {
-        Ok(l) => l,
+    if let Some(path) = &args.stats {
+        if let Err(e) = write_stats(path, &StatsFile::of(&bus, 0)) {
+            eprintln!("mbusctl simulate: {e}");
+            return Exit::Failure;
+        }
+    }
+    let meters = bus.meters().len();
+    let server = match start_server(&args, bus) {
+        Ok(server) => server,
         Err(e) => {
             eprintln!("mbusctl simulate: cannot listen on {}: {e}", args.listen);
             return Exit::Device;
         }
     };
-    let stats_path = args.stats.clone();
-    if let Some(path) = &stats_path {
-        if let Err(e) = write_stats(path, &shared) {
-            eprintln!("mbusctl simulate: {e}");
-            return Exit::Failure;
-        }
-    }
-    match listener.local_addr() {
-        Ok(addr) => println!("listening on {addr}"),
-        Err(e) => {
-            eprintln!("mbusctl simulate: {e}");
-            return Exit::Device;
-        }
-    }
-    let meters = shared.lock().map_or(0, |s| s.gateway.bus().meters().len());
+    println!("listening on {}", server.local_addr());
     eprintln!(
         "simulating {meters} meter(s), line at {} baud; stop with Ctrl-C",
         args.baud
     );
-    let start = tokio::time::Instant::now();
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("mbusctl simulate: cannot watch SIGTERM: {e}");
-                return Exit::Failure;
-            }
-        };
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    eprintln!("connection from {peer}");
-                    if let Ok(mut s) = shared.lock() {
-                        s.connections += 1;
-                    }
-                    let shared = Arc::clone(&shared);
-                    let stats_path = stats_path.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = connection(stream, shared, start, stats_path).await {
-                            eprintln!("connection from {peer}: {e}");
-                        }
-                    });
-                }
-                Err(e) => eprintln!("mbusctl simulate: accept failed: {e}"),
-            },
-            _ = tokio::signal::ctrl_c() => break,
-            _ = terminate.recv() => break,
-        }
+    if let Err(e) = runtime.block_on(stop_requested()) {
+        eprintln!("mbusctl simulate: cannot watch for Ctrl-C and SIGTERM: {e}");
+        return Exit::Failure;
     }
-    let summary = match shared.lock() {
-        Ok(s) => s.stats(),
-        Err(_) => {
-            eprintln!("mbusctl simulate: statistics lost (a connection task failed)");
-            return Exit::Failure;
-        }
-    };
+    let connections = server.connections();
+    let bus = server.stop();
+    let summary = StatsFile::of(&bus, connections);
     println!("bus time: {:.3} s", summary.bus_time_seconds);
     println!(
         "requests: {} ({} bytes), replies: {} ({} bytes)",
@@ -333,8 +272,8 @@ async fn serve(args: Args, shared: Shared) -> Exit {
     if summary.short_circuit {
         println!("bus short-circuited");
     }
-    if let Some(path) = &stats_path {
-        if let Err(e) = write_stats(path, &shared) {
+    if let Some(path) = &args.stats {
+        if let Err(e) = write_stats(path, &summary) {
             eprintln!("mbusctl simulate: {e}");
             return Exit::Failure;
         }
@@ -342,50 +281,30 @@ async fn serve(args: Args, shared: Shared) -> Exit {
     Exit::Ok
 }
 
-/// Serves one TCP client: request bytes onto the bus, replies back after their bus time.
-async fn connection(
-    mut stream: TcpStream,
-    shared: Shared,
-    start: tokio::time::Instant,
-    stats_path: Option<PathBuf>,
-) -> std::io::Result<()> {
-    stream.set_nodelay(true)?;
-    let mut buf = [0u8; 512];
-    loop {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(());
+/// The gateway server on `--listen`; with `--stats` it rewrites the file after every exchange.
+fn start_server(args: &Args, bus: SimBus) -> std::io::Result<GatewayServer> {
+    let Some(path) = args.stats.clone() else {
+        return GatewayServer::start(&args.listen, bus);
+    };
+    GatewayServer::start_observed(&args.listen, bus, move |bus, connections| {
+        if let Err(e) = write_stats(&path, &StatsFile::of(bus, connections)) {
+            eprintln!("mbusctl simulate: {e}");
         }
-        let reply = {
-            let mut served = shared
-                .lock()
-                .map_err(|_| std::io::Error::other("simulator state poisoned"))?;
-            served.gateway.feed(&buf[..n], start.elapsed())
-        };
-        // Forward the reply (and echo) as it crosses the bus, in pieces of a few milliseconds.
-        if let Some(reply) = reply {
-            for (at, bytes) in reply.pieces(FORWARD_SLOT) {
-                tokio::time::sleep_until(start + at).await;
-                stream.write_all(&bytes).await?;
-            }
-        }
-        if let Some(path) = &stats_path {
-            write_stats(path, &shared).map_err(std::io::Error::other)?;
-        }
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn stop_requested() -> std::io::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result,
+        _ = terminate.recv() => Ok(()),
     }
 }
 
-/// Writes the statistics to `path` atomically (temporary file, then rename).
-fn write_stats(path: &Path, shared: &Shared) -> Result<(), String> {
-    let stats = shared
-        .lock()
-        .map_err(|_| "simulator state poisoned".to_string())?
-        .stats();
-    let json = serde_json::to_string_pretty(&stats).map_err(|e| e.to_string())?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, json + "\n")
-        .and_then(|()| std::fs::rename(&tmp, path))
+/// Writes the statistics to `path` atomically.
+fn write_stats(path: &Path, stats: &StatsFile) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(stats).map_err(|e| e.to_string())?;
+    logger_core::atomic::write(path, (json + "\n").as_bytes())
         .map_err(|e| format!("cannot write statistics to {}: {e}", path.display()))
 }
