@@ -15,7 +15,7 @@
 use crate::bus::{Listen, ReadReply, ScanBus, SelectReply};
 use crate::progress::Probe;
 use crate::report::{FoundMeter, MeterStatus};
-use crate::scanner::{Session, Stop};
+use crate::session::{Session, Stop};
 use core::time::Duration;
 use mbus_link::ReplyFrame;
 use mbus_proto::address::{BaudRate, SecondaryMask, SELECTED_ADDRESS};

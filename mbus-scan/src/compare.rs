@@ -2,8 +2,8 @@
 //! population, with the physical lower bound of bus time: what `mbusctl bench scan` prints.
 
 use crate::report::ScanReport;
-use crate::scanner::{ScanError, Scanner};
 use crate::secondary::SecondaryOptions;
+use crate::{ScanError, Scanner};
 use core::time::Duration;
 use mbus_link::config::{bit_times, char_times};
 use mbus_link::sim::{SimBus, SimConfig, VirtualMeter};

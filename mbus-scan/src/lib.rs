@@ -31,12 +31,14 @@
 pub mod baseline;
 pub mod bus;
 pub mod compare;
+mod error;
 pub mod link;
 pub mod primary;
 pub mod progress;
 pub mod report;
 mod scanner;
 pub mod secondary;
+mod session;
 
 #[cfg(test)]
 mod model;
@@ -44,8 +46,9 @@ mod model;
 mod tests;
 
 pub use bus::{Listen, ReadReply, ScanBus, SelectReply};
+pub use error::ScanError;
 pub use primary::PrimaryOptions;
 pub use progress::{CancelToken, Probe, Progress};
 pub use report::{FoundMeter, LineState, MeterStatus, ScanCost, ScanReport};
-pub use scanner::{ScanError, Scanner};
+pub use scanner::Scanner;
 pub use secondary::SecondaryOptions;

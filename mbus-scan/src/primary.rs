@@ -8,7 +8,7 @@
 use crate::bus::{Listen, ReadReply, ScanBus};
 use crate::progress::Probe;
 use crate::report::{FoundMeter, MeterStatus};
-use crate::scanner::{Session, Stop, GARBLED_STREAK, LINE_CHECKS};
+use crate::session::{Session, Stop, GARBLED_STREAK, LINE_CHECKS};
 use mbus_proto::address::{BaudRate, MAX_PRIMARY};
 
 /// What a primary scan probes.

@@ -60,7 +60,7 @@
 use crate::bus::{Listen, ReadReply, ScanBus, SelectReply};
 use crate::progress::Probe;
 use crate::report::{FoundMeter, MeterStatus};
-use crate::scanner::{Session, Stop};
+use crate::session::{Session, Stop};
 use mbus_link::ReplyFrame;
 use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask, SELECTED_ADDRESS};
 

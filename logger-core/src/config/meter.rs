@@ -7,6 +7,19 @@ use crate::medium;
 use mbus_proto::address::{BaudRate, SecondaryAddress, MAX_PRIMARY};
 use serde::{Deserialize, Serialize};
 
+/// What identifies a meter type: the fields a template must agree on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MeterType {
+    /// Manufacturer letters, e.g. `KAM`.
+    pub manufacturer: String,
+    /// Medium code.
+    pub medium: u8,
+    /// Version / generation byte.
+    pub version: u8,
+    /// Number of values (data records) the meter sends.
+    pub values: u32,
+}
+
 /// How the logger addresses a meter when reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -238,12 +251,12 @@ impl Meter {
 
     /// The meter's type for template matching: from its secondary address and its number of
     /// registers (one per record of its reply); `None` without secondary address or registers.
-    pub fn meter_type(&self) -> Option<crate::template::MeterType> {
+    pub fn meter_type(&self) -> Option<MeterType> {
         let s = self.secondary?;
         if self.registers.is_empty() {
             return None;
         }
-        Some(crate::template::MeterType {
+        Some(MeterType {
             manufacturer: self.manufacturer(),
             medium: s.medium,
             version: s.version,

@@ -53,20 +53,20 @@
 mod cycle;
 mod meter;
 mod settings;
+mod template;
 mod validate;
 
 pub use cycle::{ReadCycle, UnknownCycle};
-pub use meter::{Addressing, Category, Meter, Register, ResetMode};
+pub use meter::{Addressing, Category, Meter, MeterType, Register, ResetMode};
 pub use settings::{
     Bacnet, Email, FileFormat, FileUpload, General, HttpsPush, Interface, LevelConverter,
     MailSecurity, Network, TimeSettings, UploadProtocol, Uploads, BACNET_MAX_INSTANCE,
 };
+pub use template::Template;
 pub use validate::FieldError;
 
-pub(crate) use meter::validate_registers;
 pub(crate) use validate::Problems;
 
-use crate::template::Template;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
