@@ -254,10 +254,6 @@ pub struct LinkConfig {
     pub echo: EchoMode,
     /// Behaviour after a complete frame.
     pub listen_after_frame: ListenAfterFrame,
-    /// `false` turns off the SND_NKE before primary-address reads whatever
-    /// [`reset_policy`](LinkConfig::reset_policy) says (the same as [`ResetPolicy::Never`]);
-    /// `true` (default) follows `reset_policy`.
-    pub reset_before_read: bool,
     /// When a primary-address read starts with SND_NKE (default [`ResetPolicy::WhenUnknown`]).
     pub reset_policy: ResetPolicy,
     /// At most this many telegrams per multi-telegram read (default 16; at least one is read).
@@ -278,7 +274,6 @@ impl Default for LinkConfig {
             retries: RetryPolicy::default(),
             echo: EchoMode::Auto,
             listen_after_frame: ListenAfterFrame::Gap,
-            reset_before_read: true,
             reset_policy: ResetPolicy::WhenUnknown,
             max_telegrams: 16,
             deselect_after_read: false,
@@ -287,16 +282,6 @@ impl Default for LinkConfig {
 }
 
 impl LinkConfig {
-    /// The reset policy in force: [`ResetPolicy::Never`] when `reset_before_read` is off,
-    /// otherwise `reset_policy`.
-    pub fn read_reset(&self) -> ResetPolicy {
-        if self.reset_before_read {
-            self.reset_policy
-        } else {
-            ResetPolicy::Never
-        }
-    }
-
     /// The response timeout in force at `baud` over a transport with `latency`.
     pub fn response_timeout_at(&self, baud: BaudRate, latency: Duration) -> Duration {
         self.response_timeout.unwrap_or_else(|| {

@@ -1059,7 +1059,7 @@ mod tests {
     #[test]
     fn fcb_toggles_per_telegram_and_resets_with_snd_nke() {
         let mut c = core(LinkConfig {
-            reset_before_read: false,
+            reset_policy: crate::ResetPolicy::Never,
             ..LinkConfig::default()
         });
         let rsp = request::rsp_ud(4, 0x78, &[0x01, 0xFD, 0x17, 0x00]).unwrap();

@@ -677,28 +677,22 @@ fn other_traffic_makes_the_sequence_position_unknown_again() {
 }
 
 #[test]
-fn reset_policies_always_and_never_and_the_old_switch() {
+fn reset_policies_always_when_unknown_and_never() {
     let cases = [
-        (ResetPolicy::Always, true, [2, 2]),
-        (ResetPolicy::WhenUnknown, true, [2, 1]),
-        (ResetPolicy::Never, true, [1, 1]),
-        (ResetPolicy::Always, false, [1, 1]),
+        (ResetPolicy::Always, [2, 2]),
+        (ResetPolicy::WhenUnknown, [2, 1]),
+        (ResetPolicy::Never, [1, 1]),
     ];
-    for (policy, reset_before_read, expected) in cases {
+    for (policy, expected) in cases {
         let config = LinkConfig {
             reset_policy: policy,
-            reset_before_read,
             ..LinkConfig::default()
         };
         let meters = vec![meter(1, "00000001C5140B04")];
         let mut master = configured(meters, config);
         for want in expected {
             let (result, requests) = counted(&mut master, |m| m.read_primary(1).unwrap().len());
-            assert_eq!(
-                (result, requests),
-                (1, want),
-                "{policy:?} {reset_before_read}"
-            );
+            assert_eq!((result, requests), (1, want), "{policy:?}");
         }
     }
 }

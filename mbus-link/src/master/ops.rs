@@ -309,7 +309,7 @@ impl Operation for ReadAll {
             ReadStage::Start => {
                 let reset = self
                     .reset_first
-                    .unwrap_or_else(|| match core.config().read_reset() {
+                    .unwrap_or_else(|| match core.config().reset_policy {
                         ResetPolicy::Always => true,
                         ResetPolicy::WhenUnknown => !core.sequence_known(self.address),
                         ResetPolicy::Never => false,
