@@ -18,6 +18,41 @@
 //! - [`service`]: the engine on its own thread with a handle for user interfaces;
 //!   [`views`]: what the CLI and the web show of meters and the logger.
 //! - [`upload`]: automatic FTP/FTPS uploads and HTTPS push through a durable spool.
+//!
+//! # Embed the logger
+//!
+//! Open a [`engine::Logger`] on a bus (a [`bus::LinkBus`] around an `mbus_link::Master` for
+//! real hardware, a [`simulation::SimInstallation`] for tests) with a clock, scan for meters,
+//! add a commit hook for the host program, and run the schedule on a thread of its own:
+//!
+//! ```no_run
+//! use logger_core::bus::LinkBus;
+//! use logger_core::clock::SystemClock;
+//! use logger_core::engine::{Logger, ScanKind};
+//! use mbus_link::mbus_proto::address::BaudRate;
+//! use mbus_link::{Device, Master};
+//! use std::sync::atomic::{AtomicBool, Ordering};
+//! use std::sync::Arc;
+//!
+//! let transport = "/dev/ttyUSB0".parse::<Device>()?.open(BaudRate::B2400)?;
+//! let bus = LinkBus::new(Master::new(transport));
+//! let mut logger = Logger::open("/var/lib/mylogger".as_ref(), bus, Arc::new(SystemClock))?;
+//! logger.scan(&ScanKind::Secondary(Default::default()), |_| {}, Default::default())?;
+//! logger.add_commit_hook(Box::new(|committed| {
+//!     println!("{} reading(s) stored", committed.readings.len());
+//! }));
+//! let stop = Arc::new(AtomicBool::new(false));
+//! let engine = std::thread::spawn({
+//!     let stop = Arc::clone(&stop);
+//!     move || logger.run(&stop)
+//! });
+//! // … the host program's own work; at shutdown:
+//! stop.store(true, Ordering::SeqCst);
+//! engine.join().map_err(|_| "engine thread panicked")??;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The README runs the same on a simulated installation and a virtual clock.
 #![warn(missing_docs)]
 
 pub mod export;
@@ -48,3 +83,8 @@ mod test_corpus;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeExamples;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

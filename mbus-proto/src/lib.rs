@@ -33,6 +33,40 @@
 //! Without default features the crate is `no_std` and allocation-free: frames, headers,
 //! records, values, units, dates and descriptions all borrow from the input and format
 //! through `core::fmt`, so the decoder runs on bare-metal gateway firmware.
+//!
+//! # Decode a capture file
+//!
+//! A file of hex text (as a gateway logs it, or pasted from a terminal) with several frames:
+//! [`hex::parse_hex`] reads it, [`frame::Frames`] walks the frames (going on after a bad one),
+//! [`app::Telegram::from_frame`] decodes each reply and [`render::TelegramTable`] prints it.
+//!
+//! ```
+//! # #[cfg(feature = "std")] {
+//! use mbus_proto::app::Telegram;
+//! use mbus_proto::describe::describe;
+//! use mbus_proto::frame::Frames;
+//! use mbus_proto::hex::parse_hex;
+//! use mbus_proto::render::TelegramTable;
+//!
+//! # let dir = std::env::temp_dir().join(format!("mbus-proto-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir)?;
+//! # let path = dir.join("capture.hex");
+//! # std::fs::write(&path, "10 5B 05 60 16\nE5\n68 15 15 68 08 05 72 78 56 34 12 2D 2C 01 04 \
+//! #     2A 00 00 00 04 06 39 30 00 00 8E 16")?;
+//! let text = std::fs::read_to_string(&path)?;
+//! let bytes = parse_hex(&text)?;
+//! for item in Frames::new(&bytes) {
+//!     let located = item?;
+//!     match Telegram::from_frame(&located.frame) {
+//!         Ok(telegram) => print!("{}", TelegramTable::new(&located.frame, &telegram)),
+//!         // Requests and acknowledgements carry no application data.
+//!         Err(_) => println!("{}", describe(&located.frame)),
+//!     }
+//! }
+//! # std::fs::remove_dir_all(&dir)?;
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 // Library code never panics on input: no unwrap/expect/panic!, no indexing that could go out
@@ -67,3 +101,8 @@ pub mod value;
 pub mod vif;
 #[cfg(feature = "xml")]
 pub mod xml;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

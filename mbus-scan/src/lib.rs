@@ -26,6 +26,44 @@
 //! println!("{} probes, {:?} on the bus", report.cost.probes(), report.cost.bus_time);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Scan asynchronously
+//!
+//! A scan takes seconds to minutes of bus time. Run it on its own thread (or in tokio's
+//! `spawn_blocking`); progress events come back through a channel while the caller goes on, and
+//! a [`CancelToken`] stops the scan between two probes, keeping what was found:
+//!
+//! ```
+//! use mbus_link::sim::{Population, SerialPattern, SimBus, SimConfig};
+//! use mbus_link::Master;
+//! use mbus_scan::{CancelToken, Progress, Scanner, SecondaryOptions};
+//! use std::sync::mpsc;
+//!
+//! let meters = Population::new(8, SerialPattern::Clustered).seed(2).build(&[]);
+//! let mut master = Master::new(SimBus::new(SimConfig::default(), meters));
+//! let cancel = CancelToken::new();
+//! let (progress_tx, progress_rx) = mpsc::channel::<Progress>();
+//! let scan = std::thread::spawn({
+//!     let cancel = cancel.clone();
+//!     move || {
+//!         Scanner::new(&mut master)
+//!             .on_progress(move |p| {
+//!                 let _ = progress_tx.send(*p);
+//!             })
+//!             .with_cancel(cancel)
+//!             .secondary(&SecondaryOptions::default())
+//!     }
+//! });
+//! // The caller stays free: here it follows the progress (a UI would redraw, a server serve).
+//! let mut last = 0.0;
+//! for p in progress_rx {
+//!     last = p.fraction;
+//! }
+//! let report = scan.join().map_err(|_| "scan thread panicked")??;
+//! assert_eq!(report.meters.len(), 8);
+//! assert_eq!(last, 1.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![warn(missing_docs)]
 
 pub mod baseline;
@@ -52,3 +90,8 @@ pub use progress::{CancelToken, Probe, Progress};
 pub use report::{FoundMeter, LineState, MeterStatus, ScanCost, ScanReport};
 pub use scanner::Scanner;
 pub use secondary::SecondaryOptions;
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
