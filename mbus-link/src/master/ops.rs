@@ -249,7 +249,7 @@ impl Operation for RequestUd2 {
 
 /// Reads every telegram of one slave: REQ_UD2 with toggling FCB until a telegram does not end
 /// with "more records follow" or the configured limit is reached, after a SND_NKE as
-/// [`LinkConfig::read_reset`](crate::LinkConfig::read_reset) says.
+/// [`LinkConfig::reset_policy`](crate::LinkConfig::reset_policy) says.
 #[derive(Debug)]
 pub struct ReadAll {
     address: u8,
