@@ -4,7 +4,7 @@
 //! bits / baud + each meter's response delays).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use mbus_link::sim::{templates, Population, SerialPattern, SimBus, SimConfig, Template};
+use mbus_link::sim::{templates, Population, SerialPattern, SimBus, SimConfig, TelegramTemplate};
 use mbus_link::{LinkConfig, Master, ResetPolicy};
 use mbus_proto::address::{BaudRate, SecondaryAddress};
 use std::path::PathBuf;
@@ -19,7 +19,7 @@ const SELECT: u64 = 17;
 const REQ_UD2: u64 = 5;
 const ACK: u64 = 1;
 
-fn corpus_templates() -> Vec<Template> {
+fn corpus_templates() -> Vec<TelegramTemplate> {
     let dir = std::env::var_os("MBUS_CORPUS").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/libmbus"),
         PathBuf::from,

@@ -5,7 +5,7 @@
 
 use mbus_link::mbus_proto::app::{Header, Telegram};
 use mbus_link::mbus_proto::record::Record;
-use mbus_link::mbus_proto::render::{RecordValue, TelegramTable};
+use mbus_link::mbus_proto::render::{TelegramTable, ValueText};
 use mbus_link::ReplyFrame;
 use std::io::Write;
 use std::process::ExitCode;
@@ -32,7 +32,7 @@ pub fn write_values(out: &mut impl Write, frames: &[ReplyFrame]) -> std::io::Res
                             "  {} (storage {}): {}",
                             r.value_info().quantity,
                             r.storage_number(),
-                            RecordValue(&r)
+                            ValueText(&r)
                         )?,
                         Ok(Record::Manufacturer(_)) => {}
                         Err(e) => writeln!(out, "  bad record: {e}")?,

@@ -33,7 +33,7 @@ use crate::template::Template;
 use chrono::{DateTime, Utc};
 use mbus_link::{LinkError, Master, Transport};
 use mbus_scan::{
-    CancelToken, MeterStatus, PrimaryOptions, Progress, ScanError, Scanner, SecondaryOptions,
+    CancelToken, FoundStatus, PrimaryOptions, Progress, ScanError, Scanner, SecondaryOptions,
 };
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -435,7 +435,7 @@ impl<B: MeterBus> Logger<B> {
             let mut found = Vec::new();
             let mut reads = Vec::new();
             for m in report.meters {
-                if !matches!(m.status, MeterStatus::Ok | MeterStatus::Unreadable) {
+                if !matches!(m.status, FoundStatus::Ok | FoundStatus::Unreadable) {
                     summary.conflicts += 1;
                     continue;
                 }

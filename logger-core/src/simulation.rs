@@ -11,7 +11,7 @@
 use crate::bus::MeterBus;
 use chrono::{DateTime, TimeZone, Utc};
 use mbus_link::sim::{
-    templates, Population, SerialPattern, SimBus, SimConfig, Template, VirtualMeter,
+    templates, Population, SerialPattern, SimBus, SimConfig, TelegramTemplate, VirtualMeter,
 };
 use mbus_link::{LinkError, Master, Received, Transport};
 use mbus_proto::address::BaudRate;
@@ -249,8 +249,13 @@ impl std::fmt::Debug for SimInstallation {
 impl SimInstallation {
     /// `n` meters talking at `baud` with primary addresses 1, 2, …, telegrams drawn from
     /// `templates` (the simulator's synthetic heat meters when empty), seeded by `seed`.
-    pub fn new(n: usize, seed: u64, baud: BaudRate, templates: &[Template]) -> SimInstallation {
-        let templates: Vec<Template> = if templates.is_empty() {
+    pub fn new(
+        n: usize,
+        seed: u64,
+        baud: BaudRate,
+        templates: &[TelegramTemplate],
+    ) -> SimInstallation {
+        let templates: Vec<TelegramTemplate> = if templates.is_empty() {
             (0..6).map(templates::synthetic).collect()
         } else {
             templates.to_vec()
@@ -324,7 +329,7 @@ impl MeterBus for SimInstallation {
                     .map(|f| evolve(f, m.seed, at).unwrap_or_else(|| f.clone()))
                     .collect();
                 let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-                let template = Template::from_frames(&m.name, &refs)
+                let template = TelegramTemplate::from_frames(&m.name, &refs)
                     .unwrap_or_else(|_| templates::synthetic(0));
                 VirtualMeter::new(m.primary, m.secondary, template)
                     .with_baud(m.baud)

@@ -6,7 +6,7 @@ use mbus_proto::frame::FrameError;
 
 /// The slave a request was meant for, for error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Target {
+pub enum Addressee {
     /// A primary address (0…250, or 253/254/255).
     Primary(u8),
     /// A secondary address (selected, then addressed via 253).
@@ -15,12 +15,12 @@ pub enum Target {
     Raw,
 }
 
-impl fmt::Display for Target {
+impl fmt::Display for Addressee {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Target::Primary(a) => write!(f, "primary address {a}"),
-            Target::Secondary(s) => write!(f, "secondary address {s}"),
-            Target::Raw => f.write_str("the raw request"),
+            Addressee::Primary(a) => write!(f, "primary address {a}"),
+            Addressee::Secondary(s) => write!(f, "secondary address {s}"),
+            Addressee::Raw => f.write_str("the raw request"),
         }
     }
 }
@@ -100,7 +100,7 @@ pub enum LinkError {
     #[error("no reply from {address} (after {attempts} attempt(s))")]
     NoReply {
         /// Who was asked.
-        address: Target,
+        address: Addressee,
         /// How many times the request was sent.
         attempts: u32,
     },
@@ -108,7 +108,7 @@ pub enum LinkError {
     #[error("garbled reply from {address} (collision or noise): {reason}")]
     Garbled {
         /// Who was asked.
-        address: Target,
+        address: Addressee,
         /// What was wrong with the bytes.
         reason: GarbleReason,
     },
@@ -116,7 +116,7 @@ pub enum LinkError {
     #[error("unexpected reply from {address}: expected {expected}, got {got}")]
     UnexpectedFrame {
         /// Who was asked.
-        address: Target,
+        address: Addressee,
         /// What the request calls for.
         expected: &'static str,
         /// What arrived.

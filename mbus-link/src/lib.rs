@@ -19,7 +19,7 @@
 //! use mbus_link::mbus_proto::address::BaudRate;
 //! use mbus_link::mbus_proto::app::Telegram;
 //! use mbus_link::mbus_proto::record::Record;
-//! use mbus_link::mbus_proto::render::RecordValue;
+//! use mbus_link::mbus_proto::render::ValueText;
 //! use mbus_link::{Device, Master};
 //!
 //! let device: Device = "tcp://192.168.1.10:10001".parse()?;
@@ -28,7 +28,7 @@
 //!     if let Telegram::Variable(data) = frame.decode()? {
 //!         for record in data.records() {
 //!             if let Record::Data(record) = record? {
-//!                 println!("{}: {}", record.value_info().quantity, RecordValue(&record));
+//!                 println!("{}: {}", record.value_info().quantity, ValueText(&record));
 //!             }
 //!         }
 //!     }
@@ -130,7 +130,7 @@ pub use config::{
 #[cfg(all(feature = "tokio", any(feature = "serial", feature = "tcp")))]
 pub use device::AsyncDeviceTransport;
 pub use device::{Device, DeviceError};
-pub use error::{GarbleReason, LineError, LinkError, Target};
+pub use error::{Addressee, GarbleReason, LineError, LinkError};
 pub use telegram::{Reply, ReplyFrame, SelectOutcome, DIF_MORE_RECORDS_FOLLOW};
 pub use transport::{AsyncTransport, Received, Transport};
 

@@ -31,7 +31,7 @@ use crate::config::{
     bit_times, char_times, garbled_drain_limit, EchoMode, LatencyAllowance, LatencyBounds,
     LinkConfig, ListenAfterFrame, BITS_PER_CHAR,
 };
-use crate::error::{GarbleReason, LineError, LinkError, Target};
+use crate::error::{Addressee, GarbleReason, LineError, LinkError};
 use crate::telegram::{Reply, ReplyFrame};
 use core::time::Duration;
 use mbus_proto::address::{BaudRate, SELECTED_ADDRESS};
@@ -227,7 +227,7 @@ impl MasterCore {
     pub fn begin<O: Operation>(&mut self, op: O) -> Transaction<'_, O> {
         let deselect_first = self.left_selected == Some(self.baud) && !op.replaces_selection();
         let state = if deselect_first {
-            self.exchange(ExchangeSpec::deselect(Target::Primary(SELECTED_ADDRESS)))
+            self.exchange(ExchangeSpec::deselect(Addressee::Primary(SELECTED_ADDRESS)))
         } else {
             TxState::Advance(None)
         };
@@ -253,12 +253,12 @@ pub struct ExchangeSpec {
     /// False for requests nobody answers (broadcast 255, raw send).
     pub reply_expected: bool,
     /// Who the request is for (for error messages).
-    pub target: Target,
+    pub target: Addressee,
 }
 
 impl ExchangeSpec {
     /// A request that calls for a reply.
-    pub fn request(request: &[u8], target: Target) -> ExchangeSpec {
+    pub fn request(request: &[u8], target: Addressee) -> ExchangeSpec {
         ExchangeSpec {
             request: request.to_vec(),
             reply_expected: true,
@@ -267,7 +267,7 @@ impl ExchangeSpec {
     }
 
     /// A request nobody answers.
-    pub fn send_only(request: &[u8], target: Target) -> ExchangeSpec {
+    pub fn send_only(request: &[u8], target: Addressee) -> ExchangeSpec {
         ExchangeSpec {
             request: request.to_vec(),
             reply_expected: false,
@@ -276,7 +276,7 @@ impl ExchangeSpec {
     }
 
     /// SND_NKE to 253: deselects the selected meter.
-    fn deselect(target: Target) -> ExchangeSpec {
+    fn deselect(target: Addressee) -> ExchangeSpec {
         ExchangeSpec::request(&request::snd_nke(SELECTED_ADDRESS), target)
     }
 }
@@ -786,7 +786,7 @@ mod tests {
         assert!(matches!(
             result,
             Err(LinkError::NoReply {
-                address: Target::Primary(9),
+                address: Addressee::Primary(9),
                 attempts: 3
             })
         ));

@@ -2,7 +2,7 @@
 //! gateway, device names.
 
 use mbus_link::sim::{
-    templates, Gateway, Population, SerialPattern, SimBus, SimConfig, SimError, Template,
+    templates, Gateway, Population, SerialPattern, SimBus, SimConfig, SimError, TelegramTemplate,
     VirtualMeter,
 };
 use mbus_link::{Device, DeviceError, Master};
@@ -90,19 +90,19 @@ fn every_corpus_telegram_is_served_with_the_meters_addresses() {
 #[test]
 fn templates_reject_what_is_not_a_slave_data_frame() {
     assert!(matches!(
-        Template::from_hex("req", "10 5B 01 5C 16"),
+        TelegramTemplate::from_hex("req", "10 5B 01 5C 16"),
         Err(SimError::NotADataFrame { .. })
     ));
     assert!(matches!(
-        Template::from_hex("bad", "68 03 03 68 08 01 72 00 16"),
+        TelegramTemplate::from_hex("bad", "68 03 03 68 08 01 72 00 16"),
         Err(SimError::Frame { .. })
     ));
-    let err = Template::from_hex("text", "68 zz").unwrap_err();
+    let err = TelegramTemplate::from_hex("text", "68 zz").unwrap_err();
     assert!(err.to_string().starts_with("text: bad hex"), "{err}");
     let full = request::rsp_ud(1, 0x72, &[0x01; 252]).unwrap();
-    let big = Template::from_frames("big", &[&full]).unwrap();
+    let big = TelegramTemplate::from_frames("big", &[&full]).unwrap();
     assert!(matches!(
-        Template::join("two", &[big.clone(), big]),
+        TelegramTemplate::join("two", &[big.clone(), big]),
         Err(SimError::TooLong { .. })
     ));
     assert!(matches!(
@@ -113,7 +113,7 @@ fn templates_reject_what_is_not_a_slave_data_frame() {
 
 #[test]
 fn synthetic_templates_vary_in_length_and_mark_more_records_only_when_joined() {
-    let first_len = |t: Template| {
+    let first_len = |t: TelegramTemplate| {
         VirtualMeter::new(1, "00000001C5140B04".parse().unwrap(), t).telegrams()[0].len()
     };
     let lengths: HashSet<usize> = (0..12)
@@ -121,7 +121,8 @@ fn synthetic_templates_vary_in_length_and_mark_more_records_only_when_joined() {
         .collect();
     assert!(lengths.len() >= 4, "{lengths:?}");
     let joined =
-        Template::join("pair", &[templates::synthetic(0), templates::synthetic(1)]).unwrap();
+        TelegramTemplate::join("pair", &[templates::synthetic(0), templates::synthetic(1)])
+            .unwrap();
     let meter = VirtualMeter::new(1, "00000001C5140B04".parse().unwrap(), joined);
     let sent = meter.telegrams();
     assert_eq!(sent[0][sent[0].len() - 3], 0x1F);

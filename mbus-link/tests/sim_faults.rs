@@ -4,7 +4,7 @@
 
 use mbus_link::config::bit_times;
 use mbus_link::sim::{
-    templates, Gateway, Population, SerialPattern, SimBus, SimConfig, SimError, Template,
+    templates, Gateway, Population, SerialPattern, SimBus, SimConfig, SimError, TelegramTemplate,
     VirtualMeter,
 };
 use mbus_link::{LinkError, Master};
@@ -140,8 +140,8 @@ fn a_short_circuit_starts_at_its_bus_time() {
 
 fn captured_frames() -> Vec<Vec<u8>> {
     // Three telegrams as a meter sent them: the first two announce more records.
-    let parts: Vec<Template> = (0..3).map(templates::synthetic).collect();
-    let joined = Template::join("three", &parts).unwrap();
+    let parts: Vec<TelegramTemplate> = (0..3).map(templates::synthetic).collect();
+    let joined = TelegramTemplate::join("three", &parts).unwrap();
     VirtualMeter::new(9, "00000009C5140B04".parse().unwrap(), joined).telegrams()
 }
 
@@ -149,7 +149,7 @@ fn captured_frames() -> Vec<Vec<u8>> {
 fn a_captured_sequence_is_replayed_along_the_fcb() {
     let frames = captured_frames();
     let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
-    let template = Template::captured("capture", &refs).unwrap();
+    let template = TelegramTemplate::captured("capture", &refs).unwrap();
     let meter = VirtualMeter::new(9, "00000009C5140B04".parse().unwrap(), template);
     // Replayed as captured: the same bytes (same addresses here).
     assert_eq!(meter.telegrams(), frames);
@@ -183,7 +183,7 @@ fn a_single_captured_telegram_that_announces_more_keeps_announcing() {
     assert!(mbus_link::ReplyFrame::new(frames[0].clone())
         .unwrap()
         .more_records_follow());
-    let template = Template::captured("first", &[&frames[0]]).unwrap();
+    let template = TelegramTemplate::captured("first", &[&frames[0]]).unwrap();
     let meter = VirtualMeter::new(9, "00000009C5140B04".parse().unwrap(), template.clone());
     assert_eq!(meter.telegrams(), vec![frames[0].clone()]);
     // Every readout, FCB toggled or not, gets the same telegram, still announcing more.
@@ -197,7 +197,7 @@ fn a_single_captured_telegram_that_announces_more_keeps_announcing() {
         idle(&mut bus, 50);
     }
     // The corpus loader still makes a single telegram complete.
-    let rewritten = Template::from_frames("first", &[&frames[0]]).unwrap();
+    let rewritten = TelegramTemplate::from_frames("first", &[&frames[0]]).unwrap();
     assert_ne!(rewritten, template);
 }
 
@@ -254,8 +254,8 @@ fn tempdir() -> std::path::PathBuf {
 #[test]
 fn population_build_each_gives_one_meter_per_template_in_order() {
     let frames = captured_frames();
-    let a = Template::captured("a", &[&frames[0]]).unwrap();
-    let b = Template::captured("b", &[&frames[1], &frames[2]]).unwrap();
+    let a = TelegramTemplate::captured("a", &[&frames[0]]).unwrap();
+    let b = TelegramTemplate::captured("b", &[&frames[1], &frames[2]]).unwrap();
     let meters = Population::new(0, SerialPattern::Sequential).build_each(&[a, b]);
     assert_eq!(meters.len(), 2);
     assert_eq!((meters[0].primary(), meters[1].primary()), (1, 2));

@@ -2,11 +2,11 @@
 
 use mbus_link::config::{bit_times, char_times};
 use mbus_link::sim::{
-    templates, Population, SerialPattern, SimBus, SimConfig, Template, VirtualMeter,
+    templates, Population, SerialPattern, SimBus, SimConfig, TelegramTemplate, VirtualMeter,
 };
 use mbus_link::{
-    AsyncMaster, EchoMode, GarbleReason, LinkConfig, LinkError, ListenAfterFrame, Master, Reply,
-    ResetPolicy, RetryPolicy, SelectOutcome, Target,
+    Addressee, AsyncMaster, EchoMode, GarbleReason, LinkConfig, LinkError, ListenAfterFrame,
+    Master, Reply, ResetPolicy, RetryPolicy, SelectOutcome,
 };
 use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask};
 use mbus_proto::request;
@@ -30,11 +30,11 @@ fn master(meters: Vec<VirtualMeter>) -> Master<SimBus> {
 
 /// A master on a bus with one meter at primary address 2 that has five telegrams.
 fn five_telegram_master(config: LinkConfig) -> Master<SimBus> {
-    let parts: Vec<Template> = (0..5).map(templates::synthetic).collect();
+    let parts: Vec<TelegramTemplate> = (0..5).map(templates::synthetic).collect();
     let m = VirtualMeter::new(
         2,
         addr("00000002C5140B04"),
-        Template::join("five", &parts).unwrap(),
+        TelegramTemplate::join("five", &parts).unwrap(),
     );
     configured(vec![m], config)
 }
@@ -97,7 +97,7 @@ fn multi_telegram_read_follows_fcb_until_no_more_records() {
         templates::synthetic(2),
         templates::synthetic(3),
     ];
-    let template = Template::join("three", &parts).unwrap();
+    let template = TelegramTemplate::join("three", &parts).unwrap();
     let m = VirtualMeter::new(9, addr("00000009C5140B04"), template);
     let rendered = m.telegrams();
     let mut master = master(vec![m]);
@@ -154,7 +154,7 @@ fn read_secondary_selects_reads_and_deselects() {
         matches!(
             err,
             LinkError::NoReply {
-                address: Target::Secondary(_),
+                address: Addressee::Secondary(_),
                 attempts: 3
             }
         ),
@@ -233,7 +233,7 @@ fn duplicate_primary_addresses_corrupt_long_replies() {
         let err = master.request_ud2(7, true).unwrap_err();
         match err {
             LinkError::Garbled { address, reason } => {
-                assert_eq!(address, Target::Primary(7));
+                assert_eq!(address, Addressee::Primary(7));
                 assert!(
                     matches!(
                         reason,
@@ -314,7 +314,7 @@ fn silent_meter_costs_the_retries_and_their_timeouts() {
     assert!(matches!(
         err,
         LinkError::NoReply {
-            address: Target::Primary(3),
+            address: Addressee::Primary(3),
             attempts: 3
         }
     ));
@@ -412,7 +412,7 @@ fn application_reset_restarts_the_telegram_sequence() {
     let m = VirtualMeter::new(
         8,
         addr("00000008C5140B04"),
-        Template::join("two", &parts).unwrap(),
+        TelegramTemplate::join("two", &parts).unwrap(),
     );
     let mut master = master(vec![m]);
     let all = master.read_primary(8).unwrap();
@@ -514,7 +514,7 @@ fn raw_transact_and_send_only() {
     assert!(matches!(
         master.transact(&request::snd_nke(99)),
         Err(LinkError::NoReply {
-            address: Target::Primary(99),
+            address: Addressee::Primary(99),
             ..
         })
     ));

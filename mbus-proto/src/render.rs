@@ -1,4 +1,4 @@
-//! Text for people: a record's value ([`RecordValue`]) and the table of a whole reply
+//! Text for people: a record's value ([`ValueText`]) and the table of a whole reply
 //! ([`TelegramTable`]), as `mbusctl decode` and `mbusctl read` print them. Both are
 //! `Display` and write through `core::fmt` only, so firmware can print them without a heap.
 //!
@@ -6,7 +6,7 @@
 //! use mbus_proto::app::{decode_frame, Telegram};
 //! use mbus_proto::frame::Frame;
 //! use mbus_proto::record::Record;
-//! use mbus_proto::render::{RecordValue, TelegramTable};
+//! use mbus_proto::render::{ValueText, TelegramTable};
 //!
 //! // A reply from primary address 5: energy 12345 kWh (VIF 0x06, 32-bit integer).
 //! let bytes = [
@@ -18,7 +18,7 @@
 //! if let Telegram::Variable(data) = &telegram {
 //!     for record in data.records() {
 //!         if let Record::Data(record) = record? {
-//!             assert_eq!(RecordValue(&record).to_string(), "12345 kWh");
+//!             assert_eq!(ValueText(&record).to_string(), "12345 kWh");
 //!         }
 //!     }
 //! }
@@ -41,9 +41,9 @@ use core::fmt::{self, Write};
 /// A record's value for people: numbers in the unit a meter display uses, reals in their
 /// shortest exact form, impossible dates marked invalid with their raw bytes.
 #[derive(Debug, Clone, Copy)]
-pub struct RecordValue<'r, 'a>(pub &'r DataRecord<'a>);
+pub struct ValueText<'r, 'a>(pub &'r DataRecord<'a>);
 
-impl fmt::Display for RecordValue<'_, '_> {
+impl fmt::Display for ValueText<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = self.0;
         let info = r.value_info();
@@ -183,7 +183,7 @@ impl fmt::Display for TelegramTable<'_, '_> {
                                 r.subunit(),
                             )?;
                             padded(f, 29, |w| quantity(w, &r))?;
-                            writeln!(f, " {}", RecordValue(&r))?;
+                            writeln!(f, " {}", ValueText(&r))?;
                         }
                         Ok(Record::Manufacturer(m)) => {
                             let what = if m.more_records_follow() {

@@ -14,7 +14,7 @@
 
 use crate::bus::{Listen, ReadReply, ScanBus, SelectReply};
 use crate::progress::Probe;
-use crate::report::{FoundMeter, MeterStatus};
+use crate::report::{FoundMeter, FoundStatus};
 use crate::session::{Session, Stop};
 use core::time::Duration;
 use mbus_link::ReplyFrame;
@@ -77,7 +77,7 @@ fn scan_range<B: ScanBus>(
                     baud: session.baud(),
                     primary: telegram.address(),
                     secondary: telegram.secondary_address(),
-                    status: MeterStatus::Ok,
+                    status: FoundStatus::Ok,
                     telegram: Some(telegram),
                 };
                 session.found(meter);

@@ -87,7 +87,7 @@ pub use bus::{Listen, ReadReply, ScanBus, SelectReply};
 pub use error::ScanError;
 pub use primary::PrimaryOptions;
 pub use progress::{CancelToken, Probe, Progress};
-pub use report::{FoundMeter, LineState, MeterStatus, ScanCost, ScanReport};
+pub use report::{FoundMeter, FoundStatus, LineState, ScanCost, ScanReport};
 pub use scanner::Scanner;
 pub use secondary::SecondaryOptions;
 

@@ -7,7 +7,7 @@
 
 use crate::bus::{Listen, ReadReply, ScanBus};
 use crate::progress::Probe;
-use crate::report::{FoundMeter, MeterStatus};
+use crate::report::{FoundMeter, FoundStatus};
 use crate::session::{Session, Stop, GARBLED_STREAK, LINE_CHECKS};
 use mbus_proto::address::{BaudRate, MAX_PRIMARY};
 
@@ -68,7 +68,7 @@ pub(crate) fn scan<B: ScanBus>(
                         baud: session.baud(),
                         primary: Some(address),
                         secondary: telegram.secondary_address(),
-                        status: MeterStatus::Ok,
+                        status: FoundStatus::Ok,
                         telegram: Some(telegram),
                     });
                 }
@@ -80,13 +80,13 @@ pub(crate) fn scan<B: ScanBus>(
                     baud: session.baud(),
                     primary: Some(address),
                     secondary: None,
-                    status: MeterStatus::DuplicatePrimary,
+                    status: FoundStatus::DuplicatePrimary,
                     telegram: None,
                 });
             }
         };
         match meter {
-            Some(m) if m.status == MeterStatus::DuplicatePrimary => shared.push(m),
+            Some(m) if m.status == FoundStatus::DuplicatePrimary => shared.push(m),
             other => {
                 flush(session, &mut shared);
                 if let Some(m) = other {

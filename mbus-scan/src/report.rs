@@ -10,7 +10,7 @@ use serde::{Serialize, Serializer};
 /// How a found meter answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum MeterStatus {
+pub enum FoundStatus {
     /// It answered alone and its first telegram was read.
     Ok,
     /// Several meters share this secondary address: even the fully specified select collides.
@@ -36,7 +36,7 @@ pub struct FoundMeter {
     /// Its secondary address: from the telegram header, or from the select mask.
     pub secondary: Option<SecondaryAddress>,
     /// How it answered.
-    pub status: MeterStatus,
+    pub status: FoundStatus,
     /// Its first telegram, when one could be read.
     pub telegram: Option<ReplyFrame>,
 }

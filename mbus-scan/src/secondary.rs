@@ -59,7 +59,7 @@
 
 use crate::bus::{Listen, ReadReply, ScanBus, SelectReply};
 use crate::progress::Probe;
-use crate::report::{FoundMeter, MeterStatus};
+use crate::report::{FoundMeter, FoundStatus};
 use crate::session::{Session, Stop};
 use mbus_link::ReplyFrame;
 use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask, SELECTED_ADDRESS};
@@ -392,7 +392,7 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
                     Ok(Tally::Empty)
                 }
                 Some(address) => {
-                    self.record(address.to_bytes(), MeterStatus::Ok, Some(telegram));
+                    self.record(address.to_bytes(), FoundStatus::Ok, Some(telegram));
                     if known >= 1 {
                         // The known meter missed this select and another one answered: both
                         // are inside, search on.
@@ -407,7 +407,7 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
                 }
                 None if leaf => {
                     self.session.advance(node.weight);
-                    self.record(node.mask.to_bytes(), MeterStatus::Ok, Some(telegram));
+                    self.record(node.mask.to_bytes(), FoundStatus::Ok, Some(telegram));
                     Ok(Tally::One)
                 }
                 None => {
@@ -417,7 +417,7 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
             },
             ReadReply::Silent if leaf => {
                 self.session.advance(node.weight);
-                self.record(node.mask.to_bytes(), MeterStatus::Unreadable, None);
+                self.record(node.mask.to_bytes(), FoundStatus::Unreadable, None);
                 Ok(Tally::One)
             }
             ReadReply::Silent => {
@@ -426,7 +426,7 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
             }
             ReadReply::Garbled if leaf => {
                 self.session.advance(node.weight);
-                self.record(node.mask.to_bytes(), MeterStatus::DuplicateSecondary, None);
+                self.record(node.mask.to_bytes(), FoundStatus::DuplicateSecondary, None);
                 Ok(Tally::Many)
             }
             ReadReply::Garbled if split_on_garble => {
@@ -760,9 +760,9 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
                 }
                 let telegram = self.pending.take();
                 let status = if telegram.is_some() {
-                    MeterStatus::Ok
+                    FoundStatus::Ok
                 } else {
-                    MeterStatus::Unreadable
+                    FoundStatus::Unreadable
                 };
                 self.record(bytes, status, telegram);
                 Ok(Tally::One)
@@ -834,21 +834,21 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
         match reply {
             ReadReply::Garbled if node.known_f != 0 && known > 0 => {
                 // A meter with F nibbles collides with a found one that differs only there.
-                self.record(bytes, MeterStatus::Shadowed, None);
+                self.record(bytes, FoundStatus::Shadowed, None);
                 Ok(Tally::One)
             }
             ReadReply::Garbled => {
-                self.record(bytes, MeterStatus::DuplicateSecondary, None);
+                self.record(bytes, FoundStatus::DuplicateSecondary, None);
                 Ok(Tally::Many)
             }
             ReadReply::Telegram(telegram) => match telegram.secondary_address() {
                 Some(address) if self.is_known(&address) => Ok(Tally::Empty),
                 Some(address) => {
-                    self.record(address.to_bytes(), MeterStatus::Ok, Some(telegram));
+                    self.record(address.to_bytes(), FoundStatus::Ok, Some(telegram));
                     Ok(Tally::One)
                 }
                 None => {
-                    self.record(bytes, MeterStatus::Ok, Some(telegram));
+                    self.record(bytes, FoundStatus::Ok, Some(telegram));
                     Ok(Tally::One)
                 }
             },
@@ -921,10 +921,10 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
         self.known.iter().any(|k| k.bytes == bytes)
     }
 
-    fn record(&mut self, bytes: [u8; 8], status: MeterStatus, telegram: Option<ReplyFrame>) {
+    fn record(&mut self, bytes: [u8; 8], status: FoundStatus, telegram: Option<ReplyFrame>) {
         self.known.push(Known {
             bytes,
-            weight: if status == MeterStatus::DuplicateSecondary {
+            weight: if status == FoundStatus::DuplicateSecondary {
                 2
             } else {
                 1

@@ -2,7 +2,7 @@
 
 use crate::model::{ModelBus, ModelMeter};
 use crate::{
-    CancelToken, LineState, MeterStatus, PrimaryOptions, Probe, ScanReport, Scanner,
+    CancelToken, FoundStatus, LineState, PrimaryOptions, Probe, ScanReport, Scanner,
     SecondaryOptions,
 };
 use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask};
@@ -44,7 +44,7 @@ fn addresses(meters: &[ModelMeter]) -> BTreeSet<SecondaryAddress> {
     meters.iter().map(|m| m.address).collect()
 }
 
-fn found(report: &ScanReport, status: MeterStatus) -> BTreeSet<SecondaryAddress> {
+fn found(report: &ScanReport, status: FoundStatus) -> BTreeSet<SecondaryAddress> {
     report
         .meters
         .iter()
@@ -91,7 +91,7 @@ fn a_missed_wildcard_probe_does_not_empty_the_bus() {
 fn one_meter_costs_one_select_and_one_read() {
     let (report, _) = scan(vec![meter(12345678, "2C2D0B04", 40)]);
     assert_eq!(report.meters.len(), 1);
-    assert_eq!(report.meters[0].status, MeterStatus::Ok);
+    assert_eq!(report.meters[0].status, FoundStatus::Ok);
     assert_eq!(report.cost.selects, 1);
     assert_eq!(report.cost.reads, 1);
     assert!(report.meters[0].telegram.is_some());
@@ -107,7 +107,7 @@ fn finds_sequential_and_random_populations() {
     ] {
         let expected = addresses(&meters);
         let (report, _) = scan(meters);
-        assert_eq!(found(&report, MeterStatus::Ok), expected);
+        assert_eq!(found(&report, FoundStatus::Ok), expected);
         assert_eq!(report.meters.len(), expected.len());
     }
 }
@@ -121,7 +121,7 @@ fn batches_are_split_where_serials_vary() {
     meters.extend(sequential(60, 87_654_300));
     let expected = addresses(&meters);
     let (report, _) = scan(meters);
-    assert_eq!(found(&report, MeterStatus::Ok), expected);
+    assert_eq!(found(&report, FoundStatus::Ok), expected);
     let (one_batch, _) = scan(sequential(60, 12_345_600));
     assert!(report.cost.selects + 30 < 2 * one_batch.cost.selects);
 }
@@ -132,8 +132,8 @@ fn our_bus_time_beats_the_baseline() {
     let expected = addresses(&meters);
     let (ours, _) = scan(random(60, 5));
     let theirs = baseline(meters);
-    assert_eq!(found(&theirs, MeterStatus::Ok), expected);
-    assert_eq!(found(&ours, MeterStatus::Ok), expected);
+    assert_eq!(found(&theirs, FoundStatus::Ok), expected);
+    assert_eq!(found(&ours, FoundStatus::Ok), expected);
     assert!(ours.cost.bus_time * 4 < theirs.cost.bus_time);
     assert!(ours.cost.probes() * 10 < theirs.cost.probes() * 7);
 }
@@ -146,10 +146,10 @@ fn duplicate_addresses_are_reported_as_such() {
     let (report, _) = scan(meters);
     let dup: SecondaryAddress = "555555552C2D0B04".parse().unwrap();
     assert_eq!(
-        found(&report, MeterStatus::DuplicateSecondary),
+        found(&report, FoundStatus::DuplicateSecondary),
         BTreeSet::from([dup])
     );
-    assert_eq!(found(&report, MeterStatus::Ok).len(), 30);
+    assert_eq!(found(&report, FoundStatus::Ok).len(), 30);
 }
 
 #[test]
@@ -162,7 +162,7 @@ fn one_ident_with_several_media() {
     ];
     let expected = addresses(&meters);
     let (report, _) = scan(meters);
-    assert_eq!(found(&report, MeterStatus::Ok), expected);
+    assert_eq!(found(&report, FoundStatus::Ok), expected);
 }
 
 #[test]
@@ -179,7 +179,7 @@ fn nibbles_that_really_are_f() {
     ];
     let expected = addresses(&meters);
     let (report, _) = scan(meters);
-    assert_eq!(found(&report, MeterStatus::Ok), expected);
+    assert_eq!(found(&report, FoundStatus::Ok), expected);
 }
 
 #[test]
@@ -192,9 +192,9 @@ fn a_meter_whose_f_nibbles_hide_it_is_detected() {
     let (report, _) = scan(meters);
     let ok: SecondaryAddress = "444444442C2D1407".parse().unwrap();
     let hidden: SecondaryAddress = "444444442C2D140F".parse().unwrap();
-    assert_eq!(found(&report, MeterStatus::Ok), BTreeSet::from([ok]));
+    assert_eq!(found(&report, FoundStatus::Ok), BTreeSet::from([ok]));
     assert_eq!(
-        found(&report, MeterStatus::Shadowed),
+        found(&report, FoundStatus::Shadowed),
         BTreeSet::from([hidden])
     );
 }
@@ -208,10 +208,10 @@ fn a_meter_that_never_answers_reads() {
     let (report, _) = scan(meters);
     let mute: SecondaryAddress = "770000012C2D0B04".parse().unwrap();
     assert_eq!(
-        found(&report, MeterStatus::Unreadable),
+        found(&report, FoundStatus::Unreadable),
         BTreeSet::from([mute])
     );
-    assert_eq!(found(&report, MeterStatus::Ok).len(), 20);
+    assert_eq!(found(&report, FoundStatus::Ok).len(), 20);
 }
 
 fn missing_population(seed: u64) -> Vec<ModelMeter> {
@@ -237,7 +237,7 @@ fn thorough_scans_survive_any_single_missed_request() {
             ..SecondaryOptions::default()
         };
         let report = Scanner::new(&mut bus).secondary(&options).unwrap();
-        let ok = found(&report, MeterStatus::Ok);
+        let ok = found(&report, FoundStatus::Ok);
         assert_eq!(
             ok,
             expected,
@@ -246,7 +246,7 @@ fn thorough_scans_survive_any_single_missed_request() {
             report
                 .meters
                 .iter()
-                .filter(|m| m.status != MeterStatus::Ok)
+                .filter(|m| m.status != FoundStatus::Ok)
                 .collect::<Vec<_>>()
         );
         assert_eq!(report.meters.len(), expected.len());
@@ -260,7 +260,7 @@ fn missed_requests_never_invent_meters() {
         let meters = missing_population(seed);
         let expected = addresses(&meters);
         let (report, _) = scan(meters);
-        let ok = found(&report, MeterStatus::Ok);
+        let ok = found(&report, FoundStatus::Ok);
         assert!(ok.is_subset(&expected), "seed {seed}");
         assert_eq!(
             report.meters.len(),
@@ -269,7 +269,7 @@ fn missed_requests_never_invent_meters() {
             report
                 .meters
                 .iter()
-                .filter(|m| m.status != MeterStatus::Ok)
+                .filter(|m| m.status != FoundStatus::Ok)
                 .collect::<Vec<_>>()
         );
         total_found += ok.len();
@@ -290,7 +290,7 @@ fn noise_is_not_mistaken_for_meters() {
         let report = Scanner::new(&mut bus)
             .secondary(&SecondaryOptions::default())
             .unwrap();
-        assert_eq!(found(&report, MeterStatus::Ok), expected, "seed {seed}");
+        assert_eq!(found(&report, FoundStatus::Ok), expected, "seed {seed}");
         assert_eq!(
             report.meters.len(),
             expected.len(),
@@ -298,7 +298,7 @@ fn noise_is_not_mistaken_for_meters() {
             report
                 .meters
                 .iter()
-                .filter(|m| m.status != MeterStatus::Ok)
+                .filter(|m| m.status != FoundStatus::Ok)
                 .collect::<Vec<_>>()
         );
     }
@@ -345,7 +345,7 @@ fn noise_on_both_reads_of_one_meter_does_not_make_its_address_shared() {
         ..SecondaryOptions::default()
     };
     let report = Scanner::new(&mut bus).secondary(&options).unwrap();
-    assert_eq!(found(&report, MeterStatus::Ok), expected);
+    assert_eq!(found(&report, FoundStatus::Ok), expected);
     assert_eq!(report.meters.len(), 3);
 }
 
@@ -366,7 +366,7 @@ fn a_mask_narrows_the_scan() {
             ..SecondaryOptions::default()
         })
         .unwrap();
-    assert_eq!(found(&report, MeterStatus::Ok), expected);
+    assert_eq!(found(&report, FoundStatus::Ok), expected);
 }
 
 #[test]
@@ -441,14 +441,14 @@ fn primary_scan_reads_each_address() {
     let ok: Vec<_> = report
         .meters
         .iter()
-        .filter(|m| m.status == MeterStatus::Ok)
+        .filter(|m| m.status == FoundStatus::Ok)
         .filter_map(|m| m.primary)
         .collect();
     assert_eq!(ok, vec![1, 5, 250]);
     let shared: Vec<_> = report
         .meters
         .iter()
-        .filter(|m| m.status == MeterStatus::DuplicatePrimary)
+        .filter(|m| m.status == FoundStatus::DuplicatePrimary)
         .filter_map(|m| m.primary)
         .collect();
     assert_eq!(shared, vec![9]);
@@ -492,7 +492,7 @@ fn runs_of_serials_are_followed_into_the_next_decade() {
     let meters = sequential(100, 12_345_600);
     let expected = addresses(&meters);
     let (report, _) = scan(meters);
-    assert_eq!(found(&report, MeterStatus::Ok), expected);
+    assert_eq!(found(&report, FoundStatus::Ok), expected);
     assert_eq!(report.cost.selects, 100 + 8 + 54 + 1);
     assert_eq!(report.cost.reads, 100);
 }
@@ -557,11 +557,11 @@ fn shared_primary_addresses_in_a_row_are_not_a_garbled_line() {
     let shared: Vec<u8> = report
         .meters
         .iter()
-        .filter(|m| m.status == MeterStatus::DuplicatePrimary)
+        .filter(|m| m.status == FoundStatus::DuplicatePrimary)
         .filter_map(|m| m.primary)
         .collect();
     assert_eq!(shared, (1..=20).collect::<Vec<u8>>());
-    assert_eq!(found(&report, MeterStatus::Ok).len(), 1);
+    assert_eq!(found(&report, FoundStatus::Ok).len(), 1);
     // One line check (two silent selects at most) per four shared addresses.
     assert!(report.cost.selects <= 10, "{}", report.cost.selects);
     let bound = Scanner::new(&mut bus).primary_bus_time_bound(&PrimaryOptions::default());

@@ -10,7 +10,7 @@ use mbus_link::{LineError, LinkError, Master, Received, Transport};
 use mbus_proto::address::BaudRate;
 use mbus_scan::secondary::EMPTY_BUS_PROBES;
 use mbus_scan::{
-    LineState, MeterStatus, PrimaryOptions, ScanBus, ScanReport, Scanner, SecondaryOptions,
+    FoundStatus, LineState, PrimaryOptions, ScanBus, ScanReport, Scanner, SecondaryOptions,
 };
 use std::collections::VecDeque;
 
@@ -216,14 +216,14 @@ fn meters_garbling_their_own_replies_are_not_a_garbled_line() {
     let ok: Vec<_> = report
         .meters
         .iter()
-        .filter(|m| m.status == MeterStatus::Ok)
+        .filter(|m| m.status == FoundStatus::Ok)
         .filter_map(|m| m.secondary)
         .collect();
     assert_eq!(ok, good);
     let garbled: Vec<u8> = report
         .meters
         .iter()
-        .filter(|m| m.status == MeterStatus::DuplicatePrimary)
+        .filter(|m| m.status == FoundStatus::DuplicatePrimary)
         .filter_map(|m| m.primary)
         .collect();
     assert_eq!(garbled, (10..16).collect::<Vec<u8>>());
@@ -237,7 +237,7 @@ fn meters_garbling_their_own_replies_are_not_a_garbled_line() {
             report
                 .meters
                 .iter()
-                .any(|m| m.secondary == Some(*address) && m.status == MeterStatus::Ok),
+                .any(|m| m.secondary == Some(*address) && m.status == FoundStatus::Ok),
             "{address} missing from {:?}",
             report.meters
         );

@@ -5,7 +5,7 @@
 use mbus_link::sim::{templates, Population, SerialPattern, SimBus, SimConfig, VirtualMeter};
 use mbus_link::Master;
 use mbus_proto::address::{BaudRate, SecondaryAddress};
-use mbus_scan::{compare, LineState, MeterStatus, Scanner, SecondaryOptions};
+use mbus_scan::{compare, FoundStatus, LineState, Scanner, SecondaryOptions};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -100,7 +100,7 @@ fn build(case: &Case) -> Vec<VirtualMeter> {
 }
 
 /// What a scan should report: per (address, baud), one meter or a shared address.
-fn expected(meters: &[VirtualMeter]) -> BTreeMap<(SecondaryAddress, u32), MeterStatus> {
+fn expected(meters: &[VirtualMeter]) -> BTreeMap<(SecondaryAddress, u32), FoundStatus> {
     let mut count: BTreeMap<(SecondaryAddress, u32), usize> = BTreeMap::new();
     for m in meters {
         *count.entry((m.secondary(), m.baud().bps())).or_default() += 1;
@@ -109,9 +109,9 @@ fn expected(meters: &[VirtualMeter]) -> BTreeMap<(SecondaryAddress, u32), MeterS
         .into_iter()
         .map(|(k, n)| {
             let status = if n == 1 {
-                MeterStatus::Ok
+                FoundStatus::Ok
             } else {
-                MeterStatus::DuplicateSecondary
+                FoundStatus::DuplicateSecondary
             };
             (k, status)
         })
@@ -134,7 +134,7 @@ fn scan_finds_exactly(case: &Case) -> Result<(), TestCaseError> {
         ..SecondaryOptions::default()
     };
     let report = Scanner::new(&mut master).secondary(&options).unwrap();
-    let got: BTreeMap<(SecondaryAddress, u32), MeterStatus> = report
+    let got: BTreeMap<(SecondaryAddress, u32), FoundStatus> = report
         .meters
         .iter()
         .map(|m| ((m.secondary.unwrap(), m.baud.bps()), m.status))
@@ -236,7 +236,7 @@ fn a_meter_out_of_readouts_is_found_by_its_selects() {
     let unreadable: Vec<_> = report
         .meters
         .iter()
-        .filter(|m| m.status == MeterStatus::Unreadable)
+        .filter(|m| m.status == FoundStatus::Unreadable)
         .collect();
     assert_eq!(unreadable.len(), 1);
     assert_eq!(unreadable[0].secondary, Some(exhausted));
@@ -258,13 +258,13 @@ fn primary_scan_reports_shared_primary_addresses() {
     let ok: Vec<u8> = report
         .meters
         .iter()
-        .filter(|m| m.status == MeterStatus::Ok)
+        .filter(|m| m.status == FoundStatus::Ok)
         .filter_map(|m| m.primary)
         .collect();
     let mut duplicates: Vec<u8> = report
         .meters
         .iter()
-        .filter(|m| m.status == MeterStatus::DuplicatePrimary)
+        .filter(|m| m.status == FoundStatus::DuplicatePrimary)
         .filter_map(|m| m.primary)
         .collect();
     duplicates.sort_unstable();
@@ -272,7 +272,7 @@ fn primary_scan_reports_shared_primary_addresses() {
     assert!(report
         .meters
         .iter()
-        .all(|m| m.status != MeterStatus::Ok || m.secondary.is_some()));
+        .all(|m| m.status != FoundStatus::Ok || m.secondary.is_some()));
     assert_eq!(duplicates, shared);
 }
 
@@ -306,7 +306,7 @@ fn a_clean_e5_at_the_end_of_a_run_is_not_taken_for_one_meter() {
     let mut got: Vec<u32> = report
         .meters
         .iter()
-        .filter(|m| m.status == MeterStatus::Ok)
+        .filter(|m| m.status == FoundStatus::Ok)
         .filter_map(|m| m.secondary.map(|a| a.ident))
         .collect();
     got.sort_unstable();

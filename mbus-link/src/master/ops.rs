@@ -5,7 +5,7 @@
 
 use super::{ExchangeOutcome, ExchangeSpec, MasterCore, Operation, Step};
 use crate::config::ResetPolicy;
-use crate::error::{LinkError, Target};
+use crate::error::{Addressee, LinkError};
 use crate::telegram::{Reply, ReplyFrame, SelectOutcome};
 use mbus_proto::address::{
     BaudRate, SecondaryAddress, SecondaryMask, BROADCAST_NO_REPLY, SELECTED_ADDRESS,
@@ -14,7 +14,7 @@ use mbus_proto::frame::Frame;
 use mbus_proto::request;
 
 /// The outcome of an exchange that calls for `E5`.
-fn expect_ack(outcome: Option<ExchangeOutcome>, target: Target) -> Result<(), LinkError> {
+fn expect_ack(outcome: Option<ExchangeOutcome>, target: Addressee) -> Result<(), LinkError> {
     match outcome_reply(outcome, target)? {
         Some(Reply::Ack) | None => Ok(()),
         Some(Reply::Frame(t)) => Err(LinkError::UnexpectedFrame {
@@ -26,7 +26,10 @@ fn expect_ack(outcome: Option<ExchangeOutcome>, target: Target) -> Result<(), Li
 }
 
 /// The outcome of an exchange that calls for a data frame from a slave.
-fn expect_data(outcome: Option<ExchangeOutcome>, target: Target) -> Result<ReplyFrame, LinkError> {
+fn expect_data(
+    outcome: Option<ExchangeOutcome>,
+    target: Addressee,
+) -> Result<ReplyFrame, LinkError> {
     let unexpected = |got: String| LinkError::UnexpectedFrame {
         address: target,
         expected: "an RSP_UD data frame",
@@ -49,7 +52,7 @@ fn expect_data(outcome: Option<ExchangeOutcome>, target: Target) -> Result<Reply
 /// Maps silence, garbage and overload to errors; `None` when no reply was expected.
 fn outcome_reply(
     outcome: Option<ExchangeOutcome>,
-    target: Target,
+    target: Addressee,
 ) -> Result<Option<Reply>, LinkError> {
     match outcome {
         Some(ExchangeOutcome::Reply(r)) => Ok(Some(r)),
@@ -100,7 +103,7 @@ fn describe(t: &ReplyFrame) -> String {
 #[derive(Debug)]
 pub struct AckCommand {
     request: Vec<u8>,
-    target: Target,
+    target: Addressee,
     after: AfterAck,
     sent: bool,
 }
@@ -118,7 +121,7 @@ impl AckCommand {
     fn new(address: u8, request: &[u8], after: AfterAck) -> AckCommand {
         AckCommand {
             request: request.to_vec(),
-            target: Target::Primary(address),
+            target: Addressee::Primary(address),
             after,
             sent: false,
         }
@@ -235,7 +238,7 @@ impl Operation for RequestUd2 {
     type Output = ReplyFrame;
 
     fn advance(&mut self, _: &mut MasterCore, last: Option<ExchangeOutcome>) -> Step<ReplyFrame> {
-        let target = Target::Primary(self.address);
+        let target = Addressee::Primary(self.address);
         if !self.sent {
             self.sent = true;
             return Step::Exchange(ExchangeSpec::request(
@@ -253,7 +256,7 @@ impl Operation for RequestUd2 {
 #[derive(Debug)]
 pub struct ReadAll {
     address: u8,
-    target: Target,
+    target: Addressee,
     reset_first: Option<bool>,
     stage: ReadStage,
     telegrams: Vec<ReplyFrame>,
@@ -271,7 +274,7 @@ impl ReadAll {
     pub fn primary(address: u8) -> ReadAll {
         ReadAll {
             address,
-            target: Target::Primary(address),
+            target: Addressee::Primary(address),
             reset_first: None,
             stage: ReadStage::Start,
             telegrams: Vec::new(),
@@ -282,7 +285,7 @@ impl ReadAll {
     fn selected(secondary: SecondaryAddress) -> ReadAll {
         ReadAll {
             address: SELECTED_ADDRESS,
-            target: Target::Secondary(secondary),
+            target: Addressee::Secondary(secondary),
             reset_first: Some(false),
             stage: ReadStage::Start,
             telegrams: Vec::new(),
@@ -377,7 +380,7 @@ impl Operation for Select {
             self.sent = true;
             return Step::Exchange(ExchangeSpec::request(
                 &request::select_secondary(&self.mask),
-                Target::Primary(SELECTED_ADDRESS),
+                Addressee::Primary(SELECTED_ADDRESS),
             ));
         }
         core.reset_fcb(SELECTED_ADDRESS);
@@ -440,7 +443,7 @@ impl Operation for ReadSecondary {
         core: &mut MasterCore,
         last: Option<ExchangeOutcome>,
     ) -> Step<Vec<ReplyFrame>> {
-        let target = Target::Secondary(self.address);
+        let target = Addressee::Secondary(self.address);
         match self.stage {
             SecondaryStage::Select if last.is_none() => {
                 core.set_left_selected(Some(core.baud()));
@@ -508,10 +511,10 @@ impl Transact {
         }
     }
 
-    fn target(&self) -> Target {
+    fn target(&self) -> Addressee {
         match Frame::parse_exact(&self.request) {
-            Ok(frame) => frame.address().map_or(Target::Raw, Target::Primary),
-            Err(_) => Target::Raw,
+            Ok(frame) => frame.address().map_or(Addressee::Raw, Addressee::Primary),
+            Err(_) => Addressee::Raw,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::line::{duration_to_ticks, ticks_per_bit};
 use super::rng::SimRng;
-use super::templates::Template;
+use super::templates::TelegramTemplate;
 use core::time::Duration;
 use mbus_proto::address::{
     BaudRate, SecondaryAddress, SecondaryMask, BROADCAST_NO_REPLY, BROADCAST_REPLY,
@@ -39,7 +39,7 @@ pub struct VirtualMeter {
     secondary: SecondaryAddress,
     baud: BaudRate,
     delay_bits: u32,
-    template: Template,
+    template: TelegramTemplate,
     access_limit: Option<AccessLimit>,
     silence_rate: f64,
     garble_rate: f64,
@@ -69,7 +69,11 @@ pub(crate) struct MeterReply {
 
 impl VirtualMeter {
     /// A meter at 2400 baud answering after 33 bit times, never silent, no access limit.
-    pub fn new(primary: u8, secondary: SecondaryAddress, template: Template) -> VirtualMeter {
+    pub fn new(
+        primary: u8,
+        secondary: SecondaryAddress,
+        template: TelegramTemplate,
+    ) -> VirtualMeter {
         VirtualMeter {
             primary,
             secondary,
@@ -175,7 +179,7 @@ impl VirtualMeter {
     }
 
     /// The telegram template.
-    pub fn template(&self) -> &Template {
+    pub fn template(&self) -> &TelegramTemplate {
         &self.template
     }
 

@@ -43,7 +43,7 @@ pub use population::{Population, SerialPattern};
 pub use rng::SimRng;
 #[cfg(feature = "tcp")]
 pub use server::{GatewayServer, FORWARD_SLOT};
-pub use templates::Template;
+pub use templates::TelegramTemplate;
 
 use crate::error::{LineError, LinkError};
 use crate::transport::{AsyncTransport, Received, Transport};
@@ -60,7 +60,7 @@ pub enum SimError {
     /// Telegram text is not hex.
     #[error("{name}: bad hex: {source}")]
     Hex {
-        /// Template or file name.
+        /// TelegramTemplate or file name.
         name: String,
         /// The hex error.
         source: mbus_proto::hex::HexError,
@@ -68,7 +68,7 @@ pub enum SimError {
     /// Telegram bytes are not a valid frame.
     #[error("{name}: not a valid frame: {source}")]
     Frame {
-        /// Template or file name.
+        /// TelegramTemplate or file name.
         name: String,
         /// The frame error.
         source: mbus_proto::frame::FrameError,
@@ -76,13 +76,13 @@ pub enum SimError {
     /// A frame is valid but not a slave's long data frame.
     #[error("{name}: not a slave data frame (long frame, RSP_UD)")]
     NotADataFrame {
-        /// Template or file name.
+        /// TelegramTemplate or file name.
         name: String,
     },
     /// Adding the "more records follow" marker would exceed the frame size.
     #[error("{name}: telegram too long to carry the 'more records follow' marker")]
     TooLong {
-        /// Template or file name.
+        /// TelegramTemplate or file name.
         name: String,
     },
     /// A file or directory could not be read.

@@ -2,7 +2,7 @@
 //! duplicate addresses and mixed baud rates, telegrams drawn from templates.
 
 use super::rng::SimRng;
-use super::templates::Template;
+use super::templates::TelegramTemplate;
 use super::VirtualMeter;
 use mbus_proto::address::{manufacturer_code, BaudRate, SecondaryAddress, MAX_PRIMARY};
 use std::collections::HashSet;
@@ -144,7 +144,7 @@ impl Population {
 
     /// Builds the meters; templates are assigned at random (synthetic ones when `templates` is
     /// empty). Manufacturer, version and medium come from each template's header when it has one.
-    pub fn build(&self, templates: &[Template]) -> Vec<VirtualMeter> {
+    pub fn build(&self, templates: &[TelegramTemplate]) -> Vec<VirtualMeter> {
         self.build_with(self.count, |_, rng| match rng.pick(templates) {
             Some(template) => template.clone(),
             None => super::templates::synthetic(rng.next_u64() as usize % 64),
@@ -162,7 +162,7 @@ impl Population {
     /// assert_eq!(meters.len(), 2);
     /// assert_eq!(meters[1].template().name(), "synthetic-9");
     /// ```
-    pub fn build_each(&self, templates: &[Template]) -> Vec<VirtualMeter> {
+    pub fn build_each(&self, templates: &[TelegramTemplate]) -> Vec<VirtualMeter> {
         self.build_with(templates.len(), |i, _| {
             // `i` counts up to `templates.len()`, so the template is always there.
             templates
@@ -176,7 +176,7 @@ impl Population {
     fn build_with(
         &self,
         count: usize,
-        mut template_for: impl FnMut(usize, &mut SimRng) -> Template,
+        mut template_for: impl FnMut(usize, &mut SimRng) -> TelegramTemplate,
     ) -> Vec<VirtualMeter> {
         let mut rng = SimRng::new(self.seed);
         let serials = Population {

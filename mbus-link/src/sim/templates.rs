@@ -73,24 +73,24 @@ impl Body {
 /// ("more records follow"); the last does not.
 ///
 /// ```
-/// use mbus_link::sim::templates::{self, Template};
+/// use mbus_link::sim::templates::{self, TelegramTemplate};
 /// let single = templates::synthetic(0);
 /// assert_eq!(single.len(), 1);
-/// let multi = Template::join("two", &[templates::synthetic(1), templates::synthetic(2)])?;
+/// let multi = TelegramTemplate::join("two", &[templates::synthetic(1), templates::synthetic(2)])?;
 /// assert_eq!(multi.len(), 2);
 /// # Ok::<(), mbus_link::sim::SimError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template {
+pub struct TelegramTemplate {
     name: String,
     pub(crate) bodies: Vec<Body>,
 }
 
-impl Template {
+impl TelegramTemplate {
     /// A template from slave data frames (long frames, RSP_UD), one per telegram. All but the
     /// last are marked "more records follow" (DIF 0x1F), the last is not.
-    pub fn from_frames(name: &str, frames: &[&[u8]]) -> Result<Template, SimError> {
-        Template::from_bodies(name, bodies_of(name, frames)?, true)
+    pub fn from_frames(name: &str, frames: &[&[u8]]) -> Result<TelegramTemplate, SimError> {
+        TelegramTemplate::from_bodies(name, bodies_of(name, frames)?, true)
     }
 
     /// A template that replays captured telegrams exactly as they were recorded: no
@@ -98,29 +98,33 @@ impl Template {
     /// announces further telegrams where the meter did. (The meter still fills in its own
     /// addresses and access number.) A single telegram that announces more records keeps
     /// doing so, and the meter answers it again on every readout.
-    pub fn captured(name: &str, frames: &[&[u8]]) -> Result<Template, SimError> {
-        Template::from_bodies(name, bodies_of(name, frames)?, false)
+    pub fn captured(name: &str, frames: &[&[u8]]) -> Result<TelegramTemplate, SimError> {
+        TelegramTemplate::from_bodies(name, bodies_of(name, frames)?, false)
     }
 
     /// A single-telegram template from one frame written as hex.
-    pub fn from_hex(name: &str, text: &str) -> Result<Template, SimError> {
+    pub fn from_hex(name: &str, text: &str) -> Result<TelegramTemplate, SimError> {
         let bytes = parse_hex(text).map_err(|source| SimError::Hex {
             name: name.to_string(),
             source,
         })?;
-        Template::from_frames(name, &[&bytes])
+        TelegramTemplate::from_frames(name, &[&bytes])
     }
 
     /// A multi-telegram template: the telegrams of `parts`, in order.
-    pub fn join(name: &str, parts: &[Template]) -> Result<Template, SimError> {
+    pub fn join(name: &str, parts: &[TelegramTemplate]) -> Result<TelegramTemplate, SimError> {
         let bodies = parts
             .iter()
             .flat_map(|p| p.bodies.iter().cloned())
             .collect();
-        Template::from_bodies(name, bodies, true)
+        TelegramTemplate::from_bodies(name, bodies, true)
     }
 
-    fn from_bodies(name: &str, mut bodies: Vec<Body>, mark: bool) -> Result<Template, SimError> {
+    fn from_bodies(
+        name: &str,
+        mut bodies: Vec<Body>,
+        mark: bool,
+    ) -> Result<TelegramTemplate, SimError> {
         if bodies.is_empty() {
             return Err(SimError::NotADataFrame {
                 name: name.to_string(),
@@ -137,7 +141,7 @@ impl Template {
                 });
             }
         }
-        Ok(Template {
+        Ok(TelegramTemplate {
             name: name.to_string(),
             bodies,
         })
@@ -166,7 +170,7 @@ impl Template {
 
 /// A synthetic heat-meter telegram (CI 0x72, manufacturer `SIM`); `variant` varies the values and
 /// the number of historic records, so telegram lengths differ (about 60 to 110 bytes).
-pub fn synthetic(variant: usize) -> Template {
+pub fn synthetic(variant: usize) -> TelegramTemplate {
     let mut data = Vec::with_capacity(128);
     let ident = SecondaryAddress {
         ident: 10_000_000 + variant as u32 % 90_000_000,
@@ -214,7 +218,7 @@ pub fn synthetic(variant: usize) -> Template {
             record(&[0x82 | low, dife, 0x6C], vec![0x1F, 0x3C]);
         }
     }
-    Template {
+    TelegramTemplate {
         name: format!("synthetic-{variant}"),
         bodies: vec![Body { ci: 0x72, data }],
     }
@@ -282,8 +286,8 @@ pub fn split_frames<'a>(name: &str, bytes: &'a [u8]) -> Result<Vec<&'a [u8]>, Si
 
 /// A captured telegram file: lenient hex (see [`mbus_proto::hex`]) holding one or more slave
 /// data frames back to back (whitespace or newlines between them are fine), replayed as
-/// captured (see [`Template::captured`]). The template is named after the file.
-pub fn load_file(path: &Path) -> Result<Template, SimError> {
+/// captured (see [`TelegramTemplate::captured`]). The template is named after the file.
+pub fn load_file(path: &Path) -> Result<TelegramTemplate, SimError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| SimError::Io {
         path: name.clone(),
@@ -294,12 +298,12 @@ pub fn load_file(path: &Path) -> Result<Template, SimError> {
         source,
     })?;
     let frames = split_frames(&name, &bytes)?;
-    Template::captured(&name, &frames)
+    TelegramTemplate::captured(&name, &frames)
 }
 
 /// Every `.hex` file under `dir` that holds one slave data frame, as a single-telegram template,
 /// sorted by file name. Files holding other frames (errors, master requests) are left out.
-pub fn load_dir(dir: &Path) -> Result<Vec<Template>, SimError> {
+pub fn load_dir(dir: &Path) -> Result<Vec<TelegramTemplate>, SimError> {
     let io_error = |source| SimError::Io {
         path: dir.display().to_string(),
         source,
@@ -319,7 +323,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Template>, SimError> {
         let name = path
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        if let Ok(t) = Template::from_hex(&name, &text) {
+        if let Ok(t) = TelegramTemplate::from_hex(&name, &text) {
             out.push(t);
         }
     }

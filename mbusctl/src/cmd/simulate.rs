@@ -2,8 +2,8 @@
 
 use crate::exit::Exit;
 use mbus_link::sim::{
-    templates, GatewayServer, Population, SerialPattern, SimBus, SimConfig, SimStats, Template,
-    VirtualMeter,
+    templates, GatewayServer, Population, SerialPattern, SimBus, SimConfig, SimStats,
+    TelegramTemplate, VirtualMeter,
 };
 use mbus_proto::address::BaudRate;
 use std::path::{Path, PathBuf};
@@ -170,7 +170,7 @@ fn build_meters(args: &Args) -> Result<Vec<VirtualMeter>, Exit> {
             .telegram
             .iter()
             .map(|path| templates::load_file(path))
-            .collect::<Result<Vec<Template>, _>>()
+            .collect::<Result<Vec<TelegramTemplate>, _>>()
             .map_err(|e| {
                 eprintln!("mbusctl simulate: {e}");
                 Exit::BadInput
