@@ -4,7 +4,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use logger_core::config::{Config, ReadCycle};
-use logger_core::inventory::{meter_from_found, FoundMeter};
+use logger_core::inventory::{meter_from_found, DiscoveredMeter};
 use logger_core::readout::MeterData;
 use logger_core::schedule::next_slot;
 use logger_core::simulation::{evolve, SimInstallation};
@@ -40,7 +40,7 @@ fn grid(c: &mut Criterion) {
 
 fn readout(c: &mut Criterion) {
     let frame = telegram();
-    let found = FoundMeter {
+    let found = DiscoveredMeter {
         primary: Some(1),
         secondary: None,
         baud: BaudRate::B2400,
@@ -66,7 +66,7 @@ fn config(c: &mut Criterion) {
     let mut config = Config::default();
     let builtin = Template::builtin();
     for i in 0..250u32 {
-        let found = FoundMeter {
+        let found = DiscoveredMeter {
             primary: Some((i % 250) as u8),
             secondary: Some(format!("{:08}2D2C0104", 10_000_000 + i).parse().unwrap()),
             baud: BaudRate::B2400,

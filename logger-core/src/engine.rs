@@ -24,7 +24,7 @@ use crate::clock::Clock;
 use crate::config::{Config, ConfigError, ConfigStore, Meter};
 use crate::email::alarm::Alarms;
 use crate::events::{EventCode, EventLog, EventNotice};
-use crate::inventory::{self, FoundMeter};
+use crate::inventory::{self, DiscoveredMeter};
 use crate::readout::{MeterData, ReadoutError};
 use crate::schedule::Schedule;
 use crate::status::{LoggerState, ReadStatus, StatusBoard, Transition};
@@ -369,7 +369,7 @@ impl<B: MeterBus> Logger<B> {
 
     /// Adds found meters that are not configured yet (automatic names, templates applied);
     /// returns their ids.
-    pub fn adopt(&mut self, found: &[FoundMeter]) -> Result<Vec<u32>, LoggerError> {
+    pub fn adopt(&mut self, found: &[DiscoveredMeter]) -> Result<Vec<u32>, LoggerError> {
         let mut config = self.config.clone();
         let added = inventory::adopt(&mut config, found, &self.builtin);
         if !added.is_empty() {
@@ -383,7 +383,7 @@ impl<B: MeterBus> Logger<B> {
     /// simulation shows current values) and adopts the meters it returns.
     pub fn scan_with<E>(
         &mut self,
-        search: impl FnOnce(&mut Master<B::Transport>) -> Result<Vec<FoundMeter>, E>,
+        search: impl FnOnce(&mut Master<B::Transport>) -> Result<Vec<DiscoveredMeter>, E>,
     ) -> Result<Vec<u32>, E>
     where
         E: From<LoggerError>,
@@ -451,7 +451,7 @@ impl<B: MeterBus> Logger<B> {
                         m.telegram.iter().map(|t| t.bytes().to_vec()).collect()
                     }
                 };
-                found.push(FoundMeter {
+                found.push(DiscoveredMeter {
                     primary: m.primary,
                     secondary: m.secondary,
                     baud: m.baud,

@@ -9,7 +9,7 @@ use mbus_proto::address::{BaudRate, SecondaryAddress};
 
 /// A meter found on the bus (by a scan), with the reply it gave if it was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FoundMeter {
+pub struct DiscoveredMeter {
     /// Primary address, if it was found by primary address.
     pub primary: Option<u8>,
     /// Secondary address, if known (from a secondary scan or the reply's header).
@@ -59,7 +59,7 @@ pub fn assign_registers<'a>(
 /// secondary address is known, category from the medium, registers from the reply.
 pub fn meter_from_found(
     id: u32,
-    found: &FoundMeter,
+    found: &DiscoveredMeter,
     user: &[Template],
     builtin: &[Template],
 ) -> Meter {
@@ -107,7 +107,7 @@ pub fn meter_from_found(
 /// Where `found` is in `config.meters`: the meter with the same secondary address (from the
 /// scan or the reply's header), or for a meter without one the meter addressed by the same
 /// primary address.
-pub fn configured(config: &Config, found: &FoundMeter) -> Option<usize> {
+pub fn configured(config: &Config, found: &DiscoveredMeter) -> Option<usize> {
     let secondary = found.secondary.or_else(|| {
         MeterData::decode(&found.telegrams)
             .ok()
@@ -121,7 +121,7 @@ pub fn configured(config: &Config, found: &FoundMeter) -> Option<usize> {
 
 /// Adds the found meters that are not configured yet (see [`configured`]) to `config`;
 /// returns the ids given to them.
-pub fn adopt(config: &mut Config, found: &[FoundMeter], builtin: &[Template]) -> Vec<u32> {
+pub fn adopt(config: &mut Config, found: &[DiscoveredMeter], builtin: &[Template]) -> Vec<u32> {
     let mut added = Vec::new();
     for f in found {
         if configured(config, f).is_some() {
@@ -143,7 +143,7 @@ pub fn manual_meter(
     secondary: Option<SecondaryAddress>,
     baud: Option<BaudRate>,
 ) -> Meter {
-    let found = FoundMeter {
+    let found = DiscoveredMeter {
         primary: Some(primary),
         secondary,
         baud: baud.unwrap_or(BaudRate::B2400),
@@ -160,7 +160,7 @@ mod tests {
     #[test]
     fn found_meters_are_named_addressed_and_get_registers() {
         let mut config = Config::default();
-        let found = FoundMeter {
+        let found = DiscoveredMeter {
             primary: Some(5),
             secondary: None,
             baud: BaudRate::B2400,
@@ -183,7 +183,7 @@ mod tests {
         let kind = data.meter_type().unwrap();
         let mut seed_meter = meter_from_found(
             1,
-            &FoundMeter {
+            &DiscoveredMeter {
                 primary: Some(1),
                 secondary: None,
                 baud: BaudRate::B2400,
@@ -200,7 +200,7 @@ mod tests {
         config.templates.push(t);
         adopt(
             &mut config,
-            &[FoundMeter {
+            &[DiscoveredMeter {
                 primary: Some(9),
                 secondary: None,
                 baud: BaudRate::B9600,
