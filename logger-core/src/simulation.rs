@@ -365,7 +365,7 @@ type DemoModel<'a> = (&'a str, &'a [u8; 3], u8, u8, &'a [u8]);
 /// (energy, power), an Elster gas meter (volume) and a Qundis heat-cost allocator (units).
 /// Counters grow and instantaneous values swing as [`evolve`] describes; the heat meter is
 /// listed twice so that heat is the largest group, as in most buildings.
-pub fn demo_templates() -> Vec<Template> {
+pub fn demo_templates() -> Vec<TelegramTemplate> {
     let le = |v: u32| v.to_le_bytes();
     let le16 = |v: u16| v.to_le_bytes();
     let mut heat = vec![0x04, 0x06];
@@ -411,7 +411,7 @@ pub fn demo_templates() -> Vec<Template> {
         .iter()
         .filter_map(|(name, man, version, medium, records)| {
             let frame = demo_frame(man, *version, *medium, records);
-            Template::from_frames(name, &[&frame]).ok()
+            TelegramTemplate::from_frames(name, &[&frame]).ok()
         })
         .collect()
 }
