@@ -18,6 +18,8 @@
 //! - [`service`]: the engine on its own thread with a handle for user interfaces;
 //!   [`views`]: what the CLI and the web show of meters and the logger.
 //! - [`upload`]: automatic FTP/FTPS uploads and HTTPS push through a durable spool.
+//! - [`bacnet`]: the BACnet/IP server (a device per meter behind a virtual network, COV,
+//!   BBMD and foreign-device registration).
 //!
 //! # Embed the logger
 //!
@@ -59,6 +61,7 @@ pub mod export;
 pub mod storage;
 
 pub mod atomic;
+pub mod bacnet;
 pub mod bus;
 pub mod clock;
 pub mod config;

@@ -30,7 +30,9 @@
 //!   "time": { "ntp_server": "pool.ntp.org" },
 //!   "email": { "enabled": false, "server": "", "port": 25, ... },
 //!   "uploads": { "file": { "enabled": false, "protocol": "ftp", ... }, "https": { ... } },
-//!   "bacnet": { "enabled": false, "start_instance": 1000, "port": 47808, "bbmd": null, "bbmd_ttl_s": 300 },
+//!   "bacnet": { "enabled": false, "start_instance": 1000, "port": 47808, "bbmd": null, "bbmd_ttl_s": 300,
+//!               "device_instance": 999, "network_number": 1000, "address": null,
+//!               "bbmd_server": false, "bdt": [] },
 //!   "level_converter": { "enabled": false, "baud": null, "tcp_port": 50000 },
 //!   "meters": [ { "id": 1, "name": "KAM heat 1 6855817", "addressing": "secondary",
 //!                 "primary": 1, "secondary": "068558172D2C0104", "baud": 2400, "cycle": null,
@@ -315,7 +317,7 @@ impl Config {
         self.time.validate(&mut p);
         self.email.validate(&mut p);
         self.uploads.validate(&mut p);
-        self.bacnet.validate(&mut p);
+        self.bacnet.validate(&mut p, self.meters.len());
         self.level_converter.validate(&mut p);
         for (i, meter) in self.meters.iter().enumerate() {
             let path = format!("meters[{i}]");

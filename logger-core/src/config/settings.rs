@@ -463,7 +463,8 @@ impl Uploads {
     }
 }
 
-/// BACnet/IP server settings.
+/// BACnet/IP server settings: the logger is a BACnet device and a router to a virtual
+/// network on which every meter is a device of its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Bacnet {
@@ -473,10 +474,22 @@ pub struct Bacnet {
     pub start_instance: u32,
     /// UDP port (default 47808).
     pub port: u16,
-    /// Register as foreign device at this BBMD (`host:port`), if any.
+    /// Register as foreign device at this BBMD (`host` or `host:port`), if any.
     pub bbmd: Option<String>,
     /// Foreign-device registration time to live in seconds.
     pub bbmd_ttl_s: u32,
+    /// Device instance of the logger itself (default 999); with the server on it must lie
+    /// outside the meters' instances.
+    pub device_instance: u32,
+    /// Network number of the virtual network the meter devices sit on (1…65534).
+    pub network_number: u16,
+    /// Local IPv4 address to serve on (`None`: every interface).
+    pub address: Option<Ipv4Addr>,
+    /// Act as a BBMD: accept foreign-device registrations and distribute broadcasts.
+    pub bbmd_server: bool,
+    /// The broadcast distribution table when acting as BBMD: peer BBMDs as `host` or
+    /// `host:port`.
+    pub bdt: Vec<String>,
 }
 
 impl Default for Bacnet {
@@ -487,6 +500,11 @@ impl Default for Bacnet {
             port: 47808,
             bbmd: None,
             bbmd_ttl_s: 300,
+            device_instance: 999,
+            network_number: 1000,
+            address: None,
+            bbmd_server: false,
+            bdt: Vec::new(),
         }
     }
 }
@@ -495,7 +513,7 @@ impl Default for Bacnet {
 pub const BACNET_MAX_INSTANCE: u32 = 4_194_302;
 
 impl Bacnet {
-    pub(crate) fn validate(&self, p: &mut Problems) {
+    pub(crate) fn validate(&self, p: &mut Problems, meters: usize) {
         p.check(
             self.start_instance <= BACNET_MAX_INSTANCE,
             "bacnet.start_instance",
@@ -509,7 +527,41 @@ impl Bacnet {
                 "bacnet.bbmd_ttl_s",
                 "must be between 30 and 65535",
             );
+            p.check(
+                !self.bbmd_server,
+                "bacnet.bbmd_server",
+                "a BBMD does not register as foreign device (leave bacnet.bbmd empty)",
+            );
         }
+        let meters_end = u64::from(self.start_instance) + meters as u64;
+        if self.device_instance > BACNET_MAX_INSTANCE {
+            p.add("bacnet.device_instance", "must be at most 4194302");
+        } else if self.enabled
+            && (u64::from(self.start_instance)..meters_end)
+                .contains(&u64::from(self.device_instance))
+        {
+            p.add(
+                "bacnet.device_instance",
+                format!(
+                    "is a meter's instance (meters use {} to {})",
+                    self.start_instance,
+                    meters_end - 1
+                ),
+            );
+        }
+        p.check(
+            (1..=65_534).contains(&self.network_number),
+            "bacnet.network_number",
+            "must be between 1 and 65534",
+        );
+        for (i, peer) in self.bdt.iter().enumerate() {
+            p.host(format!("bacnet.bdt[{i}]"), peer);
+        }
+        p.check(
+            self.bdt.is_empty() || self.bbmd_server,
+            "bacnet.bdt",
+            "only used when bacnet.bbmd_server is on",
+        );
     }
 }
 
