@@ -21,11 +21,14 @@
 //! configuration's `email` section enabled, incidents mail as `logger_core::email::alarm`
 //! describes. On shutdown the worker gets a few seconds to deliver what is queued.
 //! Configured uploads (FTP/FTPS/SFTP, HTTPS push) run in a thread of their own too, fed after
-//! every read cycle; see `logger_core::upload`.
+//! every read cycle; see `logger_core::upload`. With the configuration's `bacnet` section
+//! enabled, a BACnet/IP server (`logger_core::bacnet`) serves the meters to building
+//! automation.
 
 mod web;
 
 use clap::Parser;
+use logger_core::bacnet::Server as BacnetServer;
 use logger_core::bus::{LinkBus, MeterBus};
 use logger_core::clock::SystemClock;
 use logger_core::config::ReadCycle;
@@ -193,6 +196,18 @@ fn serve<B: MeterBus + 'static>(
         UploaderOptions::default(),
     );
     logger.add_commit_hook(uploader.hook());
+    // The BACnet/IP server follows the configuration's `bacnet` section (also when it is
+    // switched on later) and hears about every committed read cycle.
+    let bacnet = match BacnetServer::start(logger.config(), logger.data_dir()) {
+        Ok(server) => {
+            logger.add_commit_hook(server.hook());
+            Some(server)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "BACnet/IP server not started");
+            None
+        }
+    };
     let service = Service::start(logger, options);
     let handle = service.handle();
     let stopped = Arc::new(AtomicBool::new(false));
@@ -205,6 +220,9 @@ fn serve<B: MeterBus + 'static>(
     let _ = reporter.join();
     alarms.shutdown(std::time::Duration::from_secs(5));
     uploader.stop();
+    if let Some(bacnet) = bacnet {
+        bacnet.stop();
+    }
     let mut logger = logger?;
     logger.record_notices();
     served.map_err(|source| DaemonError::Web {

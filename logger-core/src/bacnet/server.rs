@@ -228,6 +228,11 @@ impl Runner {
             if dirty && self.live.is_some() {
                 match self.model() {
                     Ok(model) => {
+                        let devices = model.meters.len() + 1;
+                        let before = self.live.as_ref().map(|l| l.gateway.model().meters.len() + 1);
+                        if before != Some(devices) {
+                            tracing::info!(devices, "BACnet/IP devices");
+                        }
                         let out = self
                             .live
                             .as_mut()
