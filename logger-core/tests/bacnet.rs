@@ -1050,3 +1050,45 @@ fn ten_thousand_random_and_truncated_datagrams_leave_the_server_answering() {
         .ends_with(&[&[0x3E, 0x44][..], &value.to_be_bytes(), &[0x3F]].concat()));
     server.stop();
 }
+
+#[test]
+fn the_bacnet_section_is_checked_with_field_paths_and_older_sections_still_load() {
+    // A section written before the router settings existed loads with their defaults.
+    let old = Config::from_json(
+        r#"{"version": 2, "bacnet": {"enabled": true, "start_instance": 2000, "port": 47808,
+            "bbmd": "bbmd.example:47808", "bbmd_ttl_s": 300}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (old.bacnet.device_instance, old.bacnet.network_number),
+        (999, 1000)
+    );
+    assert!(!old.bacnet.bbmd_server && old.bacnet.bdt.is_empty());
+    let err = Config::from_json(
+        r#"{"version": 2,
+            "bacnet": {"enabled": true, "start_instance": 10, "device_instance": 11,
+                       "network_number": 0, "bbmd": "x", "bbmd_server": true, "bdt": ["a b"]},
+            "meters": [{"id": 1, "name": "a", "addressing": "primary", "primary": 1},
+                       {"id": 2, "name": "b", "addressing": "primary", "primary": 2}]}"#,
+    )
+    .unwrap_err();
+    let paths: Vec<String> = err.problems().into_iter().map(|p| p.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "bacnet.bbmd_server",
+            "bacnet.device_instance",
+            "bacnet.network_number",
+            "bacnet.bdt[0]"
+        ],
+        "{err}"
+    );
+    assert!(err
+        .to_string()
+        .contains("bacnet.device_instance: is a meter's instance (meters use 10 to 11)"));
+    let err = Config::from_json(r#"{"version": 2, "bacnet": {"bdt": ["peer"]}}"#).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bacnet.bdt: only used when bacnet.bbmd_server is on"
+    );
+}
