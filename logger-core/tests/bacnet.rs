@@ -1092,3 +1092,47 @@ fn the_bacnet_section_is_checked_with_field_paths_and_older_sections_still_load(
         "bacnet.bdt: only used when bacnet.bbmd_server is on"
     );
 }
+
+#[test]
+fn the_server_follows_its_section_of_the_configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config();
+    config.bacnet.enabled = false;
+    config.bacnet.address = Some(Ipv4Addr::LOCALHOST);
+    config.bacnet.port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let store = ConfigStore::new(dir.path());
+    store.save(&config).unwrap();
+    let server = Server::start(&config, dir.path()).unwrap();
+    assert_eq!(server.local_addr(), None);
+    let to = SocketAddrV4::new(Ipv4Addr::LOCALHOST, config.bacnet.port);
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let who_is = unicast(None, &unconfirmed(apdu::SERVICE_WHO_IS, &[]));
+    let answers = |client: &UdpSocket| {
+        client.send_to(&who_is, to).unwrap();
+        let mut buf = [0u8; 2048];
+        let mut n = 0;
+        while client.recv_from(&mut buf).is_ok() {
+            n += 1;
+        }
+        n
+    };
+    assert_eq!(answers(&client), 0, "off");
+    // Switched on in the file (as the web UI or `mbusctl config import` would): it starts
+    // within a few seconds, with the numbering stored.
+    config.bacnet.enabled = true;
+    store.save(&config).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while answers(&client) != 3 {
+        assert!(Instant::now() < deadline, "the server did not start");
+    }
+    let numbering = Assignment::load(dir.path()).unwrap();
+    assert_eq!((numbering.index(1), numbering.index(2)), (Some(0), Some(1)));
+    server.stop();
+}

@@ -260,7 +260,8 @@ impl Runner {
                 return;
             }
         };
-        let restart = config.bacnet != self.config.bacnet || self.live.is_none();
+        let was_live = self.live.is_some();
+        let restart = config.bacnet != self.config.bacnet || !was_live;
         self.config = config;
         if restart {
             self.live = None;
@@ -268,7 +269,7 @@ impl Runner {
                 if let Err(e) = self.go_live(now) {
                     tracing::error!(error = %e, "BACnet server not running");
                 }
-            } else {
+            } else if was_live {
                 tracing::info!("BACnet/IP server off");
             }
         }
