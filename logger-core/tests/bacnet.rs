@@ -972,7 +972,7 @@ fn ten_thousand_random_and_truncated_datagrams_leave_the_server_answering() {
             0 => {
                 let len = (rng.next() % 80) as usize;
                 let mut d: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
-                if len >= 4 && rng.next() % 2 == 0 {
+                if len >= 4 && rng.next().is_multiple_of(2) {
                     d[0] = 0x81;
                     d[1] = (rng.next() % 12) as u8;
                     d[2..4].copy_from_slice(&(len as u16).to_be_bytes());
@@ -984,7 +984,7 @@ fn ten_thousand_random_and_truncated_datagrams_leave_the_server_answering() {
                 let v = &valid[(rng.next() % valid.len() as u64) as usize];
                 let cut = (rng.next() % v.len() as u64) as usize;
                 let mut d = v[..cut].to_vec();
-                if cut >= 4 && rng.next() % 2 == 0 {
+                if cut >= 4 && rng.next().is_multiple_of(2) {
                     d[2..4].copy_from_slice(&(cut as u16).to_be_bytes());
                 }
                 d

@@ -759,10 +759,11 @@ pub fn push_read_multiple_result(
     write_closing(out, 1);
 }
 
+/// One object's part of a ReadPropertyMultiple answer: each property with its result.
+pub type ObjectResults = (ObjectId, Vec<(PropertyRef, ReadResult)>);
+
 /// Decodes a ReadPropertyMultiple answer (values kept encoded).
-pub fn decode_read_multiple_ack(
-    data: &[u8],
-) -> Result<Vec<(ObjectId, Vec<(PropertyRef, ReadResult)>)>, DecodeError> {
+pub fn decode_read_multiple_ack(data: &[u8]) -> Result<Vec<ObjectResults>, DecodeError> {
     let mut r = Reader::new(data);
     let mut objects = Vec::new();
     while !r.is_empty() {

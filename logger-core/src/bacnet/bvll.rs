@@ -88,7 +88,7 @@ fn push_address(out: &mut Vec<u8>, a: &SocketAddrV4) {
 }
 
 fn entries<T>(body: &[u8], f: impl Fn(&[u8]) -> T) -> Result<Vec<T>, DecodeError> {
-    if body.len() % 10 != 0 {
+    if !body.len().is_multiple_of(10) {
         return Err(DecodeError::Invalid {
             offset: 4,
             what: "table not a whole number of 10-byte entries",

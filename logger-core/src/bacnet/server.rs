@@ -119,7 +119,7 @@ fn modified(path: &Path) -> Option<SystemTime> {
 impl Runner {
     fn stamps(&self) -> (Option<SystemTime>, Option<SystemTime>) {
         (
-            modified(&ConfigStore::new(&self.data_dir).path().to_path_buf()),
+            modified(ConfigStore::new(&self.data_dir).path()),
             modified(&StatusBoard::path(&self.data_dir)),
         )
     }
