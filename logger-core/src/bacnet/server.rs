@@ -229,7 +229,10 @@ impl Runner {
                 match self.model() {
                     Ok(model) => {
                         let devices = model.meters.len() + 1;
-                        let before = self.live.as_ref().map(|l| l.gateway.model().meters.len() + 1);
+                        let before = self
+                            .live
+                            .as_ref()
+                            .map(|l| l.gateway.model().meters.len() + 1);
                         if before != Some(devices) {
                             tracing::info!(devices, "BACnet/IP devices");
                         }
