@@ -20,6 +20,7 @@
 //! - [`upload`]: automatic FTP/FTPS uploads and HTTPS push through a durable spool.
 //! - [`bacnet`]: the BACnet/IP server (a device per meter behind a virtual network, COV,
 //!   BBMD and foreign-device registration).
+//! - [`tls`]: the web server's certificate (validation, storage, self-signed on first start).
 //!
 //! # Embed the logger
 //!
@@ -76,6 +77,7 @@ pub mod service;
 pub mod simulation;
 pub mod status;
 pub mod template;
+pub mod tls;
 pub mod upload;
 pub mod views;
 
