@@ -58,6 +58,9 @@
 //! The README runs the same on a simulated installation and a virtual clock.
 #![warn(missing_docs)]
 
+/// The version of this crate.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub mod export;
 pub mod storage;
 

@@ -77,6 +77,10 @@ struct Args {
     /// reads last as long as on a real bus.
     #[arg(long)]
     fast_sim: bool,
+    /// Serve HTTPS even when the configuration does not turn TLS on (a self-signed certificate
+    /// is generated when none is stored).
+    #[arg(long)]
+    tls: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -212,7 +216,7 @@ fn serve<B: MeterBus + 'static>(
     let handle = service.handle();
     let stopped = Arc::new(AtomicBool::new(false));
     let reporter = spawn_reporter(handle.clone(), Arc::clone(&stopped));
-    let served = web::serve(handle, args.listen, Arc::clone(stop));
+    let served = web::serve(handle, args.listen, args.tls, Arc::clone(stop));
     stop.store(true, Ordering::SeqCst);
     let logger = service.stop().map_err(|_| DaemonError::LoggerThread);
     // The reporter logs what the logger did until it stopped.

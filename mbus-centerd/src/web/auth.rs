@@ -9,7 +9,8 @@
 //!   under TLS) and a CSRF token. Sessions end after [`SESSION_IDLE`] without use, after
 //!   [`SESSION_MAX`] in any case, and at logout.
 //! - Every state-changing request (any method but GET/HEAD) must carry the session's CSRF token,
-//!   in the `X-CSRF-Token` header (API) or the `csrf` form field (HTML forms).
+//!   in the `X-CSRF-Token` header (API) or the `csrf` form field (HTML forms; file upload forms
+//!   put it in the query string of their action).
 //! - Failed logins are counted per client address: after [`LOGIN_ATTEMPTS`] failures within
 //!   [`LOGIN_WINDOW`] further logins from there are refused (429) until the window ends.
 
@@ -497,6 +498,20 @@ async fn csrf_checked(request: Request, csrf: &str) -> Result<Request, ()> {
         .is_some_and(|v| constant_time_eq(v.as_bytes(), csrf.as_bytes()));
     if header_ok {
         return Ok(request);
+    }
+    // A file upload form (multipart) carries the token in its action's query string.
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        let fields: Vec<(String, String)> =
+            serde_urlencoded::from_str(request.uri().query().unwrap_or("")).map_err(|_| ())?;
+        let ok = fields
+            .iter()
+            .any(|(k, v)| k == CSRF_FIELD && constant_time_eq(v.as_bytes(), csrf.as_bytes()));
+        return if ok { Ok(request) } else { Err(()) };
     }
     let is_form = request
         .headers()

@@ -12,6 +12,7 @@ pub mod meters;
 pub mod scan;
 pub mod session;
 pub mod templates;
+pub mod settings;
 
 use super::Route;
 use axum::extract::FromRequestParts;
@@ -36,6 +37,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(meter_config::routes());
     all.extend(history::routes());
     all.extend(templates::routes());
+    all.extend(settings::routes());
     all
 }
 
