@@ -118,7 +118,10 @@ pub fn with_section(
     if !SECTIONS.contains(&section) {
         return Err(ApiError::unknown(
             "section",
-            format!("no settings section {section:?} (one of {})", SECTIONS.join(", ")),
+            format!(
+                "no settings section {section:?} (one of {})",
+                SECTIONS.join(", ")
+            ),
         ));
     }
     let mut document = serde_json::to_value(current)
@@ -201,7 +204,10 @@ pub struct Restored {
 }
 
 /// `POST /api/v1/restore`.
-pub async fn restore(State(state): State<AppState>, body: Bytes) -> Result<Json<Restored>, ApiError> {
+pub async fn restore(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Restored>, ApiError> {
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::bad("body", "the backup is not UTF-8 text"))?;
     restore_text(&state, text).await?;
@@ -279,8 +285,9 @@ pub async fn run_upload_test(state: &AppState) -> Result<Vec<TestReport>, ApiErr
     let config = state.service.snapshot().config;
     let dir = state.service.data_dir().to_path_buf();
     blocking(move || {
-        let reports = logger_core::upload::test_upload(&config, &dir, PROBE_TIMEOUT, chrono::Utc::now())
-            .map_err(|e| ApiError::bad("uploads", e.to_string()))?;
+        let reports =
+            logger_core::upload::test_upload(&config, &dir, PROBE_TIMEOUT, chrono::Utc::now())
+                .map_err(|e| ApiError::bad("uploads", e.to_string()))?;
         Ok(reports
             .into_iter()
             .map(|r| match r.outcome {
@@ -363,7 +370,8 @@ pub async fn install_certificate(
 ) -> Result<CertificateInfo, ApiError> {
     let dir = state.service.data_dir().to_path_buf();
     let identity = blocking(move || {
-        logger_core::tls::install(&dir, &certificate, &key, chrono::Utc::now()).map_err(ApiError::from)
+        logger_core::tls::install(&dir, &certificate, &key, chrono::Utc::now())
+            .map_err(ApiError::from)
     })
     .await?;
     state.tls.set(identity.key);
@@ -384,9 +392,13 @@ pub async fn tls_upload(
     body: Bytes,
 ) -> Result<Json<CertificateInfo>, ApiError> {
     let upload: CertificateUpload = json_body(&body)?;
-    install_certificate(&state, upload.certificate.into_bytes(), upload.key.into_bytes())
-        .await
-        .map(Json)
+    install_certificate(
+        &state,
+        upload.certificate.into_bytes(),
+        upload.key.into_bytes(),
+    )
+    .await
+    .map(Json)
 }
 
 /// Program and schema versions.

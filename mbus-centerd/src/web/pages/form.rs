@@ -105,9 +105,9 @@ pub fn other_problems(problems: &[Problem], section: &str, fields: &[Field]) -> 
     problems
         .iter()
         .filter(|p| {
-            !fields
-                .iter()
-                .any(|f| problems_of(std::slice::from_ref(*p), &format!("{section}.{}", f.key)).count() > 0)
+            !fields.iter().any(|f| {
+                problems_of(std::slice::from_ref(*p), &format!("{section}.{}", f.key)).count() > 0
+            })
         })
         .cloned()
         .collect()
@@ -115,7 +115,13 @@ pub fn other_problems(problems: &[Problem], section: &str, fields: &[Field]) -> 
 
 /// The inputs of `fields`, filled from `values` (the section), with the problems next to
 /// their fields.
-pub fn inputs(page: &Page, section: &str, fields: &[Field], values: &Value, problems: &[Problem]) -> Markup {
+pub fn inputs(
+    page: &Page,
+    section: &str,
+    fields: &[Field],
+    values: &Value,
+    problems: &[Problem],
+) -> Markup {
     html! {
         @for f in fields {
             @let path = format!("{section}.{}", f.key);
@@ -269,7 +275,12 @@ mod tests {
     const FIELDS: [Field; 5] = [
         field("name", "g-name", Text::Name, Kind::Text),
         field("eth0.dhcp", "n-dhcp", Text::Dhcp, Kind::Check),
-        field("eth0.prefix_len", "n-prefix", Text::PrefixLength, Kind::OptionalNumber),
+        field(
+            "eth0.prefix_len",
+            "n-prefix",
+            Text::PrefixLength,
+            Kind::OptionalNumber,
+        ),
         field("port", "e-port", Text::Port, Kind::Number),
         field("recipients", "e-to", Text::Recipients, Kind::Lines),
     ];
@@ -307,7 +318,10 @@ mod tests {
             },
         ];
         let markup = field_errors(&problems, "email.recipients", "e-to").into_string();
-        assert!(markup.contains(r#"data-field="email.recipients[1]""#), "{markup}");
+        assert!(
+            markup.contains(r#"data-field="email.recipients[1]""#),
+            "{markup}"
+        );
         let others = other_problems(&problems, "email", &FIELDS);
         assert_eq!(others.len(), 1);
         assert_eq!(others[0].field, "email.sender_address");

@@ -69,29 +69,64 @@ const FORMATS: [(&str, Text); 2] = [("csv", Text::FormatCsv), ("json", Text::For
 
 const FILE_UPLOAD: [Field; 12] = [
     field("file.enabled", "upload-enabled", Text::OnOff, Kind::Check),
-    field("file.protocol", "upload-protocol", Text::Protocol, Kind::Choice(&PROTOCOLS)),
+    field(
+        "file.protocol",
+        "upload-protocol",
+        Text::Protocol,
+        Kind::Choice(&PROTOCOLS),
+    ),
     field("file.server", "upload-server", Text::Server, Kind::Text),
     field("file.port", "upload-port", Text::PortDefault, Kind::Number),
     field("file.username", "upload-username", Text::User, Kind::Text),
-    field("file.password", "upload-password", Text::Password, Kind::Secret),
+    field(
+        "file.password",
+        "upload-password",
+        Text::Password,
+        Kind::Secret,
+    ),
     field("file.path", "upload-path", Text::RemotePath, Kind::Text),
-    field("file.format", "upload-format", Text::ExportFormat, Kind::Choice(&FORMATS)),
-    field("file.ca_file", "upload-ca-file", Text::CaFile, Kind::OptionalText),
+    field(
+        "file.format",
+        "upload-format",
+        Text::ExportFormat,
+        Kind::Choice(&FORMATS),
+    ),
+    field(
+        "file.ca_file",
+        "upload-ca-file",
+        Text::CaFile,
+        Kind::OptionalText,
+    ),
     field(
         "file.accept_invalid_certs",
         "upload-insecure",
         Text::AcceptInvalidCerts,
         Kind::Check,
     ),
-    field("file.host_key", "upload-host-key", Text::HostKey, Kind::OptionalText),
-    field("file.key_file", "upload-key-file", Text::KeyFilePath, Kind::OptionalText),
+    field(
+        "file.host_key",
+        "upload-host-key",
+        Text::HostKey,
+        Kind::OptionalText,
+    ),
+    field(
+        "file.key_file",
+        "upload-key-file",
+        Text::KeyFilePath,
+        Kind::OptionalText,
+    ),
 ];
 
 const HTTPS_PUSH: [Field; 4] = [
     field("https.enabled", "push-enabled", Text::OnOff, Kind::Check),
     field("https.url", "push-url", Text::Url, Kind::Text),
     field("https.token", "push-token", Text::Token, Kind::Secret),
-    field("https.ca_file", "push-ca-file", Text::CaFile, Kind::OptionalText),
+    field(
+        "https.ca_file",
+        "push-ca-file",
+        Text::CaFile,
+        Kind::OptionalText,
+    ),
 ];
 
 const SPOOL: [Field; 1] = [field(
@@ -103,7 +138,12 @@ const SPOOL: [Field; 1] = [field(
 
 const BACNET: [Field; 3] = [
     field("enabled", "bacnet-enabled", Text::OnOff, Kind::Check),
-    field("start_instance", "bacnet-instance", Text::DeviceInstance, Kind::Number),
+    field(
+        "start_instance",
+        "bacnet-instance",
+        Text::DeviceInstance,
+        Kind::Number,
+    ),
     field("port", "bacnet-port", Text::UdpPort, Kind::Number),
 ];
 
@@ -147,7 +187,10 @@ async fn tab_form(
     Form(posted): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let Some((section, groups)) = section_of(&tab) else {
-        return Err(ApiError::unknown("tab", format!("the tab {tab:?} has no settings form")));
+        return Err(ApiError::unknown(
+            "tab",
+            format!("the tab {tab:?} has no settings form"),
+        ));
     };
     let current = settings_of(&state.service.snapshot().config)[section].clone();
     let value = section_from_form(&current, &form::all_fields(groups), &posted);
@@ -175,7 +218,10 @@ async fn upload_test_form(State(state): State<AppState>, page: Page) -> Result<R
 
 /// `GET /integration/export/download`: the export form's query (one `meters` per ticked
 /// meter) handed to the export API.
-async fn download(State(state): State<AppState>, query: axum::extract::RawQuery) -> Result<Response, ApiError> {
+async fn download(
+    State(state): State<AppState>,
+    query: axum::extract::RawQuery,
+) -> Result<Response, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.0.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::bad("query", e.to_string()))?;
     let meters: Vec<&str> = pairs

@@ -79,8 +79,18 @@ const GENERAL: [Field; 6] = [
     field("name", "general-name", Text::Name, Kind::Text),
     field("location", "general-location", Text::Location, Kind::Text),
     field("timezone", "general-timezone", Text::TimeZone, Kind::Text),
-    field("default_cycle", "general-cycle", Text::DefaultCycle, Kind::Cycle),
-    field("read_timeout_ms", "general-timeout", Text::ReadTimeout, Kind::Number),
+    field(
+        "default_cycle",
+        "general-cycle",
+        Text::DefaultCycle,
+        Kind::Cycle,
+    ),
+    field(
+        "read_timeout_ms",
+        "general-timeout",
+        Text::ReadTimeout,
+        Kind::Number,
+    ),
     field(
         "event_log_capacity",
         "general-events",
@@ -91,21 +101,56 @@ const GENERAL: [Field; 6] = [
 
 const ETH0: [Field; 4] = [
     field("eth0.dhcp", "network-eth0-dhcp", Text::Dhcp, Kind::Check),
-    field("eth0.address", "network-eth0-address", Text::IpAddress, Kind::OptionalText),
-    field("eth0.prefix_len", "network-eth0-prefix", Text::PrefixLength, Kind::OptionalNumber),
-    field("eth0.gateway", "network-eth0-gateway", Text::Gateway, Kind::OptionalText),
+    field(
+        "eth0.address",
+        "network-eth0-address",
+        Text::IpAddress,
+        Kind::OptionalText,
+    ),
+    field(
+        "eth0.prefix_len",
+        "network-eth0-prefix",
+        Text::PrefixLength,
+        Kind::OptionalNumber,
+    ),
+    field(
+        "eth0.gateway",
+        "network-eth0-gateway",
+        Text::Gateway,
+        Kind::OptionalText,
+    ),
 ];
 
 const ETH1: [Field; 4] = [
     field("eth1.dhcp", "network-eth1-dhcp", Text::Dhcp, Kind::Check),
-    field("eth1.address", "network-eth1-address", Text::IpAddress, Kind::OptionalText),
-    field("eth1.prefix_len", "network-eth1-prefix", Text::PrefixLength, Kind::OptionalNumber),
-    field("eth1.gateway", "network-eth1-gateway", Text::Gateway, Kind::OptionalText),
+    field(
+        "eth1.address",
+        "network-eth1-address",
+        Text::IpAddress,
+        Kind::OptionalText,
+    ),
+    field(
+        "eth1.prefix_len",
+        "network-eth1-prefix",
+        Text::PrefixLength,
+        Kind::OptionalNumber,
+    ),
+    field(
+        "eth1.gateway",
+        "network-eth1-gateway",
+        Text::Gateway,
+        Kind::OptionalText,
+    ),
 ];
 
 const DNS: [Field; 1] = [field("dns", "network-dns", Text::DnsServers, Kind::Lines)];
 
-const TIME: [Field; 1] = [field("ntp_server", "time-ntp", Text::NtpServer, Kind::OptionalText)];
+const TIME: [Field; 1] = [field(
+    "ntp_server",
+    "time-ntp",
+    Text::NtpServer,
+    Kind::OptionalText,
+)];
 
 const BAUDS: [u32; 8] = [300, 600, 1200, 2400, 4800, 9600, 19200, 38400];
 
@@ -125,18 +170,58 @@ const EMAIL: [Field; 16] = [
     field("enabled", "email-enabled", Text::OnOff, Kind::Check),
     field("server", "email-server", Text::Server, Kind::Text),
     field("port", "email-port", Text::Port, Kind::Number),
-    field("sender_name", "email-sender-name", Text::SenderName, Kind::Text),
-    field("sender_address", "email-sender", Text::SenderAddress, Kind::Text),
-    field("recipients", "email-recipients", Text::Recipients, Kind::Lines),
-    field("security", "email-security", Text::ConnectionSecurity, Kind::Choice(&SECURITY)),
+    field(
+        "sender_name",
+        "email-sender-name",
+        Text::SenderName,
+        Kind::Text,
+    ),
+    field(
+        "sender_address",
+        "email-sender",
+        Text::SenderAddress,
+        Kind::Text,
+    ),
+    field(
+        "recipients",
+        "email-recipients",
+        Text::Recipients,
+        Kind::Lines,
+    ),
+    field(
+        "security",
+        "email-security",
+        Text::ConnectionSecurity,
+        Kind::Choice(&SECURITY),
+    ),
     field("auth", "email-auth", Text::MailLogin, Kind::Check),
     field("username", "email-username", Text::User, Kind::Text),
     field("password", "email-password", Text::Password, Kind::Secret),
-    field("connect_timeout_s", "email-connect-timeout", Text::ConnectTimeout, Kind::Number),
-    field("send_timeout_s", "email-send-timeout", Text::SendTimeout, Kind::Number),
-    field("receive_timeout_s", "email-receive-timeout", Text::ReceiveTimeout, Kind::Number),
+    field(
+        "connect_timeout_s",
+        "email-connect-timeout",
+        Text::ConnectTimeout,
+        Kind::Number,
+    ),
+    field(
+        "send_timeout_s",
+        "email-send-timeout",
+        Text::SendTimeout,
+        Kind::Number,
+    ),
+    field(
+        "receive_timeout_s",
+        "email-receive-timeout",
+        Text::ReceiveTimeout,
+        Kind::Number,
+    ),
     field("ca_file", "email-ca-file", Text::CaFile, Kind::OptionalText),
-    field("notify_went", "email-notify-went", Text::NotifyWent, Kind::Check),
+    field(
+        "notify_went",
+        "email-notify-went",
+        Text::NotifyWent,
+        Kind::Check,
+    ),
     field(
         "upload_alarm_after_min",
         "email-upload-alarm",
@@ -145,7 +230,12 @@ const EMAIL: [Field; 16] = [
     ),
 ];
 
-const TLS: [Field; 1] = [field("enabled", "tls-enabled", Text::TlsEnabled, Kind::Check)];
+const TLS: [Field; 1] = [field(
+    "enabled",
+    "tls-enabled",
+    Text::TlsEnabled,
+    Kind::Check,
+)];
 
 /// The settings section a tab edits, with its form fields.
 fn section_of(tab: &str) -> Option<(&'static str, &'static [Group])> {
@@ -223,7 +313,10 @@ async fn tab_form(
     Form(posted): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let Some((section, groups)) = section_of(&tab) else {
-        return Err(ApiError::unknown("tab", format!("the tab {tab:?} has no settings form")));
+        return Err(ApiError::unknown(
+            "tab",
+            format!("the tab {tab:?} has no settings form"),
+        ));
     };
     let current = settings_of(&state.service.snapshot().config)[section].clone();
     let value = section_from_form(&current, &form::all_fields(groups), &posted);
@@ -302,8 +395,14 @@ pub fn tabbed(
     body: Markup,
     refused: bool,
 ) -> Response {
-    let title = tabs.iter().find(|(t, _)| *t == tab).map_or(Text::Tabs, |(_, t)| *t);
-    let heading = super::NAV.iter().find(|n| n.0 == nav).map_or(Text::Start, |n| n.1);
+    let title = tabs
+        .iter()
+        .find(|(t, _)| *t == tab)
+        .map_or(Text::Tabs, |(_, t)| *t);
+    let heading = super::NAV
+        .iter()
+        .find(|n| n.0 == nav)
+        .map_or(Text::Start, |n| n.1);
     let content = html! {
         (tab_links(page, base, tabs, tab))
         @if let Some(m) = &message { (m) }
@@ -317,7 +416,11 @@ pub fn tabbed(
     } else {
         StatusCode::OK
     };
-    (status, render(layout(page, snapshot, nav, page.t(heading), content))).into_response()
+    (
+        status,
+        render(layout(page, snapshot, nav, page.t(heading), content)),
+    )
+        .into_response()
 }
 
 /// What a settings tab says above its form: where the setting takes effect.
@@ -458,7 +561,11 @@ async fn diagnosis(state: &AppState, page: &Page, query: Query) -> Markup {
         )
     };
     let tz = state.service.snapshot().config.tz();
-    let time = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%d.%m.%Y - %H:%M:%S").to_string();
+    let time = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&tz)
+            .format("%d.%m.%Y - %H:%M:%S")
+            .to_string()
+    };
     html! {
         form id="event-filter" method="get" action="/logger/diagnosis" {
             div.field {
