@@ -372,6 +372,15 @@ fn backups_leave_secrets_out_unless_asked_and_a_bad_restore_changes_nothing() {
     assert!(html.contains(r#"data-field="bacnet.port""#));
     assert_eq!(std::fs::read(&file).unwrap(), before);
 
+    // An upload form with a wrong token is refused.
+    let token = c.csrf.replace("wrong-token".into());
+    let forged = c.upload(
+        "/logger/backup/restore",
+        &[("backup", plain.body.as_slice())],
+    );
+    assert_eq!(forged.status, 403);
+    c.csrf = token;
+
     // A good backup without secrets: applied, the stored password kept.
     let mut good = plain.json();
     good["general"]["name"] = "Restored".into();
