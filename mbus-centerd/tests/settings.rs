@@ -374,10 +374,8 @@ fn backups_leave_secrets_out_unless_asked_and_a_bad_restore_changes_nothing() {
 
     // An upload form with a wrong token is refused.
     let token = c.csrf.replace("wrong-token".into());
-    let forged = c.upload(
-        "/logger/backup/restore",
-        &[("backup", plain.body.as_slice())],
-    );
+    // (A small body: the server answers before reading it.)
+    let forged = c.upload("/logger/backup/restore", &[("backup", b"{}")]);
     assert_eq!(forged.status, 403);
     c.csrf = token;
 
