@@ -12,7 +12,7 @@
 //! let now = chrono::Utc::now();
 //! let made = tls::ensure(dir.path(), now)?;
 //! assert!(made.is_some(), "a self-signed certificate is generated on the first start");
-//! let identity = tls::load(dir.path(), now)?;
+//! let identity = tls::load(dir.path())?;
 //! assert!(identity.info.self_signed);
 //! assert!(tls::ensure(dir.path(), now)?.is_none(), "and kept afterwards");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -122,16 +122,14 @@ fn parse_chain(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, FieldError> {
     Ok(chain)
 }
 
-/// Reads what the end-entity certificate says and checks it is valid at `now`.
-fn inspect(der: &CertificateDer<'_>, now: DateTime<Utc>) -> Result<CertificateInfo, FieldError> {
-    let field = |problem: String| FieldError {
+/// What the end-entity certificate says.
+fn describe(der: &CertificateDer<'_>) -> Result<CertificateInfo, FieldError> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| FieldError {
         path: "certificate".into(),
-        problem,
-    };
-    let (_, cert) = x509_parser::parse_x509_certificate(der)
-        .map_err(|e| field(format!("not an X.509 certificate: {e}")))?;
+        problem: format!("not an X.509 certificate: {e}"),
+    })?;
     let validity = cert.validity();
-    let info = CertificateInfo {
+    Ok(CertificateInfo {
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
         not_before: timestamp(validity.not_before),
@@ -143,20 +141,43 @@ fn inspect(der: &CertificateDer<'_>, now: DateTime<Utc>) -> Result<CertificateIn
             .collect::<Vec<_>>()
             .join(":"),
         self_signed: cert.subject() == cert.issuer(),
-    };
-    if now < info.not_before {
-        return Err(field(format!(
+    })
+}
+
+/// The certificate is valid at `now`.
+fn check_valid(info: &CertificateInfo, now: DateTime<Utc>) -> Result<(), FieldError> {
+    let problem = if now < info.not_before {
+        format!(
             "not valid before {} (UTC)",
             info.not_before.format("%Y-%m-%d %H:%M")
-        )));
-    }
-    if now > info.not_after {
-        return Err(field(format!(
+        )
+    } else if now > info.not_after {
+        format!(
             "expired on {} (UTC)",
             info.not_after.format("%Y-%m-%d %H:%M")
-        )));
-    }
-    Ok(info)
+        )
+    } else {
+        return Ok(());
+    };
+    Err(FieldError {
+        path: "certificate".into(),
+        problem,
+    })
+}
+
+/// The chain with its key, if the key belongs to the end-entity certificate.
+fn pair_up(
+    chain: Vec<CertificateDer<'static>>,
+    key: Arc<dyn SigningKey>,
+) -> Result<Arc<CertifiedKey>, TlsError> {
+    let certified = CertifiedKey::new(chain, key);
+    certified.keys_match().map_err(|_| {
+        problem(
+            "key",
+            "does not belong to the certificate (its public key differs)",
+        )
+    })?;
+    Ok(Arc::new(certified))
 }
 
 fn parse_key(pem: &[u8]) -> Result<Arc<dyn SigningKey>, FieldError> {
@@ -182,34 +203,22 @@ pub fn validate(
     now: DateTime<Utc>,
 ) -> Result<Identity, TlsError> {
     let chain = parse_chain(certificate_pem);
-    let info = chain
-        .as_ref()
-        .map_err(Clone::clone)
-        .and_then(|c| inspect(&c[0], now));
+    let info = chain.as_ref().map_err(Clone::clone).and_then(|c| {
+        let info = describe(&c[0])?;
+        check_valid(&info, now)?;
+        Ok(info)
+    });
     let key = parse_key(key_pem);
     match (chain, info, key) {
-        (Ok(chain), Ok(info), Ok(key)) => {
-            let certified = CertifiedKey::new(chain, key);
-            certified.keys_match().map_err(|_| {
-                problem(
-                    "key",
-                    "does not belong to the certificate (its public key differs)",
-                )
-            })?;
-            Ok(Identity {
-                key: Arc::new(certified),
-                info,
-            })
-        }
+        (Ok(chain), Ok(info), Ok(key)) => Ok(Identity {
+            key: pair_up(chain, key)?,
+            info,
+        }),
         (chain, info, key) => {
-            let mut problems: Vec<FieldError> = Vec::new();
-            match (chain, info) {
-                (Err(e), _) | (Ok(_), Err(e)) => problems.push(e),
-                (Ok(_), Ok(_)) => {}
-            }
-            if let Err(e) = key {
-                problems.push(e);
-            }
+            let problems = [chain.err(), info.err(), key.err()];
+            // A certificate that does not parse is reported once.
+            let mut problems: Vec<FieldError> = problems.into_iter().flatten().collect();
+            problems.dedup();
             Err(TlsError::Invalid(problems))
         }
     }
@@ -240,29 +249,17 @@ pub fn install(
 }
 
 /// The stored certificate and key. A stored certificate that has expired since is still
-/// loaded (the page shows the dates), so that the server keeps answering until a new one
-/// is uploaded.
-pub fn load(data_dir: &Path, now: DateTime<Utc>) -> Result<Identity, TlsError> {
+/// loaded (the page shows the dates), so that the server keeps answering until a new one is
+/// uploaded.
+pub fn load(data_dir: &Path) -> Result<Identity, TlsError> {
     let file = path(data_dir);
     let text = std::fs::read(&file).map_err(io_err(&file))?;
-    let chain = parse_chain(&text).map_err(|e| TlsError::Invalid(vec![e]))?;
-    let key = parse_key(&text).map_err(|e| TlsError::Invalid(vec![e]))?;
-    let at = match x509_parser::parse_x509_certificate(&chain[0]) {
-        Ok((_, cert)) => {
-            timestamp(cert.validity().not_before).max(now.min(timestamp(cert.validity().not_after)))
-        }
-        Err(_) => now,
-    };
-    let info = inspect(&chain[0], at).map_err(|e| TlsError::Invalid(vec![e]))?;
-    let certified = CertifiedKey::new(chain, key);
-    certified.keys_match().map_err(|_| {
-        problem(
-            "key",
-            "does not belong to the certificate (its public key differs)",
-        )
-    })?;
+    let invalid = |e: FieldError| TlsError::Invalid(vec![e]);
+    let chain = parse_chain(&text).map_err(invalid)?;
+    let info = describe(&chain[0]).map_err(invalid)?;
+    let key = parse_key(&text).map_err(invalid)?;
     Ok(Identity {
-        key: Arc::new(certified),
+        key: pair_up(chain, key)?,
         info,
     })
 }
@@ -386,13 +383,13 @@ mod tests {
         let (cert, _) = pair((2026, 1, 1), (2027, 1, 1));
         let (_, wrong_key) = pair((2026, 1, 1), (2027, 1, 1));
         assert!(install(dir.path(), cert.as_bytes(), wrong_key.as_bytes(), now()).is_err());
-        assert_eq!(load(dir.path(), now()).unwrap().info, first);
+        assert_eq!(load(dir.path()).unwrap().info, first);
         let (cert, key) = pair((2026, 1, 1), (2027, 1, 1));
         let new = install(dir.path(), cert.as_bytes(), key.as_bytes(), now()).unwrap();
-        assert_eq!(load(dir.path(), now()).unwrap().info, new.info);
+        assert_eq!(load(dir.path()).unwrap().info, new.info);
         assert_ne!(new.info, first);
         // An expired stored certificate still loads, so the server keeps answering.
-        let later = Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).unwrap();
-        assert_eq!(load(dir.path(), later).unwrap().info, new.info);
+        assert!(new.info.not_after < Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).unwrap());
+        assert_eq!(load(dir.path()).unwrap().info, new.info);
     }
 }

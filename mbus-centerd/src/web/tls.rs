@@ -43,7 +43,7 @@ pub fn load(state: &AppState) -> std::io::Result<()> {
     if let Some(info) = logger_core::tls::ensure(dir, now).map_err(std::io::Error::other)? {
         tracing::info!(subject = %info.subject, sha256 = %info.sha256, until = %info.not_after, "self-signed TLS certificate generated");
     }
-    let identity = logger_core::tls::load(dir, now).map_err(std::io::Error::other)?;
+    let identity = logger_core::tls::load(dir).map_err(std::io::Error::other)?;
     if identity.info.not_after < now {
         tracing::warn!(until = %identity.info.not_after, "the TLS certificate has expired; upload a new one");
     }

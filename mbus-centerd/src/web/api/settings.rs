@@ -332,7 +332,7 @@ pub struct TlsState {
 pub fn tls_state(state: &AppState) -> TlsState {
     let path = logger_core::tls::path(state.service.data_dir());
     let (certificate, problem) = if path.exists() {
-        match logger_core::tls::load(state.service.data_dir(), chrono::Utc::now()) {
+        match logger_core::tls::load(state.service.data_dir()) {
             Ok(identity) => (Some(identity.info), None),
             Err(e) => (None, Some(e.to_string())),
         }
