@@ -5,6 +5,7 @@
 //! ```text
 //! mbus-centerd --data-dir /var/lib/mbus-center --device /dev/ttyUSB0 --listen 0.0.0.0:8080
 //! mbus-centerd --data-dir ./demo --simulate 20 --cycle 10s
+//! mbus-centerd --data-dir ./demo --simulate 20 --tls         # HTTPS (self-signed at first)
 //! ```
 //!
 //! The engine runs on a thread of its own (`logger_core::service`); the web server (see

@@ -753,6 +753,36 @@ fn every_tab_renders_with_its_ids_forms_save_and_refuse_by_field_in_both_languag
         2000
     );
 
+    // The level converter: a baud rate or the meters' own ("standard").
+    let lc = [("enabled", "true"), ("baud", "2400"), ("tcp_port", "50001")];
+    assert_eq!(c.form("/logger/level-converter", &lc).status, 303);
+    let stored = c.get("/api/v1/settings").json()["level_converter"].clone();
+    assert_eq!(
+        stored,
+        serde_json::json!({"enabled": true, "baud": 2400, "tcp_port": 50001})
+    );
+    let lc = [("baud", ""), ("tcp_port", "0")];
+    let refused = c.form("/logger/level-converter", &lc);
+    assert_eq!(refused.status, 422);
+    assert!(refused
+        .text()
+        .contains(r#"data-field="level_converter.tcp_port""#));
+    let lc = [("baud", ""), ("tcp_port", "50000")];
+    assert_eq!(c.form("/logger/level-converter", &lc).status, 303);
+    let stored = c.get("/api/v1/settings").json()["level_converter"].clone();
+    assert_eq!(
+        stored,
+        serde_json::json!({"enabled": false, "baud": null, "tcp_port": 50000})
+    );
+
+    // The test mail without a server names the field; the test upload with nothing on says so.
+    let mail = c.form("/logger/email/test", &[("to", "")]);
+    assert_eq!(mail.status, 422);
+    assert!(mail.text().contains(r#"data-field="email.server""#));
+    let upload = c.form("/integration/upload/test", &[]);
+    assert_eq!(upload.status, 200);
+    assert!(upload.text().contains("id=\"test-result\""));
+
     // The event log pages and filters.
     let events = c.get("/logger/diagnosis?limit=1").text();
     assert!(events.contains("id=\"events-next\""), "{events}");
