@@ -179,7 +179,9 @@ impl Client {
         let mut request = self
             .agent
             .post(format!("{}{path}", self.base))
-            .header("Content-Type", content_type);
+            .header("Content-Type", content_type)
+            // A refused request's body may stay unread and its connection closed: never reuse one.
+            .header("Connection", "close");
         if let Some(c) = &self.cookie {
             request = request.header("Cookie", c);
         }

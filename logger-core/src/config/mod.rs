@@ -56,6 +56,7 @@
 mod cycle;
 mod meter;
 mod secrets;
+mod sections;
 mod settings;
 mod template;
 mod validate;
@@ -63,6 +64,7 @@ mod validate;
 pub use cycle::{ReadCycle, UnknownCycle};
 pub use meter::{Addressing, Category, Meter, MeterType, Register, ResetMode};
 pub use secrets::SECRET_FIELDS;
+pub use sections::SETTINGS_SECTIONS;
 pub use settings::{
     Bacnet, Email, FileFormat, FileUpload, General, HttpsPush, Interface, LevelConverter,
     MailSecurity, Network, TimeSettings, UploadProtocol, Uploads, BACNET_MAX_INSTANCE,

@@ -12,22 +12,10 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use logger_core::config::{Config, ConfigError, CONFIG_VERSION};
+use logger_core::config::{Config, ConfigError, CONFIG_VERSION, SETTINGS_SECTIONS};
 use logger_core::tls::{CertificateInfo, TlsError};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-
-/// The sections `POST /api/v1/settings/{section}` replaces, in the order of the configuration.
-pub const SECTIONS: [&str; 8] = [
-    "general",
-    "network",
-    "time",
-    "email",
-    "uploads",
-    "bacnet",
-    "level_converter",
-    "tls",
-];
 
 /// How long the test upload waits for each server.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -108,39 +96,33 @@ pub async fn settings(State(state): State<AppState>) -> Json<serde_json::Value> 
     Json(settings_of(&state.service.snapshot().config))
 }
 
-/// `current` with `section` replaced by `value`: parsed and validated as a whole (errors name
-/// the field with its section, `general.name`), secrets left empty keep the stored ones.
-pub fn with_section(
-    current: &Config,
-    section: &str,
-    value: serde_json::Value,
-) -> Result<Config, ApiError> {
-    if !SECTIONS.contains(&section) {
-        return Err(ApiError::unknown(
-            "section",
-            format!(
-                "no settings section {section:?} (one of {})",
-                SECTIONS.join(", ")
-            ),
-        ));
-    }
-    let mut document = serde_json::to_value(current)
-        .map_err(|e| ApiError::internal(format!("configuration as JSON: {e}")))?;
-    document[section] = value;
-    let mut config = Config::from_json(&document.to_string())?;
-    config.keep_secrets_from(current);
-    Ok(config)
-}
-
-/// Replaces one section and puts the configuration in force; nothing changes on an error.
+/// Replaces one section (see `Config::with_section`) in the logger thread, on the
+/// configuration in force then; nothing changes on an error.
 pub async fn apply_section(
     state: &AppState,
     section: &str,
     value: serde_json::Value,
 ) -> Result<(), ApiError> {
-    let config = with_section(&state.service.snapshot().config, section, value)?;
+    if !SETTINGS_SECTIONS.contains(&section) {
+        return Err(ApiError::unknown(
+            "section",
+            format!(
+                "no settings section {section:?} (one of {})",
+                SETTINGS_SECTIONS.join(", ")
+            ),
+        ));
+    }
+    let section = section.to_string();
     let service = state.service.clone();
-    blocking(move || service.set_config(config).map_err(ApiError::from)).await
+    blocking(move || {
+        service
+            .edit_config(move |config| {
+                *config = config.with_section(&section, value)?;
+                Ok(())
+            })
+            .map_err(ApiError::from)
+    })
+    .await
 }
 
 /// `POST /api/v1/settings/{section}`.
@@ -191,9 +173,16 @@ pub async fn backup(State(state): State<AppState>, query: Query) -> Result<Respo
 
 /// Restores a backup text; nothing changes on an error.
 pub async fn restore_text(state: &AppState, text: String) -> Result<(), ApiError> {
-    let config = Config::from_backup(&text, &state.service.snapshot().config)?;
     let service = state.service.clone();
-    blocking(move || service.set_config(config).map_err(ApiError::from)).await
+    blocking(move || {
+        service
+            .edit_config(move |config| {
+                *config = Config::from_backup(&text, config)?;
+                Ok(())
+            })
+            .map_err(ApiError::from)
+    })
+    .await
 }
 
 /// What a successful restore answers.
