@@ -693,7 +693,11 @@ fn every_tab_renders_with_its_ids_forms_save_and_refuse_by_field_in_both_languag
         .get("/integration/export")
         .text()
         .contains("data-meter-id=\"3\""));
-    assert_eq!(c.get("/logger/nothing").status, 404);
+    let missing = c.get("/logger/nothing");
+    assert_eq!(
+        (missing.status, missing.text().contains("Nicht gefunden")),
+        (404, true)
+    );
 
     // The general form: refused with the errors next to the fields, then saved.
     let refused = c.form(

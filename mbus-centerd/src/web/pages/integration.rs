@@ -2,7 +2,7 @@
 //! upload settings with a test upload, and the BACnet and BBMD settings.
 
 use super::form::{self, field, section_from_form, settings_form, Field, Group, Kind};
-use super::logger::{saved_notice, tabbed, test_report};
+use super::logger::{no_tab, saved_notice, tabbed, test_report};
 use super::{csrf_field, Nav, Page};
 use crate::web::api::export::export;
 use crate::web::api::meters::all_meters;
@@ -187,10 +187,7 @@ async fn tab_form(
     Form(posted): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let Some((section, groups)) = section_of(&tab) else {
-        return Err(ApiError::unknown(
-            "tab",
-            format!("the tab {tab:?} has no settings form"),
-        ));
+        return Ok(no_tab("/integration", &tab).await);
     };
     let current = settings_of(&state.service.snapshot().config)[section].clone();
     let value = section_from_form(&current, &form::all_fields(groups), &posted);
@@ -328,7 +325,7 @@ async fn show(
     message: Option<Markup>,
 ) -> Result<Response, ApiError> {
     if !TABS.iter().any(|(t, _)| *t == tab) {
-        return Err(ApiError::unknown("tab", format!("no tab {tab:?}")));
+        return Ok(no_tab("/integration", tab).await);
     }
     let snapshot = state.service.snapshot();
     let body = match section_of(tab) {

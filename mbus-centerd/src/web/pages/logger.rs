@@ -281,6 +281,12 @@ pub fn tab_links(page: &Page, base: &str, tabs: &[(&str, Text)], active: &str) -
     }
 }
 
+/// The "not found" page of a tab that does not exist (or has no form to post to).
+pub async fn no_tab(base: &str, tab: &str) -> Response {
+    let uri = format!("{base}/{tab}").parse().unwrap_or_default();
+    super::not_found(uri).await
+}
+
 /// A notice that the settings were saved.
 pub fn saved_notice(page: &Page) -> Markup {
     html! { p.saved role="status" { (page.t(Text::Saved)) } }
@@ -313,10 +319,7 @@ async fn tab_form(
     Form(posted): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let Some((section, groups)) = section_of(&tab) else {
-        return Err(ApiError::unknown(
-            "tab",
-            format!("the tab {tab:?} has no settings form"),
-        ));
+        return Ok(no_tab("/logger", &tab).await);
     };
     let current = settings_of(&state.service.snapshot().config)[section].clone();
     let value = section_from_form(&current, &form::all_fields(groups), &posted);
@@ -343,7 +346,7 @@ async fn show(
     shown: Shown,
 ) -> Result<Response, ApiError> {
     if !TABS.iter().any(|(t, _)| *t == tab) {
-        return Err(ApiError::unknown("tab", format!("no tab {tab:?}")));
+        return Ok(no_tab("/logger", tab).await);
     }
     let snapshot = state.service.snapshot();
     let body = match (tab, section_of(tab)) {
