@@ -315,6 +315,16 @@ fn settings_round_trip_and_a_refused_change_names_the_field_and_changes_nothing(
     assert!(stored.contains("\"port\": 465"));
     assert_eq!(mode(&file), 0o600);
 
+    // The OpenAPI document lists the settings routes with their parameters.
+    let doc = c.get("/api/openapi.json").json();
+    let section = &doc["paths"]["/api/v1/settings/{section}"]["post"];
+    assert_eq!(section["parameters"][0]["name"], "section");
+    assert_eq!(
+        doc["paths"]["/api/v1/backup"]["get"]["parameters"][0]["name"],
+        "secrets"
+    );
+    assert!(doc["paths"]["/api/v1/tls"]["post"].is_object());
+
     // The test mail needs a server; the test upload with nothing on reports nothing.
     assert_eq!(c.get("/api/v1/versions").json()["config_schema"], 2);
     let uploads = c.post_raw("/api/v1/uploads/test", "application/json", b"");

@@ -40,7 +40,11 @@ pub fn routes() -> Vec<Route> {
             Access::Full,
             "Download the configuration as a backup file (JSON); ?secrets=true includes the passwords",
             backup,
-        ),
+        )
+        .query(&[(
+            "secrets",
+            "true: include the upload and e-mail passwords and the push token (default false)",
+        )]),
         Route::post(
             "/api/v1/restore",
             Access::Full,
