@@ -39,6 +39,13 @@
 //!    parameters): it is then in the router, in the route-auth test and in
 //!    `/api/openapi.json`.
 //!
+//! # How to add a logger or integration setting
+//!
+//! Add the field to its section in `logger_core::config` (with its validation), then one line
+//! to the tab's field list in `pages/logger.rs` or `pages/integration.rs` (key, element id,
+//! label, [`pages::form::Kind`]): the form shows it, posts it through
+//! `POST /api/v1/settings/{section}`'s handler and shows its validation error next to it.
+//!
 //! # How to add a translated string
 //!
 //! Add a variant to [`i18n::Text`] and its English and German text to the `match` in
