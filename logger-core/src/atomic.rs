@@ -20,7 +20,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     replace(path, bytes, false)
 }
 
-/// [`write`] for a file with secrets: the new file is readable and writable by its owner
+/// [`write()`] for a file with secrets: the new file is readable and writable by its owner
 /// only (mode 0600) from the moment it exists.
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     replace(path, bytes, true)

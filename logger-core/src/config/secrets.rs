@@ -4,7 +4,7 @@
 
 use super::{Config, ConfigError};
 
-/// The paths of the secret fields, in the order of [`Config::secrets_mut`].
+/// The paths of the secret fields: the upload and e-mail passwords and the HTTPS push token.
 pub const SECRET_FIELDS: [&str; 3] = [
     "email.password",
     "uploads.file.password",
