@@ -11,8 +11,8 @@ pub mod meter_config;
 pub mod meters;
 pub mod scan;
 pub mod session;
-pub mod templates;
 pub mod settings;
+pub mod templates;
 
 use super::Route;
 use axum::extract::FromRequestParts;
