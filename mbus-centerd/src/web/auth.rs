@@ -511,7 +511,11 @@ async fn csrf_checked(request: Request, csrf: &str) -> Result<Request, ()> {
         let ok = fields
             .iter()
             .any(|(k, v)| k == CSRF_FIELD && constant_time_eq(v.as_bytes(), csrf.as_bytes()));
-        return if ok { Ok(request) } else { Err(()) };
+        return if ok {
+            Ok(request)
+        } else {
+            refuse(request).await
+        };
     }
     let is_form = request
         .headers()
@@ -519,7 +523,7 @@ async fn csrf_checked(request: Request, csrf: &str) -> Result<Request, ()> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return Err(());
+        return refuse(request).await;
     }
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, super::BODY_LIMIT)
@@ -534,6 +538,13 @@ async fn csrf_checked(request: Request, csrf: &str) -> Result<Request, ()> {
     } else {
         Err(())
     }
+}
+
+/// Refuses a request after reading its body, so that the connection stays usable for the
+/// client's next request.
+async fn refuse(request: Request) -> Result<Request, ()> {
+    let _ = axum::body::to_bytes(request.into_body(), super::BODY_LIMIT).await;
+    Err(())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
