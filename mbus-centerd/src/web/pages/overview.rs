@@ -43,7 +43,7 @@ fn values(m: &MeterSummary) -> Markup {
         @if let Some(r) = &m.last_reading {
             ul.values {
                 @for v in r.values.iter().filter(|v| v.value.is_some()).take(3) {
-                    li { span.vname { (v.name) } " " span.num { (v.value.as_deref().unwrap_or("")) } " " (v.unit) }
+                    li { span.vname { (v.name) } " " span.num.value { (v.value.as_deref().unwrap_or("")) } " " (v.unit) }
                 }
             }
         }

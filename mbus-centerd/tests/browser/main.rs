@@ -1,0 +1,406 @@
+//! The web UI in a real browser: headless Chromium, driven over WebDriver (chromedriver),
+//! against a real `mbus-centerd --simulate N --fast-sim` process.
+//!
+//! One chromedriver and one daemon serve every test of this binary (they run one after the
+//! other, each in a fresh browser profile), so this binary has its own small runner instead
+//! of libtest's: it starts both, runs the tests given by name filters (all without one),
+//! prints libtest's lines and stops both. `MBUS_SCREENSHOTS=1` also (re)writes the README's
+//! screenshots under `docs/screenshots/`.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::time::Instant;
+use support::Daemon;
+use webdriver::{eventually, screenshot_dir, Browser, Driver};
+
+#[path = "../support/mod.rs"]
+mod support;
+mod webdriver;
+
+/// The password the tests set instead of the default one.
+const PASSWORD: &str = "kellerraum-42";
+/// Meters of the shared daemon's simulated bus.
+const METERS: usize = 12;
+/// Desktop and phone viewports.
+const DESKTOP: (u32, u32) = (1280, 800);
+const PHONE: (u32, u32) = (390, 844);
+
+/// What every test shares: the driver and a daemon whose default password is changed.
+struct World {
+    driver: Driver,
+    url: String,
+}
+
+impl World {
+    /// A browser logged in on the shared daemon, showing the overview.
+    async fn logged_in(&self, (width, height): (u32, u32)) -> Browser {
+        let b = self.driver.session(width, height).await;
+        log_in(&b, &self.url, "admin", PASSWORD).await;
+        assert_eq!(b.path().await, "/", "after the login");
+        b
+    }
+}
+
+/// Fills and sends the login form.
+async fn log_in(b: &Browser, url: &str, user: &str, password: &str) {
+    b.open(&format!("{url}/login")).await;
+    b.fill("#username", user).await;
+    b.fill("#password", password).await;
+    b.submit("button[type=submit]").await;
+}
+
+/// Replaces the default password over the API, as an installer's first login would.
+fn change_default_password(url: &str) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut login = agent
+        .post(&format!("{url}/api/v1/login"))
+        .header("Content-Type", "application/json")
+        .send(r#"{"username": "admin", "password": "123"}"#)
+        .expect("login");
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("cookie value")
+        .to_string();
+    let answer: serde_json::Value =
+        serde_json::from_str(&login.body_mut().read_to_string().expect("login answer"))
+            .expect("login JSON");
+    let changed = agent
+        .post(&format!("{url}/api/v1/password"))
+        .header("Cookie", &cookie)
+        .header(
+            "X-CSRF-Token",
+            answer["csrf_token"].as_str().expect("token"),
+        )
+        .header("Content-Type", "application/json")
+        .send(serde_json::json!({"current": "123", "new": PASSWORD}).to_string())
+        .expect("password change");
+    assert_eq!(changed.status(), 200);
+}
+
+/// Starts a daemon on a simulated bus of `meters` meters in a fresh data directory; returns
+/// it with its base URL once the first scan is done.
+fn daemon(meters: usize) -> (Daemon, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("data directory");
+    let mut daemon = Daemon::start(&[
+        "--data-dir",
+        dir.path().to_str().expect("UTF-8 path"),
+        "--simulate",
+        &meters.to_string(),
+    ]);
+    let url = daemon.wait_for_web();
+    daemon.wait_for("scan done");
+    (daemon, url, dir)
+}
+
+/// The first login with the default password leads to the password change and nowhere else;
+/// a wrong password and a mismatched repetition are refused with a message; afterwards only
+/// the new password logs in.
+async fn login_with_the_default_password_forces_a_change(w: &World) {
+    // A daemon of its own: the shared one's default password is already changed.
+    let (mut daemon, url, _dir) = daemon(2);
+    let b = w.driver.session(DESKTOP.0, DESKTOP.1).await;
+    b.open(&format!("{url}/")).await;
+    assert_eq!(b.path().await, "/login", "the overview needs a login");
+
+    log_in(&b, &url, "admin", "wrong").await;
+    assert_eq!(b.path().await, "/login");
+    assert!(b
+        .text("p.error")
+        .await
+        .contains("Wrong user name or password"));
+
+    log_in(&b, &url, "admin", "123").await;
+    assert_eq!(b.path().await, "/password");
+    assert!(!b.text("p.notice").await.is_empty(), "says why");
+    // Every other page leads back to the change.
+    b.open(&format!("{url}/")).await;
+    assert_ne!(b.path().await, "/", "no overview before the change");
+    let (status, body) = b.fetch("GET", "/api/v1/meters", None).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.to_string().contains("password"), "{body}");
+
+    b.open(&format!("{url}/password")).await;
+    b.fill("#current", "123").await;
+    b.fill("#new", PASSWORD).await;
+    b.fill("#repeat", "something-else").await;
+    b.submit("form[action='/password'] button[type=submit]")
+        .await;
+    assert_eq!(b.path().await, "/password");
+    assert!(!b.text("p.error").await.is_empty(), "mismatch named");
+
+    b.fill("#current", "123").await;
+    b.fill("#new", PASSWORD).await;
+    b.fill("#repeat", PASSWORD).await;
+    b.submit("form[action='/password'] button[type=submit]")
+        .await;
+    assert_eq!(b.path().await, "/");
+    assert_eq!(b.all("tr[data-meter-id]").await.len(), 2);
+
+    b.submit("form[action='/logout'] button[type=submit]").await;
+    assert_eq!(b.path().await, "/login");
+    log_in(&b, &url, "admin", "123").await;
+    assert_eq!(b.path().await, "/login", "the old password is gone");
+    log_in(&b, &url, "admin", PASSWORD).await;
+    assert_eq!(b.path().await, "/");
+    b.close().await;
+    assert!(daemon.terminate().success());
+}
+
+/// The CSS class suffix of an API read status.
+fn status_class(api: &str) -> &'static str {
+    match api {
+        "never_read" => "never",
+        "ok" => "ok",
+        "ok_with_errors" => "flags",
+        "failed" => "failed",
+        "encrypted" => "encrypted",
+        other => panic!("unknown read status {other:?}"),
+    }
+}
+
+/// The overview shows exactly the meters `GET /api/v1/meters` lists, each with its status
+/// icon, name and the values of its last reading.
+async fn overview_shows_the_meters_of_the_api(w: &World) {
+    let b = w.logged_in(DESKTOP).await;
+    let (status, meters) = b.fetch("GET", "/api/v1/meters", None).await;
+    assert_eq!(status, 200, "{meters}");
+    let meters = meters.as_array().expect("meter list");
+    assert_eq!(meters.len(), METERS);
+    assert_eq!(b.all("tr[data-meter-id]").await.len(), METERS);
+    for m in meters {
+        let row = format!("tr[data-meter-id='{}']", m["id"]);
+        let text = b.text(&row).await;
+        let name = m["name"].as_str().expect("name");
+        assert!(text.contains(name), "{name} in {text}");
+        let icon = format!(
+            "{row} .status-{}",
+            status_class(m["status"]["status"].as_str().expect("status"))
+        );
+        assert_eq!(b.all(&icon).await.len(), 1, "{icon}");
+        let expected: Vec<&str> = m["last_reading"]["values"]
+            .as_array()
+            .expect("values of the last reading")
+            .iter()
+            .filter_map(|v| v["value"].as_str())
+            .collect();
+        let mut shown = Vec::new();
+        for cell in b.all(&format!("{row} .value")).await {
+            shown.push(cell.text().await.expect("value text"));
+        }
+        assert!(!shown.is_empty(), "{row} shows values");
+        assert_eq!(shown, expected[..shown.len()], "{row}");
+    }
+    b.close().await;
+}
+
+/// The footer's logger state changes without a reload: a search started elsewhere shows as
+/// `scan`, then `idle` again.
+async fn footer_shows_the_logger_state_live(w: &World) {
+    let b = w.logged_in(DESKTOP).await;
+    assert_eq!(b.text("#logger-state").await, "idle");
+    b.script(
+        "window.seen = []; const s = document.getElementById('logger-state'); \
+         new MutationObserver(() => window.seen.push(s.textContent)) \
+           .observe(s, {childList: true, characterData: true, subtree: true, attributes: true}); \
+         return null;",
+    )
+    .await;
+    let scan = Some(serde_json::json!({"kind": "primary", "baud": 9600}));
+    let (status, body) = b.fetch("POST", "/api/v1/scan", scan.clone()).await;
+    assert_eq!(status, 202, "{body}");
+    let seen = eventually("scan, then idle in the footer", || async {
+        let seen: Vec<String> =
+            serde_json::from_value(b.script("return window.seen;").await).expect("state texts");
+        let Some(scan_at) = seen.iter().position(|s| s == "scan") else {
+            // The page's live stream may have connected only after that search: another.
+            b.fetch("POST", "/api/v1/scan", scan.clone()).await;
+            return None;
+        };
+        seen[scan_at..].iter().any(|s| s == "idle").then_some(seen)
+    })
+    .await;
+    assert!(
+        seen.iter()
+            .all(|s| ["idle", "scan", "read"].contains(&s.as_str())),
+        "{seen:?}"
+    );
+    assert_eq!(b.path().await, "/", "no reload");
+    b.close().await;
+}
+
+/// The language switch in the header turns the pages German (the reference manual's terms)
+/// and back.
+async fn german_texts_after_the_language_switch(w: &World) {
+    let b = w.logged_in(DESKTOP).await;
+    b.submit("#lang-de").await;
+    eventually("German page", || async {
+        (b.script("return document.documentElement.lang;").await == "de").then_some(())
+    })
+    .await;
+    assert_eq!(b.path().await, "/", "stays on the page");
+    assert_eq!(b.text("main h1").await, "Übersicht Zähler");
+    let nav = b.text("header nav").await;
+    for text in [
+        "Konfiguration Zähler",
+        "Konfiguration Logger",
+        "System-Integration",
+    ] {
+        assert!(nav.contains(text), "{text} in {nav}");
+    }
+    assert_eq!(b.text("#logger-state").await, "idle");
+    assert_eq!(b.text("#logger-state-name").await, "Leerlauf");
+    assert!(
+        b.text("main").await.contains("Wärme"),
+        "medium groups in German"
+    );
+    // Per user: a new session of the same user is German too.
+    let other = w.logged_in(PHONE).await;
+    assert_eq!(other.text("main h1").await, "Übersicht Zähler");
+    other.close().await;
+
+    b.submit("#lang-en").await;
+    eventually("English page", || async {
+        (b.script("return document.documentElement.lang;").await == "en").then_some(())
+    })
+    .await;
+    assert_eq!(b.text("main h1").await, "Meter overview");
+    b.close().await;
+}
+
+/// The pages of the README's screenshots: name, path.
+const PAGES: [(&str, &str); 2] = [("overview", "/"), ("password", "/password")];
+
+/// No page scrolls sideways at 390 px (a phone) or 1280 px (a desktop); with
+/// `MBUS_SCREENSHOTS=1` each is saved as `docs/screenshots/<page>-<desktop|phone>.png`.
+async fn pages_fit_desktop_and_phone_widths(w: &World) {
+    let shots = screenshot_dir();
+    if let Some(dir) = &shots {
+        std::fs::create_dir_all(dir).expect("screenshot directory");
+    }
+    for (label, size) in [("desktop", DESKTOP), ("phone", PHONE)] {
+        let b = w.driver.session(size.0, size.1).await;
+        b.open(&format!("{}/login", w.url)).await;
+        let mut pages = vec![("login", "/login".to_string())];
+        log_in(&b, &w.url, "admin", PASSWORD).await;
+        pages.extend(PAGES.iter().map(|(n, p)| (*n, p.to_string())));
+        for (name, path) in pages {
+            if path == "/login" {
+                b.submit("form[action='/logout'] button[type=submit]").await;
+            } else {
+                b.open(&format!("{}{path}", w.url)).await;
+            }
+            b.find("main").await;
+            let widths = b
+                .script("return [document.documentElement.scrollWidth, window.innerWidth];")
+                .await;
+            assert!(
+                widths[0].as_u64() <= widths[1].as_u64(),
+                "{path} scrolls sideways at {label} width: {widths}"
+            );
+            if let Some(dir) = &shots {
+                let png = b.full_page_png(size.0, size.1).await;
+                std::fs::write(dir.join(format!("{name}-{label}.png")), png).expect("write PNG");
+            }
+            if path == "/login" {
+                log_in(&b, &w.url, "admin", PASSWORD).await;
+            }
+        }
+        b.close().await;
+    }
+}
+
+/// A test: its name and body.
+type Test = (
+    &'static str,
+    for<'a> fn(&'a World) -> Pin<Box<dyn Future<Output = ()> + 'a>>,
+);
+
+macro_rules! tests {
+    ($($name:ident),* $(,)?) => {
+        [$((stringify!($name), (|w| Box::pin($name(w))) as for<'a> fn(&'a World) -> Pin<Box<dyn Future<Output = ()> + 'a>>)),*]
+    };
+}
+
+const TESTS: [Test; 5] = tests![
+    login_with_the_default_password_forces_a_change,
+    overview_shows_the_meters_of_the_api,
+    footer_shows_the_logger_state_live,
+    german_texts_after_the_language_switch,
+    pages_fit_desktop_and_phone_widths,
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
+        for (name, _) in TESTS {
+            println!("{name}: test");
+        }
+        return;
+    }
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let exact = args.iter().any(|a| a == "--exact");
+    let selected: Vec<&Test> = TESTS
+        .iter()
+        .filter(|(name, _)| {
+            filters.is_empty()
+                || filters.iter().any(|f| {
+                    if exact {
+                        name == f
+                    } else {
+                        name.contains(f.as_str())
+                    }
+                })
+        })
+        .collect();
+    let started = Instant::now();
+    println!("\nrunning {} tests", selected.len());
+    let mut failed = Vec::new();
+    if !selected.is_empty() {
+        let driver = Driver::start();
+        let (mut daemon, url, _dir) = daemon(METERS);
+        change_default_password(&url);
+        let world = World { driver, url };
+        for (name, test) in &selected {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let outcome =
+                std::panic::catch_unwind(AssertUnwindSafe(|| runtime.block_on(test(&world))));
+            println!(
+                "test {name} ... {}",
+                if outcome.is_ok() { "ok" } else { "FAILED" }
+            );
+            if outcome.is_err() {
+                failed.push(*name);
+            }
+        }
+        drop(world);
+        assert!(daemon.terminate().success(), "daemon exit");
+    }
+    let passed = selected.len() - failed.len();
+    if !failed.is_empty() {
+        println!("\nfailures:");
+        for name in &failed {
+            println!("    {name}");
+        }
+    }
+    println!(
+        "\ntest result: {}. {passed} passed; {} failed; 0 ignored; 0 measured; {} filtered out; finished in {:.2}s\n",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        failed.len(),
+        TESTS.len() - selected.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if !failed.is_empty() {
+        std::process::exit(101);
+    }
+}
