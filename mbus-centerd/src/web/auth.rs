@@ -152,11 +152,20 @@ fn token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Argon2id with 7 MiB of memory and 5 passes: as strong as the crate's default (19 MiB,
+/// 2 passes) by the usual password-storage guidance, with less than half the memory peak
+/// per login on a small appliance. Verification reads the parameters from each stored hash,
+/// so hashes made with other parameters still verify.
+fn hasher() -> Argon2<'static> {
+    let params = argon2::Params::new(7 * 1024, 5, 1, None).unwrap_or_default();
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
 fn hash(password: &str) -> Result<String, AuthError> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|_| AuthError::Hash)?;
     let salt = SaltString::encode_b64(&salt).map_err(|_| AuthError::Hash)?;
-    Argon2::default()
+    hasher()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|_| AuthError::Hash)
@@ -554,6 +563,25 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashes_are_argon2id_with_7_mib_and_older_parameters_still_verify() {
+        let stored = hash("kellerraum-42").unwrap();
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
+            "{stored}"
+        );
+        assert!(verify("kellerraum-42", &stored));
+        assert!(!verify("kellerraum-43", &stored));
+        // A hash with the crate's default parameters (19 MiB, 2 passes).
+        let salt = SaltString::encode_b64(&[7u8; 16]).unwrap();
+        let older = Argon2::default()
+            .hash_password(b"kellerraum-42", &salt)
+            .unwrap()
+            .to_string();
+        assert!(older.contains("m=19456,t=2"), "{older}");
+        assert!(verify("kellerraum-42", &older));
+    }
 
     #[test]
     fn the_default_account_logs_in_must_change_its_password_and_the_file_is_private() {

@@ -85,6 +85,8 @@ pub struct AppState {
     pub auth: Arc<auth::Auth>,
     /// Read-only connections to the readings database.
     pub readers: Arc<readers::Readers>,
+    /// The meter summaries of the current snapshot.
+    pub meter_cache: Arc<api::meters::MeterCache>,
     /// The logger's updates, for every live-update stream.
     pub updates: tokio::sync::broadcast::Sender<Update>,
     /// Cookies carry `Secure` (served over TLS).
@@ -103,6 +105,7 @@ impl AppState {
         let (updates, _) = tokio::sync::broadcast::channel(256);
         Ok(AppState {
             readers: Arc::new(readers::Readers::new(service.data_dir())),
+            meter_cache: Arc::default(),
             service,
             auth: Arc::new(auth),
             updates,
@@ -308,6 +311,9 @@ pub fn serve(
 ) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Database reads and password hashing run on these; a few suffice on a small
+        // appliance, and every further thread would hold memory of its own.
+        .max_blocking_threads(4)
         .enable_all()
         .thread_name("web")
         .build()?;

@@ -44,6 +44,11 @@ impl Daemon {
         }
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The first log line that contains `needle`, reading on until there is one.
     pub fn wait_for(&mut self, needle: &str) -> String {
         if let Some(line) = self.log.iter().find(|l| l.contains(needle)) {

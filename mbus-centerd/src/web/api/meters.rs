@@ -2,14 +2,19 @@
 
 use super::{blocking, parse_id, ApiError, Query};
 use crate::web::{Access, AppState, Route};
+use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use logger_core::config::Meter;
+use logger_core::config::{Config, Meter};
 use logger_core::export::Bound;
-use logger_core::service::ServiceHandle;
+use logger_core::service::{ServiceHandle, Snapshot};
+use logger_core::status::StatusBoard;
 use logger_core::storage::{MeterId, MAX_TIME};
 use logger_core::views::{register_table, LoggerSummary, MeterSummary, ReadingView, RegisterRow};
 use serde::Serialize;
+use std::sync::{Arc, Mutex};
 
 /// Most readings one request returns.
 pub const MAX_READINGS: usize = 10_000;
@@ -60,23 +65,63 @@ pub async fn status(State(state): State<AppState>) -> Json<LoggerSummary> {
     Json(summary(&state.service))
 }
 
-/// Every meter's summary (for the API and the overview page).
-pub async fn all_meters(state: &AppState) -> Result<Vec<MeterSummary>, ApiError> {
-    let service = state.service.clone();
+/// The meter summaries of one snapshot of the logger, with their JSON, kept until the
+/// configuration or the status board changes (a read cycle or scan that stores readings
+/// replaces the status board after its commit, an edit replaces the configuration), so that
+/// many clients asking for the overview do not each read the database again.
+#[derive(Default)]
+pub struct MeterCache(Mutex<Option<CachedMeters>>);
+
+/// What [`MeterCache`] holds.
+struct CachedMeters {
+    config: Arc<Config>,
+    status: Arc<StatusBoard>,
+    meters: Arc<Vec<MeterSummary>>,
+    json: Bytes,
+}
+
+impl MeterCache {
+    fn get(&self, s: &Snapshot) -> Option<(Arc<Vec<MeterSummary>>, Bytes)> {
+        let cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        cached
+            .as_ref()
+            .filter(|c| Arc::ptr_eq(&c.config, &s.config) && Arc::ptr_eq(&c.status, &s.status))
+            .map(|c| (Arc::clone(&c.meters), c.json.clone()))
+    }
+}
+
+/// Every meter's summary and its JSON (for the API and the overview page).
+pub async fn all_meters(state: &AppState) -> Result<(Arc<Vec<MeterSummary>>, Bytes), ApiError> {
+    let s = state.service.snapshot();
+    if let Some(hit) = state.meter_cache.get(&s) {
+        return Ok(hit);
+    }
     let readers = state.readers.clone();
+    let cache = Arc::clone(&state.meter_cache);
     blocking(move || {
-        let s = service.snapshot();
-        readers.with(|store| {
+        let meters = readers.with(|store| {
             MeterSummary::all(&s.config, &s.status, store)
                 .map_err(|e| ApiError::internal(e.to_string()))
-        })
+        })?;
+        let json = Bytes::from(
+            serde_json::to_vec(&meters).map_err(|e| ApiError::internal(e.to_string()))?,
+        );
+        let meters = Arc::new(meters);
+        *cache.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(CachedMeters {
+            config: s.config,
+            status: s.status,
+            meters: Arc::clone(&meters),
+            json: json.clone(),
+        });
+        Ok((meters, json))
     })
     .await
 }
 
 /// `GET /api/v1/meters`.
-pub async fn meters(State(state): State<AppState>) -> Result<Json<Vec<MeterSummary>>, ApiError> {
-    Ok(Json(all_meters(&state).await?))
+pub async fn meters(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let (_, json) = all_meters(&state).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
 /// A meter with its register table.

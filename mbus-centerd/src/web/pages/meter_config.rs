@@ -325,7 +325,7 @@ fn templates_section(page: &Page, state: &AppState, failed: &Failed) -> Markup {
 }
 
 async fn meter_list(page: &Page, state: &AppState) -> Result<Markup, ApiError> {
-    let meters = all_meters(state).await?;
+    let (meters, _) = all_meters(state).await?;
     Ok(html! {
         section aria-labelledby="h-meters" {
             h2 id="h-meters" { (page.t(Text::Meters)) " " span.count { "(" (meters.len()) ")" } }
@@ -341,7 +341,7 @@ async fn meter_list(page: &Page, state: &AppState) -> Result<Markup, ApiError> {
                         th scope="col" { span.visually-hidden { (page.t(Text::Edit)) } }
                     } }
                     tbody {
-                        @for m in &meters {
+                        @for m in meters.iter() {
                             tr data-meter-id=(m.id) {
                                 td.status { (status_icon(page, m.status.status)) }
                                 td { a href=(format!("/meters/{}", m.id)) { (m.name) } }

@@ -52,7 +52,7 @@ fn values(m: &MeterSummary) -> Markup {
 
 async fn overview(State(state): State<AppState>, page: Page) -> Result<Html<String>, ApiError> {
     let snapshot = state.service.snapshot();
-    let meters = all_meters(&state).await?;
+    let (meters, _) = all_meters(&state).await?;
     let lang = page.lang();
     let tz = snapshot.config.tz();
     let content = html! {
