@@ -276,7 +276,13 @@ async fn german_texts_after_the_language_switch(w: &World) {
 }
 
 /// The pages of the README's screenshots: name, path.
-const PAGES: [(&str, &str); 2] = [("overview", "/"), ("password", "/password")];
+const PAGES: [(&str, &str); 5] = [
+    ("overview", "/"),
+    ("meter", "/meters/1"),
+    ("meter-configuration", "/meters/config"),
+    ("meter-edit", "/meters/1/edit"),
+    ("password", "/password"),
+];
 
 /// No page scrolls sideways at 390 px (a phone) or 1280 px (a desktop); with
 /// `MBUS_SCREENSHOTS=1` each is saved as `docs/screenshots/<page>-<desktop|phone>.png`.
