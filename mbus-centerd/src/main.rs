@@ -26,7 +26,6 @@
 //! enabled, a BACnet/IP server (`logger_core::bacnet`) serves the meters to building
 //! automation.
 
-mod memory;
 mod web;
 
 use clap::Parser;
@@ -103,7 +102,6 @@ enum DaemonError {
 }
 
 fn main() -> ExitCode {
-    memory::return_large_blocks();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -238,7 +238,7 @@ async fn download(
 }
 
 async fn export_form(state: &AppState, page: &Page) -> Result<Markup, ApiError> {
-    let meters = all_meters(state).await?;
+    let (meters, _) = all_meters(state).await?;
     let tz = state.service.snapshot().config.tz();
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
     let from = today - chrono::Duration::days(30);
@@ -298,7 +298,7 @@ async fn export_form(state: &AppState, page: &Page) -> Result<Markup, ApiError> 
                             th scope="col" { (page.t(Text::Medium)) }
                         } }
                         tbody {
-                            @for m in &meters {
+                            @for m in meters.iter() {
                                 tr data-meter-id=(m.id) {
                                     td { input type="checkbox" id=(format!("export-meter-{}", m.id)) name="meters" value=(m.id) aria-label=(m.name); }
                                     td { label for=(format!("export-meter-{}", m.id)) { (m.name) } }
