@@ -26,7 +26,7 @@ use crate::email::alarm::Alarms;
 use crate::events::{EventCode, EventLog, EventNotice};
 use crate::inventory::{self, DiscoveredMeter};
 use crate::readout::{MeterData, ReadoutError};
-use crate::schedule::Schedule;
+use crate::schedule::{Due, Schedule};
 use crate::status::{LoggerState, ReadStatus, StatusBoard, Transition};
 use crate::storage::{MeterId, Reading, StorageError, Store, DATABASE_FILE_NAME};
 use crate::template::Template;
@@ -114,6 +114,9 @@ pub struct CycleReport {
     pub values: usize,
     /// The cycle ran past the next slot of at least one of its meters.
     pub overrun: bool,
+    /// Read slots that passed unread because a PC program had the bus through the
+    /// level-converter bridge (see [`crate::bridge`]).
+    pub missed: u64,
 }
 
 /// The readings a read cycle has just committed to the store: meter and unix time (the
@@ -154,6 +157,16 @@ pub struct Logger<B: MeterBus> {
     alarms: Option<Alarms>,
     commit_hooks: Vec<CommitHook>,
     notices: Option<(mpsc::Sender<EventNotice>, mpsc::Receiver<EventNotice>)>,
+    pause: Option<Pause>,
+}
+
+/// Scheduled reads paused while the level-converter bridge has the bus: since when, and the
+/// read slots that passed unread.
+#[derive(Debug)]
+struct Pause {
+    since: DateTime<Utc>,
+    slots: u64,
+    meters: std::collections::BTreeSet<u32>,
 }
 
 impl<B: MeterBus> std::fmt::Debug for Logger<B> {
@@ -217,6 +230,7 @@ impl<B: MeterBus> Logger<B> {
             alarms: None,
             commit_hooks: Vec::new(),
             notices: None,
+            pause: None,
         })
         .map(|mut logger| {
             logger.config_stamp = logger.stamp();
@@ -489,9 +503,13 @@ impl<B: MeterBus> Logger<B> {
     /// not wait for a long cycle; the meters not read keep their previous status).
     fn read_due(&mut self, stop: &AtomicBool) -> Result<CycleReport, LoggerError> {
         let now = self.clock.now();
+        self.follow_bridge(now);
         let due = self.schedule.take_due(now);
         if due.is_empty() {
             return Ok(CycleReport::default());
+        }
+        if self.pause.is_some() {
+            return Ok(self.miss(&due, now));
         }
         let skipped: Vec<_> = due.iter().filter(|d| d.skipped > 0).collect();
         if !skipped.is_empty() {
@@ -511,14 +529,22 @@ impl<B: MeterBus> Logger<B> {
         }
         let timeout = Duration::from_millis(u64::from(self.config.general.read_timeout_ms));
         let mut batch = Batch::default();
+        let mut handed_over = None;
         {
             let bus_arc = Arc::clone(&self.bus);
-            let mut bus = bus_arc.acquire(Purpose::Read);
+            let Some(mut bus) = bus_arc.acquire_unless_bridged(Purpose::Read) else {
+                return Ok(self.miss(&due, now));
+            };
             bus.before_cycle(now);
             let mut selected = false;
-            for d in &due {
+            for (i, d) in due.iter().enumerate() {
                 if stop.load(Ordering::SeqCst) {
                     tracing::info!("read cycle interrupted by shutdown");
+                    break;
+                }
+                if bus_arc.bridged() {
+                    tracing::info!("read cycle ends early: the level converter takes the bus");
+                    handed_over = Some(i);
                     break;
                 }
                 let Some(index) = self.config.meters.iter().position(|m| m.id == d.meter) else {
@@ -561,6 +587,9 @@ impl<B: MeterBus> Logger<B> {
             readings: batch.readings.iter().map(|r| (r.meter, r.time)).collect(),
         };
         let mut report = self.commit(batch, now);
+        if let Some(i) = handed_over {
+            report.missed = self.miss(&due[i..], now).missed;
+        }
         if report.stored > 0 {
             for hook in &mut self.commit_hooks {
                 hook(&committed);
@@ -719,6 +748,72 @@ impl<B: MeterBus> Logger<B> {
         }
     }
 
+    /// Starts or ends the pause of scheduled reads as the level-converter bridge takes or
+    /// gives back the bus; the end is one event with the slots missed.
+    fn follow_bridge(&mut self, now: DateTime<Utc>) {
+        match (self.bus.bridged(), self.pause.is_some()) {
+            (true, false) => {
+                tracing::info!("level-converter mode: scheduled reads paused");
+                self.pause = Some(Pause {
+                    since: now,
+                    slots: 0,
+                    meters: Default::default(),
+                });
+                self.save_status();
+            }
+            (false, true) => {
+                let Some(pause) = self.pause.take() else {
+                    return;
+                };
+                let tz = self.config.tz();
+                let at = |t: DateTime<Utc>| t.with_timezone(&tz).format("%d.%m.%Y %H:%M:%S");
+                let message = format!(
+                    "Scheduled reads resumed after level-converter mode ({} to {}): {} read \
+                     slot(s) of {} meter(s) missed",
+                    at(pause.since),
+                    at(now),
+                    pause.slots,
+                    pause.meters.len()
+                );
+                tracing::info!(
+                    missed = pause.slots,
+                    "level-converter mode ended: reads resume"
+                );
+                self.log(EventCode::ReadsResumed, None, &message, now);
+                self.save_status();
+            }
+            _ => {}
+        }
+    }
+
+    /// Counts the slots of `due` as missed while the bridge has the bus (a pause starts now
+    /// if none is running); the meters' status counts them as skipped.
+    fn miss(&mut self, due: &[Due], now: DateTime<Utc>) -> CycleReport {
+        let pause = self.pause.get_or_insert_with(|| Pause {
+            since: now,
+            slots: 0,
+            meters: Default::default(),
+        });
+        let mut missed = 0;
+        for d in due {
+            let slots = u64::from(d.skipped) + 1;
+            missed += slots;
+            pause.meters.insert(d.meter);
+            self.status
+                .record_skipped(d.meter, d.skipped.saturating_add(1));
+        }
+        pause.slots += missed;
+        tracing::info!(
+            slots = missed,
+            "read slot passed unread: the level converter has the bus"
+        );
+        self.save_status();
+        CycleReport {
+            missed,
+            ..CycleReport::default()
+        }
+    }
+
     fn log(&mut self, code: EventCode, meter: Option<u32>, message: &str, at: DateTime<Utc>) {
         if let Err(e) = self.events.record(code, meter, message, at) {
             tracing::error!(error = %e, message, "event log write failed");
@@ -852,12 +947,21 @@ impl<B: MeterBus> Logger<B> {
         self.sync_alarms();
         let now = self.clock.now();
         self.schedule.follow_clock(now);
+        self.follow_bridge(now);
         now
     }
 
     fn read_if_due(&mut self, now: DateTime<Utc>, stop: &AtomicBool) -> Result<Turn, LoggerError> {
         match self.schedule.next_due() {
-            Some(due) if due <= now => Ok(Turn::Cycle(self.read_due(stop)?)),
+            Some(due) if due <= now => {
+                let report = self.read_due(stop)?;
+                // A cycle that only missed its slots (the bridge has the bus) read nothing.
+                if report.read + report.failed == 0 && report.missed > 0 {
+                    Ok(Turn::Wait(self.schedule.next_due()))
+                } else {
+                    Ok(Turn::Cycle(report))
+                }
+            }
             next => Ok(Turn::Wait(next)),
         }
     }

@@ -82,6 +82,12 @@ pub enum EventCode {
     /// The bus device (level converter, TCP gateway) is missing or failed; the logger keeps
     /// trying to open it.
     DeviceUnavailable,
+    /// A PC program has the bus through the level-converter bridge (goes when it disconnects).
+    LevelConverter,
+    /// A connection to the level-converter bridge was refused (another program has the bus).
+    LevelConverterRefused,
+    /// Scheduled reads resumed after level-converter mode, with the read slots missed.
+    ReadsResumed,
 }
 
 impl EventCode {
@@ -103,6 +109,9 @@ impl EventCode {
             EventCode::ConfigMigrated => 18,
             EventCode::UploadSpoolFull => 19,
             EventCode::DeviceUnavailable => 20,
+            EventCode::LevelConverter => 40,
+            EventCode::LevelConverterRefused => 41,
+            EventCode::ReadsResumed => 42,
         }
     }
 
@@ -112,13 +121,16 @@ impl EventCode {
             EventCode::Start
             | EventCode::UploadStart
             | EventCode::UploadSuccess
-            | EventCode::ConfigMigrated => Kind::I,
+            | EventCode::ConfigMigrated
+            | EventCode::LevelConverter
+            | EventCode::ReadsResumed => Kind::I,
             EventCode::MeterReadFailed
             | EventCode::MeterErrorFlags
             | EventCode::CycleOverrun
             | EventCode::ConfigRejected
             | EventCode::MeterEncrypted
-            | EventCode::UploadSpoolFull => Kind::W,
+            | EventCode::UploadSpoolFull
+            | EventCode::LevelConverterRefused => Kind::W,
             EventCode::BusOverload
             | EventCode::UploadFailed
             | EventCode::EmailFailed
