@@ -273,6 +273,11 @@ impl<B: MeterBus> Logger<B> {
         self.bus.state()
     }
 
+    /// The clock the logger runs on (for helpers that stamp events).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
+    }
+
     /// The bus arbiter, for requests from other threads (manual reads, bridge).
     pub fn arbiter(&self) -> Arc<BusArbiter<B>> {
         Arc::clone(&self.bus)

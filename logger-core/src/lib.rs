@@ -17,6 +17,7 @@
 //! - [`simulation`]: a simulated installation whose values move on like real meters'.
 //! - [`service`]: the engine on its own thread with a handle for user interfaces;
 //!   [`views`]: what the CLI and the web show of meters and the logger.
+//! - [`bridge`]: the level-converter bridge (the bus on a TCP port for PC software).
 //! - [`upload`]: automatic FTP/FTPS uploads and HTTPS push through a durable spool.
 //! - [`bacnet`]: the BACnet/IP server (a device per meter behind a virtual network, COV,
 //!   BBMD and foreign-device registration).
@@ -62,6 +63,7 @@ pub mod storage;
 
 pub mod atomic;
 pub mod bacnet;
+pub mod bridge;
 pub mod bus;
 pub mod clock;
 pub mod config;

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 use std::io::{BufRead, BufReader, Lines};
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 
@@ -88,6 +89,19 @@ impl Daemon {
         }
     }
 
+    /// Reads the log until a line containing `text` (true), or the daemon ends (false).
+    pub fn wait_for(&mut self, text: &str) -> bool {
+        for line in self.lines.by_ref() {
+            let line = line.expect("log line");
+            let found = line.contains(text);
+            self.log.push(line);
+            if found {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Sends SIGTERM, reads the rest of the log and waits for the exit.
     pub fn terminate(&mut self) -> ExitStatus {
         let pid = self.child.id().to_string();
@@ -102,4 +116,22 @@ impl Daemon {
         drop(self.watchdog.take());
         status
     }
+}
+
+/// The `mbusctl` binary of the same build (`cargo test --workspace` builds it; alone, run
+/// `cargo build -p mbusctl` first).
+pub fn mbusctl() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/<test> → target/<profile>/mbusctl
+    let path = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join(format!("mbusctl{}", std::env::consts::EXE_SUFFIX)))
+        .unwrap();
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p mbusctl` (or test the whole workspace)",
+        path.display()
+    );
+    path
 }
