@@ -18,6 +18,8 @@
 //! - [`service`]: the engine on its own thread with a handle for user interfaces;
 //!   [`views`]: what the CLI and the web show of meters and the logger.
 //! - [`bridge`]: the level-converter bridge (the bus on a TCP port for PC software).
+//! - [`hardware`]: S0 and PT1000 inputs, fault relays, buttons and state LEDs (simulated or
+//!   Linux GPIO/IIO).
 //! - [`upload`]: automatic FTP/FTPS uploads and HTTPS push through a durable spool.
 //! - [`bacnet`]: the BACnet/IP server (a device per meter behind a virtual network, COV,
 //!   BBMD and foreign-device registration).
@@ -70,6 +72,7 @@ pub mod config;
 pub mod email;
 pub mod engine;
 pub mod events;
+pub mod hardware;
 pub mod inventory;
 pub mod medium;
 pub mod readout;

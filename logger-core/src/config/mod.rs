@@ -130,6 +130,9 @@ pub struct Config {
     /// Level-converter bridge.
     #[serde(default)]
     pub level_converter: LevelConverter,
+    /// The appliance's inputs and outputs (S0, PT1000, relays, buttons, LEDs).
+    #[serde(default)]
+    pub io: crate::hardware::IoConfig,
     /// Meters with their registers.
     #[serde(default)]
     pub meters: Vec<Meter>,
@@ -149,6 +152,7 @@ impl Default for Config {
             uploads: Uploads::default(),
             bacnet: Bacnet::default(),
             level_converter: LevelConverter::default(),
+            io: Default::default(),
             meters: Vec::new(),
             templates: Vec::new(),
         }
@@ -319,6 +323,7 @@ impl Config {
         self.uploads.validate(&mut p);
         self.bacnet.validate(&mut p, self.meters.len());
         self.level_converter.validate(&mut p);
+        self.io.validate(&mut p);
         for (i, meter) in self.meters.iter().enumerate() {
             let path = format!("meters[{i}]");
             meter.validate(&path, &mut p);
