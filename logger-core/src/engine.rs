@@ -24,6 +24,7 @@ use crate::clock::Clock;
 use crate::config::{Config, ConfigError, ConfigStore, Meter};
 use crate::email::alarm::Alarms;
 use crate::events::{EventCode, EventLog, EventNotice};
+use crate::hardware::inputs::{input_reply, InputReader};
 use crate::inventory::{self, DiscoveredMeter};
 use crate::readout::{MeterData, ReadoutError};
 use crate::schedule::{Due, Schedule};
@@ -158,6 +159,7 @@ pub struct Logger<B: MeterBus> {
     commit_hooks: Vec<CommitHook>,
     notices: Option<(mpsc::Sender<EventNotice>, mpsc::Receiver<EventNotice>)>,
     pause: Option<Pause>,
+    inputs: Option<Box<dyn InputReader>>,
 }
 
 /// Scheduled reads paused while the level-converter bridge has the bus: since when, and the
@@ -231,6 +233,7 @@ impl<B: MeterBus> Logger<B> {
             commit_hooks: Vec::new(),
             notices: None,
             pause: None,
+            inputs: None,
         })
         .map(|mut logger| {
             logger.config_stamp = logger.stamp();
@@ -271,6 +274,12 @@ impl<B: MeterBus> Logger<B> {
     /// The logger state (idle/scan/read/rs/err).
     pub fn state(&self) -> LoggerState {
         self.bus.state()
+    }
+
+    /// Attaches the appliance's inputs: input meters (S0, PT1000) are read from them in the
+    /// cycle; without them those meters fail with "no input hardware".
+    pub fn attach_inputs(&mut self, inputs: Box<dyn InputReader>) {
+        self.inputs = Some(inputs);
     }
 
     /// The clock the logger runs on (for helpers that stamp events).
@@ -513,11 +522,15 @@ impl<B: MeterBus> Logger<B> {
         if due.is_empty() {
             return Ok(CycleReport::default());
         }
-        if self.pause.is_some() {
-            return Ok(self.miss(&due, now));
-        }
+        let (inputs, due): (Vec<Due>, Vec<Due>) = due.into_iter().partition(|d| {
+            self.config
+                .meter(d.meter)
+                .is_some_and(|m| m.input.is_some())
+        });
+        let mut batch = Batch::default();
+        self.read_inputs(&inputs, &mut batch);
         let skipped: Vec<_> = due.iter().filter(|d| d.skipped > 0).collect();
-        if !skipped.is_empty() {
+        if self.pause.is_none() && !skipped.is_empty() {
             let total: u64 = skipped.iter().map(|d| u64::from(d.skipped)).sum();
             for d in &skipped {
                 self.status.record_skipped(d.meter, d.skipped);
@@ -532,68 +545,22 @@ impl<B: MeterBus> Logger<B> {
                 now,
             );
         }
-        let timeout = Duration::from_millis(u64::from(self.config.general.read_timeout_ms));
-        let mut batch = Batch::default();
-        let mut handed_over = None;
-        {
-            let bus_arc = Arc::clone(&self.bus);
-            let Some(mut bus) = bus_arc.acquire_unless_bridged(Purpose::Read) else {
-                return Ok(self.miss(&due, now));
-            };
-            bus.before_cycle(now);
-            let mut selected = false;
-            for (i, d) in due.iter().enumerate() {
-                if stop.load(Ordering::SeqCst) {
-                    tracing::info!("read cycle interrupted by shutdown");
-                    break;
-                }
-                if bus_arc.bridged() {
-                    tracing::info!("read cycle ends early: the level converter takes the bus");
-                    handed_over = Some(i);
-                    break;
-                }
-                let Some(index) = self.config.meters.iter().position(|m| m.id == d.meter) else {
-                    continue;
-                };
-                let t0 = bus.bus_time();
-                let meter = &self.config.meters[index];
-                selected |= read_by_secondary(meter).is_some();
-                let result = read_meter(bus.master(), meter, timeout);
-                self.clock.spend(bus.bus_time().saturating_sub(t0));
-                let outcome = match result {
-                    Ok(telegrams) => decode_reply(&telegrams),
-                    Err(LinkError::BusOverload) => {
-                        if !bus_arc.state().eq(&LoggerState::Err) {
-                            bus_arc.set_fault(true);
-                            self.log(
-                                EventCode::BusOverload,
-                                None,
-                                "M-Bus overload (short circuit)",
-                                d.slot,
-                            );
-                        }
-                        Err(ReadFailure::Failed(LinkError::BusOverload.to_string()))
-                    }
-                    Err(e) => Err(ReadFailure::Failed(e.to_string())),
-                };
-                if outcome.is_ok() && bus_arc.state() == LoggerState::Err {
-                    bus_arc.set_fault(false);
-                    self.condition_went(EventCode::BusOverload, None, d.slot);
-                }
-                self.record_read(&mut batch, index, d.slot, outcome);
-            }
-            if selected {
-                let t0 = bus.bus_time();
-                release_selection(bus.master());
-                self.clock.spend(bus.bus_time().saturating_sub(t0));
-            }
-        }
+        let missed_from = match self.pause {
+            Some(_) => Some(0),
+            None if due.is_empty() => None,
+            None => self.read_bus_meters(&due, now, stop, &mut batch),
+        };
         let committed = Committed {
             readings: batch.readings.iter().map(|r| (r.meter, r.time)).collect(),
         };
         let mut report = self.commit(batch, now);
-        if let Some(i) = handed_over {
+        if let Some(i) = missed_from.filter(|i| *i < due.len()) {
             report.missed = self.miss(&due[i..], now).missed;
+        }
+        if let Some(inputs) = self.inputs.as_mut() {
+            if let Err(e) = inputs.sync() {
+                tracing::error!(error = %e, "saving the S0 totals failed");
+            }
         }
         if report.stored > 0 {
             for hook in &mut self.commit_hooks {
@@ -636,6 +603,72 @@ impl<B: MeterBus> Logger<B> {
         Ok(report)
     }
 
+    /// Reads the bus meters of `due` into `batch`, the bus held for reads. Returns the position
+    /// from which the rest of `due` was not read because the level converter took the bus
+    /// (0 when it had it already), `None` when every meter had its turn.
+    fn read_bus_meters(
+        &mut self,
+        due: &[Due],
+        now: DateTime<Utc>,
+        stop: &AtomicBool,
+        batch: &mut Batch,
+    ) -> Option<usize> {
+        let timeout = Duration::from_millis(u64::from(self.config.general.read_timeout_ms));
+        let mut handed_over = None;
+        let bus_arc = Arc::clone(&self.bus);
+        let Some(mut bus) = bus_arc.acquire_unless_bridged(Purpose::Read) else {
+            return Some(0);
+        };
+        bus.before_cycle(now);
+        let mut selected = false;
+        for (i, d) in due.iter().enumerate() {
+            if stop.load(Ordering::SeqCst) {
+                tracing::info!("read cycle interrupted by shutdown");
+                break;
+            }
+            if bus_arc.bridged() {
+                tracing::info!("read cycle ends early: the level converter takes the bus");
+                handed_over = Some(i);
+                break;
+            }
+            let Some(index) = self.config.meters.iter().position(|m| m.id == d.meter) else {
+                continue;
+            };
+            let t0 = bus.bus_time();
+            let meter = &self.config.meters[index];
+            selected |= read_by_secondary(meter).is_some();
+            let result = read_meter(bus.master(), meter, timeout);
+            self.clock.spend(bus.bus_time().saturating_sub(t0));
+            let outcome = match result {
+                Ok(telegrams) => decode_reply(&telegrams),
+                Err(LinkError::BusOverload) => {
+                    if !bus_arc.state().eq(&LoggerState::Err) {
+                        bus_arc.set_fault(true);
+                        self.log(
+                            EventCode::BusOverload,
+                            None,
+                            "M-Bus overload (short circuit)",
+                            d.slot,
+                        );
+                    }
+                    Err(ReadFailure::Failed(LinkError::BusOverload.to_string()))
+                }
+                Err(e) => Err(ReadFailure::Failed(e.to_string())),
+            };
+            if outcome.is_ok() && bus_arc.state() == LoggerState::Err {
+                bus_arc.set_fault(false);
+                self.condition_went(EventCode::BusOverload, None, d.slot);
+            }
+            self.record_read(batch, index, d.slot, outcome);
+        }
+        if selected {
+            let t0 = bus.bus_time();
+            release_selection(bus.master());
+            self.clock.spend(bus.bus_time().saturating_sub(t0));
+        }
+        handed_over
+    }
+
     /// Takes the outcome of reading the meter at `index` at time `at` (a grid slot, or the
     /// moment a scan read it): a meter still without registers gets them from the reply, the
     /// reading joins `batch`, the status and the event log follow the outcome.
@@ -660,7 +693,9 @@ impl<B: MeterBus> Logger<B> {
                     batch.config_changed = true;
                 }
                 let meter = &self.config.meters[index];
-                batch.readings.push(data.reading(meter, at.timestamp()));
+                if meter.logging {
+                    batch.readings.push(data.reading(meter, at.timestamp()));
+                }
                 let flags = data.error_flags();
                 let transition = self.status.record_success(id, at, flags);
                 self.after_success(id, transition, flags, at);
@@ -750,6 +785,28 @@ impl<B: MeterBus> Logger<B> {
         self.status.state = self.bus.state();
         if let Err(e) = self.status.save(&self.data_dir) {
             tracing::error!(error = %e, "saving the status failed");
+        }
+    }
+
+    /// Reads the input meters of `due` (the appliance's own inputs, not the bus) into `batch`.
+    fn read_inputs(&mut self, due: &[Due], batch: &mut Batch) {
+        for d in due {
+            let Some(index) = self.config.meters.iter().position(|m| m.id == d.meter) else {
+                continue;
+            };
+            let Some(source) = self.config.meters[index].input else {
+                continue;
+            };
+            let outcome = match self.inputs.as_mut() {
+                Some(inputs) => inputs
+                    .read(source)
+                    .map(|value| input_reply(source, value))
+                    .map_err(|e| ReadFailure::Failed(e.to_string())),
+                None => Err(ReadFailure::Failed(
+                    "no input hardware (io.backend is none)".into(),
+                )),
+            };
+            self.record_read(batch, index, d.slot, outcome);
         }
     }
 

@@ -59,7 +59,7 @@ mod template;
 mod validate;
 
 pub use cycle::{ReadCycle, UnknownCycle};
-pub use meter::{Addressing, Category, Meter, MeterType, Register, ResetMode};
+pub use meter::{Addressing, Category, InputSource, Meter, MeterType, Register, ResetMode};
 pub use settings::{
     Bacnet, Email, FileFormat, FileUpload, General, HttpsPush, Interface, LevelConverter,
     MailSecurity, Network, TimeSettings, UploadProtocol, Uploads, BACNET_MAX_INSTANCE,
@@ -339,6 +339,14 @@ impl Config {
                     p.add(
                         format!("{path}.secondary"),
                         format!("{sec} is already used by meters[{j}]"),
+                    );
+                }
+            }
+            if let Some(source) = meter.input {
+                if let Some(j) = earlier.iter().position(|m| m.input == Some(source)) {
+                    p.add(
+                        format!("{path}.input"),
+                        format!("the same input is already read by meters[{j}]"),
                     );
                 }
             }

@@ -15,6 +15,7 @@
 
 pub mod buttons;
 pub mod config;
+pub mod inputs;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod pt1000;
@@ -76,6 +77,14 @@ pub enum HardwareError {
         what: &'static str,
         /// Its number (1-based as on the front panel).
         index: usize,
+    },
+    /// What must survive a power cut could not be saved.
+    #[error("saving the {what} failed: {reason}")]
+    Persist {
+        /// What was being saved.
+        what: &'static str,
+        /// What the system said.
+        reason: String,
     },
     /// The sensor reads a resistance that is no temperature.
     #[error("temperature input {index}: {fault}")]

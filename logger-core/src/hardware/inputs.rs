@@ -1,0 +1,207 @@
+//! Input meters: the S0 and PT1000 inputs as ordinary configured meters, so they appear
+//! wherever a meter does (overview, details, export, uploads and every other consumer of
+//! readings) without special cases.
+//!
+//! As on the reference appliance, the S0 inputs are meters with identification numbers
+//! 900 … 903 and the PT1000 inputs 1000 … 1001 (manufacturer `MBC`, this logger; medium
+//! "other"). An S0 meter's value is its pulse total (its register's divisor is the pulses per
+//! unit, so 1000 pulses/kWh with divisor 1000 stores kWh); a PT1000 meter's value is the
+//! temperature in °C, rounded to 0.01 °C. PT1000 meters are not logged by default (only the
+//! current value is kept), as on the reference.
+//!
+//! The engine reads them in its cycle through an [`InputReader`] (see
+//! [`crate::engine::Logger::attach_inputs`]); they never touch the bus, so they are read even
+//! while the level converter has it.
+
+use super::s0::Ledger;
+use super::{HardwareError, PulseCounter, TemperatureInput};
+use crate::config::{Addressing, Category, Config, InputSource, Meter, Register, ResetMode};
+use crate::readout::{MeterData, RecordValue};
+use crate::storage::Decimal;
+use mbus_proto::address::{manufacturer_code, SecondaryAddress};
+use mbus_proto::record::Function;
+use std::path::Path;
+
+/// Identification number of S0 input 1 (inputs 2 … 4 follow).
+pub const S0_IDENT: u32 = 900;
+/// Identification number of PT1000 input 1 (input 2 follows).
+pub const PT1000_IDENT: u32 = 1000;
+
+/// Reads the appliance's inputs for the engine.
+pub trait InputReader: Send {
+    /// The current value of `source`: pulse total or °C.
+    fn read(&mut self, source: InputSource) -> Result<Decimal, HardwareError>;
+    /// Persists what must survive a power cut (pulse totals); called after every cycle.
+    fn sync(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The secondary address of an input meter.
+pub fn input_address(source: InputSource) -> SecondaryAddress {
+    let ident = match source {
+        InputSource::S0 { input } => S0_IDENT + u32::from(input.saturating_sub(1)),
+        InputSource::Pt1000 { input } => PT1000_IDENT + u32::from(input.saturating_sub(1)),
+    };
+    SecondaryAddress {
+        ident,
+        manufacturer: manufacturer_code(b"MBC").unwrap_or(0),
+        version: 1,
+        medium: 0x00,
+    }
+}
+
+/// A new input meter with id `id` for `source`, named and with its one register as on the
+/// reference appliance.
+pub fn input_meter(id: u32, source: InputSource) -> Meter {
+    let (name, register, logging) = match source {
+        InputSource::S0 { input } => (
+            format!("S0-Input-{input}"),
+            Register {
+                index: 0,
+                name: format!("S0-{input}"),
+                description: "Pulses".into(),
+                meter_unit: String::new(),
+                unit: String::new(),
+                phase: 0,
+                divisor: 1.0,
+                storage: 0,
+                tariff: 0,
+                off: false,
+            },
+            true,
+        ),
+        InputSource::Pt1000 { input } => (
+            format!("Temperatur Sensor-{input}"),
+            Register {
+                index: 0,
+                name: format!("T{input}"),
+                description: "Temperature".into(),
+                meter_unit: "°C".into(),
+                unit: "°C".into(),
+                phase: 0,
+                divisor: 1.0,
+                storage: 0,
+                tariff: 0,
+                off: false,
+            },
+            false,
+        ),
+    };
+    Meter {
+        id,
+        name,
+        location: String::new(),
+        cost_centre: String::new(),
+        comment: String::new(),
+        addressing: Addressing::Secondary,
+        primary: 0,
+        secondary: Some(input_address(source)),
+        baud: 2400,
+        cycle: None,
+        category: Category::Other,
+        bacnet_instance: None,
+        battery: false,
+        reset: ResetMode::Off,
+        registers: vec![register],
+        input: Some(source),
+        logging,
+    }
+}
+
+/// Adds an input meter for each of `s0` S0 inputs and `pt1000` PT1000 inputs that has none
+/// yet; returns the ids added.
+pub fn add_input_meters(config: &mut Config, s0: usize, pt1000: usize) -> Vec<u32> {
+    let sources = (1..=s0.min(4))
+        .map(|i| InputSource::S0 { input: i as u8 })
+        .chain((1..=pt1000.min(2)).map(|i| InputSource::Pt1000 { input: i as u8 }));
+    let mut added = Vec::new();
+    for source in sources {
+        if config.meters.iter().any(|m| m.input == Some(source)) {
+            continue;
+        }
+        let id = config.meters.iter().map(|m| m.id).max().unwrap_or(0) + 1;
+        config.meters.push(input_meter(id, source));
+        added.push(id);
+    }
+    added
+}
+
+/// An input's value as the reply the engine decodes for bus meters: one record.
+pub fn input_reply(source: InputSource, value: Decimal) -> MeterData {
+    let (quantity, unit) = match source {
+        InputSource::S0 { .. } => ("pulses", ""),
+        InputSource::Pt1000 { .. } => ("external_temperature", "°C"),
+    };
+    MeterData {
+        secondary: Some(input_address(source)),
+        status: 0,
+        records: vec![RecordValue {
+            quantity,
+            unit,
+            storage: 0,
+            tariff: 0,
+            subunit: 0,
+            function: Function::Instantaneous,
+            value: Some(value),
+        }],
+    }
+}
+
+/// The inputs of a hardware backend, with S0 totals kept across restarts in the data
+/// directory.
+pub struct HardwareInputs {
+    pulses: Box<dyn PulseCounter>,
+    temperatures: Box<dyn TemperatureInput>,
+    ledger: Ledger,
+}
+
+impl HardwareInputs {
+    /// Reads `pulses` and `temperatures`; S0 totals persist in `data_dir`.
+    pub fn new(
+        data_dir: &Path,
+        pulses: Box<dyn PulseCounter>,
+        temperatures: Box<dyn TemperatureInput>,
+    ) -> HardwareInputs {
+        let ledger = Ledger::open(data_dir, pulses.inputs());
+        HardwareInputs {
+            pulses,
+            temperatures,
+            ledger,
+        }
+    }
+
+    /// Sets the pulse total of S0 input `input` (1-based), e.g. to the meter's reading when
+    /// the input is connected (the "start value").
+    pub fn set_s0_total(&mut self, input: u8, total: u64) -> Result<(), HardwareError> {
+        let i = usize::from(input.saturating_sub(1));
+        let now = self.pulses.pulses(i)?;
+        self.ledger.set_total(i, total, now);
+        self.ledger.sync().map_err(|e| HardwareError::Persist {
+            what: "S0 totals",
+            reason: e.to_string(),
+        })
+    }
+}
+
+impl InputReader for HardwareInputs {
+    fn read(&mut self, source: InputSource) -> Result<Decimal, HardwareError> {
+        match source {
+            InputSource::S0 { input } => {
+                let i = usize::from(input.saturating_sub(1));
+                let count = self.pulses.pulses(i)?;
+                let total = self.ledger.observe(i, count);
+                Ok(Decimal::new(i64::try_from(total).unwrap_or(i64::MAX), 0))
+            }
+            InputSource::Pt1000 { input } => {
+                let i = usize::from(input.saturating_sub(1));
+                let celsius = self.temperatures.temperature(i)?;
+                Ok(Decimal::new((celsius * 100.0).round() as i64, -2))
+            }
+        }
+    }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.ledger.sync()
+    }
+}
