@@ -88,6 +88,13 @@ pub enum EventCode {
     LevelConverterRefused,
     /// Scheduled reads resumed after level-converter mode, with the read slots missed.
     ReadsResumed,
+    /// A fault relay switched or was released.
+    RelaySwitched,
+    /// A front-button gesture was recognised.
+    ButtonAction,
+    /// An input or output of the appliance cannot be used (missing GPIO chip or IIO device,
+    /// unknown line, an output that failed to switch).
+    IoFault,
 }
 
 impl EventCode {
@@ -112,6 +119,9 @@ impl EventCode {
             EventCode::LevelConverter => 40,
             EventCode::LevelConverterRefused => 41,
             EventCode::ReadsResumed => 42,
+            EventCode::RelaySwitched => 43,
+            EventCode::ButtonAction => 44,
+            EventCode::IoFault => 45,
         }
     }
 
@@ -123,14 +133,17 @@ impl EventCode {
             | EventCode::UploadSuccess
             | EventCode::ConfigMigrated
             | EventCode::LevelConverter
-            | EventCode::ReadsResumed => Kind::I,
+            | EventCode::ReadsResumed
+            | EventCode::RelaySwitched
+            | EventCode::ButtonAction => Kind::I,
             EventCode::MeterReadFailed
             | EventCode::MeterErrorFlags
             | EventCode::CycleOverrun
             | EventCode::ConfigRejected
             | EventCode::MeterEncrypted
             | EventCode::UploadSpoolFull
-            | EventCode::LevelConverterRefused => Kind::W,
+            | EventCode::LevelConverterRefused
+            | EventCode::IoFault => Kind::W,
             EventCode::BusOverload
             | EventCode::UploadFailed
             | EventCode::EmailFailed
@@ -147,6 +160,7 @@ impl EventCode {
             | EventCode::UploadSuccess
             | EventCode::UploadSpoolFull => "Upload",
             EventCode::EmailFailed => "E-Mail",
+            EventCode::RelaySwitched | EventCode::ButtonAction | EventCode::IoFault => "I/O",
             _ => "M-Bus",
         }
     }

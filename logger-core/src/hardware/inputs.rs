@@ -191,6 +191,12 @@ impl InputReader for HardwareInputs {
                 let i = usize::from(input.saturating_sub(1));
                 let count = self.pulses.pulses(i)?;
                 let total = self.ledger.observe(i, count);
+                if let Some(bounced) = self.pulses.storm(i) {
+                    return Err(HardwareError::BounceStorm {
+                        index: i + 1,
+                        bounced,
+                    });
+                }
                 Ok(Decimal::new(i64::try_from(total).unwrap_or(i64::MAX), 0))
             }
             InputSource::Pt1000 { input } => {
@@ -203,5 +209,45 @@ impl InputReader for HardwareInputs {
 
     fn sync(&mut self) -> std::io::Result<()> {
         self.ledger.sync()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::hardware::sim::{SimPulses, SimSensor, SimTemperatures};
+    use chrono::{TimeZone, Utc};
+    use std::sync::Arc;
+
+    #[test]
+    fn a_bounce_storm_withholds_the_value_but_keeps_counting() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 5, 4, 0, 0, 0).unwrap(),
+        ));
+        let pulses = SimPulses::new(clock.clone(), vec![3600.0]);
+        let storms = pulses.storms();
+        let temps = SimTemperatures::new(clock.clone(), vec![SimSensor::Shorted]);
+        let mut inputs = HardwareInputs::new(dir.path(), Box::new(pulses), Box::new(temps));
+        let s0 = InputSource::S0 { input: 1 };
+        clock.spend(std::time::Duration::from_secs(10));
+        assert_eq!(inputs.read(s0).unwrap(), Decimal::new(10, 0));
+        storms.lock().unwrap()[0] = Some(77);
+        clock.spend(std::time::Duration::from_secs(10));
+        let err = inputs.read(s0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "S0 input 1: bounce storm (more than 50 edges a second; 77 ignored so far)"
+        );
+        storms.lock().unwrap()[0] = None;
+        clock.spend(std::time::Duration::from_secs(10));
+        assert_eq!(inputs.read(s0).unwrap(), Decimal::new(30, 0));
+        inputs.set_s0_total(1, 5000).unwrap();
+        clock.spend(std::time::Duration::from_secs(2));
+        assert_eq!(inputs.read(s0).unwrap(), Decimal::new(5002, 0));
+        let err = inputs.read(InputSource::Pt1000 { input: 1 }).unwrap_err();
+        assert!(err.to_string().contains("sensor shorted"), "{err}");
+        assert!(inputs.read(InputSource::S0 { input: 4 }).is_err());
     }
 }

@@ -15,7 +15,7 @@ use super::{
     Button, ButtonEdge, ButtonInput, HardwareError, Leds, PulseCounter, RelayOutput,
     StateIndicator, TemperatureInput,
 };
-use gpiocdev::line::{EdgeDetection, EdgeKind, Value};
+use gpiocdev::line::{EdgeDetection, EdgeKind, EventClock, Value};
 use gpiocdev::Request;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,21 +43,33 @@ fn line_error(chip: &Path, line: u32, what: &str, e: gpiocdev::Error) -> Hardwar
     }
 }
 
-fn request_input(
-    chip: &Path,
+/// How an input line is requested.
+struct InputLine<'a> {
     line: u32,
-    what: &str,
+    what: &'a str,
     edges: EdgeDetection,
     debounce: Option<Duration>,
     active_low: bool,
-) -> Result<Request, HardwareError> {
+    clock: EventClock,
+}
+
+fn request_input(chip: &Path, input: InputLine<'_>) -> Result<Request, HardwareError> {
+    let InputLine {
+        line,
+        what,
+        edges,
+        debounce,
+        active_low,
+        clock,
+    } = input;
     let mut builder = Request::builder();
     builder
         .on_chip(chip)
         .with_consumer(CONSUMER)
         .with_line(line)
         .as_input()
-        .with_edge_detection(edges);
+        .with_edge_detection(edges)
+        .with_event_clock(clock);
     if let Some(period) = debounce {
         builder.with_debounce_period(period);
     }
@@ -109,11 +121,14 @@ impl GpioPulses {
             let what = format!("S0 input {}", i + 1);
             requests.push(request_input(
                 chip,
-                pin.line,
-                &what,
-                EdgeDetection::RisingEdge,
-                Some(debounce),
-                false,
+                InputLine {
+                    line: pin.line,
+                    what: &what,
+                    edges: EdgeDetection::RisingEdge,
+                    debounce: Some(debounce),
+                    active_low: false,
+                    clock: EventClock::Monotonic,
+                },
             )?);
         }
         let inputs: Arc<Vec<Mutex<Debouncer>>> = Arc::new(
@@ -200,8 +215,9 @@ impl PulseCounter for GpioPulses {
             })
     }
 
-    fn in_storm(&mut self, input: usize) -> bool {
-        self.inputs.get(input).is_some_and(|d| lock(d).in_storm())
+    fn storm(&mut self, input: usize) -> Option<u64> {
+        let d = lock(self.inputs.get(input)?);
+        d.in_storm().then(|| d.bounced())
     }
 }
 
@@ -292,14 +308,16 @@ impl GpioButtons {
             (Button::Blue, pins.blue, "blue button"),
         ] {
             if let Some(line) = line {
-                let debounce = Some(Duration::from_millis(30));
                 let req = request_input(
                     chip,
-                    line,
-                    what,
-                    EdgeDetection::BothEdges,
-                    debounce,
-                    pins.active_low,
+                    InputLine {
+                        line,
+                        what,
+                        edges: EdgeDetection::BothEdges,
+                        debounce: Some(Duration::from_millis(30)),
+                        active_low: pins.active_low,
+                        clock: EventClock::Realtime,
+                    },
                 )?;
                 lines.push((button, req));
             }
@@ -325,6 +343,13 @@ impl ButtonInput for GpioButtons {
         }
         edges.sort_by_key(|e| e.at);
         Ok(edges)
+    }
+
+    /// Button edges are stamped with the real-time clock: time since the Unix epoch.
+    fn now(&self) -> Duration {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
     }
 }
 

@@ -21,6 +21,7 @@ pub mod linux;
 pub mod pt1000;
 pub mod relays;
 pub mod s0;
+pub mod service;
 pub mod sim;
 
 use crate::status::LoggerState;
@@ -78,6 +79,18 @@ pub enum HardwareError {
         /// Its number (1-based as on the front panel).
         index: usize,
     },
+    /// An S0 input sees far more edges than a meter can give (loose wire, interference):
+    /// debounced pulses are still counted, but the value is not trusted until it calms down.
+    #[error(
+        "S0 input {index}: bounce storm (more than {} edges a second; {bounced} ignored so far)",
+        s0::STORM_EDGES
+    )]
+    BounceStorm {
+        /// The input (1-based).
+        index: usize,
+        /// Edges ignored as bounce since start.
+        bounced: u64,
+    },
     /// What must survive a power cut could not be saved.
     #[error("saving the {what} failed: {reason}")]
     Persist {
@@ -102,9 +115,10 @@ pub trait PulseCounter: Send {
     fn inputs(&self) -> usize;
     /// Debounced pulses counted on `input` (0-based) since the backend started.
     fn pulses(&mut self, input: usize) -> Result<u64, HardwareError>;
-    /// Whether `input` is in a bounce storm (see [`s0`]).
-    fn in_storm(&mut self, _input: usize) -> bool {
-        false
+    /// Edges ignored as bounce on `input` while it is in a bounce storm (see [`s0`]), `None`
+    /// when it is calm.
+    fn storm(&mut self, _input: usize) -> Option<u64> {
+        None
     }
 }
 
@@ -137,6 +151,8 @@ pub trait RelayOutput: Send {
 pub trait ButtonInput: Send {
     /// The edges since the last call, oldest first.
     fn edges(&mut self) -> Result<Vec<ButtonEdge>, HardwareError>;
+    /// The time now on the clock the edges are stamped with.
+    fn now(&self) -> std::time::Duration;
 }
 
 /// Shows the logger state on the display and LEDs.

@@ -21,6 +21,7 @@ pub struct SimPulses {
     clock: Arc<dyn Clock>,
     start: DateTime<Utc>,
     per_hour: Vec<f64>,
+    storms: Arc<Mutex<Vec<Option<u64>>>>,
 }
 
 impl SimPulses {
@@ -29,8 +30,14 @@ impl SimPulses {
         SimPulses {
             start: clock.now(),
             clock,
+            storms: Arc::new(Mutex::new(vec![None; per_hour.len()])),
             per_hour,
         }
+    }
+
+    /// A handle to put inputs into a bounce storm (`Some(edges ignored)`) and out again.
+    pub fn storms(&self) -> Arc<Mutex<Vec<Option<u64>>>> {
+        Arc::clone(&self.storms)
     }
 }
 
@@ -49,6 +56,10 @@ impl PulseCounter for SimPulses {
             })?;
         let hours = since(&*self.clock, self.start).as_secs_f64() / 3600.0;
         Ok((rate * hours).floor() as u64)
+    }
+
+    fn storm(&mut self, input: usize) -> Option<u64> {
+        lock(&self.storms).get(input).copied().flatten()
     }
 }
 
@@ -146,6 +157,10 @@ impl ButtonInput for SimButtons {
         let edges = self.script[self.next..self.next + due].to_vec();
         self.next += due;
         Ok(edges)
+    }
+
+    fn now(&self) -> Duration {
+        since(&*self.clock, self.start)
     }
 }
 
