@@ -184,6 +184,70 @@ impl HardwareInputs {
     }
 }
 
+/// One input's live value for status pages.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct InputValue {
+    /// Input number (1-based).
+    pub input: u8,
+    /// Pulse total or °C.
+    pub value: Option<f64>,
+    /// Why there is no value.
+    pub error: Option<String>,
+}
+
+impl HardwareInputs {
+    /// The live values of every input: S0 pulse totals, then temperatures.
+    pub fn values(&mut self) -> (Vec<InputValue>, Vec<InputValue>) {
+        let s0_inputs = u8::try_from(self.pulses.inputs()).unwrap_or(u8::MAX);
+        let pt_inputs = u8::try_from(self.temperatures.inputs()).unwrap_or(u8::MAX);
+        let mut read = |source: InputSource, input: u8| match self.read(source) {
+            Ok(v) => InputValue {
+                input,
+                value: Some(v.to_f64()),
+                error: None,
+            },
+            Err(e) => InputValue {
+                input,
+                value: None,
+                error: Some(e.to_string()),
+            },
+        };
+        let s0 = (1..=s0_inputs)
+            .map(|i| read(InputSource::S0 { input: i }, i))
+            .collect();
+        let pt = (1..=pt_inputs)
+            .map(|i| read(InputSource::Pt1000 { input: i }, i))
+            .collect();
+        (s0, pt)
+    }
+}
+
+/// Inputs shared by the engine (which reads them in its cycle) and the I/O service (which
+/// shows their live values).
+#[derive(Clone)]
+pub struct SharedInputs(pub std::sync::Arc<std::sync::Mutex<HardwareInputs>>);
+
+impl SharedInputs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HardwareInputs> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// See [`HardwareInputs::values`].
+    pub fn values(&self) -> (Vec<InputValue>, Vec<InputValue>) {
+        self.lock().values()
+    }
+}
+
+impl InputReader for SharedInputs {
+    fn read(&mut self, source: InputSource) -> Result<Decimal, HardwareError> {
+        self.lock().read(source)
+    }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.lock().sync()
+    }
+}
+
 impl InputReader for HardwareInputs {
     fn read(&mut self, source: InputSource) -> Result<Decimal, HardwareError> {
         match source {

@@ -20,6 +20,7 @@ pub mod inputs;
 pub mod linux;
 pub mod pt1000;
 pub mod relays;
+pub mod report;
 pub mod s0;
 pub mod service;
 pub mod sim;

@@ -9,7 +9,7 @@
 //! service in its own thread.
 
 use super::config::{IoBackend, IoConfig};
-use super::inputs::{add_input_meters, HardwareInputs};
+use super::inputs::{add_input_meters, HardwareInputs, InputValue, SharedInputs};
 use super::relays::{Faults, RelayLogic};
 use super::sim::{SimButtons, SimOutputs, SimPulses, SimSensor, SimTemperatures};
 use super::{
@@ -34,7 +34,8 @@ pub const IO_STATUS_FILE: &str = "io.json";
 
 /// How often the service runs a step.
 const STEP: Duration = Duration::from_millis(50);
-/// How often it reloads the meters' status (for the unreadable-meter fault).
+/// How often (in steps) it reloads the meters' status (for the unreadable-meter fault) and the
+/// inputs' live values.
 const STATUS_EVERY: u32 = 20;
 
 /// A backend that could not be opened: every use fails with the reason.
@@ -282,6 +283,10 @@ pub struct IoSnapshot {
     pub last_action: Option<ButtonAction>,
     /// What could not be opened or switched.
     pub problems: Vec<String>,
+    /// Live S0 pulse totals.
+    pub s0: Vec<InputValue>,
+    /// Live temperatures, °C.
+    pub temperatures: Vec<InputValue>,
 }
 
 /// The outputs' logic: relays, buttons, display.
@@ -399,6 +404,53 @@ impl IoService {
     }
 }
 
+/// What the front buttons ask of the daemon, as flags its main loop watches: the engine's
+/// run loop stops at [`ButtonRequests::wake`], the daemon then scans or restarts.
+#[derive(Debug, Clone, Default)]
+pub struct ButtonRequests {
+    wake: Arc<AtomicBool>,
+    scan: Arc<AtomicBool>,
+    restart: Arc<AtomicBool>,
+}
+
+impl ButtonRequests {
+    /// The flag that ends the engine's run loop (signal handlers set it too).
+    pub fn wake(&self) -> &Arc<AtomicBool> {
+        &self.wake
+    }
+
+    /// The gesture handler for [`start`]: a scan or restart request wakes the main loop;
+    /// network configuration mode is only logged (the web interface offers the settings).
+    pub fn handler(&self) -> impl FnMut(ButtonAction) + Send + 'static {
+        let requests = self.clone();
+        move |action| {
+            let flag = match action {
+                ButtonAction::ScanAllBauds => &requests.scan,
+                ButtonAction::Restart => &requests.restart,
+                ButtonAction::NetworkSetup => return,
+            };
+            flag.store(true, Ordering::SeqCst);
+            requests.wake.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Clears the wake-up after the run loop returned. Check the stop flag afterwards: signal
+    /// handlers set it before the wake-up, so no stop request is lost in between.
+    pub fn rearm(&self) {
+        self.wake.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether a scan over all baud rates was asked for (clears the request).
+    pub fn take_scan(&self) -> bool {
+        self.scan.swap(false, Ordering::SeqCst)
+    }
+
+    /// Whether a restart was asked for.
+    pub fn restart_requested(&self) -> bool {
+        self.restart.load(Ordering::SeqCst)
+    }
+}
+
 /// The faults the relays follow, from the logger state and the meters' status.
 pub fn faults(state: LoggerState, status: &StatusBoard) -> Faults {
     Faults {
@@ -463,8 +515,12 @@ pub fn start<B: MeterBus + 'static>(
         tracing::info!(added = added.len(), "input meters added");
         logger.set_config(whole)?;
     }
-    let inputs = HardwareInputs::new(logger.data_dir(), opened.pulses, opened.temperatures);
-    logger.attach_inputs(Box::new(inputs));
+    let inputs = SharedInputs(Arc::new(std::sync::Mutex::new(HardwareInputs::new(
+        logger.data_dir(),
+        opened.pulses,
+        opened.temperatures,
+    ))));
+    logger.attach_inputs(Box::new(inputs.clone()));
     let service = IoService::new(
         &config,
         opened.relays,
@@ -482,7 +538,7 @@ pub fn start<B: MeterBus + 'static>(
         let stop = Arc::clone(&stop);
         std::thread::Builder::new()
             .name("appliance-io".into())
-            .spawn(move || run(service, state, &data_dir, &stop, on_action))
+            .spawn(move || run(service, &inputs, state, &data_dir, &stop, on_action))
             .map_err(|source| LoggerError::Io {
                 path: PathBuf::from("appliance-io thread"),
                 source,
@@ -496,6 +552,7 @@ pub fn start<B: MeterBus + 'static>(
 
 fn run(
     mut service: IoService,
+    inputs: &SharedInputs,
     state: impl Fn() -> LoggerState,
     data_dir: &Path,
     stop: &AtomicBool,
@@ -507,6 +564,7 @@ fn run(
     while !stop.load(Ordering::SeqCst) {
         if step.is_multiple_of(STATUS_EVERY) {
             status = StatusBoard::load(data_dir);
+            (service.snapshot.s0, service.snapshot.temperatures) = inputs.values();
         }
         step = step.wrapping_add(1);
         for action in service.poll(state(), faults(state(), &status)) {
@@ -629,6 +687,22 @@ mod tests {
             service.snapshot().last_action,
             Some(ButtonAction::ScanAllBauds)
         );
+    }
+
+    #[test]
+    fn gestures_become_requests_for_the_main_loop() {
+        let requests = ButtonRequests::default();
+        let mut handle = requests.handler();
+        handle(ButtonAction::NetworkSetup);
+        assert!(!requests.wake().load(Ordering::SeqCst));
+        handle(ButtonAction::ScanAllBauds);
+        assert!(requests.wake().load(Ordering::SeqCst));
+        requests.rearm();
+        assert!(!requests.wake().load(Ordering::SeqCst));
+        assert!(requests.take_scan());
+        assert!(!requests.take_scan());
+        handle(ButtonAction::Restart);
+        assert!(requests.restart_requested() && requests.wake().load(Ordering::SeqCst));
     }
 
     #[test]

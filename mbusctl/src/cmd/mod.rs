@@ -7,6 +7,7 @@ pub mod config;
 pub mod decode;
 pub mod events;
 pub mod export;
+pub mod io;
 pub mod meters;
 pub mod raw;
 pub mod read;
