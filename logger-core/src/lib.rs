@@ -20,6 +20,8 @@
 //! - [`bridge`]: the level-converter bridge (the bus on a TCP port for PC software).
 //! - [`hardware`]: S0 and PT1000 inputs, fault relays, buttons and state LEDs (simulated or
 //!   Linux GPIO/IIO).
+//! - [`system`]: network and time settings applied to the OS (systemd-networkd,
+//!   systemd-timesyncd), with confirmation and rollback, or as a dry run.
 //! - [`upload`]: automatic FTP/FTPS uploads and HTTPS push through a durable spool.
 //! - [`bacnet`]: the BACnet/IP server (a device per meter behind a virtual network, COV,
 //!   BBMD and foreign-device registration).
@@ -80,6 +82,7 @@ pub mod schedule;
 pub mod service;
 pub mod simulation;
 pub mod status;
+pub mod system;
 pub mod template;
 pub mod upload;
 pub mod views;
