@@ -17,5 +17,6 @@ pub mod select;
 pub mod set_address;
 pub mod simulate;
 pub mod switch_baud;
+pub mod system;
 pub mod test_email;
 pub mod uploads;
