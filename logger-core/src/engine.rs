@@ -21,7 +21,7 @@
 
 use crate::bus::{read_by_secondary, read_meter, release_selection, BusArbiter, MeterBus, Purpose};
 use crate::clock::Clock;
-use crate::config::{Config, ConfigError, ConfigStore, Meter};
+use crate::config::{Config, ConfigError, ConfigStore, InputSource, Meter};
 use crate::email::alarm::Alarms;
 use crate::events::{EventCode, EventLog, EventNotice};
 use crate::hardware::inputs::{input_reply, InputReader};
@@ -74,6 +74,9 @@ pub enum LoggerError {
     /// A scan could not run to its end.
     #[error("scan: {0}")]
     Scan(#[from] ScanError<LinkError>),
+    /// An input meter's input could not be read.
+    #[error("input: {0}")]
+    Input(String),
 }
 
 /// Which search a scan runs.
@@ -159,7 +162,7 @@ pub struct Logger<B: MeterBus> {
     commit_hooks: Vec<CommitHook>,
     notices: Option<(mpsc::Sender<EventNotice>, mpsc::Receiver<EventNotice>)>,
     pause: Option<Pause>,
-    inputs: Option<Box<dyn InputReader>>,
+    inputs: Option<std::sync::Mutex<Box<dyn InputReader>>>,
 }
 
 /// Scheduled reads paused while the level-converter bridge has the bus: since when, and the
@@ -279,7 +282,7 @@ impl<B: MeterBus> Logger<B> {
     /// Attaches the appliance's inputs: input meters (S0, PT1000) are read from them in the
     /// cycle; without them those meters fail with "no input hardware".
     pub fn attach_inputs(&mut self, inputs: Box<dyn InputReader>) {
-        self.inputs = Some(inputs);
+        self.inputs = Some(std::sync::Mutex::new(inputs));
     }
 
     /// The clock the logger runs on (for helpers that stamp events).
@@ -557,7 +560,8 @@ impl<B: MeterBus> Logger<B> {
         if let Some(i) = missed_from.filter(|i| *i < due.len()) {
             report.missed = self.miss(&due[i..], now).missed;
         }
-        if let Some(inputs) = self.inputs.as_mut() {
+        if let Some(inputs) = &self.inputs {
+            let mut inputs = inputs.lock().unwrap_or_else(|e| e.into_inner());
             if let Err(e) = inputs.sync() {
                 tracing::error!(error = %e, "saving the S0 totals failed");
             }
@@ -788,6 +792,19 @@ impl<B: MeterBus> Logger<B> {
         }
     }
 
+    /// The current value of an input as a reply, or why there is none.
+    fn read_input(&self, source: InputSource) -> Result<MeterData, String> {
+        let inputs = self
+            .inputs
+            .as_ref()
+            .ok_or_else(|| "no input hardware (io.backend is none)".to_string())?;
+        let mut inputs = inputs.lock().unwrap_or_else(|e| e.into_inner());
+        inputs
+            .read(source)
+            .map(|value| input_reply(source, value))
+            .map_err(|e| e.to_string())
+    }
+
     /// Reads the input meters of `due` (the appliance's own inputs, not the bus) into `batch`.
     fn read_inputs(&mut self, due: &[Due], batch: &mut Batch) {
         for d in due {
@@ -797,15 +814,9 @@ impl<B: MeterBus> Logger<B> {
             let Some(source) = self.config.meters[index].input else {
                 continue;
             };
-            let outcome = match self.inputs.as_mut() {
-                Some(inputs) => inputs
-                    .read(source)
-                    .map(|value| input_reply(source, value))
-                    .map_err(|e| ReadFailure::Failed(e.to_string())),
-                None => Err(ReadFailure::Failed(
-                    "no input hardware (io.backend is none)".into(),
-                )),
-            };
+            let outcome = self
+                .read_input(source)
+                .map_err(|e| ReadFailure::Failed(e.to_string()));
             self.record_read(batch, index, d.slot, outcome);
         }
     }
@@ -1114,6 +1125,9 @@ impl<B: MeterBus> Logger<B> {
     /// without storing the values: for "show the current values" in a user interface.
     pub fn read_now(&self, id: u32) -> Result<MeterData, LoggerError> {
         let meter = self.config.meter(id).ok_or(LoggerError::UnknownMeter(id))?;
+        if let Some(source) = meter.input {
+            return self.read_input(source).map_err(LoggerError::Input);
+        }
         let timeout = Duration::from_millis(u64::from(self.config.general.read_timeout_ms));
         let telegrams = {
             let mut bus = self.bus.acquire(Purpose::Manual);

@@ -109,6 +109,16 @@ fn input_meters_are_read_in_the_cycle_and_survive_a_restart() {
         "{:?}",
         status.last_error
     );
+    // "Show current values" reads the input, not the bus.
+    let now = logger.read_now(t1).unwrap();
+    assert_eq!(now.records[0].unit, "°C");
+    let celsius = now.records[0].value.unwrap().to_f64();
+    assert!((15.0..=25.0).contains(&celsius), "{celsius}");
+    let err = logger.read_now(t2).unwrap_err().to_string();
+    assert!(
+        err.starts_with("input: temperature input 2: sensor open"),
+        "{err}"
+    );
     let before = *kwh.last().unwrap();
 
     // Restart: the hardware counts from zero again, the totals carry on.
