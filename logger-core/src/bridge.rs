@@ -41,7 +41,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// How often the bridge looks for new connections and for its stop flag.
-const POLL: Duration = Duration::from_millis(25);
+const POLL: Duration = Duration::from_millis(100);
 /// A request split over several TCP segments is gathered while pieces keep coming this fast.
 const GATHER: Duration = Duration::from_millis(5);
 /// The longest request gathered before it goes on the bus.

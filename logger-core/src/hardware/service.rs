@@ -33,10 +33,10 @@ use std::time::Duration;
 pub const IO_STATUS_FILE: &str = "io.json";
 
 /// How often the service runs a step.
-const STEP: Duration = Duration::from_millis(50);
+const STEP: Duration = Duration::from_millis(100);
 /// How often (in steps) it reloads the meters' status (for the unreadable-meter fault) and the
 /// inputs' live values.
-const STATUS_EVERY: u32 = 20;
+const STATUS_EVERY: u32 = 10;
 
 /// A backend that could not be opened: every use fails with the reason.
 struct Absent {
