@@ -23,17 +23,22 @@
 //! Configured uploads (FTP/FTPS/SFTP, HTTPS push) run in a thread of their own too, fed after
 //! every read cycle; see `logger_core::upload`. With the configuration's `bacnet` section
 //! enabled, a BACnet/IP server (`logger_core::bacnet`) serves the meters to building
-//! automation.
+//! automation. With the `level_converter` section enabled, PC
+//! software gets the bus on its TCP port (default 50000) while scheduled reads pause (see
+//! `logger_core::bridge`); with an `io` backend, the S0 and PT1000 inputs are read as meters and
+//! relays, buttons and display run beside the logger (see `logger_core::hardware`).
 
 mod web;
 
 use clap::Parser;
 use logger_core::bacnet::Server as BacnetServer;
+use logger_core::bridge::Bridge;
 use logger_core::bus::{LinkBus, MeterBus};
 use logger_core::clock::SystemClock;
 use logger_core::config::ReadCycle;
 use logger_core::email::alarm::{AlarmOptions, Alarms};
 use logger_core::engine::{Logger, LoggerError};
+use logger_core::hardware::service::{self as io, ButtonActions};
 use logger_core::service::device::DeviceTransport;
 use logger_core::service::{CycleCounts, Service, ServiceHandle, ServiceOptions, Update};
 use logger_core::simulation::SimInstallation;
@@ -106,7 +111,13 @@ fn main() -> ExitCode {
         .init();
     let args = Args::parse();
     match start(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => {
+            tracing::info!(
+                "restart asked for: exit status {RESTART_STATUS} for the service manager"
+            );
+            ExitCode::from(RESTART_STATUS)
+        }
         Err(e) => {
             tracing::error!("{e}");
             ExitCode::FAILURE
@@ -114,7 +125,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn start(args: &Args) -> Result<(), DaemonError> {
+/// Exit status after a restart asked for at the front buttons (the systemd unit restarts the
+/// daemon on it).
+const RESTART_STATUS: u8 = 75;
+
+/// Runs the daemon; `Ok(true)` when a restart was asked for.
+fn start(args: &Args) -> Result<bool, DaemonError> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(DaemonError::Signal)?;
@@ -165,7 +181,7 @@ fn serve<B: MeterBus + 'static>(
     options: ServiceOptions,
     args: &Args,
     stop: &Arc<AtomicBool>,
-) -> Result<(), DaemonError> {
+) -> Result<bool, DaemonError> {
     let alarms = Alarms::start(
         logger.config(),
         Arc::new(SystemClock),
@@ -208,12 +224,32 @@ fn serve<B: MeterBus + 'static>(
             None
         }
     };
+    // The level-converter bridge and the appliance's inputs and outputs, when configured; what
+    // cannot be opened is logged and the logger runs without it.
+    let bridge = Bridge::start_configured(&mut logger)
+        .inspect_err(|e| tracing::error!("{e}"))
+        .ok()
+        .flatten();
+    let buttons = ButtonActions::default();
+    let restart = buttons.restart_flag();
+    let io = io::start(&mut logger, buttons.handler())
+        .inspect_err(|e| tracing::error!("appliance I/O: {e}"))
+        .ok()
+        .flatten();
     let service = Service::start(logger, options);
     let handle = service.handle();
+    let buttons = buttons.serve(handle.clone(), Arc::clone(stop));
     let stopped = Arc::new(AtomicBool::new(false));
     let reporter = spawn_reporter(handle.clone(), Arc::clone(&stopped));
     let served = web::serve(handle, args.listen, Arc::clone(stop));
     stop.store(true, Ordering::SeqCst);
+    if let Some(io) = io {
+        io.stop();
+    }
+    if let Some(bridge) = bridge {
+        bridge.stop();
+    }
+    let _ = buttons.join();
     let logger = service.stop().map_err(|_| DaemonError::LoggerThread);
     // The reporter logs what the logger did until it stopped.
     stopped.store(true, Ordering::SeqCst);
@@ -230,7 +266,7 @@ fn serve<B: MeterBus + 'static>(
         source,
     })?;
     tracing::info!("stopped");
-    Ok(())
+    Ok(restart.load(Ordering::SeqCst))
 }
 
 /// Logs one line per scan and read cycle, from the logger's updates, until `stopped` (the

@@ -30,6 +30,8 @@ fn simulated_inputs_are_meters_and_mbusctl_io_shows_them() {
         "--cycle",
         "10s",
     ]);
+    // The bus is scanned although the input meters are configured already.
+    daemon.wait_for("scan done");
     daemon.wait_for_cycles(2);
     let io = Command::new(mbusctl())
         .args(["io", "--data-dir", data_dir, "--json"])

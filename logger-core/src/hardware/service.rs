@@ -18,9 +18,12 @@ use super::{
 };
 use crate::bus::MeterBus;
 use crate::clock::Clock;
-use crate::engine::{Logger, LoggerError};
+use crate::engine::{Logger, LoggerError, ScanKind};
 use crate::events::{EventCode, EventNotice};
+use crate::service::ServiceHandle;
 use crate::status::{LoggerState, ReadStatus, StatusBoard};
+use mbus_proto::address::BaudRate;
+use mbus_scan::SecondaryOptions;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -404,50 +407,77 @@ impl IoService {
     }
 }
 
-/// What the front buttons ask of the daemon, as flags its main loop watches: the engine's
-/// run loop stops at [`ButtonRequests::wake`], the daemon then scans or restarts.
-#[derive(Debug, Clone, Default)]
-pub struct ButtonRequests {
-    wake: Arc<AtomicBool>,
-    scan: Arc<AtomicBool>,
+/// Carries the front buttons' gestures from the I/O thread to the logger: a scan over all baud
+/// rates is started through the service handle, a restart stops the daemon (which then exits
+/// for its service manager to start it again), network configuration mode is only logged
+/// (the web interface offers the settings).
+#[derive(Debug)]
+pub struct ButtonActions {
+    sender: mpsc::Sender<ButtonAction>,
+    inbox: mpsc::Receiver<ButtonAction>,
     restart: Arc<AtomicBool>,
 }
 
-impl ButtonRequests {
-    /// The flag that ends the engine's run loop (signal handlers set it too).
-    pub fn wake(&self) -> &Arc<AtomicBool> {
-        &self.wake
+impl Default for ButtonActions {
+    fn default() -> Self {
+        let (sender, inbox) = mpsc::channel();
+        ButtonActions {
+            sender,
+            inbox,
+            restart: Arc::default(),
+        }
     }
+}
 
-    /// The gesture handler for [`start`]: a scan or restart request wakes the main loop;
-    /// network configuration mode is only logged (the web interface offers the settings).
+impl ButtonActions {
+    /// The gesture handler for [`start`].
     pub fn handler(&self) -> impl FnMut(ButtonAction) + Send + 'static {
-        let requests = self.clone();
+        let sender = self.sender.clone();
         move |action| {
-            let flag = match action {
-                ButtonAction::ScanAllBauds => &requests.scan,
-                ButtonAction::Restart => &requests.restart,
-                ButtonAction::NetworkSetup => return,
-            };
-            flag.store(true, Ordering::SeqCst);
-            requests.wake.store(true, Ordering::SeqCst);
+            // The receiving thread is gone only during shutdown.
+            let _ = sender.send(action);
         }
     }
 
-    /// Clears the wake-up after the run loop returned. Check the stop flag afterwards: signal
-    /// handlers set it before the wake-up, so no stop request is lost in between.
-    pub fn rearm(&self) {
-        self.wake.store(false, Ordering::SeqCst);
+    /// Whether a restart was asked for (read after the daemon stopped).
+    pub fn restart_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.restart)
     }
 
-    /// Whether a scan over all baud rates was asked for (clears the request).
-    pub fn take_scan(&self) -> bool {
-        self.scan.swap(false, Ordering::SeqCst)
-    }
-
-    /// Whether a restart was asked for.
-    pub fn restart_requested(&self) -> bool {
-        self.restart.load(Ordering::SeqCst)
+    /// Carries the gestures out until `stop` is set: scans through `handle`, a restart sets
+    /// the restart flag and `stop`.
+    pub fn serve(self, handle: ServiceHandle, stop: Arc<AtomicBool>) -> JoinHandle<()> {
+        let ButtonActions {
+            sender,
+            inbox,
+            restart,
+        } = self;
+        drop(sender);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                let action = match inbox.recv_timeout(STEP) {
+                    Ok(action) => action,
+                    Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                };
+                match action {
+                    ButtonAction::ScanAllBauds => {
+                        let all = SecondaryOptions {
+                            bauds: BaudRate::ALL.to_vec(),
+                            ..SecondaryOptions::default()
+                        };
+                        if let Err(e) = handle.start_scan(ScanKind::Secondary(all)) {
+                            tracing::warn!(error = %e, "scan asked for at the buttons");
+                        }
+                    }
+                    ButtonAction::Restart => {
+                        restart.store(true, Ordering::SeqCst);
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    ButtonAction::NetworkSetup => {}
+                }
+            }
+        })
     }
 }
 
@@ -687,22 +717,6 @@ mod tests {
             service.snapshot().last_action,
             Some(ButtonAction::ScanAllBauds)
         );
-    }
-
-    #[test]
-    fn gestures_become_requests_for_the_main_loop() {
-        let requests = ButtonRequests::default();
-        let mut handle = requests.handler();
-        handle(ButtonAction::NetworkSetup);
-        assert!(!requests.wake().load(Ordering::SeqCst));
-        handle(ButtonAction::ScanAllBauds);
-        assert!(requests.wake().load(Ordering::SeqCst));
-        requests.rearm();
-        assert!(!requests.wake().load(Ordering::SeqCst));
-        assert!(requests.take_scan());
-        assert!(!requests.take_scan());
-        handle(ButtonAction::Restart);
-        assert!(requests.restart_requested() && requests.wake().load(Ordering::SeqCst));
     }
 
     #[test]

@@ -526,7 +526,14 @@ struct Worker<B: MeterBus> {
 
 impl<B: MeterBus> Worker<B> {
     fn run(&mut self) {
-        self.scan_pending = self.options.scan_if_empty && self.logger.config().meters.is_empty();
+        // Input meters (the appliance's own S0 and PT1000 inputs) are no reason to skip the scan.
+        self.scan_pending = self.options.scan_if_empty
+            && self
+                .logger
+                .config()
+                .meters
+                .iter()
+                .all(|m| m.input.is_some());
         while !self.shared.stop.load(Ordering::SeqCst) {
             self.watch_device();
             if self.scan_pending && std::time::Instant::now() >= self.next_scan {
@@ -717,8 +724,18 @@ impl<B: MeterBus> Worker<B> {
     }
 
     /// The scan with no meters configured; tried again with backoff until it runs through.
+    /// Whether a bus meter is configured (the appliance's own S0 and PT1000 input meters are
+    /// no reason to skip the first scan).
+    fn has_bus_meters(&self) -> bool {
+        self.logger
+            .config()
+            .meters
+            .iter()
+            .any(|m| m.input.is_none())
+    }
+
     fn initial_scan(&mut self) {
-        if !self.logger.config().meters.is_empty() {
+        if self.has_bus_meters() {
             self.scan_pending = false;
             return;
         }

@@ -89,19 +89,6 @@ impl Daemon {
         }
     }
 
-    /// Reads the log until a line containing `text` (true), or the daemon ends (false).
-    pub fn wait_for(&mut self, text: &str) -> bool {
-        for line in self.lines.by_ref() {
-            let line = line.expect("log line");
-            let found = line.contains(text);
-            self.log.push(line);
-            if found {
-                return true;
-            }
-        }
-        false
-    }
-
     /// Sends SIGTERM, reads the rest of the log and waits for the exit.
     pub fn terminate(&mut self) -> ExitStatus {
         let pid = self.child.id().to_string();
