@@ -90,9 +90,9 @@ struct Interrupted {
 }
 
 impl MeterBus for Interrupted {
-    type Transport = mbus_link::sim::SimBus;
+    type Transport = <SimInstallation as MeterBus>::Transport;
 
-    fn master(&mut self) -> &mut mbus_link::Master<mbus_link::sim::SimBus> {
+    fn master(&mut self) -> &mut mbus_link::Master<Self::Transport> {
         self.sim.master()
     }
 
@@ -108,7 +108,7 @@ impl MeterBus for Interrupted {
             self.reached.send(()).unwrap();
             self.go.recv().unwrap();
         }
-        self.sim.master().transport().bus_time()
+        self.sim.bus_time()
     }
 }
 
