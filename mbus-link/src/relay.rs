@@ -76,7 +76,11 @@ impl<T: Transport> Master<T> {
                 }
                 continue;
             }
-            forward(&buf[..r.len]);
+            // A transport never reports more than the buffer holds; if one did, stop there.
+            let Some(bytes) = buf.get(..r.len) else {
+                break;
+            };
+            forward(bytes);
             seen.bytes += r.len;
             deadline = (r.at + gap).max(window_end);
         }
