@@ -82,6 +82,13 @@ pub enum EventCode {
     /// The bus device (level converter, TCP gateway) is missing or failed; the logger keeps
     /// trying to open it.
     DeviceUnavailable,
+    /// The MQTT broker cannot be reached or refused a message (a condition: it goes when
+    /// publishing works again).
+    MqttFailed,
+    /// The MQTT offline queue was full: its oldest read cycles were dropped.
+    MqttQueueFull,
+    /// The central PostgreSQL database cannot be reached or refused a batch (a condition).
+    PostgresFailed,
 }
 
 impl EventCode {
@@ -103,6 +110,9 @@ impl EventCode {
             EventCode::ConfigMigrated => 18,
             EventCode::UploadSpoolFull => 19,
             EventCode::DeviceUnavailable => 20,
+            EventCode::MqttFailed => 40,
+            EventCode::MqttQueueFull => 41,
+            EventCode::PostgresFailed => 42,
         }
     }
 
@@ -118,12 +128,15 @@ impl EventCode {
             | EventCode::CycleOverrun
             | EventCode::ConfigRejected
             | EventCode::MeterEncrypted
-            | EventCode::UploadSpoolFull => Kind::W,
+            | EventCode::UploadSpoolFull
+            | EventCode::MqttQueueFull => Kind::W,
             EventCode::BusOverload
             | EventCode::UploadFailed
             | EventCode::EmailFailed
             | EventCode::StorageFailed
-            | EventCode::DeviceUnavailable => Kind::E,
+            | EventCode::DeviceUnavailable
+            | EventCode::MqttFailed
+            | EventCode::PostgresFailed => Kind::E,
         }
     }
 
@@ -135,6 +148,8 @@ impl EventCode {
             | EventCode::UploadSuccess
             | EventCode::UploadSpoolFull => "Upload",
             EventCode::EmailFailed => "E-Mail",
+            EventCode::MqttFailed | EventCode::MqttQueueFull => "MQTT",
+            EventCode::PostgresFailed => "PostgreSQL",
             _ => "M-Bus",
         }
     }

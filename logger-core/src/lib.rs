@@ -20,6 +20,8 @@
 //! - [`upload`]: automatic FTP/FTPS uploads and HTTPS push through a durable spool.
 //! - [`bacnet`]: the BACnet/IP server (a device per meter behind a virtual network, COV,
 //!   BBMD and foreign-device registration).
+//! - [`mqtt`], [`postgres`], [`metrics`]: fleet sinks (MQTT with Home Assistant discovery,
+//!   a central PostgreSQL database) and the Prometheus exposition; [`fleet`]: what they share.
 //!
 //! # Embed the logger
 //!
@@ -68,8 +70,10 @@ pub mod config;
 pub mod email;
 pub mod engine;
 pub mod events;
+pub mod fleet;
 pub mod inventory;
 pub mod medium;
+pub mod mqtt;
 pub mod readout;
 pub mod schedule;
 pub mod service;

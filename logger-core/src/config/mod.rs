@@ -34,6 +34,8 @@
 //!               "device_instance": 999, "network_number": 1000, "address": null,
 //!               "bbmd_server": false, "bdt": [] },
 //!   "level_converter": { "enabled": false, "baud": null, "tcp_port": 50000 },
+//!   "mqtt": { "enabled": false, "host": "", "port": 0, "tls": false, "topic_base": "mbus", ... },
+//!   "postgres": { "enabled": false, "host": "", "database": "mbus", "batch_readings": 1000, ... },
 //!   "meters": [ { "id": 1, "name": "KAM heat 1 6855817", "addressing": "secondary",
 //!                 "primary": 1, "secondary": "068558172D2C0104", "baud": 2400, "cycle": null,
 //!                 "category": "heat", "reset": { "kind": "off" },
@@ -53,12 +55,14 @@
 //! ```
 
 mod cycle;
+mod fleet;
 mod meter;
 mod settings;
 mod template;
 mod validate;
 
 pub use cycle::{ReadCycle, UnknownCycle};
+pub use fleet::{appliance_id, Mqtt, Postgres};
 pub use meter::{Addressing, Category, Meter, MeterType, Register, ResetMode};
 pub use settings::{
     Bacnet, Email, FileFormat, FileUpload, General, HttpsPush, Interface, LevelConverter,
@@ -130,6 +134,12 @@ pub struct Config {
     /// Level-converter bridge.
     #[serde(default)]
     pub level_converter: LevelConverter,
+    /// Publishing readings to an MQTT broker (off by default).
+    #[serde(default)]
+    pub mqtt: Mqtt,
+    /// Replication into a central PostgreSQL database (off by default).
+    #[serde(default)]
+    pub postgres: Postgres,
     /// Meters with their registers.
     #[serde(default)]
     pub meters: Vec<Meter>,
@@ -149,6 +159,8 @@ impl Default for Config {
             uploads: Uploads::default(),
             bacnet: Bacnet::default(),
             level_converter: LevelConverter::default(),
+            mqtt: Mqtt::default(),
+            postgres: Postgres::default(),
             meters: Vec::new(),
             templates: Vec::new(),
         }
@@ -319,6 +331,8 @@ impl Config {
         self.uploads.validate(&mut p);
         self.bacnet.validate(&mut p, self.meters.len());
         self.level_converter.validate(&mut p);
+        self.mqtt.validate(&mut p);
+        self.postgres.validate(&mut p);
         for (i, meter) in self.meters.iter().enumerate() {
             let path = format!("meters[{i}]");
             meter.validate(&path, &mut p);

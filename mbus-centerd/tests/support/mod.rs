@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod fleet;
+
 use std::io::{BufRead, BufReader, Lines};
 use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
@@ -101,5 +103,12 @@ impl Daemon {
         let status = self.child.wait().expect("wait");
         drop(self.watchdog.take());
         status
+    }
+
+    /// Kills the daemon with SIGKILL (no clean stop) and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        drop(self.watchdog.take());
     }
 }
