@@ -62,6 +62,20 @@ impl SinkStatus {
     }
 }
 
+/// Reads a JSON state file (`T::default()` when missing or unreadable).
+pub(crate) fn load_json<T: serde::de::DeserializeOwned + Default>(path: &Path) -> T {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+/// Saves a JSON state file atomically (flushed to disk before this returns).
+pub(crate) fn save_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let text = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+    crate::atomic::write(path, &text)
+}
+
 /// The keys of the fleet sinks, as status files and metrics name them.
 pub const SINK_KEYS: [&str; 2] = ["mqtt", "postgres"];
 

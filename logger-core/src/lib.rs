@@ -74,6 +74,7 @@ pub mod fleet;
 pub mod inventory;
 pub mod medium;
 pub mod mqtt;
+pub mod postgres;
 pub mod readout;
 pub mod schedule;
 pub mod service;

@@ -322,15 +322,11 @@ impl Worker {
     }
 
     fn store(&mut self) -> Result<&Store, MqttError> {
-        if self.store.is_none() {
-            self.store = Some(Store::open_existing(
-                self.data_dir.join(DATABASE_FILE_NAME),
-            )?);
-        }
-        self.store.as_ref().ok_or_else(|| MqttError::Connection {
-            address: String::new(),
-            reason: "no store".into(),
-        })
+        let store = match self.store.take() {
+            Some(store) => store,
+            None => Store::open_existing(self.data_dir.join(DATABASE_FILE_NAME))?,
+        };
+        Ok(self.store.insert(store))
     }
 
     /// Writes the state messages of the readings stored after the cursor into one queue

@@ -189,16 +189,12 @@ pub(crate) struct Cursor {
 impl Cursor {
     /// The saved cursor (empty when missing or unreadable).
     pub(crate) fn load(path: &Path) -> Cursor {
-        fs::read_to_string(path)
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default()
+        crate::fleet::load_json(path)
     }
 
     /// Saves the cursor atomically (flushed to disk).
     pub(crate) fn save(&self, path: &Path) -> io::Result<()> {
-        let text = serde_json::to_vec(self).map_err(io::Error::other)?;
-        crate::atomic::write(path, &text)
+        crate::fleet::save_json(path, self)
     }
 }
 

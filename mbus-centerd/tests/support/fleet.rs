@@ -189,3 +189,196 @@ impl Drop for Subscriber {
         let _ = self.client.try_disconnect();
     }
 }
+
+/// The directory of the PostgreSQL server programs: Debian's newest
+/// `/usr/lib/postgresql/<version>/bin`, else wherever `initdb` is on the PATH.
+fn pg_bin() -> PathBuf {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|dir| {
+            dir.filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin"))
+                .collect()
+        })
+        .unwrap_or_default();
+    versions.retain(|p| p.join("initdb").exists());
+    versions.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    if let Some(bin) = versions.pop() {
+        return bin;
+    }
+    let out = Command::new("sh")
+        .args(["-c", "command -v initdb"])
+        .output()
+        .expect("sh");
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(
+        !path.is_empty(),
+        "initdb not found (apt install postgresql)"
+    );
+    PathBuf::from(path)
+        .parent()
+        .map(Path::to_path_buf)
+        .expect("initdb's directory")
+}
+
+/// The database login of the test cluster.
+pub const PG_USER: &str = "mbus";
+/// Its password.
+pub const PG_PASSWORD: &str = "fleet-secret";
+/// The database the appliances replicate into.
+pub const PG_DATABASE: &str = "fleet";
+
+/// A throw-away PostgreSQL cluster (initdb in a temporary directory, password login on
+/// 127.0.0.1); run as `nobody` when the tests run as root. Stopped when dropped.
+pub struct PgCluster {
+    /// Its port.
+    pub port: u16,
+    bin: PathBuf,
+    data: PathBuf,
+    log: PathBuf,
+    socket_dir: PathBuf,
+    as_nobody: bool,
+}
+
+impl PgCluster {
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if self.as_nobody {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "nobody", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        }
+    }
+
+    /// Makes and starts a cluster in `dir` with the database [`PG_DATABASE`].
+    pub fn start(dir: &Path) -> PgCluster {
+        use std::os::unix::fs::PermissionsExt;
+        let as_nobody = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        std::fs::create_dir_all(dir).unwrap();
+        let cluster = PgCluster {
+            port: free_port(),
+            bin: pg_bin(),
+            data: dir.join("cluster"),
+            log: dir.join("postgres.log"),
+            socket_dir: dir.join("socket"),
+            as_nobody,
+        };
+        let pwfile = dir.join("pw");
+        std::fs::write(&pwfile, PG_PASSWORD).unwrap();
+        for d in [&cluster.data, &cluster.socket_dir] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        if as_nobody {
+            // The server refuses to run as root: hand its files to nobody, and let nobody
+            // through the directories above them.
+            let mut p = Some(dir);
+            while let Some(d) = p {
+                if d.starts_with(std::env::temp_dir()) && d != std::env::temp_dir() {
+                    let mode = std::fs::metadata(d).unwrap().permissions().mode();
+                    std::fs::set_permissions(d, std::fs::Permissions::from_mode(mode | 0o755))
+                        .unwrap();
+                }
+                p = d.parent();
+            }
+            let status = Command::new("chown")
+                .args(["-R", "nobody"])
+                .arg(&cluster.data)
+                .arg(&cluster.socket_dir)
+                .arg(&pwfile)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            std::fs::write(&cluster.log, "").unwrap();
+            let _ = Command::new("chown")
+                .arg("nobody")
+                .arg(&cluster.log)
+                .status();
+        }
+        let status = cluster
+            .command("initdb")
+            .arg("-D")
+            .arg(&cluster.data)
+            .args([
+                "-U",
+                PG_USER,
+                "-A",
+                "scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ])
+            .arg(format!("--pwfile={}", pwfile.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("initdb (apt install postgresql)");
+        assert!(status.success(), "initdb failed");
+        cluster.restart();
+        let mut admin = cluster.client("postgres");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {PG_DATABASE}"))
+            .unwrap();
+        cluster
+    }
+
+    /// Starts the server (again) on the same port.
+    pub fn restart(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.socket_dir.display()
+        );
+        let status = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .arg("-l")
+            .arg(&self.log)
+            .args(["-w", "-o", &options, "start"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("pg_ctl");
+        assert!(status.success(), "pg_ctl start failed");
+    }
+
+    /// Stops the server; `immediate` stops it like a crash, in the middle of what it does.
+    pub fn stop(&self, mode: &str) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-w", "-m", mode, "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    /// A client of database `db`.
+    pub fn client(&self, db: &str) -> postgres::Client {
+        postgres::Config::new()
+            .host("127.0.0.1")
+            .port(self.port)
+            .user(PG_USER)
+            .password(PG_PASSWORD)
+            .dbname(db)
+            .connect(postgres::NoTls)
+            .expect("connect to the test cluster")
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        self.stop("immediate");
+    }
+}
