@@ -114,6 +114,10 @@ pub struct CycleReport {
     pub values: usize,
     /// The cycle ran past the next slot of at least one of its meters.
     pub overrun: bool,
+    /// How long the cycle held the bus for its reads.
+    pub bus_time: Duration,
+    /// How long each meter's read took on the bus: meter id and duration, in read order.
+    pub read_durations: Vec<(u32, Duration)>,
 }
 
 /// The readings a read cycle has just committed to the store: meter and unix time (the
@@ -515,6 +519,7 @@ impl<B: MeterBus> Logger<B> {
             let bus_arc = Arc::clone(&self.bus);
             let mut bus = bus_arc.acquire(Purpose::Read);
             bus.before_cycle(now);
+            let cycle_start = bus.bus_time();
             let mut selected = false;
             for d in &due {
                 if stop.load(Ordering::SeqCst) {
@@ -528,7 +533,9 @@ impl<B: MeterBus> Logger<B> {
                 let meter = &self.config.meters[index];
                 selected |= read_by_secondary(meter).is_some();
                 let result = read_meter(bus.master(), meter, timeout);
-                self.clock.spend(bus.bus_time().saturating_sub(t0));
+                let spent = bus.bus_time().saturating_sub(t0);
+                self.clock.spend(spent);
+                batch.report.read_durations.push((d.meter, spent));
                 let outcome = match result {
                     Ok(telegrams) => decode_reply(&telegrams),
                     Err(LinkError::BusOverload) => {
@@ -556,6 +563,7 @@ impl<B: MeterBus> Logger<B> {
                 release_selection(bus.master());
                 self.clock.spend(bus.bus_time().saturating_sub(t0));
             }
+            batch.report.bus_time = bus.bus_time().saturating_sub(cycle_start);
         }
         let committed = Committed {
             readings: batch.readings.iter().map(|r| (r.meter, r.time)).collect(),

@@ -73,6 +73,7 @@ pub mod events;
 pub mod fleet;
 pub mod inventory;
 pub mod medium;
+pub mod metrics;
 pub mod mqtt;
 pub mod postgres;
 pub mod readout;

@@ -13,7 +13,9 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
-use support::fleet::{wait_until, Mosquitto, Subscriber, MQTT_PASSWORD, MQTT_USER};
+use support::fleet::{
+    free_port, sample, scrape, wait_until, Mosquitto, Subscriber, MQTT_PASSWORD, MQTT_USER,
+};
 use support::Daemon;
 
 const ROOT: &str = "mbus/site-a";
@@ -33,7 +35,7 @@ fn configure(data: &Path, port: u16) {
     store.save(&config).unwrap();
 }
 
-fn daemon(data: &Path) -> Daemon {
+fn daemon(data: &Path, metrics_port: u16) -> Daemon {
     Daemon::start(&[
         "--data-dir",
         data.to_str().unwrap(),
@@ -41,6 +43,8 @@ fn daemon(data: &Path) -> Daemon {
         "2",
         "--cycle",
         "10s",
+        "--metrics-listen",
+        &format!("127.0.0.1:{metrics_port}"),
     ])
 }
 
@@ -113,7 +117,7 @@ fn publishes_retained_states_with_discovery_last_will_and_catches_up_after_an_ou
     // A persistent session: the broker keeps what arrives while this client is away.
     let all = Subscriber::start(broker.port, "collector", false, &["mbus/#"]);
 
-    let mut first = daemon(&data);
+    let mut first = daemon(&data, free_port());
     first.wait_for_cycles(2);
     let config = ConfigStore::new(&data).load_or_default().unwrap();
     assert_eq!(config.meters.len(), 2);
@@ -193,7 +197,8 @@ fn publishes_retained_states_with_discovery_last_will_and_catches_up_after_an_ou
     });
 
     // The broker goes away for several cycles; nothing stored meanwhile is lost.
-    let mut second = daemon(&data);
+    let metrics_port = free_port();
+    let mut second = daemon(&data, metrics_port);
     second.wait_for_cycles(1);
     broker.stop();
     second.wait_for_cycles(3);
@@ -224,6 +229,19 @@ fn publishes_retained_states_with_discovery_last_will_and_catches_up_after_an_ou
             .all(|s| got.contains(s))
             && expected.difference(&got).count() <= 2
     });
+    // The metrics show the sink connected and what it delivered.
+    wait_until(
+        "the sink connected in the metrics",
+        Duration::from_secs(10),
+        || {
+            let samples = scrape(metrics_port);
+            sample(&samples, "mbus_sink_connected", &[("sink", "mqtt")]) == Some(1.0)
+                && sample(&samples, "mbus_sink_delivered_total", &[("sink", "mqtt")])
+                    .is_some_and(|v| v > 0.0)
+                && sample(&samples, "mbus_sink_errors_total", &[("sink", "mqtt")])
+                    .is_some_and(|v| v >= 1.0)
+        },
+    );
     assert!(second.terminate().success());
     let status: Value =
         serde_json::from_str(&std::fs::read_to_string(data.join("mqtt-status.json")).unwrap())
