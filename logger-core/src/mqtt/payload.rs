@@ -6,7 +6,10 @@ use crate::config::{Category, Meter};
 use crate::export::MeterDescriptor;
 use crate::storage::Reading;
 use chrono::{TimeZone, Utc};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 /// Where one appliance publishes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,50 +42,77 @@ impl Topics {
     }
 }
 
-/// A JSON number with exactly the stored digits (the decimal's text is a valid JSON number).
-fn number(text: &str) -> Value {
-    serde_json::from_str::<serde_json::Number>(text)
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
+/// The state message of one reading.
+#[derive(Serialize)]
+struct State<'a> {
+    meter: u32,
+    name: &'a str,
+    secondary: &'a str,
+    manufacturer: &'a str,
+    medium: &'a str,
+    time: String,
+    status: u32,
+    values: BTreeMap<usize, StateValue<'a>>,
+}
+
+/// One register's value in a state message.
+#[derive(Serialize)]
+struct StateValue<'a> {
+    name: &'a str,
+    unit: &'a str,
+    /// The stored decimal's text, which is a valid JSON number: its digits go out exactly
+    /// (a JSON number through `f64` would drop trailing zeros and digits past 17).
+    value: Option<Box<RawValue>>,
 }
 
 /// The state message of one stored reading:
 ///
 /// ```json
-/// {"meter": 1, "name": "Heat 1", "secondary": "068558172D2C0104", "time": "2026-05-04T08:15:00Z",
-///  "status": 0, "values": {"0": {"name": "Energy", "unit": "kWh", "value": 1234.567}, ...}}
+/// {"meter": 1, "name": "Heat 1", "secondary": "068558172D2C0104", "manufacturer": "KAM",
+///  "medium": "Heat: Outlet", "time": "2026-05-04T08:15:00Z", "status": 0,
+///  "values": {"0": {"name": "Energy", "unit": "kWh", "value": 1234.567}, ...}}
 /// ```
 ///
 /// `values` is keyed by register position; a register the meter did not deliver has
 /// `"value": null`.
 pub fn state_payload(meter: &MeterDescriptor, reading: &Reading) -> String {
-    let mut values = Map::new();
-    for register in &meter.registers {
-        let value = match reading.values.get(register.index).copied().flatten() {
-            Some(v) => number(&v.to_string()),
-            None => Value::Null,
-        };
-        values.insert(
-            register.index.to_string(),
-            json!({"name": register.name, "unit": register.unit, "value": value}),
-        );
-    }
+    let values = meter
+        .registers
+        .iter()
+        .map(|register| {
+            let value = reading
+                .values
+                .get(register.index)
+                .copied()
+                .flatten()
+                .and_then(|v| RawValue::from_string(v.to_string()).ok());
+            (
+                register.index,
+                StateValue {
+                    name: &register.name,
+                    unit: &register.unit,
+                    value,
+                },
+            )
+        })
+        .collect();
     let time = Utc
         .timestamp_opt(reading.time, 0)
         .single()
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_default();
-    json!({
-        "meter": meter.id.0,
-        "name": meter.name,
-        "secondary": meter.secondary,
-        "manufacturer": meter.manufacturer,
-        "medium": meter.medium,
-        "time": time,
-        "status": reading.status,
-        "values": values,
-    })
-    .to_string()
+    let state = State {
+        meter: meter.id.0,
+        name: &meter.name,
+        secondary: &meter.secondary,
+        manufacturer: &meter.manufacturer,
+        medium: &meter.medium,
+        time,
+        status: reading.status,
+        values,
+    };
+    // Plain strings, numbers and raw numbers: serializing cannot fail.
+    serde_json::to_string(&state).unwrap_or_default()
 }
 
 /// How Home Assistant should treat a register: its device class, unit and state class.
@@ -287,6 +317,13 @@ mod tests {
         };
         let text = state_payload(&MeterDescriptor::from_config(&m), &reading);
         assert!(text.contains(r#""value":1234.567"#), "{text}");
+        // Digits beyond what an f64 holds go out exactly.
+        let long = Reading {
+            values: vec![Some(Decimal::new(123_456_789_012_345_678, -3))],
+            ..reading.clone()
+        };
+        let long_text = state_payload(&MeterDescriptor::from_config(&m), &long);
+        assert!(long_text.contains(r#""value":123456789012345.678"#), "{long_text}");
         // Trailing zeros stay: the stored decimal is 12.50.
         assert!(text.contains(r#""value":12.50"#), "{text}");
         let v: Value = serde_json::from_str(&text).unwrap();
@@ -325,7 +362,7 @@ mod tests {
         // A due-date value is no running total.
         assert!(parsed[3].get("state_class").is_none());
         let ids: std::collections::BTreeSet<_> =
-            parsed.iter().map(|p| p["unique_id"].clone()).collect();
+            parsed.iter().map(|p| p["unique_id"].to_string()).collect();
         assert_eq!(ids.len(), 4);
         assert!(parsed
             .iter()
