@@ -55,7 +55,10 @@ fn store_reading(dir: &std::path::Path, time: i64, hook: &mut CommitHook) {
     hook(&Committed {
         readings: vec![(MeterId(1), time)],
     });
-    assert!(started.elapsed() < Duration::from_millis(50), "the hook waited");
+    assert!(
+        started.elapsed() < Duration::from_millis(50),
+        "the hook waited"
+    );
 }
 
 #[test]
@@ -68,7 +71,9 @@ fn mqtt_queues_cycles_on_disk_bounded_while_the_broker_is_away() {
         c.mqtt.port = port;
         c.mqtt.queue_max_cycles = 3;
     });
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap()));
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap(),
+    ));
     let (events, inbox) = mpsc::channel();
     let handle = logger_core::mqtt::start(dir.path(), clock, events, Default::default());
     let mut hook = handle.hook();
@@ -92,9 +97,7 @@ fn mqtt_queues_cycles_on_disk_bounded_while_the_broker_is_away() {
     for (n, time) in (1_777_881_600..).step_by(900).take(5).enumerate() {
         store_reading(dir.path(), time, &mut hook);
         let value = Decimal::new(time, -3).to_string();
-        wait_until("the cycle queued", || {
-            newest().contains(&value)
-        });
+        wait_until("the cycle queued", || newest().contains(&value));
         assert_eq!(queued(), (n + 1).min(3));
     }
     wait_until("the state saved", || {
@@ -110,7 +113,13 @@ fn mqtt_queues_cycles_on_disk_bounded_while_the_broker_is_away() {
         })
         .collect();
     // One failure event for the whole outage; the full queue is reported.
-    assert_eq!(codes.iter().filter(|c| **c == EventCode::MqttFailed).count(), 1);
+    assert_eq!(
+        codes
+            .iter()
+            .filter(|c| **c == EventCode::MqttFailed)
+            .count(),
+        1
+    );
     assert!(codes.contains(&EventCode::MqttQueueFull));
     // The newest three cycles wait, oldest first, with the stored values.
     let spool = Spool::open(&queue, 100).unwrap();
@@ -126,7 +135,9 @@ fn mqtt_queues_cycles_on_disk_bounded_while_the_broker_is_away() {
     // A restart picks the queue up again rather than starting over.
     drop(spool);
     let (events, _inbox) = mpsc::channel();
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap()));
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap(),
+    ));
     let handle = logger_core::mqtt::start(dir.path(), clock, events, Default::default());
     std::thread::sleep(Duration::from_millis(200));
     handle.stop();
@@ -143,7 +154,9 @@ fn postgres_reports_an_unreachable_database_once_and_counts_what_waits() {
         c.postgres.port = port;
         c.postgres.username = "mbus".into();
     });
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap()));
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap(),
+    ));
     let (events, inbox) = mpsc::channel();
     let options = logger_core::postgres::ReplicatorOptions {
         backoff_first: Duration::from_millis(20),
@@ -164,7 +177,15 @@ fn postgres_reports_an_unreachable_database_once_and_counts_what_waits() {
     assert!(status.last_error.unwrap().contains(&port.to_string()));
     let failures = inbox
         .try_iter()
-        .filter(|n| matches!(n, EventNotice::Came { code: EventCode::PostgresFailed, .. }))
+        .filter(|n| {
+            matches!(
+                n,
+                EventNotice::Came {
+                    code: EventCode::PostgresFailed,
+                    ..
+                }
+            )
+        })
         .count();
     assert_eq!(failures, 1);
 }

@@ -323,7 +323,10 @@ mod tests {
             ..reading.clone()
         };
         let long_text = state_payload(&MeterDescriptor::from_config(&m), &long);
-        assert!(long_text.contains(r#""value":123456789012345.678"#), "{long_text}");
+        assert!(
+            long_text.contains(r#""value":123456789012345.678"#),
+            "{long_text}"
+        );
         // Trailing zeros stay: the stored decimal is 12.50.
         assert!(text.contains(r#""value":12.50"#), "{text}");
         let v: Value = serde_json::from_str(&text).unwrap();
