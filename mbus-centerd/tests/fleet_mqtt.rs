@@ -1,7 +1,7 @@
-//! The daemon publishing to a real mosquitto broker on 127.0.0.1: state messages hold the
-//! stored values, states and discovery configurations are retained, the last will says
-//! `offline` after SIGKILL, and readings stored while the broker was down all arrive after it
-//! is back.
+//! The daemon publishing to a real mosquitto broker on 127.0.0.1 over TLS with a login: state
+//! messages hold the stored values, states and discovery configurations are retained, the
+//! last will says `offline` after SIGKILL, and readings stored while the broker was down all
+//! arrive after it is back.
 
 mod support;
 
@@ -20,14 +20,17 @@ use support::Daemon;
 
 const ROOT: &str = "mbus/site-a";
 
-fn configure(data: &Path, port: u16) {
+fn configure(data: &Path, broker: &Mosquitto) {
     std::fs::create_dir_all(data).unwrap();
     let store = ConfigStore::new(data);
     let mut config = store.load_or_default().unwrap();
     let mqtt = &mut config.mqtt;
     mqtt.enabled = true;
     mqtt.host = "127.0.0.1".into();
-    mqtt.port = port;
+    // TLS with the broker's private CA, and a login.
+    mqtt.port = broker.tls_port;
+    mqtt.tls = true;
+    mqtt.ca_file = Some(broker.ca_file().display().to_string());
     mqtt.username = MQTT_USER.into();
     mqtt.password = MQTT_PASSWORD.into();
     mqtt.appliance_id = "site-a".into();
@@ -113,7 +116,7 @@ fn publishes_retained_states_with_discovery_last_will_and_catches_up_after_an_ou
     let work = tempfile::tempdir().unwrap();
     let mut broker = Mosquitto::start(&work.path().join("broker"));
     let data = work.path().join("data");
-    configure(&data, broker.port);
+    configure(&data, &broker);
     // A persistent session: the broker keeps what arrives while this client is away.
     let all = Subscriber::start(broker.port, "collector", false, &["mbus/#"]);
 

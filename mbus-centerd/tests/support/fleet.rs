@@ -23,12 +23,86 @@ pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// A mosquitto broker; killed when dropped.
+/// A mosquitto broker with a plain and a TLS listener; killed when dropped.
 pub struct Mosquitto {
-    /// Its port.
+    /// Its plain port.
     pub port: u16,
+    /// Its TLS port (server certificate for 127.0.0.1 issued by [`Mosquitto::ca_file`]).
+    pub tls_port: u16,
     dir: PathBuf,
     child: Option<Child>,
+}
+
+/// Makes a CA (`ca.pem`) and a server certificate for 127.0.0.1 signed by it
+/// (`server.pem`, `server.key`) in `dir` with openssl.
+pub fn make_certificates(dir: &Path) {
+    let run = |args: &[&str]| {
+        let status = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &[
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=mbus test CA",
+        ],
+    ]
+    .concat());
+    run(&[
+        &["req"][..],
+        &ec,
+        &[
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    ]
+    .concat());
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
 }
 
 /// The broker's login.
@@ -48,8 +122,10 @@ impl Mosquitto {
             .status()
             .expect("mosquitto_passwd (apt install mosquitto)");
         assert!(status.success());
+        make_certificates(dir);
         let mut broker = Mosquitto {
             port: free_port(),
+            tls_port: free_port(),
             dir: dir.to_path_buf(),
             child: None,
         };
@@ -57,15 +133,21 @@ impl Mosquitto {
         broker
     }
 
+    /// The CA that issued the TLS listener's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+
     /// Starts the broker (again) on the same port, with the state it saved.
     pub fn restart(&mut self) {
         let conf = self.dir.join("mosquitto.conf");
+        let d = self.dir.display();
         let mut text = format!(
-            "listener {} 127.0.0.1\nallow_anonymous false\npassword_file {}\n\
-             persistence true\npersistence_location {}/\n",
-            self.port,
-            self.dir.join("passwd").display(),
-            self.dir.display()
+            "allow_anonymous false\npassword_file {d}/passwd\n\
+             persistence true\npersistence_location {d}/\n\
+             listener {} 127.0.0.1\n\
+             listener {} 127.0.0.1\ncafile {d}/ca.pem\ncertfile {d}/server.pem\nkeyfile {d}/server.key\n",
+            self.port, self.tls_port,
         );
         // As root, mosquitto would switch to its own user, who cannot read the test's files.
         if Command::new("id")
@@ -85,9 +167,11 @@ impl Mosquitto {
             .spawn()
             .expect("mosquitto (apt install mosquitto)");
         self.child = Some(child);
-        let port = self.port;
+        let ports = [self.port, self.tls_port];
         wait_until("mosquitto to listen", Duration::from_secs(10), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            ports
+                .iter()
+                .all(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok())
         });
     }
 
