@@ -64,7 +64,7 @@ impl Default for PublisherOptions {
     fn default() -> Self {
         PublisherOptions {
             backoff_first: Duration::from_secs(2),
-            backoff_cap: Duration::from_secs(30),
+            backoff_cap: Duration::from_secs(15),
             window: 100,
             connect_timeout: Duration::from_secs(10),
         }

@@ -334,14 +334,21 @@ impl Worker {
         }
         let path = progress_path(&self.data_dir);
         let limit = config.postgres.batch_readings.max(1) as usize;
+        // The event log goes with the first batch of this round (it is read once per round).
+        let mut events_sent = false;
         loop {
             let mut progress: Progress = load_json(&path);
             let readings = self.next_readings(config, &progress, limit)?;
-            let (events, open) = self.next_events(&progress)?;
+            let (events, open) = if events_sent {
+                (Vec::new(), progress.open_events.clone())
+            } else {
+                self.next_events(&progress)?
+            };
             if readings.is_empty() && events.is_empty() {
                 return Ok(());
             }
             self.send_batch(appliance, &readings, &events)?;
+            events_sent = true;
             for r in &readings {
                 progress.meters.insert(r.meter.0, r.time);
             }

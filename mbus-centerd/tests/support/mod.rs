@@ -7,7 +7,7 @@ pub mod fleet;
 
 use std::io::{BufRead, BufReader, Lines};
 use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
-use std::thread::JoinHandle;
+use std::sync::mpsc;
 
 pub mod http;
 
@@ -17,7 +17,9 @@ pub struct Daemon {
     lines: Lines<BufReader<ChildStderr>>,
     /// Every log line read so far.
     pub log: Vec<String>,
-    watchdog: Option<JoinHandle<()>>,
+    /// Dropped when the daemon has ended: the watchdog then stands down (it must not kill a
+    /// later process that got the same pid).
+    watchdog: Option<mpsc::Sender<()>>,
 }
 
 impl Daemon {
@@ -33,9 +35,13 @@ impl Daemon {
             .spawn()
             .expect("start mbus-centerd");
         let pid = child.id().to_string();
-        let watchdog = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_secs(90));
-            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        let (watchdog, ended) = mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) =
+                ended.recv_timeout(std::time::Duration::from_secs(90))
+            {
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            }
         });
         let lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
         Daemon {
@@ -110,5 +116,13 @@ impl Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
         drop(self.watchdog.take());
+    }
+}
+
+impl Drop for Daemon {
+    /// A test that fails half way leaves no daemon running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
