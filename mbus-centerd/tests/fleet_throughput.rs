@@ -26,8 +26,7 @@ const REGISTERS: usize = 10;
 /// A configuration with `METERS` meters of `REGISTERS` registers each (primary addresses).
 fn installation(data: &Path, configure: impl FnOnce(&mut Config)) {
     std::fs::create_dir_all(data).unwrap();
-    let mut config = Config::default();
-    config.meters = (1..=METERS)
+    let meters = (1..=METERS)
         .map(|id| {
             let registers: Vec<String> = (0..REGISTERS)
                 .map(|i| {
@@ -47,6 +46,10 @@ fn installation(data: &Path, configure: impl FnOnce(&mut Config)) {
             .unwrap()
         })
         .collect();
+    let mut config = Config {
+        meters,
+        ..Config::default()
+    };
     configure(&mut config);
     ConfigStore::new(data).save(&config).unwrap();
 }
