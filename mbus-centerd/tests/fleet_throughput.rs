@@ -119,6 +119,17 @@ fn postgres_readings_per_second() {
             (total * REGISTERS as u64) as f64 / seconds
         );
     }
+    let mut client = cluster.client(PG_DATABASE);
+    let row = client
+        .query_one(
+            "SELECT pg_total_relation_size('mbus_reading')::float8 / count(*) FROM mbus_reading",
+            &[],
+        )
+        .unwrap();
+    let bytes: f64 = row.get(0);
+    println!(
+        "PostgreSQL: {bytes:.0} bytes per reading of {REGISTERS} values, table and key together"
+    );
 }
 
 #[test]
