@@ -2,7 +2,7 @@
 //! (`application/openmetrics-text; version=1.0.0`), which Prometheus scrapes as is.
 //!
 //! [`Metrics`] counts what only the running engine sees (cycles, reads, read durations, bus
-//! time, scans; fed by the daemon from each [`CycleReport`] and [`ScanSummary`]);
+//! time, scans; fed by the daemon with the logger service's [`Update`]s);
 //! [`Metrics::render`] adds, at every scrape, what the data directory holds: each meter's
 //! last stored values and read status, the logger state, upload spools, e-mail queue and
 //! fleet sinks.
@@ -40,8 +40,8 @@
 //! other number type); the readings database keeps them exact.
 
 use crate::config::{ConfigError, ConfigStore};
-use crate::engine::{CycleReport, ScanSummary};
 use crate::fleet::{SinkStatus, SINK_KEYS};
+use crate::service::{CycleCounts, Update};
 use crate::status::{ReadStatus, StatusBoard};
 use crate::storage::{MeterId, StorageError, Store, DATABASE_FILE_NAME};
 use crate::upload::UploadStatus;
@@ -133,26 +133,38 @@ impl Metrics {
         }
     }
 
+    /// Counts what an update of the logger service reports: a read cycle, or a scan that
+    /// ended.
+    pub fn observe(&self, update: &Update) {
+        match update {
+            Update::Cycle(counts) => self.observe_cycle(counts),
+            Update::Scan(scan) if !scan.running && scan.error.is_none() => {
+                self.observe_scan(scan.found)
+            }
+            _ => {}
+        }
+    }
+
     /// Counts a read cycle.
-    pub fn observe_cycle(&self, report: &CycleReport) {
+    pub fn observe_cycle(&self, counts: &CycleCounts) {
         self.cycles.inc();
         self.reads
             .get_or_create(&labels(&[("result", "ok")]))
-            .inc_by(report.read as u64);
+            .inc_by(counts.read as u64);
         self.reads
             .get_or_create(&labels(&[("result", "failed")]))
-            .inc_by(report.failed as u64);
-        self.stored.inc_by(report.stored as u64);
-        for (_, duration) in &report.read_durations {
+            .inc_by(counts.failed as u64);
+        self.stored.inc_by(counts.stored as u64);
+        for duration in &counts.read_durations {
             self.read_duration.observe(duration.as_secs_f64());
         }
-        self.cycle_bus.observe(report.bus_time.as_secs_f64());
+        self.cycle_bus.observe(counts.bus_time.as_secs_f64());
     }
 
-    /// Counts a scan.
-    pub fn observe_scan(&self, summary: &ScanSummary) {
+    /// Counts a scan that found `found` meters.
+    pub fn observe_scan(&self, found: usize) {
         self.scans.inc();
-        self.scan_found.set(summary.found as i64);
+        self.scan_found.set(found as i64);
     }
 
     /// The exposition text for the logger in `data_dir`: the engine's counters and the

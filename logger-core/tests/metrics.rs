@@ -6,6 +6,7 @@ use logger_core::clock::Clock;
 use logger_core::config::ReadCycle;
 use logger_core::fleet::SinkStatus;
 use logger_core::metrics::Metrics;
+use logger_core::service::{CycleCounts, Update};
 use logger_core::simulation::SimInstallation;
 use logger_core::storage::MeterId;
 use mbus_proto::address::BaudRate;
@@ -39,12 +40,12 @@ fn the_exposition_holds_cycles_values_status_and_sinks() {
         c.general.default_cycle = ReadCycle::M1;
     });
     let metrics = Metrics::new();
-    metrics.observe_scan(&summary);
+    metrics.observe_scan(summary.found);
     let mut cycles = 0;
     while cycles < 2 {
         let report = logger.run_due().unwrap();
         if report.read + report.failed > 0 {
-            metrics.observe_cycle(&report);
+            metrics.observe(&Update::Cycle(CycleCounts::from(&report)));
             cycles += 1;
         }
         clock.set(clock.now() + Duration::seconds(30));
