@@ -22,6 +22,7 @@
 //!   BBMD and foreign-device registration).
 //! - [`mqtt`], [`postgres`], [`metrics`]: fleet sinks (MQTT with Home Assistant discovery,
 //!   a central PostgreSQL database) and the Prometheus exposition; [`fleet`]: what they share.
+//! - [`tls`]: the web server's certificate (validation, storage, self-signed on first start).
 //!
 //! # Embed the logger
 //!
@@ -59,6 +60,9 @@
 //! The README runs the same on a simulated installation and a virtual clock.
 #![warn(missing_docs)]
 
+/// The version of this crate.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub mod export;
 pub mod storage;
 
@@ -82,6 +86,7 @@ pub mod service;
 pub mod simulation;
 pub mod status;
 pub mod template;
+pub mod tls;
 pub mod upload;
 pub mod views;
 

@@ -260,3 +260,34 @@ fn an_edit_of_the_configuration_runs_on_the_logger_thread_and_changes_nothing_on
     assert_eq!(handle.snapshot().config, before);
     service.stop().unwrap();
 }
+
+#[test]
+fn a_settings_section_edit_queued_behind_a_scan_keeps_the_meters_it_added() {
+    let (service, _clock, _dir) = start(3);
+    let handle = service.handle();
+    let before = handle.snapshot().config;
+    assert!(before.meters.is_empty());
+    // The edit is queued behind the scan: it sees the meters the scan added.
+    handle.start_scan(secondary()).unwrap();
+    handle
+        .edit_config(|config| {
+            *config = config.with_section("general", serde_json::json!({"name": "Boiler room"}))?;
+            Ok(())
+        })
+        .unwrap();
+    let config = handle.snapshot().config;
+    assert_eq!(config.general.name, "Boiler room");
+    assert_eq!(config.meters.len(), 3);
+    let refused = handle.edit_config(|config| {
+        *config = config.with_section("bacnet", serde_json::json!({"port": 0}))?;
+        Ok(())
+    });
+    match refused {
+        Err(ServiceError::Logger(LoggerError::Config(e))) => {
+            assert_eq!(e.problems()[0].path, "bacnet.port")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(handle.snapshot().config, config);
+    service.stop().unwrap();
+}

@@ -5,6 +5,7 @@
 //! ```text
 //! mbus-centerd --data-dir /var/lib/mbus-center --device /dev/ttyUSB0 --listen 0.0.0.0:8080
 //! mbus-centerd --data-dir ./demo --simulate 20 --cycle 10s
+//! mbus-centerd --data-dir ./demo --simulate 20 --tls         # HTTPS (self-signed at first)
 //! ```
 //!
 //! The engine runs on a thread of its own (`logger_core::service`); the web server (see
@@ -88,6 +89,10 @@ struct Args {
     /// scraper can reach, e.g. 127.0.0.1:9898). Off without it.
     #[arg(long, value_name = "ADDR")]
     metrics_listen: Option<SocketAddr>,
+    /// Serve HTTPS even when the configuration does not turn TLS on (a self-signed certificate
+    /// is generated when none is stored).
+    #[arg(long)]
+    tls: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -251,7 +256,7 @@ fn serve<B: MeterBus + 'static>(
     let handle = service.handle();
     let stopped = Arc::new(AtomicBool::new(false));
     let reporter = spawn_reporter(handle.clone(), Arc::clone(&stopped), metrics);
-    let served = web::serve(handle, args.listen, Arc::clone(stop));
+    let served = web::serve(handle, args.listen, args.tls, Arc::clone(stop));
     stop.store(true, Ordering::SeqCst);
     let logger = service.stop().map_err(|_| DaemonError::LoggerThread);
     // The reporter logs what the logger did until it stopped.
