@@ -95,6 +95,13 @@ pub enum EventCode {
     /// An input or output of the appliance cannot be used (missing GPIO chip or IIO device,
     /// unknown line, an output that failed to switch).
     IoFault,
+    /// The MQTT broker cannot be reached or refused a message (a condition: it goes when
+    /// publishing works again).
+    MqttFailed,
+    /// The MQTT offline queue was full: its oldest read cycles were dropped.
+    MqttQueueFull,
+    /// The central PostgreSQL database cannot be reached or refused a batch (a condition).
+    PostgresFailed,
 }
 
 impl EventCode {
@@ -116,12 +123,15 @@ impl EventCode {
             EventCode::ConfigMigrated => 18,
             EventCode::UploadSpoolFull => 19,
             EventCode::DeviceUnavailable => 20,
-            EventCode::LevelConverter => 40,
-            EventCode::LevelConverterRefused => 41,
-            EventCode::ReadsResumed => 42,
-            EventCode::RelaySwitched => 43,
-            EventCode::ButtonAction => 44,
-            EventCode::IoFault => 45,
+            EventCode::LevelConverter => 50,
+            EventCode::LevelConverterRefused => 51,
+            EventCode::ReadsResumed => 52,
+            EventCode::RelaySwitched => 53,
+            EventCode::ButtonAction => 54,
+            EventCode::IoFault => 55,
+            EventCode::MqttFailed => 40,
+            EventCode::MqttQueueFull => 41,
+            EventCode::PostgresFailed => 42,
         }
     }
 
@@ -143,12 +153,15 @@ impl EventCode {
             | EventCode::MeterEncrypted
             | EventCode::UploadSpoolFull
             | EventCode::LevelConverterRefused
-            | EventCode::IoFault => Kind::W,
+            | EventCode::IoFault
+            | EventCode::MqttQueueFull => Kind::W,
             EventCode::BusOverload
             | EventCode::UploadFailed
             | EventCode::EmailFailed
             | EventCode::StorageFailed
-            | EventCode::DeviceUnavailable => Kind::E,
+            | EventCode::DeviceUnavailable
+            | EventCode::MqttFailed
+            | EventCode::PostgresFailed => Kind::E,
         }
     }
 
@@ -161,6 +174,8 @@ impl EventCode {
             | EventCode::UploadSpoolFull => "Upload",
             EventCode::EmailFailed => "E-Mail",
             EventCode::RelaySwitched | EventCode::ButtonAction | EventCode::IoFault => "I/O",
+            EventCode::MqttFailed | EventCode::MqttQueueFull => "MQTT",
+            EventCode::PostgresFailed => "PostgreSQL",
             _ => "M-Bus",
         }
     }

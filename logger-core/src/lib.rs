@@ -25,6 +25,9 @@
 //! - [`upload`]: automatic FTP/FTPS uploads and HTTPS push through a durable spool.
 //! - [`bacnet`]: the BACnet/IP server (a device per meter behind a virtual network, COV,
 //!   BBMD and foreign-device registration).
+//! - [`mqtt`], [`postgres`], [`metrics`]: fleet sinks (MQTT with Home Assistant discovery,
+//!   a central PostgreSQL database) and the Prometheus exposition; [`fleet`]: what they share.
+//! - [`tls`]: the web server's certificate (validation, storage, self-signed on first start).
 //!
 //! # Embed the logger
 //!
@@ -62,6 +65,9 @@
 //! The README runs the same on a simulated installation and a virtual clock.
 #![warn(missing_docs)]
 
+/// The version of this crate.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub mod export;
 pub mod storage;
 
@@ -74,9 +80,13 @@ pub mod config;
 pub mod email;
 pub mod engine;
 pub mod events;
+pub mod fleet;
 pub mod hardware;
 pub mod inventory;
 pub mod medium;
+pub mod metrics;
+pub mod mqtt;
+pub mod postgres;
 pub mod readout;
 pub mod schedule;
 pub mod service;
@@ -84,6 +94,7 @@ pub mod simulation;
 pub mod status;
 pub mod system;
 pub mod template;
+pub mod tls;
 pub mod upload;
 pub mod views;
 

@@ -101,7 +101,7 @@ fn new_readings_reach_subscribers_and_a_separate_store_connection() {
     });
     assert_eq!(readings, vec![(1, slot.timestamp()), (2, slot.timestamp())]);
     let cycle = next(&updates, |u| match u {
-        Update::Cycle(c) => Some(*c),
+        Update::Cycle(c) => Some(c.clone()),
         _ => None,
     });
     assert_eq!((cycle.read, cycle.failed, cycle.stored), (2, 0, 2));
@@ -258,5 +258,36 @@ fn an_edit_of_the_configuration_runs_on_the_logger_thread_and_changes_nothing_on
         "{err}"
     );
     assert_eq!(handle.snapshot().config, before);
+    service.stop().unwrap();
+}
+
+#[test]
+fn a_settings_section_edit_queued_behind_a_scan_keeps_the_meters_it_added() {
+    let (service, _clock, _dir) = start(3);
+    let handle = service.handle();
+    let before = handle.snapshot().config;
+    assert!(before.meters.is_empty());
+    // The edit is queued behind the scan: it sees the meters the scan added.
+    handle.start_scan(secondary()).unwrap();
+    handle
+        .edit_config(|config| {
+            *config = config.with_section("general", serde_json::json!({"name": "Boiler room"}))?;
+            Ok(())
+        })
+        .unwrap();
+    let config = handle.snapshot().config;
+    assert_eq!(config.general.name, "Boiler room");
+    assert_eq!(config.meters.len(), 3);
+    let refused = handle.edit_config(|config| {
+        *config = config.with_section("bacnet", serde_json::json!({"port": 0}))?;
+        Ok(())
+    });
+    match refused {
+        Err(ServiceError::Logger(LoggerError::Config(e))) => {
+            assert_eq!(e.problems()[0].path, "bacnet.port")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(handle.snapshot().config, config);
     service.stop().unwrap();
 }

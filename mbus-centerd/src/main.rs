@@ -5,6 +5,7 @@
 //! ```text
 //! mbus-centerd --data-dir /var/lib/mbus-center --device /dev/ttyUSB0 --listen 0.0.0.0:8080
 //! mbus-centerd --data-dir ./demo --simulate 20 --cycle 10s
+//! mbus-centerd --data-dir ./demo --simulate 20 --tls         # HTTPS (self-signed at first)
 //! ```
 //!
 //! The engine runs on a thread of its own (`logger_core::service`); the web server (see
@@ -21,13 +22,18 @@
 //! configuration's `email` section enabled, incidents mail as `logger_core::email::alarm`
 //! describes. On shutdown the worker gets a few seconds to deliver what is queued.
 //! Configured uploads (FTP/FTPS/SFTP, HTTPS push) run in a thread of their own too, fed after
-//! every read cycle; see `logger_core::upload`. With the configuration's `bacnet` section
-//! enabled, a BACnet/IP server (`logger_core::bacnet`) serves the meters to building
-//! automation. With the `level_converter` section enabled, PC
-//! software gets the bus on its TCP port (default 50000) while scheduled reads pause (see
-//! `logger_core::bridge`); with an `io` backend, the S0 and PT1000 inputs are read as meters and
-//! relays, buttons and display run beside the logger (see `logger_core::hardware`).
+//! every read cycle; see `logger_core::upload`. So do the fleet sinks, idle until the
+//! configuration enables them: MQTT (`logger_core::mqtt`) and PostgreSQL replication
+//! (`logger_core::postgres`). With `--metrics-listen ADDR` it serves Prometheus metrics
+//! (`logger_core::metrics`) at `http://ADDR/metrics`. With the configuration's `bacnet`
+//! section enabled, a BACnet/IP server (`logger_core::bacnet`) serves the meters to building
+//! automation.
+//! With the `level_converter` section enabled, PC software gets the bus on its TCP port
+//! (default 50000) while scheduled reads pause (see `logger_core::bridge`); with an `io`
+//! backend, the S0 and PT1000 inputs are read as meters and relays, buttons and display run
+//! beside the logger (see `logger_core::hardware`).
 
+mod metrics_http;
 mod web;
 
 use clap::Parser;
@@ -39,6 +45,9 @@ use logger_core::config::ReadCycle;
 use logger_core::email::alarm::{AlarmOptions, Alarms};
 use logger_core::engine::{Logger, LoggerError};
 use logger_core::hardware::service::{self as io, ButtonActions};
+use logger_core::metrics::Metrics;
+use logger_core::mqtt::{self, PublisherOptions};
+use logger_core::postgres::{self, ReplicatorOptions};
 use logger_core::service::device::DeviceTransport;
 use logger_core::service::{CycleCounts, Service, ServiceHandle, ServiceOptions, Update};
 use logger_core::simulation::SimInstallation;
@@ -82,6 +91,14 @@ struct Args {
     /// reads last as long as on a real bus.
     #[arg(long)]
     fast_sim: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics (no login: choose an address only the
+    /// scraper can reach, e.g. 127.0.0.1:9898). Off without it.
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
+    /// Serve HTTPS even when the configuration does not turn TLS on (a self-signed certificate
+    /// is generated when none is stored).
+    #[arg(long)]
+    tls: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +116,11 @@ enum DaemonError {
     },
     #[error("the logger thread ended unexpectedly")]
     LoggerThread,
+    #[error("metrics listener on {addr}: {source}")]
+    Metrics {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 fn main() -> ExitCode {
@@ -236,12 +258,35 @@ fn serve<B: MeterBus + 'static>(
         .inspect_err(|e| tracing::error!("appliance I/O: {e}"))
         .ok()
         .flatten();
+    // Fleet sinks: idle until enabled in the configuration; woken after every cycle.
+    let events = logger.event_sender();
+    let mqtt = mqtt::start(
+        logger.data_dir(),
+        Arc::new(SystemClock),
+        events,
+        PublisherOptions::default(),
+    );
+    logger.add_commit_hook(mqtt.hook());
+    let events = logger.event_sender();
+    let postgres = postgres::start(
+        logger.data_dir(),
+        Arc::new(SystemClock),
+        events,
+        ReplicatorOptions::default(),
+    );
+    logger.add_commit_hook(postgres.hook());
+    let metrics = Metrics::new();
+    if let Some(addr) = args.metrics_listen {
+        let bound = metrics_http::serve(addr, logger.data_dir().to_path_buf(), metrics.clone())
+            .map_err(|source| DaemonError::Metrics { addr, source })?;
+        tracing::info!(%bound, "metrics at http://{bound}/metrics");
+    }
     let service = Service::start(logger, options);
     let handle = service.handle();
     let buttons = buttons.serve(handle.clone(), Arc::clone(stop));
     let stopped = Arc::new(AtomicBool::new(false));
-    let reporter = spawn_reporter(handle.clone(), Arc::clone(&stopped));
-    let served = web::serve(handle, args.listen, Arc::clone(stop));
+    let reporter = spawn_reporter(handle.clone(), Arc::clone(&stopped), metrics);
+    let served = web::serve(handle, args.listen, args.tls, Arc::clone(stop));
     stop.store(true, Ordering::SeqCst);
     if let Some(io) = io {
         io.stop();
@@ -259,6 +304,8 @@ fn serve<B: MeterBus + 'static>(
     if let Some(bacnet) = bacnet {
         bacnet.stop();
     }
+    mqtt.stop();
+    postgres.stop();
     let mut logger = logger?;
     logger.record_notices();
     served.map_err(|source| DaemonError::Web {
@@ -271,24 +318,31 @@ fn serve<B: MeterBus + 'static>(
 
 /// Logs one line per scan and read cycle, from the logger's updates, until `stopped` (the
 /// logger thread has ended) and every update is logged.
-fn spawn_reporter(handle: ServiceHandle, stopped: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+fn spawn_reporter(
+    handle: ServiceHandle,
+    stopped: Arc<AtomicBool>,
+    metrics: Metrics,
+) -> std::thread::JoinHandle<()> {
     let updates = handle.subscribe();
     std::thread::spawn(move || {
-        let report = |update: Update| match update {
-            Update::Scan(scan) if !scan.running => match &scan.error {
-                None => tracing::info!(
-                    found = scan.found,
-                    added = scan.added.len(),
-                    conflicts = scan.conflicts,
-                    "scan done: {}",
-                    outcome(&handle, &scan.reads.unwrap_or_default())
-                ),
-                Some(e) => tracing::error!(error = %e, "scan failed"),
-            },
-            Update::Cycle(counts) => {
-                tracing::info!("read cycle done: {}", outcome(&handle, &counts));
+        let report = |update: Update| {
+            metrics.observe(&update);
+            match update {
+                Update::Scan(scan) if !scan.running => match &scan.error {
+                    None => tracing::info!(
+                        found = scan.found,
+                        added = scan.added.len(),
+                        conflicts = scan.conflicts,
+                        "scan done: {}",
+                        outcome(&handle, &scan.reads.unwrap_or_default())
+                    ),
+                    Some(e) => tracing::error!(error = %e, "scan failed"),
+                },
+                Update::Cycle(counts) => {
+                    tracing::info!("read cycle done: {}", outcome(&handle, &counts));
+                }
+                _ => {}
             }
-            _ => {}
         };
         loop {
             match updates.recv_timeout(std::time::Duration::from_millis(200)) {

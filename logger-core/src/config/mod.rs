@@ -34,6 +34,9 @@
 //!               "device_instance": 999, "network_number": 1000, "address": null,
 //!               "bbmd_server": false, "bdt": [] },
 //!   "level_converter": { "enabled": false, "baud": null, "tcp_port": 50000 },
+//!   "mqtt": { "enabled": false, "host": "", "port": 0, "tls": false, "topic_base": "mbus", ... },
+//!   "postgres": { "enabled": false, "host": "", "database": "mbus", "batch_readings": 1000, ... },
+//!   "tls": { "enabled": false },
 //!   "meters": [ { "id": 1, "name": "KAM heat 1 6855817", "addressing": "secondary",
 //!                 "primary": 1, "secondary": "068558172D2C0104", "baud": 2400, "cycle": null,
 //!                 "category": "heat", "reset": { "kind": "off" },
@@ -53,13 +56,19 @@
 //! ```
 
 mod cycle;
+mod fleet;
 mod meter;
+mod secrets;
+mod sections;
 mod settings;
 mod template;
 mod validate;
 
 pub use cycle::{ReadCycle, UnknownCycle};
+pub use fleet::{appliance_id, Mqtt, Postgres};
 pub use meter::{Addressing, Category, InputSource, Meter, MeterType, Register, ResetMode};
+pub use secrets::SECRET_FIELDS;
+pub use sections::SETTINGS_SECTIONS;
 pub use settings::{
     Bacnet, Email, FileFormat, FileUpload, General, HttpsPush, Interface, LevelConverter,
     MailSecurity, Network, TimeSettings, UploadProtocol, Uploads, BACNET_MAX_INSTANCE,
@@ -133,6 +142,15 @@ pub struct Config {
     /// The appliance's inputs and outputs (S0, PT1000, relays, buttons, LEDs).
     #[serde(default)]
     pub io: crate::hardware::IoConfig,
+    /// Publishing readings to an MQTT broker (off by default).
+    #[serde(default)]
+    pub mqtt: Mqtt,
+    /// Replication into a central PostgreSQL database (off by default).
+    #[serde(default)]
+    pub postgres: Postgres,
+    /// HTTPS for the web UI and API.
+    #[serde(default)]
+    pub tls: crate::tls::TlsSettings,
     /// Meters with their registers.
     #[serde(default)]
     pub meters: Vec<Meter>,
@@ -153,6 +171,9 @@ impl Default for Config {
             bacnet: Bacnet::default(),
             level_converter: LevelConverter::default(),
             io: Default::default(),
+            mqtt: Mqtt::default(),
+            postgres: Postgres::default(),
+            tls: crate::tls::TlsSettings::default(),
             meters: Vec::new(),
             templates: Vec::new(),
         }
@@ -324,6 +345,8 @@ impl Config {
         self.bacnet.validate(&mut p, self.meters.len());
         self.level_converter.validate(&mut p);
         self.io.validate(&mut p);
+        self.mqtt.validate(&mut p);
+        self.postgres.validate(&mut p);
         for (i, meter) in self.meters.iter().enumerate() {
             let path = format!("meters[{i}]");
             meter.validate(&path, &mut p);
@@ -444,9 +467,16 @@ impl ConfigStore {
 
     /// [`ConfigStore::load_or_default`], also saying what was converted from an older schema
     /// version; the caller decides whether to save the converted configuration.
+    /// A file written with looser permissions (by hand, or by an older build) is restricted
+    /// to its owner.
     pub fn load_migrating(&self) -> Result<(Config, Option<Migration>), ConfigError> {
         match std::fs::read_to_string(&self.path) {
-            Ok(text) => Config::from_json_migrating(&text),
+            Ok(text) => {
+                if let Err(e) = crate::atomic::make_private(&self.path) {
+                    tracing::warn!(path = %self.path.display(), error = %e, "cannot restrict the configuration file to its owner");
+                }
+                Config::from_json_migrating(&text)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((Config::default(), None)),
             Err(source) => Err(ConfigError::Io {
                 path: self.path.clone(),
@@ -465,7 +495,8 @@ impl ConfigStore {
                 source,
             })?;
         }
-        crate::atomic::write(&self.path, config.to_json().as_bytes()).map_err(|source| {
+        // The file holds the upload and e-mail passwords: owner only.
+        crate::atomic::write_private(&self.path, config.to_json().as_bytes()).map_err(|source| {
             ConfigError::Io {
                 path: self.path.clone(),
                 source,

@@ -125,7 +125,7 @@ pub struct ScanState {
 }
 
 /// What a read cycle (or a scan's reads) did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CycleCounts {
     /// Meters read successfully.
     pub read: usize,
@@ -137,6 +137,12 @@ pub struct CycleCounts {
     pub values: usize,
     /// The cycle ran past the next slot of a meter.
     pub overrun: bool,
+    /// How long the cycle held the bus (for the metrics).
+    #[serde(skip)]
+    pub bus_time: Duration,
+    /// How long each meter's read took on the bus, in read order (for the metrics).
+    #[serde(skip)]
+    pub read_durations: Vec<Duration>,
 }
 
 impl From<&CycleReport> for CycleCounts {
@@ -147,6 +153,8 @@ impl From<&CycleReport> for CycleCounts {
             stored: r.stored,
             values: r.values,
             overrun: r.overrun,
+            bus_time: r.bus_time,
+            read_durations: r.read_durations.iter().map(|d| d.1).collect(),
         }
     }
 }

@@ -9,7 +9,8 @@
 //!   under TLS) and a CSRF token. Sessions end after [`SESSION_IDLE`] without use, after
 //!   [`SESSION_MAX`] in any case, and at logout.
 //! - Every state-changing request (any method but GET/HEAD) must carry the session's CSRF token,
-//!   in the `X-CSRF-Token` header (API) or the `csrf` form field (HTML forms).
+//!   in the `X-CSRF-Token` header (API) or the `csrf` form field (HTML forms; file upload forms
+//!   put it in the query string of their action).
 //! - Failed logins are counted per client address: after [`LOGIN_ATTEMPTS`] failures within
 //!   [`LOGIN_WINDOW`] further logins from there are refused (429) until the window ends.
 
@@ -498,13 +499,31 @@ async fn csrf_checked(request: Request, csrf: &str) -> Result<Request, ()> {
     if header_ok {
         return Ok(request);
     }
+    // A file upload form (multipart) carries the token in its action's query string.
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        let fields: Vec<(String, String)> =
+            serde_urlencoded::from_str(request.uri().query().unwrap_or("")).map_err(|_| ())?;
+        let ok = fields
+            .iter()
+            .any(|(k, v)| k == CSRF_FIELD && constant_time_eq(v.as_bytes(), csrf.as_bytes()));
+        return if ok {
+            Ok(request)
+        } else {
+            refuse(request).await
+        };
+    }
     let is_form = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return Err(());
+        return refuse(request).await;
     }
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, super::BODY_LIMIT)
@@ -519,6 +538,13 @@ async fn csrf_checked(request: Request, csrf: &str) -> Result<Request, ()> {
     } else {
         Err(())
     }
+}
+
+/// Refuses a request after reading its body, so that the connection stays usable for the
+/// client's next request.
+async fn refuse(request: Request) -> Result<Request, ()> {
+    let _ = axum::body::to_bytes(request.into_body(), super::BODY_LIMIT).await;
+    Err(())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -14,6 +14,7 @@
 //! | [`sse`] | live updates (logger state, scan progress, new readings) as server-sent events |
 //! | [`assets`] | CSS and JavaScript, embedded in the binary (no CDN, no inline script) |
 //! | [`openapi`] | the OpenAPI 3 document at `/api/openapi.json`, generated from the route table |
+//! | [`tls`] | HTTPS: the certificate slot (replaced live after an upload) and the rustls accept loop |
 //!
 //! Every route is listed once, in [`routes`], with its access level ([`Access`]); the router
 //! puts the session check in front of every route that is not [`Access::Public`], and a test
@@ -38,6 +39,13 @@
 //!    parameters): it is then in the router, in the route-auth test and in
 //!    `/api/openapi.json`.
 //!
+//! # How to add a logger or integration setting
+//!
+//! Add the field to its section in `logger_core::config` (with its validation), then one line
+//! to the tab's field list in `pages/logger.rs` or `pages/integration.rs` (key, element id,
+//! label, [`pages::form::Kind`]): the form shows it, posts it through
+//! `POST /api/v1/settings/{section}`'s handler and shows its validation error next to it.
+//!
 //! # How to add a translated string
 //!
 //! Add a variant to [`i18n::Text`] and its English and German text to the `match` in
@@ -51,6 +59,7 @@ pub mod openapi;
 pub mod pages;
 pub mod readers;
 pub mod sse;
+pub mod tls;
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::handler::Handler;
@@ -82,6 +91,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Set to `true` when the server shuts down: long-lived responses (live updates) end.
     pub shutdown: tokio::sync::watch::Sender<bool>,
+    /// The certificate HTTPS presents (unused without TLS).
+    pub tls: Arc<tls::CertSlot>,
 }
 
 impl AppState {
@@ -97,6 +108,7 @@ impl AppState {
             updates,
             secure_cookies,
             shutdown: tokio::sync::watch::Sender::new(false),
+            tls: Arc::default(),
         })
     }
 }
@@ -286,11 +298,12 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Serves the UI and API on `addr` until `stop` is set. Logs (and prints on standard output)
-/// the address a browser opens.
+/// Serves the UI and API on `addr` until `stop` is set, over HTTPS when `tls` is set or the
+/// configuration turns TLS on. Logs (and prints on standard output) the address a browser opens.
 pub fn serve(
     service: ServiceHandle,
     addr: SocketAddr,
+    tls: bool,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -299,7 +312,11 @@ pub fn serve(
         .thread_name("web")
         .build()?;
     runtime.block_on(async move {
-        let state = AppState::new(service.clone(), false)?;
+        let tls = tls || service.snapshot().config.tls.enabled;
+        let state = AppState::new(service.clone(), tls)?;
+        if tls {
+            tls::load(&state)?;
+        }
         sse::forward(&service, state.updates.clone(), Arc::clone(&stop));
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let bound = listener.local_addr()?;
@@ -309,10 +326,17 @@ pub fn serve(
         } else {
             bound
         };
-        let url = format!("http://{shown}");
+        let url = format!("{}://{shown}", if tls { "https" } else { "http" });
         tracing::info!(listen = %bound, "web UI and REST API at {url}/ (first login admin / 123)");
         println!("open {url}");
         let shutdown = state.shutdown.clone();
+        if tls {
+            let slot = Arc::clone(&state.tls);
+            let served = tls::serve(listener, router(state), slot, stop).await;
+            // Open live-update streams end, so the server can finish.
+            shutdown.send_replace(true);
+            return served;
+        }
         let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {

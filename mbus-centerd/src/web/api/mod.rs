@@ -11,6 +11,7 @@ pub mod meter_config;
 pub mod meters;
 pub mod scan;
 pub mod session;
+pub mod settings;
 pub mod templates;
 
 use super::Route;
@@ -36,6 +37,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(meter_config::routes());
     all.extend(history::routes());
     all.extend(templates::routes());
+    all.extend(settings::routes());
     all
 }
 

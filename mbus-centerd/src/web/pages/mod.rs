@@ -3,6 +3,9 @@
 //! manual's menu: Start (meter overview), Konfiguration Zähler, Konfiguration Logger,
 //! System-Integration.
 
+pub mod form;
+pub mod integration;
+pub mod logger;
 pub mod login;
 pub mod meter;
 pub mod meter_config;
@@ -25,6 +28,8 @@ pub fn routes() -> Vec<Route> {
     all.extend(meter_config::routes());
     all.extend(meter::routes());
     all.extend(meter_edit::routes());
+    all.extend(logger::routes());
+    all.extend(integration::routes());
     all
 }
 
