@@ -34,6 +34,14 @@ struct Queue {
     next_ticket: u64,
     serving: u64,
     holder: Option<Purpose>,
+    /// Bridge sessions waiting for their turn.
+    bridges_waiting: u32,
+}
+
+impl Queue {
+    fn bridged(&self) -> bool {
+        self.holder == Some(Purpose::Bridge) || self.bridges_waiting > 0
+    }
 }
 
 /// Gives the bus to one user at a time, first come first served.
@@ -75,18 +83,41 @@ impl<B> BusArbiter<B> {
     /// Waits for the bus (behind everyone who asked earlier) and holds it until the guard is
     /// dropped.
     pub fn acquire(&self, purpose: Purpose) -> BusGuard<'_, B> {
-        let mut q = self.queue();
+        let q = self.queue();
+        self.wait_turn(q, purpose)
+    }
+
+    /// [`BusArbiter::acquire`] unless the level-converter bridge holds the bus or waits for it:
+    /// then `None` at once (scheduled reads pause while a PC program is the master).
+    pub fn acquire_unless_bridged(&self, purpose: Purpose) -> Option<BusGuard<'_, B>> {
+        let q = self.queue();
+        if q.bridged() {
+            return None;
+        }
+        Some(self.wait_turn(q, purpose))
+    }
+
+    fn wait_turn(&self, mut q: MutexGuard<'_, Queue>, purpose: Purpose) -> BusGuard<'_, B> {
         let ticket = q.next_ticket;
         q.next_ticket += 1;
+        let bridge = purpose == Purpose::Bridge;
+        q.bridges_waiting += u32::from(bridge);
         while q.serving != ticket {
             q = self.turn.wait(q).unwrap_or_else(|e| e.into_inner());
         }
+        q.bridges_waiting -= u32::from(bridge);
         q.holder = Some(purpose);
         drop(q);
         BusGuard {
             arbiter: self,
             bus: self.bus.lock().unwrap_or_else(|e| e.into_inner()),
         }
+    }
+
+    /// Whether the level-converter bridge holds the bus or waits for it: a read cycle ends
+    /// after the meter it is reading, so the bridge gets the bus after one transaction.
+    pub fn bridged(&self) -> bool {
+        self.queue().bridged()
     }
 
     /// Users waiting for the bus, the holder included.
@@ -320,5 +351,32 @@ mod tests {
         assert_eq!(arbiter.state(), LoggerState::Err);
         arbiter.set_fault(false);
         assert_eq!(arbiter.state(), LoggerState::Idle);
+    }
+
+    #[test]
+    fn reads_step_aside_while_the_bridge_holds_or_awaits_the_bus() {
+        let arbiter = Arc::new(BusArbiter::new(()));
+        let read = arbiter.acquire(Purpose::Read);
+        assert!(!arbiter.bridged());
+        let waiting = {
+            let a = Arc::clone(&arbiter);
+            std::thread::spawn(move || {
+                let _bridge = a.acquire(Purpose::Bridge);
+                assert_eq!(a.state(), LoggerState::Rs);
+            })
+        };
+        while !arbiter.bridged() {
+            std::thread::yield_now();
+        }
+        // The bridge waits behind the read in progress; new reads do not queue up.
+        assert_eq!(arbiter.state(), LoggerState::Read);
+        drop(read);
+        waiting.join().unwrap();
+        assert!(!arbiter.bridged());
+        let bridge = arbiter.acquire(Purpose::Bridge);
+        assert!(arbiter.acquire_unless_bridged(Purpose::Read).is_none());
+        drop(bridge);
+        assert!(arbiter.acquire_unless_bridged(Purpose::Read).is_some());
+        assert_eq!(arbiter.queued(), 0);
     }
 }

@@ -21,12 +21,13 @@
 
 use crate::bus::{read_by_secondary, read_meter, release_selection, BusArbiter, MeterBus, Purpose};
 use crate::clock::Clock;
-use crate::config::{Config, ConfigError, ConfigStore, Meter};
+use crate::config::{Config, ConfigError, ConfigStore, InputSource, Meter};
 use crate::email::alarm::Alarms;
 use crate::events::{EventCode, EventLog, EventNotice};
+use crate::hardware::inputs::{input_reply, InputReader};
 use crate::inventory::{self, DiscoveredMeter};
 use crate::readout::{MeterData, ReadoutError};
-use crate::schedule::Schedule;
+use crate::schedule::{Due, Schedule};
 use crate::status::{LoggerState, ReadStatus, StatusBoard, Transition};
 use crate::storage::{MeterId, Reading, StorageError, Store, DATABASE_FILE_NAME};
 use crate::template::Template;
@@ -73,6 +74,9 @@ pub enum LoggerError {
     /// A scan could not run to its end.
     #[error("scan: {0}")]
     Scan(#[from] ScanError<LinkError>),
+    /// An input meter's input could not be read.
+    #[error("input: {0}")]
+    Input(String),
 }
 
 /// Which search a scan runs.
@@ -114,6 +118,13 @@ pub struct CycleReport {
     pub values: usize,
     /// The cycle ran past the next slot of at least one of its meters.
     pub overrun: bool,
+    /// Read slots that passed unread because a PC program had the bus through the
+    /// level-converter bridge (see [`crate::bridge`]).
+    pub missed: u64,
+    /// How long the cycle held the bus for its reads.
+    pub bus_time: Duration,
+    /// How long each meter's read took on the bus: meter id and duration, in read order.
+    pub read_durations: Vec<(u32, Duration)>,
 }
 
 /// The readings a read cycle has just committed to the store: meter and unix time (the
@@ -154,6 +165,17 @@ pub struct Logger<B: MeterBus> {
     alarms: Option<Alarms>,
     commit_hooks: Vec<CommitHook>,
     notices: Option<(mpsc::Sender<EventNotice>, mpsc::Receiver<EventNotice>)>,
+    pause: Option<Pause>,
+    inputs: Option<std::sync::Mutex<Box<dyn InputReader>>>,
+}
+
+/// Scheduled reads paused while the level-converter bridge has the bus: since when, and the
+/// read slots that passed unread.
+#[derive(Debug)]
+struct Pause {
+    since: DateTime<Utc>,
+    slots: u64,
+    meters: std::collections::BTreeSet<u32>,
 }
 
 impl<B: MeterBus> std::fmt::Debug for Logger<B> {
@@ -217,6 +239,8 @@ impl<B: MeterBus> Logger<B> {
             alarms: None,
             commit_hooks: Vec::new(),
             notices: None,
+            pause: None,
+            inputs: None,
         })
         .map(|mut logger| {
             logger.config_stamp = logger.stamp();
@@ -257,6 +281,17 @@ impl<B: MeterBus> Logger<B> {
     /// The logger state (idle/scan/read/rs/err).
     pub fn state(&self) -> LoggerState {
         self.bus.state()
+    }
+
+    /// Attaches the appliance's inputs: input meters (S0, PT1000) are read from them in the
+    /// cycle; without them those meters fail with "no input hardware".
+    pub fn attach_inputs(&mut self, inputs: Box<dyn InputReader>) {
+        self.inputs = Some(std::sync::Mutex::new(inputs));
+    }
+
+    /// The clock the logger runs on (for helpers that stamp events).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
     }
 
     /// The bus arbiter, for requests from other threads (manual reads, bridge).
@@ -489,12 +524,20 @@ impl<B: MeterBus> Logger<B> {
     /// not wait for a long cycle; the meters not read keep their previous status).
     fn read_due(&mut self, stop: &AtomicBool) -> Result<CycleReport, LoggerError> {
         let now = self.clock.now();
+        self.follow_bridge(now);
         let due = self.schedule.take_due(now);
         if due.is_empty() {
             return Ok(CycleReport::default());
         }
+        let (inputs, due): (Vec<Due>, Vec<Due>) = due.into_iter().partition(|d| {
+            self.config
+                .meter(d.meter)
+                .is_some_and(|m| m.input.is_some())
+        });
+        let mut batch = Batch::default();
+        self.read_inputs(&inputs, &mut batch);
         let skipped: Vec<_> = due.iter().filter(|d| d.skipped > 0).collect();
-        if !skipped.is_empty() {
+        if self.pause.is_none() && !skipped.is_empty() {
             let total: u64 = skipped.iter().map(|d| u64::from(d.skipped)).sum();
             for d in &skipped {
                 self.status.record_skipped(d.meter, d.skipped);
@@ -509,12 +552,18 @@ impl<B: MeterBus> Logger<B> {
                 now,
             );
         }
+        let missed_from = match self.pause {
+            Some(_) => Some(0),
+            None if due.is_empty() => None,
+            None => self.read_bus_meters(&due, now, stop, &mut batch),
+        };
         let timeout = Duration::from_millis(u64::from(self.config.general.read_timeout_ms));
         let mut batch = Batch::default();
         {
             let bus_arc = Arc::clone(&self.bus);
             let mut bus = bus_arc.acquire(Purpose::Read);
             bus.before_cycle(now);
+            let cycle_start = bus.bus_time();
             let mut selected = false;
             for d in &due {
                 if stop.load(Ordering::SeqCst) {
@@ -528,7 +577,9 @@ impl<B: MeterBus> Logger<B> {
                 let meter = &self.config.meters[index];
                 selected |= read_by_secondary(meter).is_some();
                 let result = read_meter(bus.master(), meter, timeout);
-                self.clock.spend(bus.bus_time().saturating_sub(t0));
+                let spent = bus.bus_time().saturating_sub(t0);
+                self.clock.spend(spent);
+                batch.report.read_durations.push((d.meter, spent));
                 let outcome = match result {
                     Ok(telegrams) => decode_reply(&telegrams),
                     Err(LinkError::BusOverload) => {
@@ -556,11 +607,21 @@ impl<B: MeterBus> Logger<B> {
                 release_selection(bus.master());
                 self.clock.spend(bus.bus_time().saturating_sub(t0));
             }
+            batch.report.bus_time = bus.bus_time().saturating_sub(cycle_start);
         }
         let committed = Committed {
             readings: batch.readings.iter().map(|r| (r.meter, r.time)).collect(),
         };
         let mut report = self.commit(batch, now);
+        if let Some(i) = missed_from.filter(|i| *i < due.len()) {
+            report.missed = self.miss(&due[i..], now).missed;
+        }
+        if let Some(inputs) = &self.inputs {
+            let mut inputs = inputs.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = inputs.sync() {
+                tracing::error!(error = %e, "saving the S0 totals failed");
+            }
+        }
         if report.stored > 0 {
             for hook in &mut self.commit_hooks {
                 hook(&committed);
@@ -602,6 +663,76 @@ impl<B: MeterBus> Logger<B> {
         Ok(report)
     }
 
+    /// Reads the bus meters of `due` into `batch`, the bus held for reads. Returns the position
+    /// from which the rest of `due` was not read because the level converter took the bus
+    /// (0 when it had it already), `None` when every meter had its turn.
+    fn read_bus_meters(
+        &mut self,
+        due: &[Due],
+        now: DateTime<Utc>,
+        stop: &AtomicBool,
+        batch: &mut Batch,
+    ) -> Option<usize> {
+        let timeout = Duration::from_millis(u64::from(self.config.general.read_timeout_ms));
+        let mut handed_over = None;
+        let bus_arc = Arc::clone(&self.bus);
+        let Some(mut bus) = bus_arc.acquire_unless_bridged(Purpose::Read) else {
+            return Some(0);
+        };
+        bus.before_cycle(now);
+        let cycle_start = bus.bus_time();
+        let mut selected = false;
+        for (i, d) in due.iter().enumerate() {
+            if stop.load(Ordering::SeqCst) {
+                tracing::info!("read cycle interrupted by shutdown");
+                break;
+            }
+            if bus_arc.bridged() {
+                tracing::info!("read cycle ends early: the level converter takes the bus");
+                handed_over = Some(i);
+                break;
+            }
+            let Some(index) = self.config.meters.iter().position(|m| m.id == d.meter) else {
+                continue;
+            };
+            let t0 = bus.bus_time();
+            let meter = &self.config.meters[index];
+            selected |= read_by_secondary(meter).is_some();
+            let result = read_meter(bus.master(), meter, timeout);
+            let spent = bus.bus_time().saturating_sub(t0);
+            self.clock.spend(spent);
+            batch.report.read_durations.push((d.meter, spent));
+            let outcome = match result {
+                Ok(telegrams) => decode_reply(&telegrams),
+                Err(LinkError::BusOverload) => {
+                    if !bus_arc.state().eq(&LoggerState::Err) {
+                        bus_arc.set_fault(true);
+                        self.log(
+                            EventCode::BusOverload,
+                            None,
+                            "M-Bus overload (short circuit)",
+                            d.slot,
+                        );
+                    }
+                    Err(ReadFailure::Failed(LinkError::BusOverload.to_string()))
+                }
+                Err(e) => Err(ReadFailure::Failed(e.to_string())),
+            };
+            if outcome.is_ok() && bus_arc.state() == LoggerState::Err {
+                bus_arc.set_fault(false);
+                self.condition_went(EventCode::BusOverload, None, d.slot);
+            }
+            self.record_read(batch, index, d.slot, outcome);
+        }
+        if selected {
+            let t0 = bus.bus_time();
+            release_selection(bus.master());
+            self.clock.spend(bus.bus_time().saturating_sub(t0));
+        }
+        batch.report.bus_time = bus.bus_time().saturating_sub(cycle_start);
+        handed_over
+    }
+
     /// Takes the outcome of reading the meter at `index` at time `at` (a grid slot, or the
     /// moment a scan read it): a meter still without registers gets them from the reply, the
     /// reading joins `batch`, the status and the event log follow the outcome.
@@ -626,7 +757,9 @@ impl<B: MeterBus> Logger<B> {
                     batch.config_changed = true;
                 }
                 let meter = &self.config.meters[index];
-                batch.readings.push(data.reading(meter, at.timestamp()));
+                if meter.logging {
+                    batch.readings.push(data.reading(meter, at.timestamp()));
+                }
                 let flags = data.error_flags();
                 let transition = self.status.record_success(id, at, flags);
                 self.after_success(id, transition, flags, at);
@@ -716,6 +849,101 @@ impl<B: MeterBus> Logger<B> {
         self.status.state = self.bus.state();
         if let Err(e) = self.status.save(&self.data_dir) {
             tracing::error!(error = %e, "saving the status failed");
+        }
+    }
+
+    /// The current value of an input as a reply, or why there is none.
+    fn read_input(&self, source: InputSource) -> Result<MeterData, String> {
+        let inputs = self
+            .inputs
+            .as_ref()
+            .ok_or_else(|| "no input hardware (io.backend is none)".to_string())?;
+        let mut inputs = inputs.lock().unwrap_or_else(|e| e.into_inner());
+        inputs
+            .read(source)
+            .map(|value| input_reply(source, value))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Reads the input meters of `due` (the appliance's own inputs, not the bus) into `batch`.
+    fn read_inputs(&mut self, due: &[Due], batch: &mut Batch) {
+        for d in due {
+            let Some(index) = self.config.meters.iter().position(|m| m.id == d.meter) else {
+                continue;
+            };
+            let Some(source) = self.config.meters[index].input else {
+                continue;
+            };
+            let outcome = self
+                .read_input(source)
+                .map_err(|e| ReadFailure::Failed(e.to_string()));
+            self.record_read(batch, index, d.slot, outcome);
+        }
+    }
+
+    /// Starts or ends the pause of scheduled reads as the level-converter bridge takes or
+    /// gives back the bus; the end is one event with the slots missed.
+    fn follow_bridge(&mut self, now: DateTime<Utc>) {
+        match (self.bus.bridged(), self.pause.is_some()) {
+            (true, false) => {
+                tracing::info!("level-converter mode: scheduled reads paused");
+                self.pause = Some(Pause {
+                    since: now,
+                    slots: 0,
+                    meters: Default::default(),
+                });
+                self.save_status();
+            }
+            (false, true) => {
+                let Some(pause) = self.pause.take() else {
+                    return;
+                };
+                let tz = self.config.tz();
+                let at = |t: DateTime<Utc>| t.with_timezone(&tz).format("%d.%m.%Y %H:%M:%S");
+                let message = format!(
+                    "Scheduled reads resumed after level-converter mode ({} to {}): {} read \
+                     slot(s) of {} meter(s) missed",
+                    at(pause.since),
+                    at(now),
+                    pause.slots,
+                    pause.meters.len()
+                );
+                tracing::info!(
+                    missed = pause.slots,
+                    "level-converter mode ended: reads resume"
+                );
+                self.log(EventCode::ReadsResumed, None, &message, now);
+                self.save_status();
+            }
+            _ => {}
+        }
+    }
+
+    /// Counts the slots of `due` as missed while the bridge has the bus (a pause starts now
+    /// if none is running); the meters' status counts them as skipped.
+    fn miss(&mut self, due: &[Due], now: DateTime<Utc>) -> CycleReport {
+        let pause = self.pause.get_or_insert_with(|| Pause {
+            since: now,
+            slots: 0,
+            meters: Default::default(),
+        });
+        let mut missed = 0;
+        for d in due {
+            let slots = u64::from(d.skipped) + 1;
+            missed += slots;
+            pause.meters.insert(d.meter);
+            self.status
+                .record_skipped(d.meter, d.skipped.saturating_add(1));
+        }
+        pause.slots += missed;
+        tracing::info!(
+            slots = missed,
+            "read slot passed unread: the level converter has the bus"
+        );
+        self.save_status();
+        CycleReport {
+            missed,
+            ..CycleReport::default()
         }
     }
 
@@ -852,12 +1080,21 @@ impl<B: MeterBus> Logger<B> {
         self.sync_alarms();
         let now = self.clock.now();
         self.schedule.follow_clock(now);
+        self.follow_bridge(now);
         now
     }
 
     fn read_if_due(&mut self, now: DateTime<Utc>, stop: &AtomicBool) -> Result<Turn, LoggerError> {
         match self.schedule.next_due() {
-            Some(due) if due <= now => Ok(Turn::Cycle(self.read_due(stop)?)),
+            Some(due) if due <= now => {
+                let report = self.read_due(stop)?;
+                // A cycle that only missed its slots (the bridge has the bus) read nothing.
+                if report.read + report.failed == 0 && report.missed > 0 {
+                    Ok(Turn::Wait(self.schedule.next_due()))
+                } else {
+                    Ok(Turn::Cycle(report))
+                }
+            }
             next => Ok(Turn::Wait(next)),
         }
     }
@@ -948,6 +1185,9 @@ impl<B: MeterBus> Logger<B> {
     /// without storing the values: for "show the current values" in a user interface.
     pub fn read_now(&self, id: u32) -> Result<MeterData, LoggerError> {
         let meter = self.config.meter(id).ok_or(LoggerError::UnknownMeter(id))?;
+        if let Some(source) = meter.input {
+            return self.read_input(source).map_err(LoggerError::Input);
+        }
         let timeout = Duration::from_millis(u64::from(self.config.general.read_timeout_ms));
         let telegrams = {
             let mut bus = self.bus.acquire(Purpose::Manual);

@@ -82,6 +82,26 @@ pub enum EventCode {
     /// The bus device (level converter, TCP gateway) is missing or failed; the logger keeps
     /// trying to open it.
     DeviceUnavailable,
+    /// A PC program has the bus through the level-converter bridge (goes when it disconnects).
+    LevelConverter,
+    /// A connection to the level-converter bridge was refused (another program has the bus).
+    LevelConverterRefused,
+    /// Scheduled reads resumed after level-converter mode, with the read slots missed.
+    ReadsResumed,
+    /// A fault relay switched or was released.
+    RelaySwitched,
+    /// A front-button gesture was recognised.
+    ButtonAction,
+    /// An input or output of the appliance cannot be used (missing GPIO chip or IIO device,
+    /// unknown line, an output that failed to switch).
+    IoFault,
+    /// The MQTT broker cannot be reached or refused a message (a condition: it goes when
+    /// publishing works again).
+    MqttFailed,
+    /// The MQTT offline queue was full: its oldest read cycles were dropped.
+    MqttQueueFull,
+    /// The central PostgreSQL database cannot be reached or refused a batch (a condition).
+    PostgresFailed,
 }
 
 impl EventCode {
@@ -103,6 +123,15 @@ impl EventCode {
             EventCode::ConfigMigrated => 18,
             EventCode::UploadSpoolFull => 19,
             EventCode::DeviceUnavailable => 20,
+            EventCode::LevelConverter => 50,
+            EventCode::LevelConverterRefused => 51,
+            EventCode::ReadsResumed => 52,
+            EventCode::RelaySwitched => 53,
+            EventCode::ButtonAction => 54,
+            EventCode::IoFault => 55,
+            EventCode::MqttFailed => 40,
+            EventCode::MqttQueueFull => 41,
+            EventCode::PostgresFailed => 42,
         }
     }
 
@@ -112,18 +141,27 @@ impl EventCode {
             EventCode::Start
             | EventCode::UploadStart
             | EventCode::UploadSuccess
-            | EventCode::ConfigMigrated => Kind::I,
+            | EventCode::ConfigMigrated
+            | EventCode::LevelConverter
+            | EventCode::ReadsResumed
+            | EventCode::RelaySwitched
+            | EventCode::ButtonAction => Kind::I,
             EventCode::MeterReadFailed
             | EventCode::MeterErrorFlags
             | EventCode::CycleOverrun
             | EventCode::ConfigRejected
             | EventCode::MeterEncrypted
-            | EventCode::UploadSpoolFull => Kind::W,
+            | EventCode::UploadSpoolFull
+            | EventCode::LevelConverterRefused
+            | EventCode::IoFault
+            | EventCode::MqttQueueFull => Kind::W,
             EventCode::BusOverload
             | EventCode::UploadFailed
             | EventCode::EmailFailed
             | EventCode::StorageFailed
-            | EventCode::DeviceUnavailable => Kind::E,
+            | EventCode::DeviceUnavailable
+            | EventCode::MqttFailed
+            | EventCode::PostgresFailed => Kind::E,
         }
     }
 
@@ -135,6 +173,9 @@ impl EventCode {
             | EventCode::UploadSuccess
             | EventCode::UploadSpoolFull => "Upload",
             EventCode::EmailFailed => "E-Mail",
+            EventCode::RelaySwitched | EventCode::ButtonAction | EventCode::IoFault => "I/O",
+            EventCode::MqttFailed | EventCode::MqttQueueFull => "MQTT",
+            EventCode::PostgresFailed => "PostgreSQL",
             _ => "M-Bus",
         }
     }

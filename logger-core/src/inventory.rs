@@ -97,6 +97,8 @@ pub fn meter_from_found(
         battery: false,
         reset: ResetMode::Off,
         registers: Vec::new(),
+        input: None,
+        logging: true,
     };
     if let Some(d) = &data {
         assign_registers(&mut meter, d, user, builtin);

@@ -17,9 +17,16 @@
 //! - [`simulation`]: a simulated installation whose values move on like real meters'.
 //! - [`service`]: the engine on its own thread with a handle for user interfaces;
 //!   [`views`]: what the CLI and the web show of meters and the logger.
+//! - [`bridge`]: the level-converter bridge (the bus on a TCP port for PC software).
+//! - [`hardware`]: S0 and PT1000 inputs, fault relays, buttons and state LEDs (simulated or
+//!   Linux GPIO/IIO).
+//! - [`system`]: network and time settings applied to the OS (systemd-networkd,
+//!   systemd-timesyncd), with confirmation and rollback, or as a dry run.
 //! - [`upload`]: automatic FTP/FTPS uploads and HTTPS push through a durable spool.
 //! - [`bacnet`]: the BACnet/IP server (a device per meter behind a virtual network, COV,
 //!   BBMD and foreign-device registration).
+//! - [`mqtt`], [`postgres`], [`metrics`]: fleet sinks (MQTT with Home Assistant discovery,
+//!   a central PostgreSQL database) and the Prometheus exposition; [`fleet`]: what they share.
 //! - [`tls`]: the web server's certificate (validation, storage, self-signed on first start).
 //!
 //! # Embed the logger
@@ -66,19 +73,26 @@ pub mod storage;
 
 pub mod atomic;
 pub mod bacnet;
+pub mod bridge;
 pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod email;
 pub mod engine;
 pub mod events;
+pub mod fleet;
+pub mod hardware;
 pub mod inventory;
 pub mod medium;
+pub mod metrics;
+pub mod mqtt;
+pub mod postgres;
 pub mod readout;
 pub mod schedule;
 pub mod service;
 pub mod simulation;
 pub mod status;
+pub mod system;
 pub mod template;
 pub mod tls;
 pub mod upload;

@@ -620,6 +620,12 @@ fn every_read_cycle_is_reported_with_the_next_slot() {
             .sum();
         assert_eq!(report.values, registers);
         assert_eq!(*next, utc(2026, 5, 4, 8, 2 + n as u32, 0));
+        // Each meter's time on the bus, in read order, within the cycle's bus time.
+        let ids: Vec<u32> = report.read_durations.iter().map(|d| d.0).collect();
+        assert_eq!(ids, [1, 2, 3]);
+        assert!(report.read_durations.iter().all(|d| !d.1.is_zero()));
+        let sum: std::time::Duration = report.read_durations.iter().map(|d| d.1).sum();
+        assert!(sum <= report.bus_time && !report.bus_time.is_zero());
     }
 }
 

@@ -101,7 +101,7 @@ fn new_readings_reach_subscribers_and_a_separate_store_connection() {
     });
     assert_eq!(readings, vec![(1, slot.timestamp()), (2, slot.timestamp())]);
     let cycle = next(&updates, |u| match u {
-        Update::Cycle(c) => Some(*c),
+        Update::Cycle(c) => Some(c.clone()),
         _ => None,
     });
     assert_eq!((cycle.read, cycle.failed, cycle.stored), (2, 0, 2));

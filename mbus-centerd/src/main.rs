@@ -22,19 +22,32 @@
 //! configuration's `email` section enabled, incidents mail as `logger_core::email::alarm`
 //! describes. On shutdown the worker gets a few seconds to deliver what is queued.
 //! Configured uploads (FTP/FTPS/SFTP, HTTPS push) run in a thread of their own too, fed after
-//! every read cycle; see `logger_core::upload`. With the configuration's `bacnet` section
-//! enabled, a BACnet/IP server (`logger_core::bacnet`) serves the meters to building
+//! every read cycle; see `logger_core::upload`. So do the fleet sinks, idle until the
+//! configuration enables them: MQTT (`logger_core::mqtt`) and PostgreSQL replication
+//! (`logger_core::postgres`). With `--metrics-listen ADDR` it serves Prometheus metrics
+//! (`logger_core::metrics`) at `http://ADDR/metrics`. With the configuration's `bacnet`
+//! section enabled, a BACnet/IP server (`logger_core::bacnet`) serves the meters to building
 //! automation.
+//! With the `level_converter` section enabled, PC software gets the bus on its TCP port
+//! (default 50000) while scheduled reads pause (see `logger_core::bridge`); with an `io`
+//! backend, the S0 and PT1000 inputs are read as meters and relays, buttons and display run
+//! beside the logger (see `logger_core::hardware`).
 
+mod metrics_http;
 mod web;
 
 use clap::Parser;
 use logger_core::bacnet::Server as BacnetServer;
+use logger_core::bridge::Bridge;
 use logger_core::bus::{LinkBus, MeterBus};
 use logger_core::clock::SystemClock;
 use logger_core::config::ReadCycle;
 use logger_core::email::alarm::{AlarmOptions, Alarms};
 use logger_core::engine::{Logger, LoggerError};
+use logger_core::hardware::service::{self as io, ButtonActions};
+use logger_core::metrics::Metrics;
+use logger_core::mqtt::{self, PublisherOptions};
+use logger_core::postgres::{self, ReplicatorOptions};
 use logger_core::service::device::DeviceTransport;
 use logger_core::service::{CycleCounts, Service, ServiceHandle, ServiceOptions, Update};
 use logger_core::simulation::SimInstallation;
@@ -78,6 +91,10 @@ struct Args {
     /// reads last as long as on a real bus.
     #[arg(long)]
     fast_sim: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics (no login: choose an address only the
+    /// scraper can reach, e.g. 127.0.0.1:9898). Off without it.
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
     /// Serve HTTPS even when the configuration does not turn TLS on (a self-signed certificate
     /// is generated when none is stored).
     #[arg(long)]
@@ -99,6 +116,11 @@ enum DaemonError {
     },
     #[error("the logger thread ended unexpectedly")]
     LoggerThread,
+    #[error("metrics listener on {addr}: {source}")]
+    Metrics {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 fn main() -> ExitCode {
@@ -111,7 +133,13 @@ fn main() -> ExitCode {
         .init();
     let args = Args::parse();
     match start(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => {
+            tracing::info!(
+                "restart asked for: exit status {RESTART_STATUS} for the service manager"
+            );
+            ExitCode::from(RESTART_STATUS)
+        }
         Err(e) => {
             tracing::error!("{e}");
             ExitCode::FAILURE
@@ -119,7 +147,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn start(args: &Args) -> Result<(), DaemonError> {
+/// Exit status after a restart asked for at the front buttons (the systemd unit restarts the
+/// daemon on it).
+const RESTART_STATUS: u8 = 75;
+
+/// Runs the daemon; `Ok(true)` when a restart was asked for.
+fn start(args: &Args) -> Result<bool, DaemonError> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(DaemonError::Signal)?;
@@ -170,7 +203,7 @@ fn serve<B: MeterBus + 'static>(
     options: ServiceOptions,
     args: &Args,
     stop: &Arc<AtomicBool>,
-) -> Result<(), DaemonError> {
+) -> Result<bool, DaemonError> {
     let alarms = Alarms::start(
         logger.config(),
         Arc::new(SystemClock),
@@ -213,12 +246,55 @@ fn serve<B: MeterBus + 'static>(
             None
         }
     };
+    // The level-converter bridge and the appliance's inputs and outputs, when configured; what
+    // cannot be opened is logged and the logger runs without it.
+    let bridge = Bridge::start_configured(&mut logger)
+        .inspect_err(|e| tracing::error!("{e}"))
+        .ok()
+        .flatten();
+    let buttons = ButtonActions::default();
+    let restart = buttons.restart_flag();
+    let io = io::start(&mut logger, buttons.handler())
+        .inspect_err(|e| tracing::error!("appliance I/O: {e}"))
+        .ok()
+        .flatten();
+    // Fleet sinks: idle until enabled in the configuration; woken after every cycle.
+    let events = logger.event_sender();
+    let mqtt = mqtt::start(
+        logger.data_dir(),
+        Arc::new(SystemClock),
+        events,
+        PublisherOptions::default(),
+    );
+    logger.add_commit_hook(mqtt.hook());
+    let events = logger.event_sender();
+    let postgres = postgres::start(
+        logger.data_dir(),
+        Arc::new(SystemClock),
+        events,
+        ReplicatorOptions::default(),
+    );
+    logger.add_commit_hook(postgres.hook());
+    let metrics = Metrics::new();
+    if let Some(addr) = args.metrics_listen {
+        let bound = metrics_http::serve(addr, logger.data_dir().to_path_buf(), metrics.clone())
+            .map_err(|source| DaemonError::Metrics { addr, source })?;
+        tracing::info!(%bound, "metrics at http://{bound}/metrics");
+    }
     let service = Service::start(logger, options);
     let handle = service.handle();
+    let buttons = buttons.serve(handle.clone(), Arc::clone(stop));
     let stopped = Arc::new(AtomicBool::new(false));
-    let reporter = spawn_reporter(handle.clone(), Arc::clone(&stopped));
+    let reporter = spawn_reporter(handle.clone(), Arc::clone(&stopped), metrics);
     let served = web::serve(handle, args.listen, args.tls, Arc::clone(stop));
     stop.store(true, Ordering::SeqCst);
+    if let Some(io) = io {
+        io.stop();
+    }
+    if let Some(bridge) = bridge {
+        bridge.stop();
+    }
+    let _ = buttons.join();
     let logger = service.stop().map_err(|_| DaemonError::LoggerThread);
     // The reporter logs what the logger did until it stopped.
     stopped.store(true, Ordering::SeqCst);
@@ -228,6 +304,8 @@ fn serve<B: MeterBus + 'static>(
     if let Some(bacnet) = bacnet {
         bacnet.stop();
     }
+    mqtt.stop();
+    postgres.stop();
     let mut logger = logger?;
     logger.record_notices();
     served.map_err(|source| DaemonError::Web {
@@ -235,29 +313,36 @@ fn serve<B: MeterBus + 'static>(
         source,
     })?;
     tracing::info!("stopped");
-    Ok(())
+    Ok(restart.load(Ordering::SeqCst))
 }
 
 /// Logs one line per scan and read cycle, from the logger's updates, until `stopped` (the
 /// logger thread has ended) and every update is logged.
-fn spawn_reporter(handle: ServiceHandle, stopped: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+fn spawn_reporter(
+    handle: ServiceHandle,
+    stopped: Arc<AtomicBool>,
+    metrics: Metrics,
+) -> std::thread::JoinHandle<()> {
     let updates = handle.subscribe();
     std::thread::spawn(move || {
-        let report = |update: Update| match update {
-            Update::Scan(scan) if !scan.running => match &scan.error {
-                None => tracing::info!(
-                    found = scan.found,
-                    added = scan.added.len(),
-                    conflicts = scan.conflicts,
-                    "scan done: {}",
-                    outcome(&handle, &scan.reads.unwrap_or_default())
-                ),
-                Some(e) => tracing::error!(error = %e, "scan failed"),
-            },
-            Update::Cycle(counts) => {
-                tracing::info!("read cycle done: {}", outcome(&handle, &counts));
+        let report = |update: Update| {
+            metrics.observe(&update);
+            match update {
+                Update::Scan(scan) if !scan.running => match &scan.error {
+                    None => tracing::info!(
+                        found = scan.found,
+                        added = scan.added.len(),
+                        conflicts = scan.conflicts,
+                        "scan done: {}",
+                        outcome(&handle, &scan.reads.unwrap_or_default())
+                    ),
+                    Some(e) => tracing::error!(error = %e, "scan failed"),
+                },
+                Update::Cycle(counts) => {
+                    tracing::info!("read cycle done: {}", outcome(&handle, &counts));
+                }
+                _ => {}
             }
-            _ => {}
         };
         loop {
             match updates.recv_timeout(std::time::Duration::from_millis(200)) {

@@ -14,21 +14,9 @@ use std::time::Duration;
 
 const FILES: [&str; 2] = ["example_data_01.hex", "SEN_Pollustat.hex"];
 
-fn mbusctl() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // target/<profile>/deps/<test> → target/<profile>/mbusctl
-    let path = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|dir| dir.join(format!("mbusctl{}", std::env::consts::EXE_SUFFIX)))
-        .unwrap();
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build -p mbusctl` (or test the whole workspace)",
-        path.display()
-    );
-    path
-}
+use support::mbusctl;
+
+mod support;
 
 fn corpus_frame(name: &str) -> PathBuf {
     let dir = std::env::var_os("MBUS_CORPUS").map_or_else(

@@ -6,6 +6,7 @@
 //!   collision and garbled-reply detection) and its [`master::ops`].
 //! - [`Master`] (blocking) and [`AsyncMaster`] (any async runtime): the same operations over a
 //!   [`Transport`] / [`AsyncTransport`]; replies are [`ReplyFrame`]s.
+//! - [`relay`]: raw byte access for a transparent level converter ([`Master::relay`]).
 //! - `serial`, `tcp`: real transports (features `serial`, `tcp`, async ones with `tokio`);
 //!   [`Device`] parses `/dev/ttyUSB0` or `tcp://host:port`.
 //! - `sim`: the simulated bus with virtual meters and a virtual clock, and its TCP gateway
@@ -112,6 +113,7 @@ mod connection;
 mod device;
 pub mod error;
 pub mod master;
+pub mod relay;
 #[cfg(feature = "serial")]
 pub mod serial;
 #[cfg(feature = "sim")]

@@ -52,6 +52,8 @@ pub(crate) struct ModelBus {
     requests: u64,
     /// Request numbers (1-based) whose reply noise garbles.
     pub noise: Vec<u64>,
+    /// (request number, meter index): noise on that request keeps that meter from hearing it.
+    pub deaf: Vec<(u64, usize)>,
 }
 
 impl ModelBus {
@@ -64,6 +66,7 @@ impl ModelBus {
             now: Duration::ZERO,
             requests: 0,
             noise: Vec::new(),
+            deaf: Vec::new(),
         }
     }
 
@@ -80,7 +83,7 @@ impl ModelBus {
             }
             let m = &mut self.meters[i];
             m.heard += 1;
-            if m.misses.contains(&m.heard) {
+            if m.misses.contains(&m.heard) || self.deaf.contains(&(self.requests, i)) {
                 continue;
             }
             out.push(i);

@@ -37,7 +37,11 @@
 //!   meter should have answered. A collided node whose children turn out to hold fewer than two
 //!   meters (noise, or a meter that missed a probe) is probed again; if it still collides, its
 //!   silent children get a second probe. A fully specified mask that collides is probed again
-//!   before the address is reported as shared by several meters.
+//!   before the address is reported as shared by several meters. A silent retry after a garbled
+//!   read does not undo it: noise on the request may have kept every meter from hearing it.
+//! - **Each address is reported once per baud rate.** A meter met again (its first look cut
+//!   short by noise or a missed request) completes its entry: an unreadable one gets its
+//!   telegram, and an address found shared on the second look turns into a shared entry.
 //!
 //! **Nibble `F` in manufacturer, version or medium.** Probing value `F` selects everything, so a
 //! split of such a nibble probes 0–E and leaves a *remainder*: the meters whose nibble really is
@@ -266,6 +270,8 @@ struct Known {
     bytes: [u8; 8],
     /// 2 for an address shared by several meters.
     weight: usize,
+    /// Its entry in the session's report.
+    entry: usize,
 }
 
 pub(crate) fn scan<B: ScanBus>(
@@ -370,9 +376,14 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
         if reply == ReadReply::Silent || (leaf && reply == ReadReply::Garbled) {
             // The meter may have missed the request, or noise hit the reply where no split can
             // tell a collision from noise: ask once more, same frame count bit.
-            reply = self
+            let again = self
                 .session
                 .read(SELECTED_ADDRESS, false, Listen::Gap, probe)?;
+            // Silence after a garbled reply only says the request was lost (noise on it): the
+            // garbled reply still shows meters answering, maybe several.
+            if !(reply == ReadReply::Garbled && again == ReadReply::Silent) {
+                reply = again;
+            }
         }
         if leaf && reply == ReadReply::Garbled && self.thorough {
             // Noise may have hit both telegrams of one meter. Meters sharing the address answer
@@ -921,14 +932,34 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
         self.known.iter().any(|k| k.bytes == bytes)
     }
 
+    /// Reports a meter at `bytes`. An address is reported once per baud rate: found again (a
+    /// noisy or missed request made its first look incomplete), its entry is completed
+    /// instead, and it becomes shared when the new look shows several meters there.
     fn record(&mut self, bytes: [u8; 8], status: FoundStatus, telegram: Option<ReplyFrame>) {
+        let weight = if status == FoundStatus::DuplicateSecondary {
+            2
+        } else {
+            1
+        };
+        if let Some(known) = self.known.iter_mut().find(|k| k.bytes == bytes) {
+            let meter = &mut self.session.report.meters[known.entry];
+            if status == FoundStatus::DuplicateSecondary {
+                // Like every shared address: no one meter's telegram stands for the group.
+                known.weight = weight;
+                meter.status = status;
+                meter.primary = None;
+                meter.telegram = None;
+            } else if meter.status == FoundStatus::Unreadable && telegram.is_some() {
+                meter.status = status;
+                meter.primary = telegram.as_ref().and_then(ReplyFrame::address);
+                meter.telegram = telegram;
+            }
+            return;
+        }
         self.known.push(Known {
             bytes,
-            weight: if status == FoundStatus::DuplicateSecondary {
-                2
-            } else {
-                1
-            },
+            weight,
+            entry: self.session.report.meters.len(),
         });
         let secondary = match &telegram {
             Some(t) => t.secondary_address(),

@@ -349,6 +349,61 @@ fn noise_on_both_reads_of_one_meter_does_not_make_its_address_shared() {
     assert_eq!(report.meters.len(), 3);
 }
 
+/// Two meters sharing an address, answering selects after the same delay, and another meter.
+fn shared_address() -> (Vec<ModelMeter>, SecondaryAddress) {
+    let meters = vec![
+        meter(10_000_000, "2C2D0B04", 40),
+        meter(55_555_555, "2C2D0B04", 11),
+        meter(55_555_555, "2C2D0B04", 11),
+    ];
+    let shared = meters[1].address;
+    (meters, shared)
+}
+
+/// Thorough scan of `bus`: the report must hold the shared address once, as shared. Returns the
+/// requests the scan sent.
+fn assert_shared_once(mut bus: ModelBus, shared: SecondaryAddress) -> u64 {
+    let options = SecondaryOptions {
+        thorough: true,
+        ..SecondaryOptions::default()
+    };
+    let report = Scanner::new(&mut bus).secondary(&options).unwrap();
+    let entries: Vec<_> = report
+        .meters
+        .iter()
+        .filter(|m| m.secondary == Some(shared))
+        .map(|m| m.status)
+        .collect();
+    assert_eq!(entries, [FoundStatus::DuplicateSecondary]);
+    assert_eq!(report.meters.len(), 2);
+    report.cost.requests()
+}
+
+#[test]
+fn a_lost_retry_after_a_collided_read_does_not_make_a_shared_address_unreadable() {
+    let (meters, shared) = shared_address();
+    // The telegrams of the full address collide; noise keeps both meters from hearing the retry.
+    let retry = reads_of(shared_address().0, shared)[1];
+    let clean = assert_shared_once(ModelBus::new(shared_address().0), shared);
+    let mut bus = ModelBus::new(meters);
+    bus.deaf = vec![(retry, 1), (retry, 2)];
+    let lossy = assert_shared_once(bus, shared);
+    // Settled at that look, as without the loss: the ident is not searched nibble by nibble
+    // for a second meter.
+    assert_eq!(lossy, clean);
+}
+
+#[test]
+fn an_address_found_again_as_shared_is_reported_once() {
+    let (meters, shared) = shared_address();
+    // One meter misses the first read of the full address: the other one's telegram comes back
+    // clean and the address looks like one meter's, until the search meets it again.
+    let first_read = reads_of(shared_address().0, shared)[0];
+    let mut bus = ModelBus::new(meters);
+    bus.deaf = vec![(first_read, 2)];
+    assert_shared_once(bus, shared);
+}
+
 #[test]
 fn a_mask_narrows_the_scan() {
     let meters = random(60, 8);

@@ -198,6 +198,25 @@ fn a_noisy_ident_with_two_models_at_another_baud_rate() {
     scan_finds_exactly(&case).unwrap();
 }
 
+/// A noisy bus (thorough scan) where two meters share 809543002D4D0104 at 9600 baud: their
+/// telegrams collided and noise then kept both from hearing the retried read, which once made
+/// the address look like one unreadable meter; the search met it again as shared and reported
+/// it a second time.
+#[test]
+fn a_noisy_clustered_population_reports_each_meter_once() {
+    let case = Case {
+        count: 268,
+        pattern: SerialPattern::Clustered,
+        seed: 1_541_767_115_313_717_765,
+        duplicates: 2,
+        bauds: vec![BaudRate::B2400, BaudRate::B9600],
+        f_nibbles: 0,
+        siblings: 1,
+        noise: true,
+    };
+    scan_finds_exactly(&case).unwrap();
+}
+
 #[test]
 fn beats_the_baseline_on_small_populations() {
     for pattern in [

@@ -40,6 +40,11 @@ enum Command {
     Events(cmd::events::Args),
     /// Show a logger's state: meters' read status and the upload targets' spool and results.
     Status(cmd::uploads::StatusArgs),
+    /// Show the appliance's inputs and outputs: S0 totals, temperatures, relays, display, input
+    /// meters, level converter.
+    Io(cmd::io::Args),
+    /// Apply the network and time settings to the OS (systemd), or show them as a dry run.
+    System(cmd::system::Args),
     /// Try the configured uploads: connect, log in, write, rename and delete a probe file.
     TestUpload(cmd::uploads::TestArgs),
     /// Give one meter a new primary address (by its primary or secondary address).
@@ -73,6 +78,8 @@ fn main() -> ExitCode {
         Command::Meters(args) => cmd::meters::run(args),
         Command::Events(args) => cmd::events::run(args),
         Command::Status(args) => cmd::uploads::status(args),
+        Command::Io(args) => cmd::io::run(args),
+        Command::System(args) => cmd::system::run(args),
         Command::TestUpload(args) => cmd::uploads::test_upload(args),
         Command::SetAddress(args) => cmd::set_address::run(args),
         Command::SwitchBaud(args) => cmd::switch_baud::run(args),

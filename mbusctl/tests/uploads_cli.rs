@@ -7,6 +7,7 @@ use support::mbusctl;
 mod servers;
 
 use logger_core::config::{Config, ConfigStore, UploadProtocol};
+use logger_core::fleet::SinkStatus;
 use logger_core::upload::{TargetStatus, UploadStatus};
 use std::path::Path;
 
@@ -103,4 +104,52 @@ fn status_shows_the_upload_targets() {
     let out = mbusctl(&["status", "--data-dir", dir, "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["uploads"]["file"]["pending"], 3);
+}
+
+#[test]
+fn status_shows_the_fleet_sinks() {
+    let data = tempfile::tempdir().unwrap();
+    ConfigStore::new(data.path())
+        .save(&Config::default())
+        .unwrap();
+    let dir = data.path().to_str().unwrap();
+    let out = mbusctl(&["status", "--data-dir", dir]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("MQTT"));
+    SinkStatus {
+        label: "MQTT".into(),
+        pending: 4,
+        delivered: 120,
+        errors: 2,
+        last_error: Some("broker 10.0.0.5:1883: connection refused".into()),
+        last_error_at: Some(chrono::Utc::now()),
+        ..SinkStatus::default()
+    }
+    .save(data.path(), "mqtt")
+    .unwrap();
+    SinkStatus {
+        label: "PostgreSQL".into(),
+        connected: true,
+        delivered: 9000,
+        ..SinkStatus::default()
+    }
+    .save(data.path(), "postgres")
+    .unwrap();
+    let out = mbusctl(&["status", "--data-dir", dir]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("MQTT not connected: 4 read cycle(s) queued, 120 delivered, 0 dropped, 2 failed attempt(s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(broker 10.0.0.5:1883: connection refused)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("PostgreSQL connected: 0 reading(s) to replicate, 9000 delivered"),
+        "{text}"
+    );
+    let out = mbusctl(&["status", "--data-dir", dir, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["sinks"]["mqtt"]["pending"], 4);
+    assert_eq!(json["sinks"]["postgres"]["connected"], true);
 }

@@ -220,10 +220,52 @@ pub struct Meter {
     /// The registers, one per record of the reply.
     #[serde(default)]
     pub registers: Vec<Register>,
+    /// An input meter: its values come from one of the appliance's own inputs instead of the
+    /// bus (`None` for bus meters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<InputSource>,
+    /// Readings are stored (off: only the current value and status are kept).
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub logging: bool,
 }
 
 fn default_baud() -> u32 {
     2400
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_yes(v: &bool) -> bool {
+    *v
+}
+
+/// Which of the appliance's inputs an input meter reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+pub enum InputSource {
+    /// S0 pulse input 1 … 4: the value is the pulse total (the register's divisor is the
+    /// pulses per unit).
+    S0 {
+        /// Input number on the front panel.
+        input: u8,
+    },
+    /// PT1000 input 1 … 2: the value is the temperature in °C.
+    Pt1000 {
+        /// Input number on the front panel.
+        input: u8,
+    },
+}
+
+impl InputSource {
+    /// The input number (1-based) and the largest allowed.
+    fn number(&self) -> (u8, u8) {
+        match self {
+            InputSource::S0 { input } => (*input, 4),
+            InputSource::Pt1000 { input } => (*input, 2),
+        }
+    }
 }
 
 impl Meter {
@@ -298,6 +340,18 @@ impl Meter {
             );
         }
         validate_registers(&self.registers, &format!("{path}.registers"), p);
+        if let Some(source) = &self.input {
+            let (n, max) = source.number();
+            p.check(
+                (1..=max).contains(&n),
+                format!("{path}.input.input"),
+                if max == 4 {
+                    "must be between 1 and 4"
+                } else {
+                    "must be between 1 and 2"
+                },
+            );
+        }
     }
 }
 

@@ -34,6 +34,8 @@
 //!               "device_instance": 999, "network_number": 1000, "address": null,
 //!               "bbmd_server": false, "bdt": [] },
 //!   "level_converter": { "enabled": false, "baud": null, "tcp_port": 50000 },
+//!   "mqtt": { "enabled": false, "host": "", "port": 0, "tls": false, "topic_base": "mbus", ... },
+//!   "postgres": { "enabled": false, "host": "", "database": "mbus", "batch_readings": 1000, ... },
 //!   "tls": { "enabled": false },
 //!   "meters": [ { "id": 1, "name": "KAM heat 1 6855817", "addressing": "secondary",
 //!                 "primary": 1, "secondary": "068558172D2C0104", "baud": 2400, "cycle": null,
@@ -54,6 +56,7 @@
 //! ```
 
 mod cycle;
+mod fleet;
 mod meter;
 mod secrets;
 mod sections;
@@ -62,7 +65,8 @@ mod template;
 mod validate;
 
 pub use cycle::{ReadCycle, UnknownCycle};
-pub use meter::{Addressing, Category, Meter, MeterType, Register, ResetMode};
+pub use fleet::{appliance_id, Mqtt, Postgres};
+pub use meter::{Addressing, Category, InputSource, Meter, MeterType, Register, ResetMode};
 pub use secrets::SECRET_FIELDS;
 pub use sections::SETTINGS_SECTIONS;
 pub use settings::{
@@ -135,6 +139,15 @@ pub struct Config {
     /// Level-converter bridge.
     #[serde(default)]
     pub level_converter: LevelConverter,
+    /// The appliance's inputs and outputs (S0, PT1000, relays, buttons, LEDs).
+    #[serde(default)]
+    pub io: crate::hardware::IoConfig,
+    /// Publishing readings to an MQTT broker (off by default).
+    #[serde(default)]
+    pub mqtt: Mqtt,
+    /// Replication into a central PostgreSQL database (off by default).
+    #[serde(default)]
+    pub postgres: Postgres,
     /// HTTPS for the web UI and API.
     #[serde(default)]
     pub tls: crate::tls::TlsSettings,
@@ -157,6 +170,9 @@ impl Default for Config {
             uploads: Uploads::default(),
             bacnet: Bacnet::default(),
             level_converter: LevelConverter::default(),
+            io: Default::default(),
+            mqtt: Mqtt::default(),
+            postgres: Postgres::default(),
             tls: crate::tls::TlsSettings::default(),
             meters: Vec::new(),
             templates: Vec::new(),
@@ -328,6 +344,9 @@ impl Config {
         self.uploads.validate(&mut p);
         self.bacnet.validate(&mut p, self.meters.len());
         self.level_converter.validate(&mut p);
+        self.io.validate(&mut p);
+        self.mqtt.validate(&mut p);
+        self.postgres.validate(&mut p);
         for (i, meter) in self.meters.iter().enumerate() {
             let path = format!("meters[{i}]");
             meter.validate(&path, &mut p);
@@ -343,6 +362,14 @@ impl Config {
                     p.add(
                         format!("{path}.secondary"),
                         format!("{sec} is already used by meters[{j}]"),
+                    );
+                }
+            }
+            if let Some(source) = meter.input {
+                if let Some(j) = earlier.iter().position(|m| m.input == Some(source)) {
+                    p.add(
+                        format!("{path}.input"),
+                        format!("the same input is already read by meters[{j}]"),
                     );
                 }
             }

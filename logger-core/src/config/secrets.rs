@@ -1,23 +1,29 @@
-//! The secrets of a configuration (upload and e-mail passwords, the HTTPS push token): left
+//! The secrets of a configuration (upload, e-mail, MQTT and PostgreSQL passwords, the HTTPS
+//! push token): left
 //! out of backups unless asked for, and kept when a settings form or a backup leaves them
 //! empty.
 
 use super::{Config, ConfigError};
 
-/// The paths of the secret fields: the upload and e-mail passwords and the HTTPS push token.
-pub const SECRET_FIELDS: [&str; 3] = [
+/// The paths of the secret fields: the upload, e-mail, MQTT and PostgreSQL passwords and the
+/// HTTPS push token.
+pub const SECRET_FIELDS: [&str; 5] = [
     "email.password",
     "uploads.file.password",
     "uploads.https.token",
+    "mqtt.password",
+    "postgres.password",
 ];
 
 impl Config {
     /// Every secret field, in the order of [`SECRET_FIELDS`].
-    fn secrets_mut(&mut self) -> [&mut String; 3] {
+    fn secrets_mut(&mut self) -> [&mut String; 5] {
         [
             &mut self.email.password,
             &mut self.uploads.file.password,
             &mut self.uploads.https.token,
+            &mut self.mqtt.password,
+            &mut self.postgres.password,
         ]
     }
 
@@ -68,6 +74,8 @@ mod tests {
         c.email.password = "mail-pw".into();
         c.uploads.file.password = "ftp-pw".into();
         c.uploads.https.token = "push-secret".into();
+        c.mqtt.password = "broker-pw".into();
+        c.postgres.password = "db-pw".into();
         c
     }
 
@@ -75,7 +83,7 @@ mod tests {
     fn backups_leave_secrets_out_unless_asked() {
         let c = with_secrets();
         let without = c.backup_json(false);
-        for secret in ["mail-pw", "ftp-pw", "push-secret"] {
+        for secret in ["mail-pw", "ftp-pw", "push-secret", "broker-pw", "db-pw"] {
             assert!(!without.contains(secret), "{secret} in {without}");
             assert!(c.backup_json(true).contains(secret));
         }

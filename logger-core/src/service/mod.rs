@@ -125,7 +125,7 @@ pub struct ScanState {
 }
 
 /// What a read cycle (or a scan's reads) did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CycleCounts {
     /// Meters read successfully.
     pub read: usize,
@@ -137,6 +137,12 @@ pub struct CycleCounts {
     pub values: usize,
     /// The cycle ran past the next slot of a meter.
     pub overrun: bool,
+    /// How long the cycle held the bus (for the metrics).
+    #[serde(skip)]
+    pub bus_time: Duration,
+    /// How long each meter's read took on the bus, in read order (for the metrics).
+    #[serde(skip)]
+    pub read_durations: Vec<Duration>,
 }
 
 impl From<&CycleReport> for CycleCounts {
@@ -147,6 +153,8 @@ impl From<&CycleReport> for CycleCounts {
             stored: r.stored,
             values: r.values,
             overrun: r.overrun,
+            bus_time: r.bus_time,
+            read_durations: r.read_durations.iter().map(|d| d.1).collect(),
         }
     }
 }
@@ -526,7 +534,14 @@ struct Worker<B: MeterBus> {
 
 impl<B: MeterBus> Worker<B> {
     fn run(&mut self) {
-        self.scan_pending = self.options.scan_if_empty && self.logger.config().meters.is_empty();
+        // Input meters (the appliance's own S0 and PT1000 inputs) are no reason to skip the scan.
+        self.scan_pending = self.options.scan_if_empty
+            && self
+                .logger
+                .config()
+                .meters
+                .iter()
+                .all(|m| m.input.is_some());
         while !self.shared.stop.load(Ordering::SeqCst) {
             self.watch_device();
             if self.scan_pending && std::time::Instant::now() >= self.next_scan {
@@ -717,8 +732,18 @@ impl<B: MeterBus> Worker<B> {
     }
 
     /// The scan with no meters configured; tried again with backoff until it runs through.
+    /// Whether a bus meter is configured (the appliance's own S0 and PT1000 input meters are
+    /// no reason to skip the first scan).
+    fn has_bus_meters(&self) -> bool {
+        self.logger
+            .config()
+            .meters
+            .iter()
+            .any(|m| m.input.is_none())
+    }
+
     fn initial_scan(&mut self) {
-        if !self.logger.config().meters.is_empty() {
+        if self.has_bus_meters() {
             self.scan_pending = false;
             return;
         }

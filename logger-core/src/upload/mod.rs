@@ -34,7 +34,7 @@ use crate::export::{
 use crate::storage::{StorageError, Store, DATABASE_FILE_NAME};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
-use spool::{Spool, SpoolError};
+use spool::{Cursor, Spool, SpoolError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -757,26 +757,6 @@ impl Worker {
         status.delivered += delivered;
         status.last_error = Some(error.to_string());
         status.last_error_at = Some(now);
-    }
-}
-
-/// The newest reading spooled per meter (unix seconds), saved beside a lane's spool.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Cursor {
-    meters: BTreeMap<u32, i64>,
-}
-
-impl Cursor {
-    fn load(path: &Path) -> Cursor {
-        std::fs::read_to_string(path)
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default()
-    }
-
-    fn save(&self, path: &Path) -> std::io::Result<()> {
-        let text = serde_json::to_vec(self).map_err(std::io::Error::other)?;
-        crate::atomic::write(path, &text)
     }
 }
 

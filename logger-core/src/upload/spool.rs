@@ -6,6 +6,8 @@
 //! files oldest first and survives restarts. Nothing about the pending files is held in
 //! memory apart from the next sequence number; the directory is the queue.
 
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -88,6 +90,13 @@ fn parse(path: PathBuf) -> Option<SpoolEntry> {
     })
 }
 
+impl SpoolEntry {
+    /// Its place in the queue: files pushed later have higher numbers.
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+}
+
 impl Spool {
     /// Opens (creates) the spool in `dir`, holding at most `max_files` files (at least 1).
     /// Temporary files left by a crash during a write are removed.
@@ -165,6 +174,27 @@ impl Spool {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err(&entry.path)(e)),
             _ => Ok(()),
         }
+    }
+}
+
+/// The newest reading handed on per meter (unix seconds), saved in the data directory by
+/// every consumer that works through stored readings in order (upload lanes, fleet sinks),
+/// so that readings stored before a crash are still handed on after the restart.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Cursor {
+    /// Meter id → time of the newest reading handed on.
+    pub(crate) meters: BTreeMap<u32, i64>,
+}
+
+impl Cursor {
+    /// The saved cursor (empty when missing or unreadable).
+    pub(crate) fn load(path: &Path) -> Cursor {
+        crate::fleet::load_json(path)
+    }
+
+    /// Saves the cursor atomically (flushed to disk).
+    pub(crate) fn save(&self, path: &Path) -> io::Result<()> {
+        crate::fleet::save_json(path, self)
     }
 }
 

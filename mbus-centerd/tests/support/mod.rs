@@ -3,9 +3,12 @@
 
 #![allow(dead_code)] // each test binary uses its own part
 
+pub mod fleet;
+
 use std::io::{BufRead, BufReader, Lines};
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
-use std::thread::JoinHandle;
+use std::sync::mpsc;
 
 pub mod http;
 
@@ -15,7 +18,9 @@ pub struct Daemon {
     lines: Lines<BufReader<ChildStderr>>,
     /// Every log line read so far.
     pub log: Vec<String>,
-    watchdog: Option<JoinHandle<()>>,
+    /// Dropped when the daemon has ended: the watchdog then stands down (it must not kill a
+    /// later process that got the same pid).
+    watchdog: Option<mpsc::Sender<()>>,
 }
 
 impl Daemon {
@@ -31,9 +36,13 @@ impl Daemon {
             .spawn()
             .expect("start mbus-centerd");
         let pid = child.id().to_string();
-        let watchdog = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_secs(90));
-            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        let (watchdog, ended) = mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) =
+                ended.recv_timeout(std::time::Duration::from_secs(90))
+            {
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            }
         });
         let lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
         Daemon {
@@ -107,4 +116,37 @@ impl Daemon {
         drop(self.watchdog.take());
         status
     }
+
+    /// Kills the daemon with SIGKILL (no clean stop) and waits for it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        drop(self.watchdog.take());
+    }
+}
+
+impl Drop for Daemon {
+    /// A test that fails half way leaves no daemon running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `mbusctl` binary of the same build (`cargo test --workspace` builds it; alone, run
+/// `cargo build -p mbusctl` first).
+pub fn mbusctl() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/<test> → target/<profile>/mbusctl
+    let path = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join(format!("mbusctl{}", std::env::consts::EXE_SUFFIX)))
+        .unwrap();
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p mbusctl` (or test the whole workspace)",
+        path.display()
+    );
+    path
 }

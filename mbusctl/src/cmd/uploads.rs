@@ -1,10 +1,12 @@
-//! `mbusctl status` (logger state, meters' read status summary and upload targets) and
+//! `mbusctl status` (logger state, meters' read status summary, upload targets and fleet
+//! sinks) and
 //! `mbusctl test-upload` (tries the configured upload targets with a probe file).
 
 use crate::cmd::meters::emit;
 use crate::exit::Exit;
 use chrono_tz::Tz;
 use logger_core::config::ConfigStore;
+use logger_core::fleet::{SinkStatus, SINK_KEYS};
 use logger_core::status::StatusBoard;
 use logger_core::upload::{self, UploadStatus};
 use logger_core::views::LoggerSummary;
@@ -59,6 +61,40 @@ pub(crate) fn write_status(out: &mut String, data_dir: &Path, tz: Tz) {
     }
 }
 
+/// Appends the fleet sinks' state to `out` (nothing for a sink that never ran).
+fn write_sinks(out: &mut String, data_dir: &Path, tz: Tz) {
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.with_timezone(&tz).format("%d.%m.%Y %H:%M:%S").to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    for key in SINK_KEYS {
+        let Some(s) = SinkStatus::load(data_dir, key) else {
+            continue;
+        };
+        let what = if key == "mqtt" {
+            "read cycle(s) queued"
+        } else {
+            "reading(s) to replicate"
+        };
+        let _ = writeln!(
+            out,
+            "{} {}: {} {what}, {} delivered, {} dropped, {} failed attempt(s); last success {}; last error {}{}",
+            s.label,
+            if s.connected { "connected" } else { "not connected" },
+            s.pending,
+            s.delivered,
+            s.dropped,
+            s.errors,
+            time(s.last_success),
+            time(s.last_error_at),
+            s.last_error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        );
+    }
+}
+
 /// Runs `mbusctl status`.
 pub fn status(args: StatusArgs) -> Exit {
     let config = match ConfigStore::new(&args.data_dir).load_or_default() {
@@ -77,6 +113,10 @@ pub fn status(args: StatusArgs) -> Exit {
             "meters": board.meters,
             "overruns": board.overruns,
             "uploads": uploads.targets,
+            "sinks": SINK_KEYS
+                .iter()
+                .filter_map(|k| SinkStatus::load(&args.data_dir, k).map(|s| (k.to_string(), s)))
+                .collect::<std::collections::BTreeMap<_, _>>(),
         });
         return emit("status", &format!("{value}\n"));
     }
@@ -97,6 +137,7 @@ pub fn status(args: StatusArgs) -> Exit {
         let _ = writeln!(out, "uploads: none has run");
     }
     write_status(&mut out, &args.data_dir, config.tz());
+    write_sinks(&mut out, &args.data_dir, config.tz());
     emit("status", &out)
 }
 

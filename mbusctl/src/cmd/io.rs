@@ -1,0 +1,127 @@
+//! `mbusctl io`: the appliance's inputs and outputs as a logger data directory shows them —
+//! live S0 totals and temperatures, relays, display, button gestures, problems, the input
+//! meters' read status and the level converter's settings.
+
+use crate::cmd::meters::emit;
+use crate::exit::Exit;
+use logger_core::hardware::report::io_report;
+use serde_json::Value;
+use std::fmt::Write;
+use std::path::PathBuf;
+
+/// Arguments of `mbusctl io`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Data directory of the logger.
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn values(out: &mut String, title: &str, list: &Value, unit: &str) {
+    let Some(list) = list.as_array().filter(|l| !l.is_empty()) else {
+        return;
+    };
+    let _ = write!(out, "{title}:");
+    for v in list {
+        let input = &v["input"];
+        match v["value"].as_f64() {
+            Some(x) => {
+                let _ = write!(out, "  {input}: {x}{unit}");
+            }
+            None => {
+                let _ = write!(out, "  {input}: {}", v["error"].as_str().unwrap_or("?"));
+            }
+        }
+    }
+    out.push('\n');
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> Exit {
+    let report = match io_report(&args.data_dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mbusctl io: {e}");
+            return Exit::BadInput;
+        }
+    };
+    if args.json {
+        return match serde_json::to_string_pretty(&report) {
+            Ok(text) => emit("io", &format!("{text}\n")),
+            Err(e) => {
+                eprintln!("mbusctl io: {e}");
+                Exit::Failure
+            }
+        };
+    }
+    let mut out = String::new();
+    let backend = serde_json::to_value(report.backend).unwrap_or(Value::Null);
+    let _ = writeln!(out, "backend: {}", backend.as_str().unwrap_or("?"));
+    match &report.service {
+        None => {
+            let _ = writeln!(out, "I/O service: has not run in this data directory");
+        }
+        Some(service) => {
+            let leds = &service["leds"];
+            let on = |b: &Value| {
+                if b.as_bool() == Some(true) {
+                    "on"
+                } else {
+                    "off"
+                }
+            };
+            let _ = writeln!(
+                out,
+                "display: {}  Reading LED: {}  Scan LED: {}",
+                leds["display"].as_str().unwrap_or("-"),
+                on(&leds["reading"]),
+                on(&leds["scan"])
+            );
+            if let Some(relays) = service["relays"].as_array().filter(|r| !r.is_empty()) {
+                let states: Vec<String> = relays
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| format!("{} {}", i + 1, on(r)))
+                    .collect();
+                let _ = writeln!(out, "relays: {}", states.join(", "));
+            }
+            values(&mut out, "S0 pulses", &service["s0"], "");
+            values(&mut out, "temperatures", &service["temperatures"], " °C");
+            if let Some(action) = service["last_action"].as_str() {
+                let _ = writeln!(out, "last button gesture: {action}");
+            }
+            for problem in service["problems"].as_array().into_iter().flatten() {
+                let _ = writeln!(out, "problem: {}", problem.as_str().unwrap_or("?"));
+            }
+        }
+    }
+    for m in &report.inputs {
+        let _ = writeln!(
+            out,
+            "meter {} {} ({}): logging {}, {}{}",
+            m.id,
+            m.name,
+            m.input,
+            if m.logging { "on" } else { "off" },
+            m.status,
+            m.last_error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        );
+    }
+    let lc = &report.level_converter;
+    if lc.enabled {
+        let baud = lc.baud.map_or_else(
+            || "the bus's current rate".to_string(),
+            |b| format!("{b} baud"),
+        );
+        let _ = writeln!(out, "level converter: TCP port {} at {baud}", lc.tcp_port);
+    } else {
+        let _ = writeln!(out, "level converter: off");
+    }
+    emit("io", &out)
+}
