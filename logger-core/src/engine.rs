@@ -557,58 +557,6 @@ impl<B: MeterBus> Logger<B> {
             None if due.is_empty() => None,
             None => self.read_bus_meters(&due, now, stop, &mut batch),
         };
-        let timeout = Duration::from_millis(u64::from(self.config.general.read_timeout_ms));
-        let mut batch = Batch::default();
-        {
-            let bus_arc = Arc::clone(&self.bus);
-            let mut bus = bus_arc.acquire(Purpose::Read);
-            bus.before_cycle(now);
-            let cycle_start = bus.bus_time();
-            let mut selected = false;
-            for d in &due {
-                if stop.load(Ordering::SeqCst) {
-                    tracing::info!("read cycle interrupted by shutdown");
-                    break;
-                }
-                let Some(index) = self.config.meters.iter().position(|m| m.id == d.meter) else {
-                    continue;
-                };
-                let t0 = bus.bus_time();
-                let meter = &self.config.meters[index];
-                selected |= read_by_secondary(meter).is_some();
-                let result = read_meter(bus.master(), meter, timeout);
-                let spent = bus.bus_time().saturating_sub(t0);
-                self.clock.spend(spent);
-                batch.report.read_durations.push((d.meter, spent));
-                let outcome = match result {
-                    Ok(telegrams) => decode_reply(&telegrams),
-                    Err(LinkError::BusOverload) => {
-                        if !bus_arc.state().eq(&LoggerState::Err) {
-                            bus_arc.set_fault(true);
-                            self.log(
-                                EventCode::BusOverload,
-                                None,
-                                "M-Bus overload (short circuit)",
-                                d.slot,
-                            );
-                        }
-                        Err(ReadFailure::Failed(LinkError::BusOverload.to_string()))
-                    }
-                    Err(e) => Err(ReadFailure::Failed(e.to_string())),
-                };
-                if outcome.is_ok() && bus_arc.state() == LoggerState::Err {
-                    bus_arc.set_fault(false);
-                    self.condition_went(EventCode::BusOverload, None, d.slot);
-                }
-                self.record_read(&mut batch, index, d.slot, outcome);
-            }
-            if selected {
-                let t0 = bus.bus_time();
-                release_selection(bus.master());
-                self.clock.spend(bus.bus_time().saturating_sub(t0));
-            }
-            batch.report.bus_time = bus.bus_time().saturating_sub(cycle_start);
-        }
         let committed = Committed {
             readings: batch.readings.iter().map(|r| (r.meter, r.time)).collect(),
         };

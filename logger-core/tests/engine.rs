@@ -762,3 +762,20 @@ fn a_version_1_configuration_is_converted_saved_and_noted_once() {
     assert_eq!(logger.config().meters[0].secondary, Some(secondaries[0]));
     assert_eq!(migrated(&logger).len(), 1);
 }
+
+/// A read cycle reads each due meter once: the virtual clock moves on by exactly the cycle's
+/// bus time (a second pass over the meters would spend it twice).
+#[test]
+fn a_read_cycle_reads_each_meter_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = utc(2026, 5, 4, 8, 0, 3);
+    let (mut logger, clock) = logger(dir.path(), 3, ReadCycle::M1, start);
+    let slot = logger.next_due().unwrap();
+    clock.set(slot);
+    let report = logger.run_due().unwrap();
+    assert_eq!((report.read, report.failed, report.stored), (3, 0, 3));
+    assert_eq!(report.read_durations.len(), 3);
+    let spent = (clock.now() - slot).to_std().unwrap();
+    assert!(!report.bus_time.is_zero());
+    assert_eq!(spent, report.bus_time);
+}
