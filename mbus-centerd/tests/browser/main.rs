@@ -323,6 +323,54 @@ async fn pages_fit_desktop_and_phone_widths(w: &World) {
     }
 }
 
+/// A search started from the meter configuration page runs to its end on the page: the
+/// progress bar reaches 100 %, the status names the meters found, start is enabled again.
+async fn search_from_the_meter_configuration_runs_to_its_end(w: &World) {
+    let b = w.logged_in(DESKTOP).await;
+    b.open(&format!("{}/meters/config", w.url)).await;
+    b.find("#search-kind")
+        .await
+        .select_by_value("secondary")
+        .await
+        .expect("search kind");
+    b.find("#search-baud")
+        .await
+        .select_by_value("9600")
+        .await
+        .expect("baud rate");
+    b.submit("#search-start").await;
+    let status = eventually("the search's end on the page", || async {
+        let seen = b
+            .script(
+                "const p = document.getElementById('search-progress'); \
+                 const s = document.getElementById('search-status'); \
+                 return p && s ? [p.value, s.dataset.running, s.textContent] : null;",
+            )
+            .await;
+        (seen[0] == 100 && seen[1] == "false").then(|| seen[2].as_str().unwrap_or("").to_string())
+    })
+    .await;
+    assert!(status.contains("Search finished"), "{status}");
+    assert!(
+        status.contains(&format!("Meters found: {METERS}")),
+        "{status}"
+    );
+    assert!(
+        status.contains("Meters added: 0"),
+        "all were known: {status}"
+    );
+    assert_eq!(
+        b.find("#search-start")
+            .await
+            .attr("disabled")
+            .await
+            .expect("attr"),
+        None
+    );
+    assert_eq!(b.all("#meter-list tr[data-meter-id]").await.len(), METERS);
+    b.close().await;
+}
+
 /// A test: its name and body.
 type Test = (
     &'static str,
@@ -335,12 +383,13 @@ macro_rules! tests {
     };
 }
 
-const TESTS: [Test; 5] = tests![
+const TESTS: [Test; 6] = tests![
     login_with_the_default_password_forces_a_change,
     overview_shows_the_meters_of_the_api,
     footer_shows_the_logger_state_live,
     german_texts_after_the_language_switch,
     pages_fit_desktop_and_phone_widths,
+    search_from_the_meter_configuration_runs_to_its_end,
 ];
 
 fn main() {

@@ -28,7 +28,23 @@
   if (!bar || !status || !window.EventSource) { return; }
   var start = document.getElementById("search-start");
   var cancel = document.getElementById("search-cancel");
+  // The page was rendered while a search ran (its start button is disabled then).
+  var rendered_running = !!(start && start.disabled);
   var source = new EventSource("/api/v1/updates");
+  function finished() {
+    // The list of added meters and the final counts come from the server.
+    source.close();
+    window.location.replace("/meters/config");
+  }
+  // A search that ended between the page's rendering and the stream's opening sends no more
+  // updates: ask once, when the stream is open, whether it still runs.
+  source.addEventListener("open", function () {
+    if (!rendered_running || !window.fetch) { return; }
+    fetch("/api/v1/scan", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) { if (s && !s.running) { finished(); } })
+      .catch(function () {});
+  });
   source.addEventListener("scan", function (e) {
     var s = JSON.parse(e.data);
     var percent = Math.floor((s.fraction || 0) * 100);
@@ -40,9 +56,7 @@
       if (start) { start.disabled = true; }
       if (cancel) { cancel.disabled = false; }
     } else {
-      // The list of added meters and the final counts come from the server.
-      source.close();
-      window.location.replace("/meters/config");
+      finished();
     }
   });
 })();
