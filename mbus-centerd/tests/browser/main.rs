@@ -371,6 +371,84 @@ async fn search_from_the_meter_configuration_runs_to_its_end(w: &World) {
     b.close().await;
 }
 
+/// A certificate that is not PEM and a backup that is not JSON are refused on their pages with
+/// the field named next to it, and nothing is replaced.
+async fn bad_certificate_and_backup_show_field_errors(w: &World) {
+    let b = w.logged_in(DESKTOP).await;
+    let junk = std::env::temp_dir().join(format!("not-a-certificate-{}.pem", std::process::id()));
+    std::fs::write(&junk, "not a certificate").expect("junk file");
+    let junk = junk.to_str().expect("temp path").to_string();
+    b.open(&format!("{}/logger/tls", w.url)).await;
+    b.find("#cert-file")
+        .await
+        .send_keys(&junk)
+        .await
+        .expect("certificate file");
+    b.find("#key-file")
+        .await
+        .send_keys(&junk)
+        .await
+        .expect("key file");
+    b.submit("#tls-submit").await;
+    assert!(!b
+        .text(".field-error[data-field=certificate]")
+        .await
+        .trim()
+        .is_empty());
+    b.open(&format!("{}/logger/backup", w.url)).await;
+    b.find("#restore-file")
+        .await
+        .send_keys(&junk)
+        .await
+        .expect("backup file");
+    b.submit("#restore-submit").await;
+    assert!(!b.all(".field-error").await.is_empty());
+    // The logger still has its meters: the bad backup changed nothing.
+    let (status, meters) = b.fetch("GET", "/api/v1/meters", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(meters.as_array().map(Vec::len), Some(METERS));
+    b.close().await;
+}
+
+/// The export form downloads a ZIP with one file per meter.
+async fn export_form_downloads_a_zip(w: &World) {
+    let b = w.logged_in(DESKTOP).await;
+    b.open(&format!("{}/integration/export", w.url)).await;
+    b.find("#export-format")
+        .await
+        .select_by_value("csv")
+        .await
+        .expect("format");
+    // What the form's submit button downloads, fetched by the page with its session.
+    let bytes = b
+        .script_async(
+            "const done = arguments[0]; const form = document.getElementById('export-form'); \
+             const query = new URLSearchParams(new FormData(form)).toString(); \
+             fetch(form.action + '?' + query, {credentials: 'same-origin'}) \
+               .then(r => r.arrayBuffer()) \
+               .then(b => done(Array.from(new Uint8Array(b)))) \
+               .catch(e => done(String(e)));",
+        )
+        .await;
+    let bytes: Vec<u8> =
+        serde_json::from_value(bytes.clone()).unwrap_or_else(|_| panic!("{bytes}"));
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a ZIP file");
+    let names: Vec<String> = (0..zip.len())
+        .map(|i| {
+            let entry = zip.by_index(i).expect("entry");
+            entry.name().expect("entry name").to_string()
+        })
+        .collect();
+    assert_eq!(names.len(), METERS, "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with("DataExport_") && n.ends_with(".csv")),
+        "{names:?}"
+    );
+    b.close().await;
+}
+
 /// A test: its name and body.
 type Test = (
     &'static str,
@@ -383,13 +461,15 @@ macro_rules! tests {
     };
 }
 
-const TESTS: [Test; 6] = tests![
+const TESTS: [Test; 8] = tests![
     login_with_the_default_password_forces_a_change,
     overview_shows_the_meters_of_the_api,
     footer_shows_the_logger_state_live,
     german_texts_after_the_language_switch,
     pages_fit_desktop_and_phone_widths,
     search_from_the_meter_configuration_runs_to_its_end,
+    bad_certificate_and_backup_show_field_errors,
+    export_form_downloads_a_zip,
 ];
 
 fn main() {

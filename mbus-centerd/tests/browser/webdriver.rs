@@ -248,6 +248,14 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script failed ({e}): {body}"))
     }
 
+    /// Runs `body` asynchronously in the page: it ends by calling `arguments[0]` with the value.
+    pub async fn script_async(&self, body: &str) -> serde_json::Value {
+        self.client
+            .execute_async(body, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("script failed ({e}): {body}"))
+    }
+
     /// A request of the page's own (with its session cookie): `method` `path` with a JSON
     /// body, and the CSRF token of the page's forms when the method changes state. Returns
     /// the status and the JSON answer.
