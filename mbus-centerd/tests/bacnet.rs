@@ -215,12 +215,20 @@ fn bacpypes3_gets_a_cov_notification_after_the_next_read() {
         "start_instance": 1000, "network_number": 1000
     }));
     let mut daemon = start_daemon(dir.path(), "10s");
-    // Every input of the first meter: at least one of them moves from one cycle to the next.
+    // Every input of the meter with the most registers (a heat meter's power, flow and
+    // temperatures move from one cycle to the next; a slow water meter's total may not).
     let first = ConfigStore::new(dir.path())
         .load_or_default()
         .unwrap()
-        .meters[0]
-        .clone();
+        .meters
+        .into_iter()
+        .max_by_key(|m| m.registers.iter().filter(|r| !r.off).count())
+        .unwrap();
+    let devices: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("bacnet-devices.json")).unwrap(),
+    )
+    .unwrap();
+    let index = devices["indices"][first.id.to_string()].as_u64().unwrap();
     let inputs: Vec<u64> = first
         .registers
         .iter()
@@ -231,7 +239,7 @@ fn bacpypes3_gets_a_cov_notification_after_the_next_read() {
         "cov".to_string(),
         free_udp_port().to_string(),
         format!("127.0.0.1:{port}"),
-        "1000".into(),
+        (1000 + index).to_string(),
         "30".into(),
     ];
     args.extend(inputs.iter().map(u64::to_string));
