@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use logger_core::bacnet::gateway::{Gateway, Role};
-use logger_core::bacnet::instances::Assignment;
+use logger_core::meter_index::Assignment;
 use logger_core::bacnet::model::Model;
 use logger_core::config::Config;
 use logger_core::status::StatusBoard;

@@ -145,6 +145,26 @@ pub struct EmailStatus {
 /// Name of the status file in the data directory.
 pub const STATUS_FILE: &str = "status.json";
 
+/// When the configuration and the status file of a data directory were last changed: what
+/// the servers that publish the meters (BACnet/IP, Modbus TCP) watch to know that the meters
+/// or their status changed outside a read cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stamps {
+    /// Modification time of the configuration file.
+    pub config: Option<std::time::SystemTime>,
+    /// Modification time of the status file.
+    pub status: Option<std::time::SystemTime>,
+}
+
+/// The [`Stamps`] of `data_dir` now (`None` for a file that does not exist).
+pub fn stamps(data_dir: &Path) -> Stamps {
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    Stamps {
+        config: modified(crate::config::ConfigStore::new(data_dir).path()),
+        status: modified(&StatusBoard::path(data_dir)),
+    }
+}
+
 impl StatusBoard {
     /// The status file of a data directory.
     pub fn path(data_dir: &Path) -> PathBuf {

@@ -8,12 +8,12 @@ use logger_core::bacnet::apdu::{
 };
 use logger_core::bacnet::bvll::{self, Bvlc};
 use logger_core::bacnet::gateway::{Datagram, Gateway, Role};
-use logger_core::bacnet::instances::Assignment;
 use logger_core::bacnet::model::{prop, reliability, Model};
 use logger_core::bacnet::npdu::{Body, NetAddr, Npdu, GLOBAL_NETWORK, I_AM_ROUTER};
 use logger_core::bacnet::tag::{ObjectId, Reader, Value, OBJECT_ANALOG_INPUT, OBJECT_DEVICE};
 use logger_core::bacnet::Server;
 use logger_core::config::{Config, ConfigStore};
+use logger_core::meter_index::Assignment;
 use logger_core::status::StatusBoard;
 use logger_core::storage::{Decimal, MeterId, Reading, Store, DATABASE_FILE_NAME};
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};

@@ -200,7 +200,8 @@ fn bacpypes3_discovers_every_meter_device_and_reads_the_stored_values() {
     check_devices(dir.path(), &devices);
     assert!(daemon.terminate().success(), "{:#?}", daemon.log);
     // The numbering is stored for the next start.
-    let stored = std::fs::read_to_string(dir.path().join("bacnet-devices.json")).unwrap();
+    let stored =
+        std::fs::read_to_string(dir.path().join(logger_core::meter_index::INDEX_FILE)).unwrap();
     assert!(stored.contains("\"indices\""), "{stored}");
 }
 
@@ -225,7 +226,7 @@ fn bacpypes3_gets_a_cov_notification_after_the_next_read() {
         .max_by_key(|m| m.registers.iter().filter(|r| !r.off).count())
         .unwrap();
     let devices: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("bacnet-devices.json")).unwrap(),
+        &std::fs::read_to_string(dir.path().join(logger_core::meter_index::INDEX_FILE)).unwrap(),
     )
     .unwrap();
     let index = devices["indices"][first.id.to_string()].as_u64().unwrap();

@@ -3,8 +3,8 @@
 //! with one analog-input per logged register.
 //!
 //! - Devices: the logger's own (`bacnet.device_instance`) and one per meter, instance =
-//!   `bacnet.start_instance` + the meter's index, kept in `bacnet-devices.json` (see
-//!   [`instances`]); a meter's own `bacnet_instance` overrides it. Meter devices sit on
+//!   `bacnet.start_instance` + the meter's index, kept in `meter-index.json` (see
+//!   [`crate::meter_index`]); a meter's own `bacnet_instance` overrides it. Meter devices sit on
 //!   virtual network `bacnet.network_number`, MAC = their instance in three bytes.
 //! - Objects ([`model`]): device properties clients read (object-list, vendor, model,
 //!   firmware, protocol-services-supported, max-APDU 1476, no segmentation, …); per logged
@@ -29,7 +29,6 @@
 pub mod apdu;
 pub mod bvll;
 pub mod gateway;
-pub mod instances;
 pub mod model;
 pub mod npdu;
 pub mod server;

@@ -3,11 +3,11 @@
 //! per logged register, and how each property of them is read.
 
 use super::apdu::{error, PropertyRef, MAX_APDU};
-use super::instances::Assignment;
 use super::tag::{ObjectId, Value, OBJECT_ANALOG_INPUT, OBJECT_DEVICE, WILDCARD_INSTANCE};
 use super::units::engineering_unit;
 use crate::config::Config;
 use crate::medium;
+use crate::meter_index::Assignment;
 use crate::status::{ReadStatus, StatusBoard};
 use crate::storage::Reading;
 

@@ -4,18 +4,18 @@
 //! `bacnet` settings (port, role, on/off) without a restart.
 
 use super::gateway::{Datagram, Gateway, Role};
-use super::instances::{Assignment, InstancesError};
 use super::model::Model;
 use crate::config::{Bacnet, Config, ConfigStore};
 use crate::engine::{CommitHook, Committed};
-use crate::status::StatusBoard;
+use crate::meter_index::{Assignment, IndexError};
+use crate::status::{Stamps, StatusBoard};
 use crate::storage::{MeterId, Store, DATABASE_FILE_NAME};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// How long the thread waits for a datagram before it looks at its timers and files.
 const POLL: Duration = Duration::from_millis(100);
@@ -43,9 +43,9 @@ pub enum BacnetError {
         /// Why it does not resolve.
         problem: String,
     },
-    /// The stored device numbering could not be read or written.
+    /// The stored meter numbering could not be read or written.
     #[error(transparent)]
-    Instances(#[from] InstancesError),
+    Index(#[from] IndexError),
 }
 
 /// `host` or `host:port` as an IPv4 socket address (port 47808 when none is given).
@@ -106,34 +106,24 @@ struct Live {
 struct Runner {
     data_dir: PathBuf,
     config: Config,
-    assignment: Assignment,
     store: Option<Store>,
     live: Option<Live>,
-    stamps: (Option<SystemTime>, Option<SystemTime>),
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+    stamps: Stamps,
 }
 
 impl Runner {
-    fn stamps(&self) -> (Option<SystemTime>, Option<SystemTime>) {
-        (
-            modified(ConfigStore::new(&self.data_dir).path()),
-            modified(&StatusBoard::path(&self.data_dir)),
-        )
+    fn stamps(&self) -> Stamps {
+        crate::status::stamps(&self.data_dir)
     }
 
     fn model(&mut self) -> Result<Model, BacnetError> {
-        if self.assignment.update(&self.config.meters) {
-            self.assignment.save(&self.data_dir)?;
-        }
+        let assignment = Assignment::follow(&self.data_dir, &self.config.meters)?;
         if self.store.is_none() {
             self.store = Store::open_existing(self.data_dir.join(DATABASE_FILE_NAME)).ok();
         }
         let board = StatusBoard::load(&self.data_dir);
         let mut failed = None;
-        let model = Model::load(&self.config, &self.assignment, &board, |meter| {
+        let model = Model::load(&self.config, &assignment, &board, |meter| {
             let store = self.store.as_ref()?;
             store.last_reading(MeterId(meter)).unwrap_or_else(|e| {
                 failed = Some(e);
@@ -218,7 +208,7 @@ impl Runner {
                 last_check = now;
                 let stamps = self.stamps();
                 if stamps != self.stamps {
-                    if stamps.0 != self.stamps.0 {
+                    if stamps.config != self.stamps.config {
                         self.reload_config(now);
                     }
                     self.stamps = stamps;
@@ -288,10 +278,9 @@ impl Server {
         let mut runner = Runner {
             data_dir: data_dir.to_path_buf(),
             config: config.clone(),
-            assignment: Assignment::load(data_dir)?,
             store: None,
             live: None,
-            stamps: (None, None),
+            stamps: Stamps::default(),
         };
         runner.stamps = runner.stamps();
         if config.bacnet.enabled {

@@ -33,6 +33,8 @@
 //!   "bacnet": { "enabled": false, "start_instance": 1000, "port": 47808, "bbmd": null, "bbmd_ttl_s": 300,
 //!               "device_instance": 999, "network_number": 1000, "address": null,
 //!               "bbmd_server": false, "bdt": [] },
+//!   "modbus": { "enabled": false, "address": null, "port": 502, "block_size": 128, "unit_id": null,
+//!               "word_order": "high_first", "int32_decimals": 3 },
 //!   "level_converter": { "enabled": false, "baud": null, "tcp_port": 50000 },
 //!   "mqtt": { "enabled": false, "host": "", "port": 0, "tls": false, "topic_base": "mbus", ... },
 //!   "postgres": { "enabled": false, "host": "", "database": "mbus", "batch_readings": 1000, ... },
@@ -58,6 +60,7 @@
 mod cycle;
 mod fleet;
 mod meter;
+mod modbus;
 mod secrets;
 mod sections;
 mod settings;
@@ -67,6 +70,7 @@ mod validate;
 pub use cycle::{ReadCycle, UnknownCycle};
 pub use fleet::{appliance_id, Mqtt, Postgres};
 pub use meter::{Addressing, Category, InputSource, Meter, MeterType, Register, ResetMode};
+pub use modbus::{Modbus, WordOrder, MODBUS_ADDRESS_SPACE};
 pub use secrets::SECRET_FIELDS;
 pub use sections::SETTINGS_SECTIONS;
 pub use settings::{
@@ -136,6 +140,9 @@ pub struct Config {
     /// BACnet server.
     #[serde(default)]
     pub bacnet: Bacnet,
+    /// Modbus TCP server.
+    #[serde(default)]
+    pub modbus: Modbus,
     /// Level-converter bridge.
     #[serde(default)]
     pub level_converter: LevelConverter,
@@ -169,6 +176,7 @@ impl Default for Config {
             email: Email::default(),
             uploads: Uploads::default(),
             bacnet: Bacnet::default(),
+            modbus: Modbus::default(),
             level_converter: LevelConverter::default(),
             io: Default::default(),
             mqtt: Mqtt::default(),
@@ -343,6 +351,7 @@ impl Config {
         self.email.validate(&mut p);
         self.uploads.validate(&mut p);
         self.bacnet.validate(&mut p, self.meters.len());
+        self.modbus.validate(&mut p, self.meters.len());
         self.level_converter.validate(&mut p);
         self.io.validate(&mut p);
         self.mqtt.validate(&mut p);

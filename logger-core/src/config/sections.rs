@@ -4,13 +4,14 @@
 use super::{Config, ConfigError};
 
 /// The settings sections that can be replaced one at a time, in the order of the file.
-pub const SETTINGS_SECTIONS: [&str; 8] = [
+pub const SETTINGS_SECTIONS: [&str; 9] = [
     "general",
     "network",
     "time",
     "email",
     "uploads",
     "bacnet",
+    "modbus",
     "level_converter",
     "tls",
 ];

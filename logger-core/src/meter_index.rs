@@ -1,13 +1,15 @@
-//! Which device instance each meter has: start instance + the meter's index, the index
-//! stored in `bacnet-devices.json` in the data directory so that a meter keeps its
-//! instance across restarts and when other meters are added or deleted.
+//! The stable index of each meter that building-automation clients address it by: the
+//! BACnet device instance is start instance + index, the Modbus register block starts at
+//! index × block size. The index is stored in `meter-index.json` in the data directory so
+//! that a meter keeps it across restarts and when other meters are added or deleted; both
+//! servers and the register map read and follow the same file ([`follow`]).
 //!
 //! A new meter takes the lowest index no configured meter holds; a deleted meter's index
-//! becomes free again. A meter with its own `bacnet_instance` in the configuration uses
-//! that instead.
+//! becomes free again. For BACnet, a meter with its own `bacnet_instance` in the
+//! configuration uses that instead of start instance + index.
 //!
 //! ```
-//! use logger_core::bacnet::instances::Assignment;
+//! use logger_core::meter_index::Assignment;
 //! use logger_core::config::Config;
 //!
 //! let config = Config::from_json(r#"{"version": 2, "meters": [
@@ -24,11 +26,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Name of the file in the data directory.
-pub const INSTANCES_FILE: &str = "bacnet-devices.json";
+pub const INDEX_FILE: &str = "meter-index.json";
+/// The file's name before Modbus shared it (read when [`INDEX_FILE`] is missing).
+pub const LEGACY_INDEX_FILE: &str = "bacnet-devices.json";
 
 /// Why the stored numbering could not be read or written.
 #[derive(Debug, thiserror::Error)]
-pub enum InstancesError {
+pub enum IndexError {
     /// Reading or writing the file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -38,7 +42,7 @@ pub enum InstancesError {
         source: std::io::Error,
     },
     /// The file is not a numbering this build wrote.
-    #[error("{}: not a device numbering: {message}", path.display())]
+    #[error("{}: not a meter numbering: {message}", path.display())]
     Format {
         /// The file.
         path: PathBuf,
@@ -55,25 +59,31 @@ pub struct Assignment {
 }
 
 impl Assignment {
-    /// Reads the numbering of `data_dir` (empty if there is none yet).
-    pub fn load(data_dir: &Path) -> Result<Assignment, InstancesError> {
-        let path = data_dir.join(INSTANCES_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| InstancesError::Format {
-                path,
-                message: e.to_string(),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Assignment::default()),
-            Err(source) => Err(InstancesError::Io { path, source }),
+    /// Reads the numbering of `data_dir` (the legacy file if there is no current one;
+    /// empty if there is none yet).
+    pub fn load(data_dir: &Path) -> Result<Assignment, IndexError> {
+        for name in [INDEX_FILE, LEGACY_INDEX_FILE] {
+            let path = data_dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    return serde_json::from_str(&text).map_err(|e| IndexError::Format {
+                        path,
+                        message: e.to_string(),
+                    })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(IndexError::Io { path, source }),
+            }
         }
+        Ok(Assignment::default())
     }
 
     /// Writes the numbering atomically.
-    pub fn save(&self, data_dir: &Path) -> Result<(), InstancesError> {
-        let path = data_dir.join(INSTANCES_FILE);
+    pub fn save(&self, data_dir: &Path) -> Result<(), IndexError> {
+        let path = data_dir.join(INDEX_FILE);
         let text = serde_json::to_string_pretty(self).unwrap_or_default();
         crate::atomic::write(&path, text.as_bytes())
-            .map_err(|source| InstancesError::Io { path, source })
+            .map_err(|source| IndexError::Io { path, source })
     }
 
     /// Follows the configured meters: deleted meters free their index, new ones take the
@@ -96,6 +106,16 @@ impl Assignment {
             self.indices.insert(meter.id, free);
         }
         self.indices != before
+    }
+
+    /// The stored numbering of `data_dir` brought up to date with `meters` and saved when
+    /// that changed it: what every user of the index calls, so they all agree.
+    pub fn follow(data_dir: &Path, meters: &[Meter]) -> Result<Assignment, IndexError> {
+        let mut assignment = Assignment::load(data_dir)?;
+        if assignment.update(meters) {
+            assignment.save(data_dir)?;
+        }
+        Ok(assignment)
     }
 
     /// The index of meter `id`, if it has one.
@@ -162,8 +182,42 @@ mod tests {
     #[test]
     fn a_damaged_file_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(INSTANCES_FILE), "{not json").unwrap();
+        std::fs::write(dir.path().join(INDEX_FILE), "{not json").unwrap();
         let e = Assignment::load(dir.path()).unwrap_err();
-        assert!(e.to_string().contains(INSTANCES_FILE), "{e}");
+        assert!(e.to_string().contains(INDEX_FILE), "{e}");
+    }
+
+    #[test]
+    fn follow_reads_the_legacy_file_and_saves_the_current_one() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(LEGACY_INDEX_FILE),
+            r#"{"indices": {"3": 0, "1": 1}}"#,
+        )
+        .unwrap();
+        let a = Assignment::follow(dir.path(), &meters(&[1, 3, 5])).unwrap();
+        assert_eq!(
+            (a.index(3), a.index(1), a.index(5)),
+            (Some(0), Some(1), Some(2))
+        );
+        assert_eq!(Assignment::load(dir.path()).unwrap(), a);
+        assert!(dir.path().join(INDEX_FILE).is_file());
+        // Nothing changed: nothing written.
+        std::fs::remove_file(dir.path().join(INDEX_FILE)).unwrap();
+        std::fs::remove_file(dir.path().join(LEGACY_INDEX_FILE)).unwrap();
+        a.save(dir.path()).unwrap();
+        let before = std::fs::metadata(dir.path().join(INDEX_FILE))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(
+            Assignment::follow(dir.path(), &meters(&[1, 3, 5])).unwrap(),
+            a
+        );
+        let after = std::fs::metadata(dir.path().join(INDEX_FILE))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(before, after);
     }
 }
