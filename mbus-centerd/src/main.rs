@@ -27,7 +27,8 @@
 //! (`logger_core::postgres`). With `--metrics-listen ADDR` it serves Prometheus metrics
 //! (`logger_core::metrics`) at `http://ADDR/metrics`. With the configuration's `bacnet`
 //! section enabled, a BACnet/IP server (`logger_core::bacnet`) serves the meters to building
-//! automation.
+//! automation; with the `modbus` section enabled, so does a Modbus TCP server
+//! (`logger_core::modbus`).
 //! With the `level_converter` section enabled, PC software gets the bus on its TCP port
 //! (default 50000) while scheduled reads pause (see `logger_core::bridge`); with an `io`
 //! backend, the S0 and PT1000 inputs are read as meters and relays, buttons and display run
@@ -46,6 +47,7 @@ use logger_core::email::alarm::{AlarmOptions, Alarms};
 use logger_core::engine::{Logger, LoggerError};
 use logger_core::hardware::service::{self as io, ButtonActions};
 use logger_core::metrics::Metrics;
+use logger_core::modbus::Server as ModbusServer;
 use logger_core::mqtt::{self, PublisherOptions};
 use logger_core::postgres::{self, ReplicatorOptions};
 use logger_core::service::device::DeviceTransport;
@@ -246,6 +248,17 @@ fn serve<B: MeterBus + 'static>(
             None
         }
     };
+    // The Modbus TCP server likewise follows the `modbus` section.
+    let modbus = match ModbusServer::start(logger.config(), logger.data_dir()) {
+        Ok(server) => {
+            logger.add_commit_hook(server.hook());
+            Some(server)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "Modbus TCP server not started");
+            None
+        }
+    };
     // The level-converter bridge and the appliance's inputs and outputs, when configured; what
     // cannot be opened is logged and the logger runs without it.
     let bridge = Bridge::start_configured(&mut logger)
@@ -303,6 +316,9 @@ fn serve<B: MeterBus + 'static>(
     uploader.stop();
     if let Some(bacnet) = bacnet {
         bacnet.stop();
+    }
+    if let Some(modbus) = modbus {
+        modbus.stop();
     }
     mqtt.stop();
     postgres.stop();

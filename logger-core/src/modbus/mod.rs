@@ -105,11 +105,18 @@ pub fn answer(
     }
 }
 
-/// The register map of `config` as CSV ([`Layout::csv`]), with the meter numbering of
-/// `data_dir` brought up to date.
+/// The register layout of `config`, with the meter numbering of `data_dir` brought up to
+/// date: what the server serves and the register map shows.
+pub fn layout(config: &Config, data_dir: &Path) -> Result<Layout, IndexError> {
+    Ok(Layout::new(
+        config,
+        &Assignment::follow(data_dir, &config.meters)?,
+    ))
+}
+
+/// The register map of `config` as CSV ([`Layout::csv`] of [`layout`]).
 pub fn register_map(config: &Config, data_dir: &Path) -> Result<String, IndexError> {
-    let assignment = Assignment::follow(data_dir, &config.meters)?;
-    Ok(Layout::new(config, &assignment).csv())
+    layout(config, data_dir).map(|l| l.csv())
 }
 
 #[cfg(test)]

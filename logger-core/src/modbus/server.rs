@@ -4,10 +4,9 @@
 //! configuration or the status file changes.
 
 use super::image::Image;
-use super::layout::Layout;
 use crate::config::{Config, ConfigStore, Modbus};
 use crate::engine::{CommitHook, Committed};
-use crate::meter_index::{Assignment, IndexError};
+use crate::meter_index::IndexError;
 use crate::status::{Stamps, StatusBoard};
 use crate::storage::{MeterId, Store, DATABASE_FILE_NAME};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -95,8 +94,7 @@ struct Runner {
 impl Runner {
     /// Rebuilds the image from the configuration, the numbering, the status and the store.
     fn refresh(&mut self) -> Result<(), ModbusError> {
-        let assignment = Assignment::follow(&self.data_dir, &self.config.meters)?;
-        let layout = Layout::new(&self.config, &assignment);
+        let layout = super::layout(&self.config, &self.data_dir)?;
         if self.store.is_none() {
             self.store = Store::open_existing(self.data_dir.join(DATABASE_FILE_NAME)).ok();
         }

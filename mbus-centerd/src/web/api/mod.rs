@@ -9,6 +9,7 @@ pub mod export;
 pub mod history;
 pub mod meter_config;
 pub mod meters;
+pub mod modbus;
 pub mod scan;
 pub mod session;
 pub mod settings;
@@ -38,6 +39,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(history::routes());
     all.extend(templates::routes());
     all.extend(settings::routes());
+    all.extend(modbus::routes());
     all
 }
 

@@ -32,7 +32,7 @@ pub fn routes() -> Vec<Route> {
         Route::post(
             "/api/v1/settings/{section}",
             Access::Full,
-            "Replace one settings section (general, network, time, email, uploads, bacnet, level_converter, tls); empty secrets keep the stored ones; 422 names every bad field",
+            "Replace one settings section (general, network, time, email, uploads, bacnet, modbus, level_converter, tls); empty secrets keep the stored ones; 422 names every bad field",
             set_section,
         ),
         Route::get(

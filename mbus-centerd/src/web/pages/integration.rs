@@ -1,5 +1,6 @@
 //! "System-Integration": the manual data export (a ZIP streamed by the export API), the
-//! upload settings with a test upload, and the BACnet and BBMD settings.
+//! upload settings with a test upload, the BACnet and BBMD settings, and the Modbus TCP
+//! settings with the register map.
 
 use super::form::{self, field, section_from_form, settings_form, Field, Group, Kind};
 use super::logger::{no_tab, saved_notice, tabbed, test_report};
@@ -7,7 +8,7 @@ use super::{csrf_field, Nav, Page};
 use crate::web::api::export::export;
 use crate::web::api::meters::all_meters;
 use crate::web::api::settings::{self as api, problems, settings_of};
-use crate::web::api::{ApiError, Problem, Query};
+use crate::web::api::{blocking, ApiError, Problem, Query};
 use crate::web::i18n::Text;
 use crate::web::{Access, AppState, Route};
 use axum::extract::{Path, State};
@@ -34,7 +35,7 @@ pub fn routes() -> Vec<Route> {
         Route::get(
             "/integration/{tab}",
             Access::Full,
-            "System integration tab (export, upload, bacnet)",
+            "System integration tab (export, upload, bacnet, modbus)",
             tab_page,
         ),
         Route::post(
@@ -53,10 +54,11 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// The tabs: path segment and name.
-pub const TABS: [(&str, Text); 3] = [
+pub const TABS: [(&str, Text); 4] = [
     ("export", Text::TabExport),
     ("upload", Text::TabUpload),
     ("bacnet", Text::TabBacnet),
+    ("modbus", Text::TabModbus),
 ];
 
 const PROTOCOLS: [(&str, Text); 3] = [
@@ -136,7 +138,7 @@ const SPOOL: [Field; 1] = [field(
     Kind::Number,
 )];
 
-const BACNET: [Field; 3] = [
+const BACNET: [Field; 6] = [
     field("enabled", "bacnet-enabled", Text::OnOff, Kind::Check),
     field(
         "start_instance",
@@ -144,12 +146,77 @@ const BACNET: [Field; 3] = [
         Text::DeviceInstance,
         Kind::Number,
     ),
+    field(
+        "device_instance",
+        "bacnet-device-instance",
+        Text::LoggerDeviceInstance,
+        Kind::Number,
+    ),
+    field(
+        "network_number",
+        "bacnet-network",
+        Text::NetworkNumber,
+        Kind::Number,
+    ),
     field("port", "bacnet-port", Text::UdpPort, Kind::Number),
+    field(
+        "address",
+        "bacnet-address",
+        Text::LocalAddress,
+        Kind::OptionalText,
+    ),
 ];
 
-const BBMD: [Field; 2] = [
+const BBMD: [Field; 4] = [
     field("bbmd", "bacnet-bbmd", Text::BbmdAddress, Kind::OptionalText),
     field("bbmd_ttl_s", "bacnet-bbmd-ttl", Text::BbmdTtl, Kind::Number),
+    field(
+        "bbmd_server",
+        "bacnet-bbmd-server",
+        Text::BbmdServer,
+        Kind::Check,
+    ),
+    field("bdt", "bacnet-bdt", Text::BdtPeers, Kind::Lines),
+];
+
+const WORD_ORDERS: [(&str, Text); 2] = [
+    ("high_first", Text::WordHighFirst),
+    ("low_first", Text::WordLowFirst),
+];
+
+const MODBUS: [Field; 7] = [
+    field("enabled", "modbus-enabled", Text::OnOff, Kind::Check),
+    field(
+        "address",
+        "modbus-address",
+        Text::LocalAddress,
+        Kind::OptionalText,
+    ),
+    field("port", "modbus-port", Text::TcpPort, Kind::Number),
+    field(
+        "block_size",
+        "modbus-block-size",
+        Text::BlockSize,
+        Kind::Number,
+    ),
+    field(
+        "unit_id",
+        "modbus-unit-id",
+        Text::UnitId,
+        Kind::OptionalNumber,
+    ),
+    field(
+        "word_order",
+        "modbus-word-order",
+        Text::WordOrder,
+        Kind::Choice(&WORD_ORDERS),
+    ),
+    field(
+        "int32_decimals",
+        "modbus-decimals",
+        Text::Int32Decimals,
+        Kind::Number,
+    ),
 ];
 
 fn section_of(tab: &str) -> Option<(&'static str, &'static [Group])> {
@@ -166,6 +233,7 @@ fn section_of(tab: &str) -> Option<(&'static str, &'static [Group])> {
             "bacnet",
             &[(Some(Text::TabBacnet), &BACNET), (Some(Text::Bbmd), &BBMD)],
         ),
+        "modbus" => ("modbus", &[(Some(Text::TabModbus), &MODBUS)]),
         _ => return None,
     })
 }
@@ -316,6 +384,52 @@ async fn export_form(state: &AppState, page: &Page) -> Result<Markup, ApiError> 
     })
 }
 
+/// The Modbus register map as a table, with the link to its CSV.
+async fn register_map(state: &AppState, page: &Page) -> Markup {
+    let config = state.service.snapshot().config;
+    let dir = state.service.data_dir().to_path_buf();
+    let layout = blocking(move || {
+        logger_core::modbus::layout(&config, &dir).map_err(|e| ApiError::internal(e.to_string()))
+    })
+    .await;
+    html! {
+        h2 { (page.t(Text::RegisterMap)) }
+        p { (page.t(Text::RegisterMapHelp)) " "
+            a id="modbus-csv" href="/api/v1/modbus/registers.csv" download { (page.t(Text::DownloadCsv)) } }
+        @match layout {
+            Err(_) => p.error { (page.t(Text::NoRegisterMap)) },
+            Ok(layout) => div.table-wrap {
+                table.meters id="modbus-map" {
+                    thead { tr {
+                        th scope="col" { (page.t(Text::Name)) }
+                        th scope="col" { (page.t(Text::SecondaryAddress)) }
+                        th scope="col" { (page.t(Text::BaseAddress)) }
+                        th scope="col" { (page.t(Text::Register)) }
+                        th scope="col" { (page.t(Text::Unit)) }
+                        th scope="col" { (page.t(Text::Float32Address)) }
+                        th scope="col" { (page.t(Text::Int32Address)) }
+                    } }
+                    tbody {
+                        @for block in &layout.blocks {
+                            @for s in &block.slots {
+                                tr data-meter-id=(block.meter) {
+                                    td { (block.name) }
+                                    td.mono { (block.secondary.as_deref().unwrap_or("")) }
+                                    td.mono { (block.base) }
+                                    td { (s.name) }
+                                    td { (s.unit) }
+                                    td.mono { (s.float32_address()) }
+                                    td.mono { (s.int32_address()) " (" (layout.exponent()) ")" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 async fn show(
     state: &AppState,
     page: &Page,
@@ -335,6 +449,7 @@ async fn show(
             html! {
                 @if tab == "upload" { p { (page.t(Text::UploadHelp)) } }
                 @if tab == "bacnet" { p { (page.t(Text::BacnetHelp)) } }
+                @if tab == "modbus" { p { (page.t(Text::ModbusHelp)) } }
                 (settings_form(page, &format!("/integration/{tab}"), section, groups, &values, problems, &format!("{tab}-save")))
                 @if tab == "upload" {
                     form method="post" action="/integration/upload/test" {
@@ -342,6 +457,7 @@ async fn show(
                         button type="submit" id="upload-test" { (page.t(Text::TestUpload)) }
                     }
                 }
+                @if tab == "modbus" { (register_map(state, page).await) }
             }
         }
     };
