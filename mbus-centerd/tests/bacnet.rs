@@ -15,31 +15,12 @@ use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use support::Daemon;
+use support::{peers, Daemon};
 
 mod support;
 
-fn peer_script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/peers")
-        .join(name)
-}
-
-/// True when `python3` can import bacpypes3; outside CI a missing peer skips loudly.
 fn bacpypes3_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import bacpypes3"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok || std::env::var_os("CI").is_none(),
-        "bacpypes3 is missing: pip install bacpypes3"
-    );
-    if !ok {
-        eprintln!("\n*** SKIPPING BACnet peer checks: pip install bacpypes3 ***\n");
-    }
-    ok
+    peers::python_module("bacpypes3", "bacpypes3")
 }
 
 /// A UDP port on 127.0.0.1 that was free a moment ago.
@@ -75,9 +56,25 @@ fn start_daemon(dir: &Path, cycle: &str) -> Daemon {
     daemon
 }
 
+/// The daemon with its BACnet server on a free port of 127.0.0.1 (start instance 1000,
+/// network 1000) and a 10 s cycle: its port, data directory and process; `None` without
+/// bacpypes3.
+fn local_server() -> Option<(u16, tempfile::TempDir, Daemon)> {
+    if !bacpypes3_available() {
+        return None;
+    }
+    let port = free_udp_port();
+    let dir = data_dir(serde_json::json!({
+        "enabled": true, "port": port, "address": "127.0.0.1",
+        "start_instance": 1000, "network_number": 1000
+    }));
+    let daemon = start_daemon(dir.path(), "10s");
+    Some((port, dir, daemon))
+}
+
 fn client(args: &[String]) -> Value {
     let output = Command::new("python3")
-        .arg(peer_script("bacnet_client.py"))
+        .arg(peers::script("bacnet_client.py"))
         .args(args)
         .output()
         .expect("python3");
@@ -183,15 +180,9 @@ fn check_devices(dir: &Path, devices: &Value) {
 
 #[test]
 fn bacpypes3_discovers_every_meter_device_and_reads_the_stored_values() {
-    if !bacpypes3_available() {
+    let Some((port, dir, mut daemon)) = local_server() else {
         return;
-    }
-    let port = free_udp_port();
-    let dir = data_dir(serde_json::json!({
-        "enabled": true, "port": port, "address": "127.0.0.1",
-        "start_instance": 1000, "network_number": 1000
-    }));
-    let mut daemon = start_daemon(dir.path(), "10s");
+    };
     let devices = client(&[
         "discover".into(),
         free_udp_port().to_string(),
@@ -207,15 +198,9 @@ fn bacpypes3_discovers_every_meter_device_and_reads_the_stored_values() {
 
 #[test]
 fn bacpypes3_gets_a_cov_notification_after_the_next_read() {
-    if !bacpypes3_available() {
+    let Some((port, dir, mut daemon)) = local_server() else {
         return;
-    }
-    let port = free_udp_port();
-    let dir = data_dir(serde_json::json!({
-        "enabled": true, "port": port, "address": "127.0.0.1",
-        "start_instance": 1000, "network_number": 1000
-    }));
-    let mut daemon = start_daemon(dir.path(), "10s");
+    };
     // Every input of the meter with the most registers (a heat meter's power, flow and
     // temperatures move from one cycle to the next; a slow water meter's total may not).
     let first = ConfigStore::new(dir.path())
@@ -285,7 +270,7 @@ struct Bbmd(Child);
 impl Bbmd {
     fn start(port: u16) -> Bbmd {
         let mut child = Command::new("python3")
-            .arg(peer_script("bacnet_bbmd.py"))
+            .arg(peers::script("bacnet_bbmd.py"))
             .arg(port.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

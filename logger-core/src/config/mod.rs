@@ -34,7 +34,7 @@
 //!               "device_instance": 999, "network_number": 1000, "address": null,
 //!               "bbmd_server": false, "bdt": [] },
 //!   "modbus": { "enabled": false, "address": null, "port": 502, "block_size": 128, "unit_id": null,
-//!               "word_order": "high_first", "int32_decimals": 3 },
+//!               "word_order": "high_first", "int32_decimals": 3, "int32_overrides": [] },
 //!   "level_converter": { "enabled": false, "baud": null, "tcp_port": 50000 },
 //!   "mqtt": { "enabled": false, "host": "", "port": 0, "tls": false, "topic_base": "mbus", ... },
 //!   "postgres": { "enabled": false, "host": "", "database": "mbus", "batch_readings": 1000, ... },
@@ -70,7 +70,7 @@ mod validate;
 pub use cycle::{ReadCycle, UnknownCycle};
 pub use fleet::{appliance_id, Mqtt, Postgres};
 pub use meter::{Addressing, Category, InputSource, Meter, MeterType, Register, ResetMode};
-pub use modbus::{Modbus, WordOrder, MODBUS_ADDRESS_SPACE};
+pub use modbus::{Int32Decimals, Modbus, WordOrder, MODBUS_ADDRESS_SPACE};
 pub use secrets::SECRET_FIELDS;
 pub use sections::SETTINGS_SECTIONS;
 pub use settings::{
@@ -351,7 +351,7 @@ impl Config {
         self.email.validate(&mut p);
         self.uploads.validate(&mut p);
         self.bacnet.validate(&mut p, self.meters.len());
-        self.modbus.validate(&mut p, self.meters.len());
+        self.modbus.validate(&mut p, &self.meters);
         self.level_converter.validate(&mut p);
         self.io.validate(&mut p);
         self.mqtt.validate(&mut p);

@@ -11,8 +11,8 @@ pub const MODBUS_ADDRESS_SPACE: u32 = 65_536;
 pub const MODBUS_MIN_BLOCK: u16 = 16;
 /// Largest block.
 pub const MODBUS_MAX_BLOCK: u16 = 4096;
-/// Most decimals of the scaled int32 form.
-pub const MODBUS_MAX_DECIMALS: u8 = 6;
+/// Most decimals of the scaled int32 form (and, negative, the most powers of ten divided out).
+pub const MODBUS_MAX_DECIMALS: i8 = 9;
 
 /// Which 16-bit register of a 32-bit value comes first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -52,7 +52,22 @@ pub struct Modbus {
     /// Word order of the 32-bit values (float32, int32, time).
     pub word_order: WordOrder,
     /// Decimals of the scaled int32 form: int32 = value × 10^decimals, rounded.
-    pub int32_decimals: u8,
+    pub int32_decimals: i8,
+    /// Other decimals for single registers (large counters that would not fit 32 bits, or
+    /// values that need more digits).
+    pub int32_overrides: Vec<Int32Decimals>,
+}
+
+/// The int32 decimals of one register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Int32Decimals {
+    /// The meter's id.
+    pub meter: u32,
+    /// The register's index.
+    pub register: u32,
+    /// int32 = value × 10^decimals (negative: powers of ten divided out).
+    pub decimals: i8,
 }
 
 impl Default for Modbus {
@@ -65,20 +80,30 @@ impl Default for Modbus {
             unit_id: None,
             word_order: WordOrder::HighFirst,
             int32_decimals: 3,
+            int32_overrides: Vec::new(),
         }
     }
 }
 
 impl Modbus {
-    pub(crate) fn validate(&self, p: &mut Problems, meters: usize) {
+    /// The int32 decimals of register `register` of meter `meter`.
+    pub fn decimals(&self, meter: u32, register: u32) -> i8 {
+        self.int32_overrides
+            .iter()
+            .find(|o| o.meter == meter && o.register == register)
+            .map_or(self.int32_decimals, |o| o.decimals)
+    }
+
+    pub(crate) fn validate(&self, p: &mut Problems, meters: &[super::Meter]) {
         p.check(self.port != 0, "modbus.port", "must not be 0");
         if (MODBUS_MIN_BLOCK..=MODBUS_MAX_BLOCK).contains(&self.block_size) {
             let most = MODBUS_ADDRESS_SPACE / u32::from(self.block_size);
-            if self.enabled && meters as u64 > u64::from(most) {
+            if self.enabled && meters.len() as u64 > u64::from(most) {
                 p.add(
                     "modbus.block_size",
                     format!(
-                        "leaves room for {most} meters in the 65536 registers, {meters} are configured"
+                        "leaves room for {most} meters in the 65536 registers, {} are configured",
+                        meters.len()
                     ),
                 );
             }
@@ -95,11 +120,34 @@ impl Modbus {
                 "must be between 1 and 247, or 255",
             );
         }
+        let decimals = -MODBUS_MAX_DECIMALS..=MODBUS_MAX_DECIMALS;
         p.check(
-            self.int32_decimals <= MODBUS_MAX_DECIMALS,
+            decimals.contains(&self.int32_decimals),
             "modbus.int32_decimals",
-            "must be between 0 and 6",
+            "must be between -9 and 9",
         );
+        for (i, o) in self.int32_overrides.iter().enumerate() {
+            let path = format!("modbus.int32_overrides[{i}]");
+            p.check(
+                decimals.contains(&o.decimals),
+                format!("{path}.decimals"),
+                "must be between -9 and 9",
+            );
+            match meters.iter().find(|m| m.id == o.meter) {
+                None => p.add(format!("{path}.meter"), format!("no meter {}", o.meter)),
+                Some(m) => p.check(
+                    m.registers.iter().any(|r| r.index == o.register),
+                    format!("{path}.register"),
+                    "the meter has no register with this index",
+                ),
+            }
+            if self.int32_overrides[..i]
+                .iter()
+                .any(|e| (e.meter, e.register) == (o.meter, o.register))
+            {
+                p.add(path, "names the same register as an earlier entry");
+            }
+        }
     }
 }
 
@@ -138,7 +186,8 @@ mod tests {
     #[test]
     fn every_bad_field_is_named() {
         let found = problems(serde_json::json!({
-            "port": 0, "block_size": 8, "unit_id": 0, "int32_decimals": 7
+            "port": 0, "block_size": 8, "unit_id": 0, "int32_decimals": 10,
+            "int32_overrides": [{"meter": 3, "register": 0, "decimals": -10}]
         }));
         let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(
@@ -147,12 +196,41 @@ mod tests {
                 "modbus.port",
                 "modbus.block_size",
                 "modbus.unit_id",
-                "modbus.int32_decimals"
+                "modbus.int32_decimals",
+                "modbus.int32_overrides[0].decimals",
+                "modbus.int32_overrides[0].meter"
             ]
         );
         assert_eq!(found[1].1, "must be between 16 and 4096");
         let found = problems(serde_json::json!({"word_order": "middle"}));
         assert_eq!(found[0].0, "modbus.word_order");
+    }
+
+    #[test]
+    fn overrides_name_configured_registers_once() {
+        let config = Config::from_json(
+            r#"{"version": 2, "meters": [{"id": 4, "name": "m", "addressing": "primary",
+                "primary": 1, "registers": [{"index": 2, "name": "Energy"}]}]}"#,
+        )
+        .unwrap();
+        let good = serde_json::json!({"int32_decimals": 2,
+            "int32_overrides": [{"meter": 4, "register": 2, "decimals": -3}]});
+        let changed = config.with_section("modbus", good).unwrap();
+        assert_eq!(changed.modbus.decimals(4, 2), -3);
+        assert_eq!(changed.modbus.decimals(4, 1), 2);
+        let bad = serde_json::json!({"int32_overrides": [
+            {"meter": 4, "register": 1, "decimals": 0},
+            {"meter": 4, "register": 2, "decimals": 0},
+            {"meter": 4, "register": 2, "decimals": 1}]});
+        let e = config.with_section("modbus", bad).unwrap_err();
+        let paths: Vec<String> = e.problems().iter().map(|p| p.path.clone()).collect();
+        assert_eq!(
+            paths,
+            [
+                "modbus.int32_overrides[0].register",
+                "modbus.int32_overrides[2]"
+            ]
+        );
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub fn words(value: u32, order: WordOrder) -> [u16; 2] {
 }
 
 /// `value` × 10^`decimals`, rounded half away from zero, if it fits an int32.
-pub fn scaled_int32(value: Decimal, decimals: u8) -> Option<i32> {
+pub fn scaled_int32(value: Decimal, decimals: i8) -> Option<i32> {
     let shift = i32::from(value.exponent()) + i32::from(decimals);
     let mantissa = i128::from(value.mantissa());
     let scaled = if shift >= 0 {
@@ -99,14 +99,14 @@ impl Image {
                         .as_ref()
                         .and_then(|r| r.values.get(s.register as usize).copied().flatten());
                     let float = value.map_or(f32::NAN, |d| d.to_f64() as f32);
-                    let int = value.and_then(|d| scaled_int32(d, layout.decimals));
+                    let int = value.and_then(|d| scaled_int32(d, s.decimals));
                     let [a, b] = words(float.to_bits(), order);
                     put(at + slot::FLOAT32, a);
                     put(at + slot::FLOAT32 + 1, b);
                     let [a, b] = words(int.unwrap_or(i32::MIN) as u32, order);
                     put(at + slot::INT32, a);
                     put(at + slot::INT32 + 1, b);
-                    put(at + slot::EXPONENT, layout.exponent() as u16);
+                    put(at + slot::EXPONENT, s.exponent() as u16);
                     let flag = match (value, int) {
                         (None, _) => flags::NO_VALUE,
                         (Some(_), Some(_)) => flags::VALUE,

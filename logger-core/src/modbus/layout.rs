@@ -48,6 +48,8 @@ pub struct Slot {
     pub unit: String,
     /// Address of the slot's first register (the float32).
     pub address: u16,
+    /// Decimals of the int32 form: int32 = value × 10^decimals.
+    pub decimals: i8,
 }
 
 impl Slot {
@@ -59,6 +61,11 @@ impl Slot {
     /// Address of the scaled int32 form.
     pub fn int32_address(&self) -> u16 {
         self.address + slot::INT32
+    }
+
+    /// The decimal exponent of the int32 form: value = int32 × 10^exponent.
+    pub fn exponent(&self) -> i16 {
+        -i16::from(self.decimals)
     }
 }
 
@@ -88,8 +95,6 @@ pub struct Layout {
     pub block_size: u16,
     /// Word order of the 32-bit values.
     pub word_order: WordOrder,
-    /// Decimals of the int32 form.
-    pub decimals: u8,
     /// The meters' blocks, by base address. Meters whose block would end beyond register
     /// 65535 are left out.
     pub blocks: Vec<Block>,
@@ -102,7 +107,6 @@ impl Layout {
         let Modbus {
             block_size,
             word_order,
-            int32_decimals,
             ..
         } = config.modbus;
         let size = block_size.max(HEADER + SLOT);
@@ -131,6 +135,7 @@ impl Layout {
                     name: r.name.clone(),
                     unit: r.unit.clone(),
                     address,
+                    decimals: config.modbus.decimals(meter.id, r.index),
                 })
                 .collect();
             blocks.push(Block {
@@ -147,14 +152,8 @@ impl Layout {
         Layout {
             block_size: size,
             word_order,
-            decimals: int32_decimals,
             blocks,
         }
-    }
-
-    /// The decimal exponent of every int32 value: `-decimals`.
-    pub fn exponent(&self) -> i16 {
-        -i16::from(self.decimals)
     }
 
     /// The block that holds `address`, if a meter has it.
@@ -197,7 +196,7 @@ impl Layout {
                     field(&s.unit),
                     s.float32_address(),
                     s.int32_address(),
-                    self.exponent(),
+                    s.exponent(),
                     self.word_order.name()
                 ));
             }

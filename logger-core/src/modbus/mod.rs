@@ -278,6 +278,8 @@ mod tests {
         assert_eq!(image::scaled_int32(d(3, 9), 3), None);
         assert_eq!(image::scaled_int32(d(i64::from(i32::MIN), 0), 0), None);
         assert_eq!(image::scaled_int32(d(1, 120), 6), None);
+        assert_eq!(image::scaled_int32(d(37_566_499, 0), -3), Some(37_566));
+        assert_eq!(image::scaled_int32(d(37_566_500, 0), -3), Some(37_567));
     }
 
     #[test]
@@ -333,7 +335,10 @@ mod tests {
 
     #[test]
     fn the_register_map_lists_every_value_with_its_addresses() {
-        let config = config(r#"{"block_size": 32, "int32_decimals": 2}"#);
+        let config = config(
+            r#"{"block_size": 32, "int32_decimals": 2,
+                "int32_overrides": [{"meter": 9, "register": 0, "decimals": -1}]}"#,
+        );
         let csv = Layout::new(&config, &numbering(&config)).csv();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
@@ -344,7 +349,7 @@ mod tests {
                  int32_exponent,word_order",
                 "7,\"Heat, cellar\",12345678B4090104,0,0,0,2,0,Energy,kWh,8,10,-2,high_first",
                 "7,\"Heat, cellar\",12345678B4090104,0,0,0,2,3,Flow,m³/h,14,16,-2,high_first",
-                "9,Water,,1,32,32,34,0,Volume,m³,40,42,-2,high_first",
+                "9,Water,,1,32,32,34,0,Volume,m³,40,42,1,high_first",
                 "4,Empty,,2,64,64,66,,,,,,,high_first",
             ]
         );

@@ -11,6 +11,7 @@ use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 
 pub mod http;
+pub mod peers;
 
 /// A running `mbus-centerd`; killed by a watchdog after 90 s so that a hang fails the test.
 pub struct Daemon {

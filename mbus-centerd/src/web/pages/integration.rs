@@ -419,7 +419,7 @@ async fn register_map(state: &AppState, page: &Page) -> Markup {
                                     td { (s.name) }
                                     td { (s.unit) }
                                     td.mono { (s.float32_address()) }
-                                    td.mono { (s.int32_address()) " (" (layout.exponent()) ")" }
+                                    td.mono { (s.int32_address()) " (" (s.exponent()) ")" }
                                 }
                             }
                         }
