@@ -697,7 +697,31 @@ fn every_tab_renders_with_its_ids_forms_save_and_refuse_by_field_in_both_languag
             "upload",
             &["upload-protocol", "upload-password", "upload-test"],
         ),
-        ("bacnet", &["bacnet-instance", "bacnet-bbmd"]),
+        (
+            "bacnet",
+            &[
+                "bacnet-instance",
+                "bacnet-device-instance",
+                "bacnet-network",
+                "bacnet-address",
+                "bacnet-bbmd",
+                "bacnet-bbmd-server",
+                "bacnet-bdt",
+            ],
+        ),
+        (
+            "modbus",
+            &[
+                "modbus-enabled",
+                "modbus-port",
+                "modbus-block-size",
+                "modbus-unit-id",
+                "modbus-word-order",
+                "modbus-decimals",
+                "modbus-map",
+                "modbus-csv",
+            ],
+        ),
     ] {
         let html = c.get(&format!("/integration/{tab}")).text();
         for id in ids {
@@ -757,22 +781,80 @@ fn every_tab_renders_with_its_ids_forms_save_and_refuse_by_field_in_both_languag
         ),
         (Some("Logger Ost"), Some(600))
     );
-    // Unticked checkboxes switch off; the BBMD form saves.
+    // Unticked checkboxes switch off; the BBMD form saves, with its distribution table.
     let bacnet = c.form(
         "/integration/bacnet",
         &[
             ("enabled", "true"),
             ("start_instance", "2000"),
+            ("device_instance", "77"),
+            ("network_number", "1200"),
             ("port", "47808"),
+            ("address", "127.0.0.1"),
             ("bbmd", ""),
             ("bbmd_ttl_s", "300"),
+            ("bbmd_server", "true"),
+            ("bdt", "10.0.0.2:47808\n10.0.1.2"),
         ],
     );
     assert_eq!(bacnet.status, 303, "{}", bacnet.text());
+    let stored = c.get("/api/v1/settings").json()["bacnet"].clone();
     assert_eq!(
-        c.get("/api/v1/settings").json()["bacnet"]["start_instance"],
-        2000
+        stored,
+        serde_json::json!({"enabled": true, "start_instance": 2000, "port": 47808,
+            "bbmd": null, "bbmd_ttl_s": 300, "device_instance": 77, "network_number": 1200,
+            "address": "127.0.0.1", "bbmd_server": true, "bdt": ["10.0.0.2:47808", "10.0.1.2"]})
     );
+
+    // The Modbus form: refused by field, then saved; the register map follows the block size.
+    let modbus = |block: &'static str| {
+        [
+            ("enabled", "true"),
+            ("address", "127.0.0.1"),
+            ("port", "1502"),
+            ("block_size", block),
+            ("unit_id", ""),
+            ("word_order", "low_first"),
+            ("int32_decimals", "2"),
+        ]
+    };
+    let refused = c.form("/integration/modbus", &modbus("8"));
+    assert_eq!(refused.status, 422);
+    assert!(refused.text().contains(r#"data-field="modbus.block_size""#));
+    assert_eq!(c.get("/api/v1/settings").json()["modbus"]["enabled"], false);
+    let saved = c.form("/integration/modbus", &modbus("32"));
+    assert_eq!(
+        saved.location.as_deref(),
+        Some("/integration/modbus?saved=1")
+    );
+    let stored = c.get("/api/v1/settings").json()["modbus"].clone();
+    assert_eq!(
+        stored,
+        serde_json::json!({"enabled": true, "address": "127.0.0.1", "port": 1502,
+            "block_size": 32, "unit_id": null, "word_order": "low_first", "int32_decimals": 2,
+            "int32_overrides": []})
+    );
+    let csv = c.get("/api/v1/modbus/registers.csv");
+    assert_eq!(csv.status, 200);
+    let csv = csv.text();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("meter_id,meter,secondary_address,meter_index,base_address"));
+    // Three meters at 0, 32 and 64, each value's float32 after the 8 header registers.
+    let bases: std::collections::BTreeSet<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').nth(4).unwrap())
+        .collect();
+    assert_eq!(bases.into_iter().collect::<Vec<_>>(), ["0", "32", "64"]);
+    assert!(lines[1].ends_with(",-2,low_first"), "{}", lines[1]);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(",0,0,0,2,") && l.contains(",8,10,")),
+        "{csv}"
+    );
+    let page = c.get("/integration/modbus").text();
+    assert!(page.contains("href=\"/api/v1/modbus/registers.csv\""));
+    assert_eq!(page.matches("<tr data-meter-id=").count(), lines.len() - 1);
 
     // The level converter: a baud rate or the meters' own ("standard").
     let lc = [("enabled", "true"), ("baud", "2400"), ("tcp_port", "50001")];
