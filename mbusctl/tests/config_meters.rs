@@ -1,4 +1,4 @@
-//! `mbusctl config export|import` and `mbusctl meters` on a logger data directory.
+//! `mbusctl config export|import|modbus-map` and `mbusctl meters` on a logger data directory.
 
 mod support;
 
@@ -204,4 +204,35 @@ fn events_lists_the_log_newest_first() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 1);
     assert_eq!(json[0]["code"], "meter_read_failed");
+}
+
+#[test]
+fn modbus_map_lists_each_value_at_its_block_address() {
+    let dir = tempfile::tempdir().unwrap();
+    data_dir(dir.path());
+    let out = mbusctl(&[
+        "config",
+        "modbus-map",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "-",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert_eq!(
+        lines[1],
+        "1,Wohnung 12a,000412842D2C1002,0,0,0,2,1,Energy,kWh,8,10,-3,high_first"
+    );
+    assert_eq!(lines[2], "2,Heizung,,1,128,128,130,,,,,,,high_first");
+    // The numbering it used is stored for the servers.
+    assert!(dir
+        .path()
+        .join(logger_core::meter_index::INDEX_FILE)
+        .is_file());
 }

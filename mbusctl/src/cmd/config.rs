@@ -1,6 +1,7 @@
 //! `mbusctl config export|import`: backup and restore of a logger's whole configuration as
 //! JSON. An import is validated completely first; a bad file changes nothing and the error
-//! names the field and the problem.
+//! names the field and the problem. `mbusctl config modbus-map` writes the Modbus TCP
+//! register map (CSV) of the configuration.
 
 use crate::exit::Exit;
 use logger_core::config::{ConfigError, ConfigStore};
@@ -33,6 +34,15 @@ enum Action {
         /// Backup file to read.
         file: PathBuf,
     },
+    /// Write the Modbus TCP register map (CSV: each meter value's float32 and int32
+    /// addresses) to FILE (`-` for standard output).
+    ModbusMap {
+        /// Data directory of the logger.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// CSV file to write.
+        file: PathBuf,
+    },
 }
 
 fn is_stdio(file: &std::path::Path) -> bool {
@@ -44,6 +54,28 @@ pub fn run(args: Args) -> Exit {
     match args.action {
         Action::Export { data_dir, file } => export(&ConfigStore::new(&data_dir), &file),
         Action::Import { data_dir, file } => import(&ConfigStore::new(&data_dir), &file),
+        Action::ModbusMap { data_dir, file } => modbus_map(&data_dir, &file),
+    }
+}
+
+/// Writes `text` to `file` (standard output for `-`); `done` is printed after writing a file.
+fn write_out(command: &str, file: &std::path::Path, text: &str, done: impl FnOnce()) -> Exit {
+    let written = if is_stdio(file) {
+        std::io::stdout().write_all(text.as_bytes())
+    } else {
+        logger_core::atomic::write(file, text.as_bytes())
+    };
+    match written {
+        Ok(()) => {
+            if !is_stdio(file) {
+                done();
+            }
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("mbusctl config {command}: {}: {e}", file.display());
+            Exit::Failure
+        }
     }
 }
 
@@ -64,27 +96,38 @@ fn export(store: &ConfigStore, file: &std::path::Path) -> Exit {
     };
     let mut text = config.to_json();
     text.push('\n');
-    let written = if is_stdio(file) {
-        std::io::stdout().write_all(text.as_bytes())
-    } else {
-        logger_core::atomic::write(file, text.as_bytes())
-    };
-    match written {
-        Ok(()) => {
-            if !is_stdio(file) {
-                println!(
-                    "configuration with {} meter(s) written to {}",
-                    config.meters.len(),
-                    file.display()
-                );
-            }
-            Exit::Ok
-        }
+    write_out("export", file, &text, || {
+        println!(
+            "configuration with {} meter(s) written to {}",
+            config.meters.len(),
+            file.display()
+        );
+    })
+}
+
+fn modbus_map(data_dir: &std::path::Path, file: &std::path::Path) -> Exit {
+    let store = ConfigStore::new(data_dir);
+    let config = match store.load_or_default() {
+        Ok(c) => c,
         Err(e) => {
-            eprintln!("mbusctl config export: {}: {e}", file.display());
-            Exit::Failure
+            eprintln!("mbusctl config modbus-map: {}: {e}", store.path().display());
+            return config_exit(&e);
         }
-    }
+    };
+    let csv = match logger_core::modbus::register_map(&config, data_dir) {
+        Ok(csv) => csv,
+        Err(e) => {
+            eprintln!("mbusctl config modbus-map: {e}");
+            return Exit::Failure;
+        }
+    };
+    write_out("modbus-map", file, &csv, || {
+        println!(
+            "Modbus register map of {} meter(s) written to {}",
+            config.meters.len(),
+            file.display()
+        );
+    })
 }
 
 fn import(store: &ConfigStore, file: &std::path::Path) -> Exit {
