@@ -335,36 +335,24 @@ fn read_property_gives_the_stored_values_units_and_names_through_the_router() {
     let (mut g, _) = gateway(Role::Plain);
     let ai = |i| ObjectId::new(OBJECT_ANALOG_INPUT, i);
     let meter = Some(1000);
-    assert_eq!(
-        read_property(&mut g, meter, ai(0), prop::PRESENT_VALUE),
-        Ok(vec![Value::Real(12345.678)])
-    );
-    assert_eq!(
-        read_property(&mut g, meter, ai(0), prop::UNITS),
-        Ok(vec![Value::Enumerated(19)])
-    );
-    assert_eq!(
-        read_property(&mut g, meter, ai(2), prop::UNITS),
-        Ok(vec![Value::Enumerated(135)])
-    );
-    // No BACnet unit of the same scale: no-units, the unit in the description.
-    assert_eq!(
-        read_property(&mut g, meter, ai(3), prop::UNITS),
-        Ok(vec![Value::Enumerated(95)])
-    );
-    assert_eq!(
-        read_property(&mut g, meter, ai(3), prop::DESCRIPTION),
-        Ok(vec![Value::CharacterString("Heat [GJ]".into())])
-    );
-    assert_eq!(
-        read_property(&mut g, meter, ai(0), prop::DESCRIPTION),
-        Ok(vec![Value::CharacterString("Wärmeenergie [kWh]".into())])
-    );
-    // Two registers of the same name get their index for unique object names.
-    assert_eq!(
-        read_property(&mut g, meter, ai(4), prop::OBJECT_NAME),
-        Ok(vec![Value::CharacterString("Flow #4".into())])
-    );
+    let text = |t: &str| Value::CharacterString(t.into());
+    for (input, property, value) in [
+        (0, prop::PRESENT_VALUE, Value::Real(12345.678)),
+        (0, prop::UNITS, Value::Enumerated(19)),
+        (2, prop::UNITS, Value::Enumerated(135)),
+        // No BACnet unit of the same scale: no-units, the unit in the description.
+        (3, prop::UNITS, Value::Enumerated(95)),
+        (3, prop::DESCRIPTION, text("Heat [GJ]")),
+        (0, prop::DESCRIPTION, text("Wärmeenergie [kWh]")),
+        // Two registers of the same name get their index for unique object names.
+        (4, prop::OBJECT_NAME, text("Flow #4")),
+    ] {
+        assert_eq!(
+            read_property(&mut g, meter, ai(input), property),
+            Ok(vec![value]),
+            "analog-input {input}, property {property}"
+        );
+    }
     // Registers that are off are no objects.
     assert_eq!(
         read_property(&mut g, meter, ai(5), prop::PRESENT_VALUE),

@@ -603,19 +603,29 @@ impl Gateway {
         self.unicast(peer, target, &answer, out);
     }
 
-    fn read_property(&self, target: Option<u32>, invoke_id: u8, data: &[u8]) -> Vec<u8> {
-        let rp = match ReadProperty::decode(data) {
-            Ok(rp) => rp,
-            Err(e) => {
-                return Apdu::Reject {
-                    invoke_id,
-                    reason: reject_reason(&e),
-                }
-                .encode()
+    /// The decoded request and the device it is for, or what to answer instead: a Reject
+    /// naming why the request does not decode, nothing for a device that does not exist.
+    fn request<T>(
+        &self,
+        target: Option<u32>,
+        invoke_id: u8,
+        decoded: Result<T, DecodeError>,
+    ) -> Result<(T, &Device), Vec<u8>> {
+        let request = decoded.map_err(|e| {
+            Apdu::Reject {
+                invoke_id,
+                reason: reject_reason(&e),
             }
-        };
-        let Some(device) = self.device(target) else {
-            return Vec::new();
+            .encode()
+        })?;
+        let device = self.device(target).ok_or_else(Vec::new)?;
+        Ok((request, device))
+    }
+
+    fn read_property(&self, target: Option<u32>, invoke_id: u8, data: &[u8]) -> Vec<u8> {
+        let (rp, device) = match self.request(target, invoke_id, ReadProperty::decode(data)) {
+            Ok(found) => found,
+            Err(answer) => return answer,
         };
         let result = match rp.property.property {
             super::model::prop::ALL
@@ -650,18 +660,9 @@ impl Gateway {
     }
 
     fn read_multiple(&self, target: Option<u32>, invoke_id: u8, data: &[u8]) -> Vec<u8> {
-        let specs = match decode_read_multiple(data) {
-            Ok(specs) => specs,
-            Err(e) => {
-                return Apdu::Reject {
-                    invoke_id,
-                    reason: reject_reason(&e),
-                }
-                .encode()
-            }
-        };
-        let Some(device) = self.device(target) else {
-            return Vec::new();
+        let (specs, device) = match self.request(target, invoke_id, decode_read_multiple(data)) {
+            Ok(found) => found,
+            Err(answer) => return answer,
         };
         let mut body = Vec::new();
         for spec in &specs {

@@ -297,32 +297,18 @@ mod tests {
             read(1, Request::ReadHoldingRegisters(30, 4), None),
             Ok(Response::ReadHoldingRegisters(r)) if r.len() == 4
         ));
+        use ExceptionCode::{
+            IllegalDataAddress as Address, IllegalDataValue as Value, IllegalFunction as Function,
+        };
+        use Request::ReadInputRegisters as Input;
         for (request, code) in [
-            (
-                Request::ReadInputRegisters(90, 10),
-                ExceptionCode::IllegalDataAddress,
-            ),
-            (
-                Request::ReadInputRegisters(95, 2),
-                ExceptionCode::IllegalDataAddress,
-            ),
-            (
-                Request::ReadInputRegisters(65_535, 2),
-                ExceptionCode::IllegalDataAddress,
-            ),
-            (
-                Request::ReadInputRegisters(0, 126),
-                ExceptionCode::IllegalDataValue,
-            ),
-            (
-                Request::ReadInputRegisters(0, 0),
-                ExceptionCode::IllegalDataValue,
-            ),
-            (
-                Request::WriteSingleRegister(0, 1),
-                ExceptionCode::IllegalFunction,
-            ),
-            (Request::ReadCoils(0, 1), ExceptionCode::IllegalFunction),
+            (Input(90, 10), Address),
+            (Input(95, 2), Address),
+            (Input(65_535, 2), Address),
+            (Input(0, 126), Value),
+            (Input(0, 0), Value),
+            (Request::WriteSingleRegister(0, 1), Function),
+            (Request::ReadCoils(0, 1), Function),
         ] {
             assert_eq!(read(1, request.clone(), None), Err(code), "{request:?}");
         }
