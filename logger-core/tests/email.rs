@@ -35,15 +35,8 @@ fn mail_settings(config: &mut Config, port: u16) {
     config.general.location = "Boiler room".into();
     config.general.timezone = "Europe/Berlin".into();
     config.general.default_cycle = ReadCycle::M1;
-    let e = &mut config.email;
-    e.enabled = true;
-    e.server = "127.0.0.1".into();
-    e.port = port;
-    e.sender_address = "logger@example.org".into();
-    e.recipients = vec!["ops@example.org".into(), "tech@example.org".into()];
-    e.connect_timeout_s = 5;
-    e.send_timeout_s = 5;
-    e.receive_timeout_s = 5;
+    smtp::point_at(&mut config.email, port);
+    config.email.recipients = vec!["ops@example.org".into(), "tech@example.org".into()];
 }
 
 /// Quick retries so failure tests stay short.
@@ -151,66 +144,55 @@ fn a_failing_meter_mails_once_across_many_cycles_and_once_when_it_goes() {
     alarms.shutdown(WAIT);
 }
 
-#[test]
-fn error_flags_mail_once_across_read_cycles() {
+/// Runs one meter of `template` on a bus of its own for `minutes` and checks that exactly one
+/// alarm mail with `subject` and a body containing `body_part` went out.
+fn mails_once(
+    template: mbus_link::sim::TelegramTemplate,
+    minutes: i64,
+    subject: &str,
+    body_part: &str,
+) {
     if !smtp::available() {
         return;
     }
     let server = SmtpServer::start(Options::default());
     let dir = tempfile::tempdir().unwrap();
-    // The Sensus PolluStat E reports status 0x10 (temporary error).
-    let sim = SimInstallation::new(
-        1,
-        3,
-        BaudRate::B2400,
-        &[corpus_template("SEN_Sensus-PolluStat-E")],
-    );
+    let sim = SimInstallation::new(1, 3, BaudRate::B2400, &[template]);
     let (mut logger, _clock, alarms) = logger(dir.path(), sim, |c| mail_settings(c, server.port));
-    logger.run_until(start() + Duration::minutes(5)).unwrap();
+    logger
+        .run_until(start() + Duration::minutes(minutes))
+        .unwrap();
     assert!(alarms.wait_idle(WAIT));
     let mails = server.received();
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert_eq!(
         mails[0].subject,
-        "[Logger 7, Boiler room] Meter reports error flags"
+        format!("[Logger 7, Boiler room] {subject}")
     );
-    assert!(
-        mails[0].body.contains("with error flags 00010000"),
-        "{}",
-        mails[0].body
-    );
+    assert!(mails[0].body.contains(body_part), "{}", mails[0].body);
     alarms.shutdown(WAIT);
 }
 
 #[test]
+fn error_flags_mail_once_across_read_cycles() {
+    // The Sensus PolluStat E reports status 0x10 (temporary error).
+    mails_once(
+        corpus_template("SEN_Sensus-PolluStat-E"),
+        5,
+        "Meter reports error flags",
+        "with error flags 00010000",
+    );
+}
+
+#[test]
 fn an_encrypted_reply_mails_once() {
-    if !smtp::available() {
-        return;
-    }
-    let server = SmtpServer::start(Options::default());
-    let dir = tempfile::tempdir().unwrap();
     // Security mode 5 (AES-128-CBC): the logger cannot read it without a key.
-    let sim = SimInstallation::new(
-        1,
-        3,
-        BaudRate::B2400,
-        &[with_configuration("kamstrup_multical_601", 0x0540)],
+    mails_once(
+        with_configuration("kamstrup_multical_601", 0x0540),
+        4,
+        "Encrypted reply, key needed",
+        "security mode 5",
     );
-    let (mut logger, _clock, alarms) = logger(dir.path(), sim, |c| mail_settings(c, server.port));
-    logger.run_until(start() + Duration::minutes(4)).unwrap();
-    assert!(alarms.wait_idle(WAIT));
-    let mails = server.received();
-    assert_eq!(mails.len(), 1, "{mails:?}");
-    assert_eq!(
-        mails[0].subject,
-        "[Logger 7, Boiler room] Encrypted reply, key needed"
-    );
-    assert!(
-        mails[0].body.contains("security mode 5"),
-        "{}",
-        mails[0].body
-    );
-    alarms.shutdown(WAIT);
 }
 
 #[test]
@@ -256,19 +238,13 @@ fn starttls_with_login_delivers_and_upload_failures_mail_after_the_configured_ti
     if !smtp::available() {
         return;
     }
-    let server = SmtpServer::start(Options {
-        starttls: true,
-        auth: Some(("logger", "s3cret")),
-        ..Options::default()
-    });
+    let server = SmtpServer::start_with_login();
     let clock = Arc::new(ManualClock::new(start()));
     let mut config = Config::default();
     mail_settings(&mut config, server.port);
     config.email.security = MailSecurity::Starttls;
     config.email.ca_file = Some(server.ca_file());
-    config.email.auth = true;
-    config.email.username = "logger".into();
-    config.email.password = "s3cret".into();
+    smtp::log_in(&mut config.email, smtp::LOGIN.1);
     config.email.notify_went = true;
     config.email.upload_alarm_after_min = 60;
     config.validate().unwrap();
@@ -324,15 +300,13 @@ fn tls_from_the_first_byte_and_certificates_are_checked() {
     }
     let server = SmtpServer::start(Options {
         tls: true,
-        auth: Some(("logger", "s3cret")),
+        auth: Some(smtp::LOGIN),
         ..Options::default()
     });
     let mut config = Config::default();
     mail_settings(&mut config, server.port);
     config.email.security = MailSecurity::Tls;
-    config.email.auth = true;
-    config.email.username = "logger".into();
-    config.email.password = "s3cret".into();
+    smtp::log_in(&mut config.email, smtp::LOGIN.1);
     // Without the test CA the server's certificate is not trusted: nothing is sent.
     let failure = logger_core::email::send_test(&config, None).unwrap_err();
     assert!(
@@ -387,11 +361,7 @@ fn a_wrong_password_is_logged_once_and_retried_a_bounded_number_of_times() {
     if !smtp::available() {
         return;
     }
-    let server = SmtpServer::start(Options {
-        starttls: true,
-        auth: Some(("logger", "s3cret")),
-        ..Options::default()
-    });
+    let server = SmtpServer::start_with_login();
     let dir = tempfile::tempdir().unwrap();
     let sim = SimInstallation::new(2, 7, BaudRate::B9600, &[]);
     let ca = server.ca_file();
@@ -399,9 +369,7 @@ fn a_wrong_password_is_logged_once_and_retried_a_bounded_number_of_times() {
         mail_settings(c, server.port);
         c.email.security = MailSecurity::Starttls;
         c.email.ca_file = Some(ca);
-        c.email.auth = true;
-        c.email.username = "logger".into();
-        c.email.password = "wrong".into();
+        smtp::log_in(&mut c.email, "wrong");
     });
     let mut broken = logger.config().clone();
     unreachable(&mut broken, 1);

@@ -176,6 +176,19 @@ impl Rig {
             .collect()
     }
 
+    /// Waits for the first failed upload, lets retries run for a while and returns the one
+    /// event message that the incident gave (more would be one event per retry).
+    fn the_failure(&mut self) -> String {
+        self.wait_for("the first failure", |r| {
+            !r.messages(EventCode::UploadFailed).is_empty()
+        });
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        self.logger.record_notices();
+        let mut failed = self.messages(EventCode::UploadFailed);
+        assert_eq!(failed.len(), 1, "one event per incident: {failed:?}");
+        failed.remove(0)
+    }
+
     fn status(&self) -> upload::TargetStatus {
         UploadStatus::load(self.logger.data_dir())
             .targets
@@ -276,17 +289,11 @@ fn server_down_for_several_cycles_then_everything_arrives_exactly_once() {
         ftp_uploads(UploadProtocol::Ftp, port, "/", "secret"),
     );
     rig.run(47);
-    rig.wait_for("the first failure", |r| {
-        !r.messages(EventCode::UploadFailed).is_empty()
-    });
     // Retries happen meanwhile; one event for the incident.
-    std::thread::sleep(std::time::Duration::from_millis(600));
-    rig.logger.record_notices();
-    let failed = rig.messages(EventCode::UploadFailed);
-    assert_eq!(failed.len(), 1, "{failed:?}");
+    let failed = rig.the_failure();
     assert!(
-        failed[0].starts_with("FTP upload failed: connect:"),
-        "{failed:?}"
+        failed.starts_with("FTP upload failed: connect:"),
+        "{failed}"
     );
     assert!(rig.status().last_error.is_some());
     let _server = ftp_server(&root, port, None);
@@ -323,14 +330,8 @@ fn wrong_password_and_missing_permission_are_named_once() {
             ftp_uploads(UploadProtocol::Ftp, server.port, path, password),
         );
         rig.run(17);
-        rig.wait_for("the failure", |r| {
-            !r.messages(EventCode::UploadFailed).is_empty()
-        });
-        std::thread::sleep(std::time::Duration::from_millis(600));
-        rig.logger.record_notices();
-        let failed = rig.messages(EventCode::UploadFailed);
-        assert_eq!(failed.len(), 1, "{failed:?}");
-        assert!(failed[0].starts_with(reason), "{failed:?}");
+        let failed = rig.the_failure();
+        assert!(failed.starts_with(reason), "{failed}");
         assert!(rig.status().pending > 0);
     }
     assert!(files(&root.join("readonly")).is_empty());

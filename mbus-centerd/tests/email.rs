@@ -20,12 +20,8 @@ fn the_daemon_mails_a_failing_meter_once() {
     let mut config = Config::default();
     config.general.name = "Daemon".into();
     config.general.default_cycle = ReadCycle::S10;
-    let e = &mut config.email;
-    e.enabled = true;
-    e.server = "127.0.0.1".into();
-    e.port = server.port;
-    e.sender_address = "logger@example.org".into();
-    e.recipients = vec!["ops@example.org".into()];
+    smtp::point_at(&mut config.email, server.port);
+    config.email.recipients = vec!["ops@example.org".into()];
     // Nobody answers at primary address 250 on the simulated bus.
     let meter = logger_core::inventory::manual_meter(&config, 250, None, Some(BaudRate::B9600));
     config.meters.push(meter);

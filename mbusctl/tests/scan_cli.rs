@@ -8,40 +8,17 @@ use mbus_proto::address::BaudRate;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const MBUSCTL: &str = env!("CARGO_BIN_EXE_mbusctl");
-
-/// The simulator process; killed when dropped.
-struct Simulator(Child);
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod support;
+use support::{Simulator, MBUSCTL};
 
 #[test]
 fn secondary_scan_lists_exactly_the_simulated_meters() {
     let (meters, seed) = (50, 11);
-    let mut child = Command::new(MBUSCTL)
-        .args(["simulate", "--listen", "127.0.0.1:0", "--meters", "50"])
-        .args(["--population", "random", "--seed", "11", "--baud", "38400"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let simulator = Simulator(child);
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
+    let (simulator, address) =
+        simulate(&["--meters", "50", "--population", "random", "--seed", "11"]);
 
     // A gateway on the loopback interface answers quickly: at 38400 baud every meter starts its
     // reply within 9 ms and the simulator forwards replies in 10 ms pieces, so short timeouts
@@ -156,24 +133,13 @@ fn a_bad_ident_prefix_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("ident prefix '12a4'"));
 }
 
-/// Starts `mbusctl simulate` with `args` on a free port; returns it and its address.
+/// Starts `mbusctl simulate` at 38400 baud with `args` on a free port; returns it and its
+/// address.
 fn simulate(args: &[&str]) -> (Simulator, String) {
-    let mut child = Command::new(MBUSCTL)
-        .args(["simulate", "--listen", "127.0.0.1:0", "--baud", "38400"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    (Simulator(child), address)
+    let args: Vec<&str> = ["--baud", "38400"].iter().chain(args).copied().collect();
+    let simulator = Simulator::start(&args);
+    let address = simulator.address.clone();
+    (simulator, address)
 }
 
 /// `mbusctl scan` of the gateway at `address` at 38400 baud with short timeouts, plus `args`.

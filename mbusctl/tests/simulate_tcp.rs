@@ -5,46 +5,39 @@ use mbus_link::tcp::TcpTransport;
 use mbus_link::{LinkError, Master};
 use mbus_proto::address::{BaudRate, SecondaryAddress};
 use mbus_proto::request;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-const MBUSCTL: &str = env!("CARGO_BIN_EXE_mbusctl");
+mod support;
+use support::MBUSCTL;
 
+/// `mbusctl simulate` that writes its statistics to a file in a folder of its own.
 struct Simulator {
-    child: Child,
-    stdout: BufReader<ChildStdout>,
+    inner: support::Simulator,
     address: String,
     stats: PathBuf,
+    _folder: tempfile::TempDir,
 }
 
 impl Simulator {
-    fn start(name: &str, extra: &[&str]) -> Simulator {
-        let stats =
-            std::env::temp_dir().join(format!("mbus-sim-{name}-{}.json", std::process::id()));
-        let mut child = Command::new(MBUSCTL)
-            .args(["simulate", "--listen", "127.0.0.1:0", "--stats"])
-            .arg(&stats)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let address = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
+    fn start(extra: &[&str]) -> Simulator {
+        let folder = tempfile::tempdir().unwrap();
+        let stats = folder.path().join("stats.json");
+        let stats_arg = stats.to_str().expect("temporary path is UTF-8");
+        let args: Vec<&str> = ["--stats", stats_arg]
+            .iter()
+            .chain(extra)
+            .copied()
+            .collect();
+        let inner = support::Simulator::start(&args);
         Simulator {
-            child,
-            stdout,
-            address,
+            address: inner.address.clone(),
+            inner,
             stats,
+            _folder: folder,
         }
     }
 
@@ -61,36 +54,14 @@ impl Simulator {
     }
 
     /// SIGTERM, then what it printed on exit.
-    fn terminate(mut self) -> String {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        assert!(self.child.wait().unwrap().success());
-        let mut rest = String::new();
-        for line in (&mut self.stdout).lines() {
-            rest.push_str(&line.unwrap());
-            rest.push('\n');
-        }
-        rest
-    }
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.stats);
+    fn terminate(self) -> String {
+        self.inner.terminate()
     }
 }
 
 #[test]
 fn tcp_master_reads_the_served_bus_and_stats_are_kept() {
-    let sim = Simulator::start(
-        "master",
-        &["--meters", "5", "--population", "clustered", "--seed", "3"],
-    );
+    let sim = Simulator::start(&["--meters", "5", "--population", "clustered", "--seed", "3"]);
     let stats = sim.stats();
     assert_eq!(stats["meters"].as_array().unwrap().len(), 5);
     let secondary: SecondaryAddress = stats["meters"][3]["secondary"]
@@ -123,7 +94,7 @@ fn tcp_master_reads_the_served_bus_and_stats_are_kept() {
 
 #[test]
 fn mbusctl_read_prints_each_format_and_exit_codes_tell_what_failed() {
-    let sim = Simulator::start("read", &["--meters", "3", "--duplicate-primary", "1"]);
+    let sim = Simulator::start(&["--meters", "3", "--duplicate-primary", "1"]);
 
     let out = sim.read(&["--address", "2", "--format", "json"]);
     assert!(
@@ -291,7 +262,7 @@ fn telegram_body(frame: &[u8]) -> &[u8] {
 
 #[test]
 fn a_partial_frame_and_a_pause_do_not_swallow_the_next_request() {
-    let sim = Simulator::start("partial", &["--meters", "2"]);
+    let sim = Simulator::start(&["--meters", "2"]);
     let mut raw = Raw::connect(&sim);
     raw.send(&[0x10, 0x5B]);
     std::thread::sleep(Duration::from_millis(50));
@@ -307,7 +278,7 @@ fn a_partial_frame_and_a_pause_do_not_swallow_the_next_request() {
 
 #[test]
 fn after_a_garbage_burst_of_any_length_the_next_request_is_answered() {
-    let sim = Simulator::start("garbage", &["--meters", "1"]);
+    let sim = Simulator::start(&["--meters", "1"]);
     let mut raw = Raw::connect(&sim);
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     for len in [1usize, 2, 3, 6, 17, 64, 150, 261] {
@@ -331,15 +302,12 @@ fn after_a_garbage_burst_of_any_length_the_next_request_is_answered() {
 fn captured_telegrams_are_served_as_decode_shows_them() {
     let a = corpus_frame("example_data_01.hex");
     let b = corpus_frame("SEN_Pollustat.hex");
-    let sim = Simulator::start(
-        "telegram",
-        &[
-            "--telegram",
-            a.to_str().unwrap(),
-            "--telegram",
-            b.to_str().unwrap(),
-        ],
-    );
+    let sim = Simulator::start(&[
+        "--telegram",
+        a.to_str().unwrap(),
+        "--telegram",
+        b.to_str().unwrap(),
+    ]);
     let stats = sim.stats();
     assert_eq!(stats["meters"].as_array().unwrap().len(), 2);
     for (address, file) in [("1", &a), ("2", &b)] {
@@ -416,7 +384,7 @@ fn multi_frame_file(dir: &Path) -> (PathBuf, Vec<PathBuf>, Vec<Vec<u8>>) {
 fn a_multi_frame_file_is_read_as_a_multi_telegram_meter() {
     let dir = tempfile::tempdir().unwrap();
     let (file, parts, _) = multi_frame_file(dir.path());
-    let sim = Simulator::start("sequence-read", &["--telegram", file.to_str().unwrap()]);
+    let sim = Simulator::start(&["--telegram", file.to_str().unwrap()]);
     let out = sim.read(&["--address", "1", "--format", "json"]);
     assert!(
         out.status.success(),
@@ -440,7 +408,7 @@ fn a_multi_frame_file_is_read_as_a_multi_telegram_meter() {
 fn raw_fcb_toggling_walks_the_sequence_and_a_repeated_fcb_repeats() {
     let dir = tempfile::tempdir().unwrap();
     let (file, _, frames) = multi_frame_file(dir.path());
-    let sim = Simulator::start("sequence-raw", &["--telegram", file.to_str().unwrap()]);
+    let sim = Simulator::start(&["--telegram", file.to_str().unwrap()]);
     let mut raw = Raw::connect(&sim);
     assert_eq!(raw.ask(&request::snd_nke(1)), [0xE5]);
     // libmbus: C = 0x7B (FCB set) first, then 0x5B, 0x7B, … alternating.
@@ -508,7 +476,7 @@ fn bad_telegram_files_are_named_with_what_is_wrong() {
 
 #[test]
 fn echo_returns_the_request_before_the_reply() {
-    let sim = Simulator::start("echo", &["--meters", "1", "--echo"]);
+    let sim = Simulator::start(&["--meters", "1", "--echo"]);
     let mut raw = Raw::connect(&sim);
     let nke = request::snd_nke(1);
     let mut expected = nke.to_vec();
@@ -520,7 +488,7 @@ fn echo_returns_the_request_before_the_reply() {
 
 #[test]
 fn deaf_meters_never_answer() {
-    let sim = Simulator::start("deaf", &["--meters", "3", "--deaf", "1"]);
+    let sim = Simulator::start(&["--meters", "3", "--deaf", "1"]);
     assert!(sim.read(&["--address", "2"]).status.success());
     let out = sim.read(&["--address", "3"]);
     assert_eq!(out.status.code(), Some(4));
@@ -532,7 +500,7 @@ fn deaf_meters_never_answer() {
 
 #[test]
 fn a_babbler_garbles_replies_and_answers_absent_addresses() {
-    let sim = Simulator::start("babbler", &["--meters", "3", "--babbler", "1"]);
+    let sim = Simulator::start(&["--meters", "3", "--babbler", "1"]);
     assert_eq!(sim.stats()["meters"][0]["babbling"], true);
     assert_eq!(sim.stats()["meters"][1]["babbling"], false);
     for address in ["2", "77"] {
@@ -552,7 +520,7 @@ fn a_babbler_garbles_replies_and_answers_absent_addresses() {
 
 #[test]
 fn after_the_short_circuit_nothing_answers_and_the_stats_say_so() {
-    let sim = Simulator::start("short", &["--meters", "1", "--short-circuit-after", "5"]);
+    let sim = Simulator::start(&["--meters", "1", "--short-circuit-after", "5"]);
     let start = Instant::now();
     assert!(sim.read(&["--address", "1"]).status.success());
     assert_eq!(sim.stats()["short_circuit"], false);
@@ -568,10 +536,7 @@ fn after_the_short_circuit_nothing_answers_and_the_stats_say_so() {
 
 #[test]
 fn mixed_bauds_are_reached_after_switching_the_line() {
-    let sim = Simulator::start(
-        "bauds",
-        &["--meters", "6", "--bauds", "2400,9600", "--seed", "2"],
-    );
+    let sim = Simulator::start(&["--meters", "6", "--bauds", "2400,9600", "--seed", "2"]);
     let stats = sim.stats();
     let bauds: Vec<u64> = stats["meters"]
         .as_array()

@@ -8,7 +8,7 @@ use support::mbusctl;
 #[path = "../../logger-core/tests/support/smtp.rs"]
 mod smtp;
 
-use smtp::{Options, SmtpServer};
+use smtp::SmtpServer;
 
 /// A data directory whose configuration mails through 127.0.0.1:`port` with STARTTLS and a
 /// login with `password`.
@@ -16,19 +16,11 @@ fn data_dir(dir: &std::path::Path, port: u16, ca_file: String, password: &str) {
     let mut config = Config::default();
     config.general.name = "Logger 7".into();
     let e = &mut config.email;
-    e.enabled = true;
-    e.server = "127.0.0.1".into();
-    e.port = port;
-    e.sender_address = "logger@example.org".into();
+    smtp::point_at(e, port);
     e.recipients = vec!["ops@example.org".into()];
     e.security = MailSecurity::Starttls;
     e.ca_file = Some(ca_file);
-    e.auth = true;
-    e.username = "logger".into();
-    e.password = password.into();
-    e.connect_timeout_s = 5;
-    e.send_timeout_s = 5;
-    e.receive_timeout_s = 5;
+    smtp::log_in(e, password);
     ConfigStore::new(dir).save(&config).unwrap();
 }
 
@@ -41,11 +33,7 @@ fn test_email_shows_each_step_and_the_mail_arrives() {
     if !smtp::available() {
         return;
     }
-    let server = SmtpServer::start(Options {
-        starttls: true,
-        auth: Some(("logger", "s3cret")),
-        ..Options::default()
-    });
+    let server = SmtpServer::start_with_login();
     let dir = tempfile::tempdir().unwrap();
     data_dir(dir.path(), server.port, server.ca_file(), "s3cret");
     let d = dir.path().to_str().unwrap();
@@ -77,11 +65,7 @@ fn test_email_exit_codes_name_what_failed() {
     if !smtp::available() {
         return;
     }
-    let server = SmtpServer::start(Options {
-        starttls: true,
-        auth: Some(("logger", "s3cret")),
-        ..Options::default()
-    });
+    let server = SmtpServer::start_with_login();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
 

@@ -69,7 +69,38 @@ pub fn available() -> bool {
     ok
 }
 
+/// The login the tests' STARTTLS server asks for.
+pub const LOGIN: (&str, &str) = ("logger", "s3cret");
+
+/// Points `e` at the server on 127.0.0.1:`port` with short timeouts; recipients and security
+/// are left to the test.
+pub fn point_at(e: &mut logger_core::config::Email, port: u16) {
+    e.enabled = true;
+    e.server = "127.0.0.1".into();
+    e.port = port;
+    e.sender_address = "logger@example.org".into();
+    e.connect_timeout_s = 5;
+    e.send_timeout_s = 5;
+    e.receive_timeout_s = 5;
+}
+
+/// Makes `e` log in as [`LOGIN`]'s user with `password`.
+pub fn log_in(e: &mut logger_core::config::Email, password: &str) {
+    e.auth = true;
+    e.username = LOGIN.0.into();
+    e.password = password.into();
+}
+
 impl SmtpServer {
+    /// A server offering STARTTLS that requires [`LOGIN`].
+    pub fn start_with_login() -> SmtpServer {
+        SmtpServer::start(Options {
+            starttls: true,
+            auth: Some(LOGIN),
+            ..Options::default()
+        })
+    }
+
     /// Starts the server and waits until it listens.
     pub fn start(options: Options) -> SmtpServer {
         let maildir = tempfile::tempdir().unwrap();

@@ -4,7 +4,7 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 /// The `mbusctl` binary under test.
 pub const MBUSCTL: &str = env!("CARGO_BIN_EXE_mbusctl");
@@ -12,6 +12,8 @@ pub const MBUSCTL: &str = env!("CARGO_BIN_EXE_mbusctl");
 /// `mbusctl simulate` listening on 127.0.0.1 (a free port); killed when dropped.
 pub struct Simulator {
     child: Child,
+    /// Kept open so that the simulator can print its summary on exit.
+    stdout: BufReader<ChildStdout>,
     /// `HOST:PORT` it listens on.
     pub address: String,
 }
@@ -26,16 +28,35 @@ impl Simulator {
             .stderr(Stdio::null())
             .spawn()
             .expect("start mbusctl simulate");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("first line");
+        stdout.read_line(&mut line).expect("first line");
         let address = line
             .trim()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
-        Simulator { child, address }
+        Simulator {
+            child,
+            stdout,
+            address,
+        }
+    }
+
+    /// SIGTERM, then what it printed on exit.
+    pub fn terminate(mut self) -> String {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+        assert!(self.child.wait().expect("wait").success());
+        let mut rest = String::new();
+        for line in (&mut self.stdout).lines() {
+            rest.push_str(&line.expect("stdout line"));
+            rest.push('\n');
+        }
+        rest
     }
 
     /// The `--device` argument for it.
