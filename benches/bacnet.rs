@@ -22,12 +22,14 @@ use logger_core::bacnet::Server;
 use logger_core::config::{Config, ConfigStore};
 use logger_core::meter_index::Assignment;
 use logger_core::status::StatusBoard;
-use logger_core::storage::{MeterId, Reading, Store, DATABASE_FILE_NAME};
+use logger_core::storage::{Reading, Store, DATABASE_FILE_NAME};
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::time::{Duration, Instant};
 
-const METERS: u32 = 250;
-const REGISTERS: u32 = 10;
+#[path = "support/installation.rs"]
+mod installation;
+use installation::{reading, METERS, REGISTERS};
+
 const NET: u16 = 1000;
 
 // Counts the bytes live on the heap (the workspace's one counting allocator).
@@ -35,35 +37,11 @@ const NET: u16 = 1000;
 static ALLOCATOR: alloc_counter::Counting = alloc_counter::Counting;
 
 fn config(port: u16) -> Config {
-    let units = ["kWh", "m³", "kW", "m³/h", "°C", "°C", "K", "h", "MWh", "V"];
-    let meters: Vec<serde_json::Value> = (1..=METERS)
-        .map(|id| {
-            let registers: Vec<serde_json::Value> = (0..REGISTERS)
-                .map(|i| {
-                    serde_json::json!({"index": i, "name": format!("Value {i}"),
-                                       "unit": units[i as usize]})
-                })
-                .collect();
-            serde_json::json!({"id": id, "name": format!("Meter {id}"), "addressing": "primary",
-                               "primary": id - 1, "registers": registers})
-        })
-        .collect();
-    let text = serde_json::json!({"version": 2,
-        "bacnet": {"enabled": true, "port": port, "address": "127.0.0.1",
-                   "start_instance": 1000, "device_instance": 999, "network_number": NET},
-        "meters": meters});
-    Config::from_json(&text.to_string()).expect("configuration")
-}
-
-fn reading(meter: u32) -> Reading {
-    Reading {
-        meter: MeterId(meter),
-        time: 1_700_000_000,
-        status: 0,
-        values: (0..REGISTERS)
-            .map(|i| Some(format!("{}.{}", meter * 1000 + i, i).parse().unwrap()))
-            .collect(),
-    }
+    installation::config(
+        "bacnet",
+        serde_json::json!({"enabled": true, "port": port, "address": "127.0.0.1",
+                           "start_instance": 1000, "device_instance": 999, "network_number": NET}),
+    )
 }
 
 fn model(config: &Config) -> Model {

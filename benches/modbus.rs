@@ -16,42 +16,25 @@ use logger_core::meter_index::Assignment;
 use logger_core::modbus::layout::{HEADER, SLOT};
 use logger_core::modbus::{answer, Image, Layout, Server};
 use logger_core::status::StatusBoard;
-use logger_core::storage::{MeterId, Reading, Store, DATABASE_FILE_NAME};
+use logger_core::storage::{Reading, Store, DATABASE_FILE_NAME};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Instant;
 use tokio_modbus::Request;
 
-const METERS: u32 = 250;
-const REGISTERS: u32 = 10;
+#[path = "support/installation.rs"]
+mod installation;
+use installation::{reading, METERS, REGISTERS};
+
 /// Registers of one meter's block that hold something: the header and 10 slots.
 const USED: u16 = HEADER + SLOT * REGISTERS as u16;
 
 fn config(port: u16) -> Config {
-    let meters: Vec<serde_json::Value> = (1..=METERS)
-        .map(|id| {
-            let registers: Vec<serde_json::Value> = (0..REGISTERS)
-                .map(|i| serde_json::json!({"index": i, "name": format!("Value {i}"), "unit": "kWh"}))
-                .collect();
-            serde_json::json!({"id": id, "name": format!("Meter {id}"), "addressing": "primary",
-                               "primary": id - 1, "registers": registers})
-        })
-        .collect();
-    let text = serde_json::json!({"version": 2,
-        "modbus": {"enabled": true, "port": port, "address": "127.0.0.1", "block_size": 128},
-        "meters": meters});
-    Config::from_json(&text.to_string()).expect("configuration")
-}
-
-fn reading(meter: u32) -> Reading {
-    Reading {
-        meter: MeterId(meter),
-        time: 1_700_000_000,
-        status: 0,
-        values: (0..REGISTERS)
-            .map(|i| Some(format!("{}.{}", meter * 1000 + i, i).parse().unwrap()))
-            .collect(),
-    }
+    installation::config(
+        "modbus",
+        serde_json::json!({"enabled": true, "port": port, "address": "127.0.0.1",
+                           "block_size": 128}),
+    )
 }
 
 fn layout(config: &Config) -> Layout {

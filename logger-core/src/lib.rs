@@ -99,6 +99,7 @@ pub mod template;
 pub mod tls;
 pub mod upload;
 pub mod views;
+mod worker;
 
 #[cfg(test)]
 mod test_corpus;

@@ -40,16 +40,7 @@ fn data_dir(bacnet: Value) -> tempfile::TempDir {
 }
 
 fn start_daemon(dir: &Path, cycle: &str) -> Daemon {
-    let mut daemon = Daemon::start(&[
-        "--data-dir",
-        dir.to_str().unwrap(),
-        "--simulate",
-        "3",
-        "--baud",
-        "9600",
-        "--cycle",
-        cycle,
-    ]);
+    let mut daemon = Daemon::simulated(dir, cycle);
     // The scan adds the meters; the server follows the saved configuration.
     daemon.wait_for("scan done");
     daemon.wait_for("devices=4");

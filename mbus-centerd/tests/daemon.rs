@@ -9,17 +9,7 @@ mod support;
 #[test]
 fn simulated_daemon_scans_reads_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().to_str().unwrap();
-    let mut daemon = Daemon::start(&[
-        "--data-dir",
-        data_dir,
-        "--simulate",
-        "3",
-        "--baud",
-        "9600",
-        "--cycle",
-        "10s",
-    ]);
+    let mut daemon = Daemon::simulated(dir.path(), "10s");
     daemon.wait_for_cycles(2);
     let log = &daemon.log;
     assert!(

@@ -30,16 +30,7 @@ fn start(port: u16, word_order: &str) -> (tempfile::TempDir, Daemon, Client) {
         "enabled": true, "address": "127.0.0.1", "port": port, "block_size": BLOCK,
         "word_order": word_order, "int32_decimals": 3}});
     std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
-    let mut daemon = Daemon::start(&[
-        "--data-dir",
-        dir.path().to_str().unwrap(),
-        "--simulate",
-        "3",
-        "--baud",
-        "9600",
-        "--cycle",
-        "10s",
-    ]);
+    let mut daemon = Daemon::simulated(dir.path(), "10s");
     let url = daemon.wait_for_web();
     daemon.wait_for("scan done");
     daemon.wait_for_cycles(1);

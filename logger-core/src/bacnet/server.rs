@@ -6,15 +6,15 @@
 use super::gateway::{Datagram, Gateway, Role};
 use super::model::Model;
 use crate::config::{Bacnet, Config, ConfigStore};
-use crate::engine::{CommitHook, Committed};
+use crate::engine::CommitHook;
 use crate::meter_index::{Assignment, IndexError};
 use crate::status::{Stamps, StatusBoard};
 use crate::storage::{MeterId, Store, DATABASE_FILE_NAME};
+use crate::worker::Worker;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::thread::JoinHandle;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// How long the thread waits for a datagram before it looks at its timers and files.
@@ -92,9 +92,7 @@ fn role(settings: &Bacnet) -> Result<Role, BacnetError> {
 /// The running BACnet/IP server; [`Server::stop`] ends it.
 #[derive(Debug)]
 pub struct Server {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-    commits: mpsc::Sender<Committed>,
+    worker: Worker,
     local: Option<SocketAddrV4>,
 }
 
@@ -181,7 +179,7 @@ impl Runner {
         }
     }
 
-    fn run(mut self, stop: &AtomicBool, commits: &mpsc::Receiver<Committed>) {
+    fn run(mut self, stop: &AtomicBool, commits: &mpsc::Receiver<()>) {
         let mut buf = [0u8; 2048];
         let mut last_check = Instant::now();
         while !stop.load(Ordering::SeqCst) {
@@ -293,22 +291,12 @@ impl Server {
                 Ok(SocketAddr::V4(a)) => Some(a),
                 _ => None,
             });
-        let stop = Arc::new(AtomicBool::new(false));
-        let (commits, inbox) = mpsc::channel();
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("bacnet".into())
-            .spawn(move || runner.run(&flag, &inbox))
+        let worker = Worker::spawn("bacnet", move |stop, commits| runner.run(stop, commits))
             .map_err(|source| BacnetError::Bind {
                 address: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, config.bacnet.port),
                 source,
             })?;
-        Ok(Server {
-            stop,
-            thread: Some(thread),
-            commits,
-            local,
-        })
+        Ok(Server { worker, local })
     }
 
     /// The address the server listens on (`None` while it is off).
@@ -319,24 +307,11 @@ impl Server {
     /// The hook to add to the engine ([`crate::engine::Logger::add_commit_hook`]): new
     /// readings make the server reload its values and send COV notifications.
     pub fn hook(&self) -> CommitHook {
-        let commits = self.commits.clone();
-        Box::new(move |committed: &Committed| {
-            // The server may have stopped; then nobody needs to hear about it.
-            let _ = commits.send(committed.clone());
-        })
+        self.worker.hook()
     }
 
     /// Stops the server and waits for its thread.
     pub fn stop(self) {
         drop(self);
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }

@@ -5,15 +5,15 @@
 
 use super::image::Image;
 use crate::config::{Config, ConfigStore, Modbus};
-use crate::engine::{CommitHook, Committed};
+use crate::engine::CommitHook;
 use crate::meter_index::IndexError;
 use crate::status::{Stamps, StatusBoard};
 use crate::storage::{MeterId, Store, DATABASE_FILE_NAME};
+use crate::worker::Worker;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, RwLock};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio_modbus::server::tcp::Server as TcpServer;
 use tokio_modbus::{ExceptionCode, Response, SlaveRequest};
@@ -193,7 +193,7 @@ impl Runner {
         }
     }
 
-    async fn run(mut self, stop: Arc<AtomicBool>, commits: mpsc::Receiver<()>) {
+    async fn run(mut self, stop: &AtomicBool, commits: &mpsc::Receiver<()>) {
         let mut tick = tokio::time::interval(POLL);
         let mut last_check = Instant::now();
         while !stop.load(Ordering::SeqCst) {
@@ -223,9 +223,7 @@ impl Runner {
 /// The running Modbus TCP server; [`Server::stop`] ends it.
 #[derive(Debug)]
 pub struct Server {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-    commits: mpsc::Sender<()>,
+    worker: Worker,
     local: Option<SocketAddrV4>,
 }
 
@@ -253,19 +251,11 @@ impl Server {
             runtime.block_on(runner.listen())?;
         }
         let local = runner.listening.as_ref().map(|l| l.local);
-        let stop = Arc::new(AtomicBool::new(false));
-        let (commits, inbox) = mpsc::channel();
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("modbus".into())
-            .spawn(move || runtime.block_on(runner.run(flag, inbox)))
-            .map_err(ModbusError::Start)?;
-        Ok(Server {
-            stop,
-            thread: Some(thread),
-            commits,
-            local,
+        let worker = Worker::spawn("modbus", move |stop, commits| {
+            runtime.block_on(runner.run(stop, commits))
         })
+        .map_err(ModbusError::Start)?;
+        Ok(Server { worker, local })
     }
 
     /// The address the server listened on when it started (`None` if it was off).
@@ -276,24 +266,11 @@ impl Server {
     /// The hook to add to the engine ([`crate::engine::Logger::add_commit_hook`]): new
     /// readings make the server rebuild its registers.
     pub fn hook(&self) -> CommitHook {
-        let commits = self.commits.clone();
-        Box::new(move |_: &Committed| {
-            // The server may have stopped; then nobody needs to hear about it.
-            let _ = commits.send(());
-        })
+        self.worker.hook()
     }
 
     /// Stops the server and waits for its thread.
     pub fn stop(self) {
         drop(self);
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }

@@ -54,6 +54,19 @@ impl Daemon {
         }
     }
 
+    /// Starts `mbus-centerd` with its data in `dir` on a simulated bus of three meters at
+    /// 9600 baud, reading every `cycle`.
+    pub fn simulated(dir: &Path, cycle: &str) -> Daemon {
+        let dir = dir.to_str().expect("UTF-8 path");
+        let options = [("--data-dir", dir), ("--simulate", "3"), ("--baud", "9600")];
+        let args: Vec<&str> = options
+            .iter()
+            .chain(&[("--cycle", cycle)])
+            .flat_map(|(name, value)| [*name, *value])
+            .collect();
+        Daemon::start(&args)
+    }
+
     /// The daemon's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
