@@ -19,10 +19,9 @@ use logger_core::bacnet::model::{prop, Model};
 use logger_core::bacnet::npdu::{NetAddr, Npdu};
 use logger_core::bacnet::tag::{ObjectId, OBJECT_ANALOG_INPUT};
 use logger_core::bacnet::Server;
-use logger_core::config::{Config, ConfigStore};
+use logger_core::config::Config;
 use logger_core::meter_index::Assignment;
 use logger_core::status::StatusBoard;
-use logger_core::storage::{Reading, Store, DATABASE_FILE_NAME};
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::time::{Duration, Instant};
 
@@ -132,18 +131,12 @@ fn memory() {
 }
 
 fn over_udp() {
-    let dir = tempfile::tempdir().expect("temporary directory");
     let port = UdpSocket::bind("127.0.0.1:0")
         .and_then(|s| s.local_addr())
         .expect("free port")
         .port();
     let config = config(port);
-    ConfigStore::new(dir.path())
-        .save(&config)
-        .expect("configuration saved");
-    let mut store = Store::open(dir.path().join(DATABASE_FILE_NAME)).expect("store");
-    let readings: Vec<Reading> = (1..=METERS).map(reading).collect();
-    store.append_batch(&readings).expect("readings stored");
+    let dir = installation::data_dir(&config);
     let server = Server::start(&config, dir.path()).expect("server");
     let to = server.local_addr().expect("listening");
     let client = UdpSocket::bind("127.0.0.1:0").expect("client socket");

@@ -11,12 +11,11 @@
 //! `cargo bench -p benches --bench modbus -- --measurement-time 3`
 
 use criterion::{black_box, Criterion, Throughput};
-use logger_core::config::{Config, ConfigStore};
+use logger_core::config::Config;
 use logger_core::meter_index::Assignment;
 use logger_core::modbus::layout::{HEADER, SLOT};
 use logger_core::modbus::{answer, Image, Layout, Server};
 use logger_core::status::StatusBoard;
-use logger_core::storage::{Reading, Store, DATABASE_FILE_NAME};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Instant;
@@ -65,18 +64,12 @@ fn in_process(c: &mut Criterion) {
 }
 
 fn over_tcp() {
-    let dir = tempfile::tempdir().expect("temporary directory");
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
     let config = config(port);
-    ConfigStore::new(dir.path())
-        .save(&config)
-        .expect("configuration saved");
-    let mut store = Store::open(dir.path().join(DATABASE_FILE_NAME)).expect("store");
-    let readings: Vec<Reading> = (1..=METERS).map(reading).collect();
-    store.append_batch(&readings).expect("readings stored");
+    let dir = installation::data_dir(&config);
     let started = Instant::now();
     let server = Server::start(&config, dir.path()).expect("server");
     println!(

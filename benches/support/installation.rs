@@ -1,8 +1,8 @@
 //! The installation the building-automation benches serve: 250 meters × 10 registers, each
 //! with one stored reading.
 
-use logger_core::config::Config;
-use logger_core::storage::{MeterId, Reading};
+use logger_core::config::{Config, ConfigStore};
+use logger_core::storage::{MeterId, Reading, Store, DATABASE_FILE_NAME};
 
 /// Meters configured.
 pub const METERS: u32 = 250;
@@ -39,4 +39,16 @@ pub fn reading(meter: u32) -> Reading {
             .map(|i| Some(format!("{}.{}", meter * 1000 + i, i).parse().unwrap()))
             .collect(),
     }
+}
+
+/// A data directory with `config` saved and every meter's reading stored.
+pub fn data_dir(config: &Config) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    ConfigStore::new(dir.path())
+        .save(config)
+        .expect("configuration saved");
+    let mut store = Store::open(dir.path().join(DATABASE_FILE_NAME)).expect("store");
+    let readings: Vec<Reading> = (1..=METERS).map(reading).collect();
+    store.append_batch(&readings).expect("readings stored");
+    dir
 }

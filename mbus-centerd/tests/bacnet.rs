@@ -13,7 +13,7 @@ use logger_core::storage::{MeterId, Store, DATABASE_FILE_NAME};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use support::{peers, Daemon};
 
