@@ -5,6 +5,7 @@ use crate::web::{Access, AppState, Route};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use logger_core::modbus::Layout;
 
 /// The routes of this module.
 pub fn routes() -> Vec<Route> {
@@ -16,20 +17,20 @@ pub fn routes() -> Vec<Route> {
     )]
 }
 
-/// The register map of the configuration in force (`logger_core::modbus::register_map`).
-pub async fn register_map_csv(state: &AppState) -> Result<String, ApiError> {
+/// The register layout of the configuration in force (`logger_core::modbus::layout`): what
+/// the server serves, the CSV and the page's table.
+pub async fn layout(state: &AppState) -> Result<Layout, ApiError> {
     let config = state.service.snapshot().config;
     let dir = state.service.data_dir().to_path_buf();
     blocking(move || {
-        logger_core::modbus::register_map(&config, &dir)
-            .map_err(|e| ApiError::internal(e.to_string()))
+        logger_core::modbus::layout(&config, &dir).map_err(|e| ApiError::internal(e.to_string()))
     })
     .await
 }
 
 /// `GET /api/v1/modbus/registers.csv`.
 pub async fn register_map(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let csv = register_map_csv(&state).await?;
+    let csv = layout(&state).await?.csv();
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

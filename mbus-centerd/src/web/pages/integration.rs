@@ -8,7 +8,7 @@ use super::{csrf_field, Nav, Page};
 use crate::web::api::export::export;
 use crate::web::api::meters::all_meters;
 use crate::web::api::settings::{self as api, problems, settings_of};
-use crate::web::api::{blocking, ApiError, Problem, Query};
+use crate::web::api::{ApiError, Problem, Query};
 use crate::web::i18n::Text;
 use crate::web::{Access, AppState, Route};
 use axum::extract::{Path, State};
@@ -384,14 +384,20 @@ async fn export_form(state: &AppState, page: &Page) -> Result<Markup, ApiError> 
     })
 }
 
+/// The columns of the register map's table.
+const MAP_COLUMNS: [Text; 7] = [
+    Text::Name,
+    Text::SecondaryAddress,
+    Text::BaseAddress,
+    Text::Register,
+    Text::Unit,
+    Text::Float32Address,
+    Text::Int32Address,
+];
+
 /// The Modbus register map as a table, with the link to its CSV.
 async fn register_map(state: &AppState, page: &Page) -> Markup {
-    let config = state.service.snapshot().config;
-    let dir = state.service.data_dir().to_path_buf();
-    let layout = blocking(move || {
-        logger_core::modbus::layout(&config, &dir).map_err(|e| ApiError::internal(e.to_string()))
-    })
-    .await;
+    let layout = crate::web::api::modbus::layout(state).await;
     html! {
         h2 { (page.t(Text::RegisterMap)) }
         p { (page.t(Text::RegisterMapHelp)) " "
@@ -401,13 +407,7 @@ async fn register_map(state: &AppState, page: &Page) -> Markup {
             Ok(layout) => div.table-wrap {
                 table.meters id="modbus-map" {
                     thead { tr {
-                        th scope="col" { (page.t(Text::Name)) }
-                        th scope="col" { (page.t(Text::SecondaryAddress)) }
-                        th scope="col" { (page.t(Text::BaseAddress)) }
-                        th scope="col" { (page.t(Text::Register)) }
-                        th scope="col" { (page.t(Text::Unit)) }
-                        th scope="col" { (page.t(Text::Float32Address)) }
-                        th scope="col" { (page.t(Text::Int32Address)) }
+                        @for heading in MAP_COLUMNS { th scope="col" { (page.t(heading)) } }
                     } }
                     tbody {
                         @for block in &layout.blocks {
