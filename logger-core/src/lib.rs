@@ -25,6 +25,9 @@
 //! - [`upload`]: automatic FTP/FTPS uploads and HTTPS push through a durable spool.
 //! - [`bacnet`]: the BACnet/IP server (a device per meter behind a virtual network, COV,
 //!   BBMD and foreign-device registration).
+//! - [`modbus`]: the Modbus TCP server (a block of registers per meter, float32 and scaled
+//!   int32 per value) and its CSV register map; [`meter_index`]: the stable meter index
+//!   both servers address meters by.
 //! - [`mqtt`], [`postgres`], [`metrics`]: fleet sinks (MQTT with Home Assistant discovery,
 //!   a central PostgreSQL database) and the Prometheus exposition; [`fleet`]: what they share.
 //! - [`tls`]: the web server's certificate (validation, storage, self-signed on first start).
