@@ -95,6 +95,12 @@ pub enum EventCode {
     /// An input or output of the appliance cannot be used (missing GPIO chip or IIO device,
     /// unknown line, an output that failed to switch).
     IoFault,
+    /// An S0 input's total was set to a new start value (old and new total in the message).
+    S0StartValue,
+    /// The level converter's settings took effect (port opened, moved or closed).
+    LevelConverterSettings,
+    /// The level converter's port could not be opened with the settings saved.
+    LevelConverterFailed,
     /// The MQTT broker cannot be reached or refused a message (a condition: it goes when
     /// publishing works again).
     MqttFailed,
@@ -129,6 +135,9 @@ impl EventCode {
             EventCode::RelaySwitched => 53,
             EventCode::ButtonAction => 54,
             EventCode::IoFault => 55,
+            EventCode::S0StartValue => 56,
+            EventCode::LevelConverterSettings => 57,
+            EventCode::LevelConverterFailed => 58,
             EventCode::MqttFailed => 40,
             EventCode::MqttQueueFull => 41,
             EventCode::PostgresFailed => 42,
@@ -145,7 +154,9 @@ impl EventCode {
             | EventCode::LevelConverter
             | EventCode::ReadsResumed
             | EventCode::RelaySwitched
-            | EventCode::ButtonAction => Kind::I,
+            | EventCode::ButtonAction
+            | EventCode::S0StartValue
+            | EventCode::LevelConverterSettings => Kind::I,
             EventCode::MeterReadFailed
             | EventCode::MeterErrorFlags
             | EventCode::CycleOverrun
@@ -154,6 +165,7 @@ impl EventCode {
             | EventCode::UploadSpoolFull
             | EventCode::LevelConverterRefused
             | EventCode::IoFault
+            | EventCode::LevelConverterFailed
             | EventCode::MqttQueueFull => Kind::W,
             EventCode::BusOverload
             | EventCode::UploadFailed
@@ -173,7 +185,10 @@ impl EventCode {
             | EventCode::UploadSuccess
             | EventCode::UploadSpoolFull => "Upload",
             EventCode::EmailFailed => "E-Mail",
-            EventCode::RelaySwitched | EventCode::ButtonAction | EventCode::IoFault => "I/O",
+            EventCode::RelaySwitched
+            | EventCode::ButtonAction
+            | EventCode::IoFault
+            | EventCode::S0StartValue => "I/O",
             EventCode::MqttFailed | EventCode::MqttQueueFull => "MQTT",
             EventCode::PostgresFailed => "PostgreSQL",
             _ => "M-Bus",

@@ -610,40 +610,22 @@ mod tests {
         m.category = category;
         m.registers = vec![
             Register {
-                index: 0,
-                name: "Energy".into(),
                 description: "Energie".into(),
                 meter_unit: "Wh".into(),
                 unit: "kWh".into(),
-                phase: 0,
                 divisor: 1000.0,
-                storage: 0,
-                tariff: 0,
-                off: false,
+                ..Register::new(0, "Energy")
             },
             Register {
-                index: 1,
-                name: "Volume".into(),
-                description: String::new(),
                 meter_unit: "m^3".into(),
                 unit: "m^3".into(),
-                phase: 0,
-                divisor: 1.0,
-                storage: 0,
-                tariff: 0,
                 off: true,
+                ..Register::new(1, "Volume")
             },
             Register {
-                index: 2,
-                name: "Flow temperature".into(),
-                description: String::new(),
                 meter_unit: "°C".into(),
                 unit: "°C".into(),
-                phase: 0,
-                divisor: 1.0,
-                storage: 0,
-                tariff: 0,
-                off: false,
+                ..Register::new(2, "Flow temperature")
             },
         ];
         config.meters.push(m.clone());

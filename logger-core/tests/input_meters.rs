@@ -170,13 +170,7 @@ fn input_meters_without_hardware_fail_with_the_reason_and_configs_stay_valid() {
         .push(input_meter(3, InputSource::Pt1000 { input: 3 }));
     config.meters[1].secondary = None;
     config.meters[1].addressing = logger_core::config::Addressing::Primary;
-    let problems: Vec<String> = config
-        .validate()
-        .unwrap_err()
-        .problems()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let problems = config.validate().unwrap_err().messages();
     assert_eq!(
         problems,
         [

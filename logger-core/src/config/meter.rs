@@ -126,6 +126,23 @@ fn one() -> f64 {
 }
 
 impl Register {
+    /// Register `index` named `name`: stored as read (divisor 1, no unit), current value,
+    /// no phase or tariff, logged.
+    pub fn new(index: u32, name: impl Into<String>) -> Register {
+        Register {
+            index,
+            name: name.into(),
+            description: String::new(),
+            meter_unit: String::new(),
+            unit: String::new(),
+            phase: 0,
+            divisor: 1.0,
+            storage: 0,
+            tariff: 0,
+            off: false,
+        }
+    }
+
     /// Applies the divisor to a value from the meter.
     pub fn scale(&self, raw: f64) -> f64 {
         raw / self.divisor

@@ -231,6 +231,11 @@ fn join(errors: &[FieldError]) -> String {
 }
 
 impl ConfigError {
+    /// Each field problem as one line, `path: problem`.
+    pub fn messages(&self) -> Vec<String> {
+        self.problems().iter().map(ToString::to_string).collect()
+    }
+
     /// The individual field problems (one entry for a parse or version error).
     pub fn problems(&self) -> Vec<FieldError> {
         match self {

@@ -232,12 +232,7 @@ mod tests {
             "pt1000":[{"device":"../x","channel":"in_resistance0"},{"device":"iio:device0","channel":"in_voltage1","scale":-1}],
             "relays":[{"line":5},{"line":6},{"line":7}],
             "buttons":{"red":5}}}"#;
-        let problems: Vec<String> = Config::from_json(text)
-            .unwrap_err()
-            .problems()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
+        let problems = Config::from_json(text).unwrap_err().messages();
         assert_eq!(
             problems,
             [

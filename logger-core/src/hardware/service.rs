@@ -292,6 +292,16 @@ pub struct IoSnapshot {
     pub temperatures: Vec<InputValue>,
 }
 
+/// The outputs (and the buttons) the service drives.
+pub struct Outputs {
+    /// Fault relays.
+    pub relays: Box<dyn RelayOutput>,
+    /// Front buttons.
+    pub buttons: Box<dyn ButtonInput>,
+    /// Display and LEDs.
+    pub indicator: Box<dyn StateIndicator>,
+}
+
 /// The outputs' logic: relays, buttons, display.
 pub struct IoService {
     relays: Box<dyn RelayOutput>,
@@ -305,17 +315,20 @@ pub struct IoService {
 }
 
 impl IoService {
-    /// The service over the outputs of `opened` (its inputs go to the engine); relay rules
-    /// from `config`; events, including what could not be opened, go to `events`.
+    /// The service over `outputs` (the inputs go to the engine); relay rules from `config`;
+    /// events, including the `problems` met opening the backends, go to `events`.
     pub fn new(
         config: &IoConfig,
-        relays: Box<dyn RelayOutput>,
-        buttons: Box<dyn ButtonInput>,
-        indicator: Box<dyn StateIndicator>,
+        outputs: Outputs,
         problems: &[HardwareError],
         clock: Arc<dyn Clock>,
         events: mpsc::Sender<EventNotice>,
     ) -> IoService {
+        let Outputs {
+            relays,
+            buttons,
+            indicator,
+        } = outputs;
         let mut rules: Vec<_> = config.relays.iter().map(|r| r.rule).collect();
         rules.resize(relays.relays(), Default::default());
         for p in problems {
@@ -399,6 +412,27 @@ impl IoService {
             self.snapshot.last_action = Some(*action);
         }
         actions
+    }
+
+    /// Applies the S0 start values requested since the last step (see
+    /// [`super::inputs::request_s0_start`]), each logged with the totals before and after.
+    pub fn apply_start_values(&self, inputs: &SharedInputs) {
+        for outcome in inputs.apply_start_requests() {
+            match outcome {
+                Ok(done) => {
+                    let text = format!(
+                        "S0 input {}: start value set to {} pulses (was {})",
+                        done.input, done.total, done.previous
+                    );
+                    tracing::info!("{text}");
+                    self.notify(EventCode::S0StartValue, text);
+                }
+                Err(e) => self.notify(
+                    EventCode::IoFault,
+                    format!("S0 start value not applied: {e}"),
+                ),
+            }
+        }
     }
 
     /// What the outputs show now.
@@ -551,11 +585,14 @@ pub fn start<B: MeterBus + 'static>(
         opened.temperatures,
     ))));
     logger.attach_inputs(Box::new(inputs.clone()));
+    let outputs = Outputs {
+        relays: opened.relays,
+        buttons: opened.buttons,
+        indicator: opened.indicator,
+    };
     let service = IoService::new(
         &config,
-        opened.relays,
-        opened.buttons,
-        opened.indicator,
+        outputs,
         &opened.problems,
         clock,
         logger.event_sender(),
@@ -594,6 +631,7 @@ fn run(
     while !stop.load(Ordering::SeqCst) {
         if step.is_multiple_of(STATUS_EVERY) {
             status = StatusBoard::load(data_dir);
+            service.apply_start_values(inputs);
             (service.snapshot.s0, service.snapshot.temperatures) = inputs.values();
         }
         step = step.wrapping_add(1);
@@ -661,9 +699,11 @@ mod tests {
         let (events, inbox) = mpsc::channel();
         let mut service = IoService::new(
             &config,
-            Box::new(outputs.clone()),
-            Box::new(buttons),
-            Box::new(outputs.clone()),
+            Outputs {
+                relays: Box::new(outputs.clone()),
+                buttons: Box::new(buttons),
+                indicator: Box::new(outputs.clone()),
+            },
             &[],
             clock.clone(),
             events,
