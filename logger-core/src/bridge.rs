@@ -30,6 +30,7 @@ use crate::clock::Clock;
 use crate::config::LevelConverter;
 use crate::engine::Logger;
 use crate::events::{EventCode, EventNotice};
+use crate::service::ServiceHandle;
 use chrono::{DateTime, Utc};
 use mbus_proto::address::BaudRate;
 use serde::Serialize;
@@ -91,7 +92,7 @@ impl BridgeOptions {
 }
 
 /// What the bridge is doing, for status pages and `mbusctl`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BridgeStatus {
     /// The address the bridge listens on.
     pub listening: Option<SocketAddr>,
@@ -237,6 +238,179 @@ impl Bridge {
 impl Drop for Bridge {
     fn drop(&mut self) {
         self.halt();
+    }
+}
+
+/// Name of the level converter's status file in the data directory (written while the
+/// daemon runs, read by the web interface and `mbusctl io`).
+pub const BRIDGE_STATUS_FILE: &str = "level-converter.json";
+
+/// The level converter as the status file shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct LevelConverterState {
+    /// The bridge's own status (`listening` is empty while it is off).
+    #[serde(flatten)]
+    pub bridge: BridgeStatus,
+    /// Why the port could not be opened with the settings in force.
+    pub error: Option<String>,
+}
+
+impl LevelConverterState {
+    /// The state stored in `data_dir` (default: off).
+    pub fn load(data_dir: &std::path::Path) -> LevelConverterState {
+        std::fs::read(data_dir.join(BRIDGE_STATUS_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// The level converter following the configuration: [`BridgeFollower::apply`] opens, moves or
+/// closes the port as the `level_converter` section says, so saved settings take effect
+/// without a restart (a program connected to the old port is disconnected first). Each
+/// change is in the event log, and so is a port that cannot be opened (the logger keeps
+/// reading; the next save tries again).
+pub struct BridgeFollower<B: MeterBus + 'static> {
+    arbiter: Arc<BusArbiter<B>>,
+    clock: Arc<dyn Clock>,
+    events: mpsc::Sender<EventNotice>,
+    data_dir: std::path::PathBuf,
+    bridge: Option<Bridge>,
+    options: Option<BridgeOptions>,
+    error: Option<String>,
+}
+
+impl<B: MeterBus + 'static> BridgeFollower<B> {
+    /// A follower for `logger`'s bus, port closed; call [`BridgeFollower::apply`] with the
+    /// configuration.
+    pub fn new(logger: &mut Logger<B>) -> BridgeFollower<B> {
+        BridgeFollower {
+            arbiter: logger.arbiter(),
+            clock: logger.clock(),
+            events: logger.event_sender(),
+            data_dir: logger.data_dir().to_path_buf(),
+            bridge: None,
+            options: None,
+            error: None,
+        }
+    }
+
+    fn notify(&self, code: EventCode, message: String) {
+        // The engine is gone only during shutdown; the event has nowhere to go then.
+        let _ = self.events.send(EventNotice::Came {
+            code,
+            message,
+            at: self.clock.now(),
+        });
+    }
+
+    /// Makes the bridge match `section`; nothing happens when the settings in force are the
+    /// same (a connected program keeps the bus).
+    pub fn apply(&mut self, section: &LevelConverter) {
+        let wanted = match BridgeOptions::from_config(section) {
+            Ok(o) => o,
+            Err(e) => {
+                self.failed(e);
+                return;
+            }
+        };
+        if wanted == self.options && (self.bridge.is_some() || wanted.is_none()) {
+            return;
+        }
+        if let Some(old) = self.bridge.take() {
+            old.stop();
+        }
+        self.options = wanted;
+        self.error = None;
+        let Some(options) = wanted else {
+            self.notify(
+                EventCode::LevelConverterSettings,
+                "Level converter switched off: port closed".into(),
+            );
+            return;
+        };
+        match Bridge::start_on(
+            Arc::clone(&self.arbiter),
+            options,
+            Arc::clone(&self.clock),
+            self.events.clone(),
+        ) {
+            Ok(bridge) => {
+                let baud = options
+                    .baud
+                    .map_or_else(|| "the bus's rate".to_string(), |b| format!("{b} baud"));
+                self.notify(
+                    EventCode::LevelConverterSettings,
+                    format!(
+                        "Level converter listening on TCP port {} ({baud})",
+                        bridge.local_addr().port()
+                    ),
+                );
+                self.bridge = Some(bridge);
+            }
+            Err(e) => self.failed(e),
+        }
+    }
+
+    fn failed(&mut self, e: BridgeError) {
+        tracing::error!("{e}");
+        self.notify(EventCode::LevelConverterFailed, e.to_string());
+        self.error = Some(e.to_string());
+    }
+
+    /// The address the bridge listens on, while it is on.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.bridge.as_ref().map(Bridge::local_addr)
+    }
+
+    /// What the bridge is doing now.
+    pub fn state(&self) -> LevelConverterState {
+        LevelConverterState {
+            bridge: self.bridge.as_ref().map(Bridge::status).unwrap_or_default(),
+            error: self.error.clone(),
+        }
+    }
+
+    fn write_state(&self, state: &LevelConverterState) {
+        match serde_json::to_vec_pretty(state) {
+            Ok(bytes) => {
+                if let Err(e) =
+                    crate::atomic::write(&self.data_dir.join(BRIDGE_STATUS_FILE), &bytes)
+                {
+                    tracing::warn!(error = %e, "writing the level converter's status");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "level converter status"),
+        }
+    }
+
+    /// Follows the configuration of the logger behind `handle` in a thread of its own until
+    /// `stop` is set: every configuration change is applied at once, and the status file is
+    /// kept up to date. The port closes when the thread ends.
+    pub fn follow(mut self, handle: ServiceHandle, stop: Arc<AtomicBool>) -> JoinHandle<()> {
+        let updates = handle.subscribe();
+        std::thread::spawn(move || {
+            self.apply(&handle.snapshot().config.level_converter);
+            let mut written = None;
+            while !stop.load(Ordering::SeqCst) {
+                match updates.recv_timeout(POLL) {
+                    Ok(crate::service::Update::Config) => {
+                        self.apply(&handle.snapshot().config.level_converter);
+                    }
+                    Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+                let state = self.state();
+                if written.as_ref() != Some(&state) {
+                    self.write_state(&state);
+                    written = Some(state);
+                }
+            }
+            if let Some(bridge) = self.bridge.take() {
+                bridge.stop();
+            }
+            self.write_state(&LevelConverterState::default());
+        })
     }
 }
 

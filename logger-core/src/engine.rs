@@ -840,6 +840,7 @@ impl<B: MeterBus> Logger<B> {
                     slots: 0,
                     meters: Default::default(),
                 });
+                self.status.level_converter_missed = 0;
                 self.save_status();
             }
             (false, true) => {
@@ -884,6 +885,7 @@ impl<B: MeterBus> Logger<B> {
                 .record_skipped(d.meter, d.skipped.saturating_add(1));
         }
         pause.slots += missed;
+        self.status.level_converter_missed = pause.slots;
         tracing::info!(
             slots = missed,
             "read slot passed unread: the level converter has the bus"

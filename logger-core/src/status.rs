@@ -117,6 +117,10 @@ pub struct StatusBoard {
     pub meters: BTreeMap<u32, MeterStatus>,
     /// Read cycles that overran, all meters together.
     pub overruns: u64,
+    /// Read slots missed while the level converter had the bus, in its current (or else its
+    /// last) session.
+    #[serde(default)]
+    pub level_converter_missed: u64,
     /// The e-mail alarms, when they run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<EmailStatus>,
