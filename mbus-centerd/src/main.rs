@@ -39,7 +39,7 @@ mod web;
 
 use clap::Parser;
 use logger_core::bacnet::Server as BacnetServer;
-use logger_core::bridge::Bridge;
+use logger_core::bridge::BridgeFollower;
 use logger_core::bus::{LinkBus, MeterBus};
 use logger_core::clock::SystemClock;
 use logger_core::config::ReadCycle;
@@ -259,12 +259,11 @@ fn serve<B: MeterBus + 'static>(
             None
         }
     };
-    // The level-converter bridge and the appliance's inputs and outputs, when configured; what
-    // cannot be opened is logged and the logger runs without it.
-    let bridge = Bridge::start_configured(&mut logger)
-        .inspect_err(|e| tracing::error!("{e}"))
-        .ok()
-        .flatten();
+    // The level-converter bridge follows its settings (also when they change later), and the
+    // appliance's inputs and outputs run when configured; what cannot be opened is logged and
+    // the logger runs without it.
+    let mut bridge = BridgeFollower::new(&mut logger);
+    bridge.apply(&logger.config().level_converter);
     let buttons = ButtonActions::default();
     let restart = buttons.restart_flag();
     let io = io::start(&mut logger, buttons.handler())
@@ -297,6 +296,7 @@ fn serve<B: MeterBus + 'static>(
     let service = Service::start(logger, options);
     let handle = service.handle();
     let buttons = buttons.serve(handle.clone(), Arc::clone(stop));
+    let bridge = bridge.follow(handle.clone(), Arc::clone(stop));
     let stopped = Arc::new(AtomicBool::new(false));
     let reporter = spawn_reporter(handle.clone(), Arc::clone(&stopped), metrics);
     let served = web::serve(handle, args.listen, args.tls, Arc::clone(stop));
@@ -304,9 +304,7 @@ fn serve<B: MeterBus + 'static>(
     if let Some(io) = io {
         io.stop();
     }
-    if let Some(bridge) = bridge {
-        bridge.stop();
-    }
+    let _ = bridge.join();
     let _ = buttons.join();
     let logger = service.stop().map_err(|_| DaemonError::LoggerThread);
     // The reporter logs what the logger did until it stopped.

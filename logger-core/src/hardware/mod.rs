@@ -23,6 +23,7 @@ pub mod relays;
 pub mod report;
 pub mod s0;
 pub mod service;
+pub mod settings;
 pub mod sim;
 
 use crate::status::LoggerState;
