@@ -72,3 +72,53 @@ fn io_on_a_fresh_data_dir_says_what_is_configured() {
         "backend: none\nI/O service: has not run in this data directory\nlevel converter: off\n"
     );
 }
+
+#[test]
+fn io_requests_an_s0_start_value_in_the_inputs_unit_for_the_logger_to_apply() {
+    use logger_core::hardware::inputs::{add_input_meters, s0_start_pending};
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let store = ConfigStore::new(dir.path());
+    let mut config = store.load_or_default().unwrap();
+    add_input_meters(&mut config, 4, 2);
+    let s0 = config
+        .meters
+        .iter_mut()
+        .find(|m| m.name == "S0-Input-2")
+        .unwrap();
+    s0.registers[0].divisor = 1000.0;
+    store.save(&config).unwrap();
+    let out = mbusctl(&[
+        "io",
+        "--data-dir",
+        data_dir,
+        "--s0-input",
+        "2",
+        "--start",
+        "12.5",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with("S0 input 2: start value 12.5 (12500 pulses) requested"),
+        "{text}"
+    );
+    assert!(s0_start_pending(dir.path(), 2));
+    let out = mbusctl(&[
+        "io",
+        "--data-dir",
+        data_dir,
+        "--s0-input",
+        "2",
+        "--start=-3",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("s0[2].start: must be a number of at least 0"));
+    let out = mbusctl(&["io", "--data-dir", data_dir, "--s0-input", "2"]);
+    assert!(!out.status.success(), "--start is required with --s0-input");
+}

@@ -4,7 +4,9 @@
 
 use crate::cmd::meters::emit;
 use crate::exit::Exit;
+use logger_core::hardware::inputs::request_s0_start;
 use logger_core::hardware::report::io_report;
+use logger_core::hardware::settings::s0_start_pulses;
 use serde_json::Value;
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -18,6 +20,45 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Set the start value of this S0 input (1 … 4) to `--start` (instead of showing the
+    /// report): the running logger applies it within a second (or its next start does), logs
+    /// it, and counts later pulses on top of it.
+    #[arg(long, value_name = "INPUT", requires = "start")]
+    s0_input: Option<u8>,
+    /// The start value, in the input's unit (pulses / divisor).
+    #[arg(long, value_name = "VALUE", requires = "s0_input")]
+    start: Option<f64>,
+}
+
+/// `--s0-input N --start V`.
+fn set_start(data_dir: &std::path::Path, input: u8, start: f64) -> Exit {
+    let config = match logger_core::config::ConfigStore::new(data_dir).load_or_default() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mbusctl io: {e}");
+            return Exit::BadInput;
+        }
+    };
+    let pulses = match s0_start_pulses(&config, input, start) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("mbusctl io: {e}");
+            return Exit::BadInput;
+        }
+    };
+    match request_s0_start(data_dir, input, pulses) {
+        Ok(()) => emit(
+            "io",
+            &format!(
+                "S0 input {input}: start value {start} ({pulses} pulses) requested; the running \
+                 logger applies it within a second, else its next start\n"
+            ),
+        ),
+        Err(e) => {
+            eprintln!("mbusctl io: {e}");
+            Exit::Failure
+        }
+    }
 }
 
 fn values(out: &mut String, title: &str, list: &Value, unit: &str) {
@@ -41,6 +82,9 @@ fn values(out: &mut String, title: &str, list: &Value, unit: &str) {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> Exit {
+    if let (Some(input), Some(start)) = (args.s0_input, args.start) {
+        return set_start(&args.data_dir, input, start);
+    }
     let report = match io_report(&args.data_dir) {
         Ok(r) => r,
         Err(e) => {
@@ -120,6 +164,13 @@ pub fn run(args: Args) -> Exit {
             |b| format!("{b} baud"),
         );
         let _ = writeln!(out, "level converter: TCP port {} at {baud}", lc.tcp_port);
+        if let Some(error) = &lc.state.error {
+            let _ = writeln!(out, "level converter problem: {error}");
+        }
+        if let (Some(client), Some(since)) = (lc.state.bridge.client, lc.state.bridge.since) {
+            let _ = writeln!(out, "level converter client: {client} since {since}");
+        }
+        let _ = writeln!(out, "read slots missed (last session): {}", lc.missed_slots);
     } else {
         let _ = writeln!(out, "level converter: off");
     }
