@@ -7,6 +7,7 @@
 pub mod events;
 pub mod export;
 pub mod history;
+pub mod io;
 pub mod meter_config;
 pub mod meters;
 pub mod modbus;
@@ -40,6 +41,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(templates::routes());
     all.extend(settings::routes());
     all.extend(modbus::routes());
+    all.extend(io::routes());
     all
 }
 

@@ -78,3 +78,40 @@
   });
   area.parentNode.insertBefore(picker, area);
 })();
+// Inputs and outputs (logger tabs temperature, s0, relays, level-converter): every element
+// with data-io (a path into GET /api/v1/io, e.g. "s0.0.pulses") is refreshed every two
+// seconds. Numbers keep data-digits decimals, booleans show data-on/data-off, empty values
+// data-none.
+(function () {
+  var cells = document.querySelectorAll("[data-io]");
+  if (!cells.length || !window.fetch) { return; }
+  function at(data, path) {
+    return path.split(".").reduce(function (v, key) {
+      return v === null || v === undefined ? v : v[key];
+    }, data);
+  }
+  function show(data) {
+    Array.prototype.forEach.call(cells, function (cell) {
+      var v = at(data, cell.getAttribute("data-io"));
+      var digits = cell.getAttribute("data-digits");
+      var text;
+      if (typeof v === "boolean") {
+        text = cell.getAttribute(v ? "data-on" : "data-off") || String(v);
+      } else if (typeof v === "number") {
+        text = digits === null ? String(v) : v.toFixed(Number(digits));
+      } else if (v === null || v === undefined) {
+        text = cell.getAttribute("data-none") || "\u2013";
+      } else {
+        text = String(v);
+      }
+      if (cell.textContent !== text) { cell.textContent = text; }
+    });
+  }
+  function poll() {
+    fetch("/api/v1/io", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data) { show(data); } })
+      .catch(function () { /* the next poll tries again */ });
+  }
+  setInterval(poll, 2000);
+})();

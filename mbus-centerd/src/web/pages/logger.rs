@@ -4,8 +4,9 @@
 //! (`api::settings`, `api::events`).
 
 use super::form::{self, field, section_from_form, settings_form, Field, Group, Kind};
-use super::{csrf_field, layout, render, Nav, Page};
+use super::{csrf_field, io, layout, render, Nav, Page};
 use crate::web::api::events::{events, EventPage};
+use crate::web::api::io as io_api;
 use crate::web::api::settings::{self as api, problems, settings_of};
 use crate::web::api::{ApiError, Problem, Query};
 use crate::web::i18n::Text;
@@ -30,7 +31,7 @@ pub fn routes() -> Vec<Route> {
         Route::get(
             "/logger/{tab}",
             Access::Full,
-            "Logger configuration tab (general, network, time, temperature, s0, level-converter, diagnosis, email, backup, update, tls)",
+            "Logger configuration tab (general, network, time, temperature, s0, level-converter, relays, diagnosis, email, backup, update, tls)",
             tab_page,
         ),
         Route::post(
@@ -61,13 +62,14 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// The tabs: path segment and name.
-pub const TABS: [(&str, Text); 11] = [
+pub const TABS: [(&str, Text); 12] = [
     ("general", Text::TabGeneral),
     ("network", Text::TabNetwork),
     ("time", Text::TabTime),
     ("temperature", Text::TabTemperature),
     ("s0", Text::TabS0),
     ("level-converter", Text::TabLevelConverter),
+    ("relays", Text::TabRelays),
     ("diagnosis", Text::TabDiagnosis),
     ("email", Text::TabEmail),
     ("backup", Text::TabBackup),
@@ -318,6 +320,18 @@ async fn tab_form(
     Path(tab): Path<String>,
     Form(posted): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    if io::TABS.contains(&tab.as_str()) {
+        return match io::save(&state, &tab, &posted).await {
+            Ok(()) => Ok(Redirect::to(&format!("/logger/{tab}?saved=1")).into_response()),
+            Err(problems) => {
+                let shown = Shown {
+                    problems,
+                    ..Shown::default()
+                };
+                show(&state, &page, &tab, Query::default(), shown).await
+            }
+        };
+    }
     let Some((section, groups)) = section_of(&tab) else {
         return Ok(no_tab("/logger", &tab).await);
     };
@@ -353,8 +367,9 @@ async fn show(
         ("diagnosis", _) => diagnosis(state, page, query).await,
         ("backup", _) => backup(page, &shown.problems),
         ("update", _) => update(page),
-        ("temperature", _) => html! { p.notice { (page.t(Text::TemperatureNotHere)) } },
-        ("s0", _) => html! { p.notice { (page.t(Text::S0NotHere)) } },
+        ("temperature" | "s0" | "relays", _) => {
+            io::body(page, tab, &io_api::report(state), &shown.problems)
+        }
         (_, Some((section, groups))) => {
             let values = shown
                 .values
@@ -457,6 +472,7 @@ fn after(state: &AppState, page: &Page, tab: &str, problems: &[Problem]) -> Mark
             }
         },
         "tls" => certificate(state, page, problems),
+        "level-converter" => io::level_converter(page, &io_api::report(state)),
         _ => html! {},
     }
 }

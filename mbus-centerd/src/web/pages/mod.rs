@@ -5,6 +5,7 @@
 
 pub mod form;
 pub mod integration;
+pub mod io;
 pub mod logger;
 pub mod login;
 pub mod meter;
