@@ -461,7 +461,7 @@ macro_rules! tests {
     };
 }
 
-const TESTS: [Test; 8] = tests![
+const TESTS: [Test; 9] = tests![
     login_with_the_default_password_forces_a_change,
     overview_shows_the_meters_of_the_api,
     footer_shows_the_logger_state_live,
@@ -470,7 +470,52 @@ const TESTS: [Test; 8] = tests![
     search_from_the_meter_configuration_runs_to_its_end,
     bad_certificate_and_backup_show_field_errors,
     export_form_downloads_a_zip,
+    s0_tab_counts_live_without_a_reload,
 ];
+
+/// The S0 tab's pulse count and the temperature tab's reading move while the page stays
+/// open (the script refreshes them from the API); on a daemon of its own with simulated
+/// inputs and outputs.
+async fn s0_tab_counts_live_without_a_reload(w: &World) {
+    let dir = tempfile::tempdir().expect("data directory");
+    let mut config = logger_core::config::Config::default();
+    config.io.backend = logger_core::hardware::IoBackend::Simulated;
+    logger_core::config::ConfigStore::new(dir.path())
+        .save(&config)
+        .expect("configuration");
+    let mut daemon = Daemon::start(&[
+        "--data-dir",
+        dir.path().to_str().expect("UTF-8 path"),
+        "--simulate",
+        "1",
+    ]);
+    let url = daemon.wait_for_web();
+    daemon.wait_for("scan done");
+    change_default_password(&url);
+    let b = w.driver.session(DESKTOP.0, DESKTOP.1).await;
+    log_in(&b, &url, "admin", PASSWORD).await;
+    b.open(&format!("{url}/logger/s0")).await;
+    let count = |text: String| text.parse::<u64>().ok();
+    let first = eventually("a first pulse count", || async {
+        count(b.text("#s0-1-pulses").await)
+    })
+    .await;
+    let later = eventually("the pulse count moving on the open page", || async {
+        count(b.text("#s0-1-pulses").await).filter(|c| *c > first)
+    })
+    .await;
+    assert!(later > first);
+    assert_eq!(b.text("#s0-1-status").await, "ok");
+    assert_eq!(b.path().await, "/logger/s0", "no reload");
+    b.open(&format!("{url}/logger/temperature")).await;
+    let celsius = eventually("a temperature", || async {
+        b.text("#temperature-1-celsius").await.parse::<f64>().ok()
+    })
+    .await;
+    assert!((19.0..=23.0).contains(&celsius), "{celsius}");
+    b.close().await;
+    assert!(daemon.terminate().success(), "daemon exit");
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
