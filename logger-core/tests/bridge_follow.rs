@@ -4,7 +4,6 @@
 
 use chrono::{TimeZone, Utc};
 use logger_core::bridge::{BridgeFollower, LevelConverterState};
-use logger_core::clock::ManualClock;
 use logger_core::engine::Logger;
 use logger_core::events::EventCode;
 use logger_core::service::{Service, ServiceHandle, ServiceOptions};
@@ -17,12 +16,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+mod support;
+
+use support::free_port;
+
+/// A logger in `dir` on a simulated bus of `meters` meters, its meters found.
+fn logger(dir: &Path, meters: usize) -> Logger<SimInstallation> {
+    let start = Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap();
+    let bus = SimInstallation::new(meters, 1, BaudRate::B2400, &[]);
+    support::scanned_logger(dir, bus, start, |_| {}).0
 }
 
 fn connect(port: u16) -> std::io::Result<TcpStream> {
@@ -58,11 +60,7 @@ fn state(dir: &Path) -> LevelConverterState {
 #[test]
 fn saved_settings_open_move_and_close_the_port_without_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap(),
-    ));
-    let bus = SimInstallation::new(2, 1, BaudRate::B2400, &[]);
-    let mut logger = Logger::open(dir.path(), bus, clock).unwrap();
+    let mut logger = logger(dir.path(), 2);
     let follower = BridgeFollower::new(&mut logger);
     let service = Service::start(logger, ServiceOptions::default());
     let handle = service.handle();
@@ -134,11 +132,7 @@ fn saved_settings_open_move_and_close_the_port_without_a_restart() {
 #[test]
 fn a_port_that_cannot_be_opened_is_reported_and_the_next_save_tries_again() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 5, 4, 8, 0, 0).unwrap(),
-    ));
-    let bus = SimInstallation::new(1, 1, BaudRate::B2400, &[]);
-    let mut logger = Logger::open(dir.path(), bus, clock).unwrap();
+    let mut logger = logger(dir.path(), 1);
     let mut follower = BridgeFollower::new(&mut logger);
     let taken = TcpListener::bind("0.0.0.0:0").unwrap();
     let port = taken.local_addr().unwrap().port();

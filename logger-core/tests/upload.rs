@@ -229,14 +229,6 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .unwrap_or_default()
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn ftp_files_arrive_once_with_their_names_and_contents() {
     let work = tempfile::tempdir().unwrap();
@@ -283,7 +275,7 @@ fn regex_like(name: &str) -> bool {
 fn server_down_for_several_cycles_then_everything_arrives_exactly_once() {
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("root");
-    let port = free_port();
+    let port = support::free_port();
     let mut rig = rig(
         &work.path().join("data"),
         ftp_uploads(UploadProtocol::Ftp, port, "/", "secret"),

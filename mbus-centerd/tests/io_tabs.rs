@@ -8,8 +8,9 @@ use logger_core::config::{Config, ConfigStore};
 use logger_core::hardware::pt1000;
 use logger_core::hardware::IoBackend;
 use serde_json::{json, Value};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
+use support::fleet::free_port;
 use support::http::{logged_in, Client};
 use support::Daemon;
 
@@ -33,19 +34,9 @@ fn io_until(c: &mut Client, what: &str, done: impl Fn(&Value) -> bool) -> Value 
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
+/// A connection to the level converter's port on 127.0.0.1.
 fn connect(port: u16) -> std::io::Result<TcpStream> {
-    TcpStream::connect_timeout(
-        &SocketAddr::from(([127, 0, 0, 1], port)),
-        Duration::from_secs(1),
-    )
+    TcpStream::connect(("127.0.0.1", port))
 }
 
 #[test]

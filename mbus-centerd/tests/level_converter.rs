@@ -12,18 +12,10 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output};
 use std::time::Duration;
+use support::fleet::free_port;
 use support::{mbusctl, Daemon};
 
 mod support;
-
-/// A TCP port free right now on 127.0.0.1.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn run_mbusctl(args: &[&str]) -> Output {
     Command::new(mbusctl()).args(args).output().unwrap()

@@ -6,6 +6,18 @@ mod support;
 use logger_core::config::{ConfigStore, Interface};
 use support::mbusctl;
 
+/// Runs mbusctl with `args`, which must succeed; its standard output.
+fn succeeded(args: &[&str]) -> String {
+    let out = mbusctl(args);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 #[test]
 fn system_dry_run_writes_the_files_into_the_data_dir_and_says_what_it_would_run() {
     let dir = tempfile::tempdir().unwrap();
@@ -20,19 +32,13 @@ fn system_dry_run_writes_the_files_into_the_data_dir_and_says_what_it_would_run(
     };
     config.time.ntp_server = None;
     store.save(&config).unwrap();
-    let out = mbusctl(&[
+    let text = succeeded(&[
         "system",
         "--data-dir",
         data_dir,
         "--set-time",
         "2026-05-04 08:00:00",
     ]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(text.starts_with("dry run: nothing is changed"), "{text}");
     for step in [
         "networkctl reload",
@@ -88,7 +94,7 @@ fn io_requests_an_s0_start_value_in_the_inputs_unit_for_the_logger_to_apply() {
         .unwrap();
     s0.registers[0].divisor = 1000.0;
     store.save(&config).unwrap();
-    let out = mbusctl(&[
+    let text = succeeded(&[
         "io",
         "--data-dir",
         data_dir,
@@ -97,12 +103,6 @@ fn io_requests_an_s0_start_value_in_the_inputs_unit_for_the_logger_to_apply() {
         "--start",
         "12.5",
     ]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(
         text.starts_with("S0 input 2: start value 12.5 (12500 pulses) requested"),
         "{text}"

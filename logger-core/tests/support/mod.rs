@@ -31,3 +31,12 @@ pub fn scanned_logger(
         .unwrap();
     (logger, clock, summary)
 }
+
+/// A TCP port free right now on 127.0.0.1.
+#[allow(dead_code)] // only the tests with servers listen
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
