@@ -9,7 +9,7 @@ use logger_core::config::{Config, ConfigStore};
 use logger_core::events::{self, EventCode};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Output};
 use std::time::Duration;
 use support::fleet::free_port;
