@@ -1,7 +1,7 @@
 //! "Konfiguration Logger": the logger settings in tabs, as the reference manual orders them
-//! (Allgemein, Netzwerk, Datum/Zeit, Temp. Sensoren, S0-Eingänge, Pegelwandler, Diagnose,
-//! E-Mail, Backup, Update, SSL-Zertifikat). Every form goes through the handlers of the API
-//! (`api::settings`, `api::events`).
+//! (Allgemein, Netzwerk, Datum/Zeit, Temperaturfühler, S0-Eingänge, Pegelwandler, Relais,
+//! Diagnose, E-Mail, Backup, Update, SSL-Zertifikat). Every form goes through the handlers of
+//! the API (`api::settings`, `api::events`, `api::io`).
 
 use super::form::{self, field, section_from_form, settings_form, Field, Group, Kind};
 use super::{csrf_field, io, layout, render, Nav, Page};
