@@ -9,7 +9,7 @@ use logger_core::events::{EventCode, Kind};
 use logger_core::simulation::SimInstallation;
 use logger_core::status::{LoggerState, ReadStatus};
 use logger_core::storage::{MeterId, Reading};
-use mbus_proto::address::BaudRate;
+use mbus_proto::address::{BaudRate, PrimaryAddress};
 use std::sync::Arc;
 
 #[path = "support/corpus.rs"]
@@ -380,7 +380,7 @@ fn a_primary_scan_finds_and_names_every_meter() {
     )
     .unwrap();
     let options = mbus_scan::PrimaryOptions {
-        addresses: (0..=10).collect(),
+        addresses: (0..=10).map(|a| PrimaryAddress::new(a).unwrap()).collect(),
         ..Default::default()
     };
     let mut probes = 0;
