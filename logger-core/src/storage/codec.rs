@@ -381,6 +381,63 @@ mod tests {
         assert_eq!(decoder.next_record().err(), Some(CodecError::TimeOrder));
     }
 
+    /// Readings as stored before: the golden bytes decode to the same digits and encode
+    /// back to the same bytes.
+    #[test]
+    fn stored_chunks_keep_their_bytes_and_digits() {
+        let readings: [(i64, u32, [&str; 5]); 3] = [
+            (
+                1_700_000_000,
+                0,
+                ["12345.678", "-0.007", "", "1200", "0.000"],
+            ),
+            (
+                1_700_000_900,
+                0,
+                ["12345.999", "-0.007", "21.5", "1200", "0.000"],
+            ),
+            (
+                1_700_001_800,
+                4,
+                ["12346.000", "9223372036854775807", "21.50", "", "-1e-128"],
+            ),
+        ];
+        const STORED: [u8; 54] = [
+            2, 5, 3, 253, 156, 133, 227, 11, 3, 253, 13, 1, 3, 0, 224, 18, 3, 253, 0, 144, 28, 132,
+            10, 0, 3, 255, 174, 3, 0, 0, 145, 28, 4, 4, 3, 0, 254, 255, 255, 255, 255, 255, 255,
+            255, 255, 1, 3, 254, 204, 33, 1, 3, 128, 1,
+        ];
+        let start = readings[0].0;
+        let mut decoder = ChunkDecoder::new(start, &STORED[..]);
+        let mut encoder = ChunkEncoder::new(start);
+        for (time, status, texts) in &readings {
+            let record = decoder.next_record().unwrap().unwrap();
+            assert_eq!((record.time, record.status), (*time, *status));
+            let shown: Vec<String> = record
+                .values
+                .iter()
+                .map(|v| v.map(|d| d.to_string()).unwrap_or_default())
+                .collect();
+            // Exactly the digits stored, trailing zeros included ("-1e-128" is shown in full).
+            let expected: Vec<String> = texts
+                .iter()
+                .map(|t| match *t {
+                    "-1e-128" => format!("-0.{}1", "0".repeat(127)),
+                    t => t.to_owned(),
+                })
+                .collect();
+            assert_eq!(shown, expected);
+            let values: Vec<Option<Decimal>> = texts
+                .iter()
+                .map(|t| (!t.is_empty()).then(|| t.parse().unwrap()))
+                .collect();
+            assert_eq!(record.values, &values[..]);
+            encoder.push(*time, *status, &values);
+        }
+        assert!(decoder.next_record().unwrap().is_none());
+        assert_eq!(encoder.data(), &STORED[..]);
+    }
+
     #[test]
     fn counters_cost_about_two_bytes_per_value() {
         let mut encoder = ChunkEncoder::new(1_700_000_000);
