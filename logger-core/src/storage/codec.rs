@@ -17,7 +17,8 @@
 //! values for the first record), so every chunk decodes on its own. A value is delta-coded
 //! only if the register had a value with the same exponent in the previous record.
 
-use super::decimal::Decimal;
+use super::decimal::stored_parts;
+use mbus_proto::value::Decimal;
 
 /// A chunk is closed once it holds this many readings.
 pub(crate) const MAX_CHUNK_READINGS: u32 = 96;
@@ -144,7 +145,8 @@ impl ChunkEncoder {
     }
 
     /// Appends a reading: the first at the chunk start, each later one strictly after the
-    /// previous (the caller keeps times in the stored range, so the delta fits in 62 bits).
+    /// previous (the caller keeps times in the stored range, so the delta fits in 62 bits,
+    /// and values in the store's range; one outside it would be kept as missing).
     pub(crate) fn push(&mut self, time: i64, status: u32, values: &[Option<Decimal>]) {
         debug_assert!(
             if self.readings == 0 {
@@ -168,22 +170,23 @@ impl ChunkEncoder {
             put_varint(&mut self.data, values.len() as u64);
         }
         for (i, value) in values.iter().enumerate() {
-            let Some(value) = value else {
+            let Some((mantissa, exponent)) = value.and_then(stored_parts) else {
                 self.data.push(1);
                 continue;
             };
             self.values += 1;
             let previous = self.previous.get(i).copied().flatten();
             let delta = previous
-                .filter(|p| p.exponent() == value.exponent())
-                .map(|p| zigzag(value.mantissa().wrapping_sub(p.mantissa())))
+                .and_then(stored_parts)
+                .filter(|&(_, e)| e == exponent)
+                .map(|(m, _)| zigzag(mantissa.wrapping_sub(m)))
                 .filter(|z| z >> 63 == 0);
             match delta {
                 Some(z) => put_varint(&mut self.data, z << 1),
                 None => {
                     self.data.push(3);
-                    self.data.push(value.exponent() as u8);
-                    put_varint(&mut self.data, zigzag(value.mantissa()));
+                    self.data.push(exponent as u8);
+                    put_varint(&mut self.data, zigzag(mantissa));
                 }
             }
         }
@@ -193,6 +196,11 @@ impl ChunkEncoder {
         self.status = status;
         self.readings += 1;
     }
+}
+
+/// The decimal with a stored mantissa and exponent.
+fn stored(mantissa: i64, exponent: i8) -> Decimal {
+    Decimal::new(i128::from(mantissa), i16::from(exponent))
 }
 
 /// One decoded reading.
@@ -282,12 +290,12 @@ impl<D: AsRef<[u8]>> ChunkDecoder<D> {
                 1 => None,
                 3 => {
                     let exponent = self.byte()? as i8;
-                    Some(Decimal::new(unzigzag(self.varint()?), exponent))
+                    Some(stored(unzigzag(self.varint()?), exponent))
                 }
                 w if w & 1 == 0 => {
-                    let previous = self.values[i].ok_or(CodecError::BadValueTag)?;
-                    let mantissa = previous.mantissa().wrapping_add(unzigzag(w >> 1));
-                    Some(Decimal::new(mantissa, previous.exponent()))
+                    let previous = self.values[i].and_then(stored_parts);
+                    let (mantissa, exponent) = previous.ok_or(CodecError::BadValueTag)?;
+                    Some(stored(mantissa.wrapping_add(unzigzag(w >> 1)), exponent))
                 }
                 _ => return Err(CodecError::BadValueTag),
             };
@@ -308,8 +316,8 @@ mod tests {
     fn value() -> impl Strategy<Value = Option<Decimal>> {
         prop_oneof![
             1 => Just(None),
-            4 => (any::<i64>(), -20i8..5).prop_map(|(m, e)| Some(Decimal::new(m, e))),
-            4 => (-1000i64..1000, -3i8..-1).prop_map(|(m, e)| Some(Decimal::new(m, e))),
+            4 => (any::<i64>(), -20i8..5).prop_map(|(m, e)| Some(stored(m, e))),
+            4 => (-1000i64..1000, -3i8..-1).prop_map(|(m, e)| Some(stored(m, e))),
         ]
     }
 
@@ -443,7 +451,7 @@ mod tests {
         let mut encoder = ChunkEncoder::new(1_700_000_000);
         for i in 0..40i64 {
             let values: Vec<_> = (0..10)
-                .map(|r| Some(Decimal::new(50_000_000 + r * 1000 + i * 731, -3)))
+                .map(|r| Some(stored(50_000_000 + r * 1000 + i * 731, -3)))
                 .collect();
             encoder.push(1_700_000_000 + i * 900, 0, &values);
         }

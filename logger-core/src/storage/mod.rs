@@ -56,7 +56,10 @@ mod codec;
 mod decimal;
 mod synthetic;
 
-pub use decimal::{Decimal, DecimalError};
+pub use decimal::storable;
+/// Values are the decoder's exact decimals; the store keeps those whose mantissa fits an
+/// `i64` and whose exponent fits -128..=127 (see [`storable`]).
+pub use mbus_proto::value::{Decimal, DecimalError};
 pub use synthetic::SyntheticInstallation;
 
 use codec::{ChunkDecoder, ChunkEncoder, CodecError};
@@ -188,6 +191,19 @@ pub enum StorageError {
         time: i64,
         /// How many values it had.
         count: usize,
+    },
+    /// A value does not fit the store: its mantissa needs more than 64 bits or its power
+    /// of ten is outside -128..=127 (see [`storable`]).
+    #[error("reading of meter {meter} at {time}: value {index} ({value}) does not fit the store")]
+    ValueOutOfRange {
+        /// The meter.
+        meter: MeterId,
+        /// The reading's time.
+        time: i64,
+        /// The value's position in the reading.
+        index: usize,
+        /// The value.
+        value: Decimal,
     },
     /// Stored data does not decode.
     #[error("stored readings of meter {meter} from time {start} are corrupt: {reason}")]
@@ -362,6 +378,18 @@ impl Store {
                     meter: r.meter,
                     time: r.time,
                     count: r.values.len(),
+                });
+            }
+            let too_large = r.values.iter().enumerate().find_map(|(index, v)| {
+                v.filter(|d| decimal::stored_parts(*d).is_none())
+                    .map(|d| (index, d))
+            });
+            if let Some((index, value)) = too_large {
+                return Err(StorageError::ValueOutOfRange {
+                    meter: r.meter,
+                    time: r.time,
+                    index,
+                    value,
                 });
             }
         }
