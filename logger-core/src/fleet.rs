@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::engine::{CommitHook, Committed};
 
@@ -149,6 +149,27 @@ pub(crate) fn wait(inbox: &mpsc::Receiver<Wake>, stop: &AtomicBool, timeout: Dur
     }
 }
 
+/// A sink's failed delivery: counts it in `failures`, puts the next attempt [`backoff`] away
+/// (`first` and `cap`), logs it with `what` and records the error in `status`, which is then
+/// disconnected. Returns the event text (`what: error`) when this failure starts a run of
+/// failures, the moment the sink's "failed" event comes.
+pub(crate) fn note_failure(
+    failures: &mut u32,
+    retry_at: &mut Instant,
+    (first, cap): (Duration, Duration),
+    status: &mut SinkStatus,
+    what: &str,
+    error: &dyn std::fmt::Display,
+) -> Option<String> {
+    *failures = failures.saturating_add(1);
+    *retry_at = Instant::now() + backoff(first, cap, *failures);
+    tracing::warn!(error = %error, failures = *failures, "{what}");
+    status.connected = false;
+    status.errors += 1;
+    status.last_error = Some(error.to_string());
+    (*failures == 1).then(|| format!("{what}: {error}"))
+}
+
 /// Exponential backoff: `first` doubled per failure after the first, at most `cap`.
 pub(crate) fn backoff(first: Duration, cap: Duration, failures: u32) -> Duration {
     let factor = 1u32 << failures.saturating_sub(1).min(20);
@@ -194,5 +215,46 @@ mod tests {
         assert_eq!(backoff(first, cap, 1), first);
         assert_eq!(backoff(first, cap, 3), Duration::from_secs(4));
         assert_eq!(backoff(first, cap, 30), cap);
+    }
+
+    #[test]
+    fn a_run_of_failures_comes_once_and_backs_off() {
+        let (mut failures, mut retry_at) = (0, Instant::now());
+        let mut status = SinkStatus {
+            connected: true,
+            ..SinkStatus::default()
+        };
+        let backoffs = (Duration::from_secs(10), Duration::from_secs(60));
+        let before = Instant::now();
+        let came = note_failure(
+            &mut failures,
+            &mut retry_at,
+            backoffs,
+            &mut status,
+            "X failed",
+            &"refused",
+        );
+        assert_eq!(came.as_deref(), Some("X failed: refused"));
+        assert!(retry_at >= before + Duration::from_secs(10));
+        assert!(!status.connected);
+        assert_eq!(
+            (status.errors, status.last_error.as_deref()),
+            (1, Some("refused"))
+        );
+        let came = note_failure(
+            &mut failures,
+            &mut retry_at,
+            backoffs,
+            &mut status,
+            "X failed",
+            &"timeout",
+        );
+        assert_eq!(came, None);
+        assert_eq!(failures, 2);
+        assert!(retry_at >= before + Duration::from_secs(20));
+        assert_eq!(
+            (status.errors, status.last_error.as_deref()),
+            (2, Some("timeout"))
+        );
     }
 }
