@@ -292,6 +292,16 @@ impl Store {
             }
             tx.commit().map_err(open_err)?;
         }
+        Store::checked(path, conn, app_id, version)
+    }
+
+    /// The store on `conn`, if its application id and schema version are this version's.
+    fn checked(
+        path: &Path,
+        conn: Connection,
+        app_id: i64,
+        version: i64,
+    ) -> Result<Store, StorageError> {
         if app_id != APPLICATION_ID {
             return Err(StorageError::NotReadingsDatabase {
                 path: path.to_owned(),
@@ -341,18 +351,7 @@ impl Store {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .map_err(open_err)?;
-        if app_id != APPLICATION_ID {
-            return Err(StorageError::NotReadingsDatabase {
-                path: path.to_owned(),
-                found: app_id,
-            });
-        } else if version != SCHEMA_VERSION {
-            return Err(StorageError::SchemaVersion {
-                path: path.to_owned(),
-                found: version,
-            });
-        }
-        Ok(Store { conn })
+        Store::checked(path, conn, app_id, version)
     }
 
     /// Stores one reading (one transaction). A reading at a time the meter already has
