@@ -17,6 +17,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::engine::{CommitHook, Committed};
+use crate::events::{EventCode, EventNotice};
 
 /// The state of one sink, saved in `<key>-status.json` in the data directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,25 +150,30 @@ pub(crate) fn wait(inbox: &mpsc::Receiver<Wake>, stop: &AtomicBool, timeout: Dur
     }
 }
 
-/// A sink's failed delivery: counts it in `failures`, puts the next attempt [`backoff`] away
-/// (`first` and `cap`), logs it with `what` and records the error in `status`, which is then
-/// disconnected. Returns the event text (`what: error`) when this failure starts a run of
-/// failures, the moment the sink's "failed" event comes.
+/// A sink's failed delivery at `now`: counts it in `failures`, puts the next attempt at
+/// `retry_at` a [`backoff`] away (`first` and `cap`), logs it with `what` and records the
+/// error in `status`, which is then disconnected. When this failure starts a run of
+/// failures, returns the sink's event `code` ("what: error") for the event log.
 pub(crate) fn note_failure(
-    failures: &mut u32,
-    retry_at: &mut Instant,
+    (failures, retry_at): (&mut u32, &mut Instant),
     (first, cap): (Duration, Duration),
     status: &mut SinkStatus,
-    what: &str,
+    (code, what): (EventCode, &str),
     error: &dyn std::fmt::Display,
-) -> Option<String> {
+    now: DateTime<Utc>,
+) -> Option<EventNotice> {
     *failures = failures.saturating_add(1);
     *retry_at = Instant::now() + backoff(first, cap, *failures);
     tracing::warn!(error = %error, failures = *failures, "{what}");
     status.connected = false;
     status.errors += 1;
     status.last_error = Some(error.to_string());
-    (*failures == 1).then(|| format!("{what}: {error}"))
+    status.last_error_at = Some(now);
+    (*failures == 1).then(|| EventNotice::Came {
+        code,
+        message: format!("{what}: {error}"),
+        at: now,
+    })
 }
 
 /// Exponential backoff: `first` doubled per failure after the first, at most `cap`.
@@ -224,37 +230,37 @@ mod tests {
             connected: true,
             ..SinkStatus::default()
         };
-        let backoffs = (Duration::from_secs(10), Duration::from_secs(60));
+        let now = Utc::now();
         let before = Instant::now();
-        let came = note_failure(
-            &mut failures,
-            &mut retry_at,
-            backoffs,
-            &mut status,
-            "X failed",
-            &"refused",
-        );
-        assert_eq!(came.as_deref(), Some("X failed: refused"));
-        assert!(retry_at >= before + Duration::from_secs(10));
-        assert!(!status.connected);
+        let mut fail = |error: &str| {
+            let came = note_failure(
+                (&mut failures, &mut retry_at),
+                (Duration::from_secs(10), Duration::from_secs(60)),
+                &mut status,
+                (EventCode::MqttFailed, "X failed"),
+                &error,
+                now,
+            );
+            (came, retry_at, status.clone())
+        };
+        let (came, retry, status_now) = fail("refused");
+        let Some(EventNotice::Came { code, message, at }) = came else {
+            panic!("the first failure comes: {came:?}");
+        };
         assert_eq!(
-            (status.errors, status.last_error.as_deref()),
-            (1, Some("refused"))
+            (code, message.as_str(), at),
+            (EventCode::MqttFailed, "X failed: refused", now)
         );
-        let came = note_failure(
-            &mut failures,
-            &mut retry_at,
-            backoffs,
-            &mut status,
-            "X failed",
-            &"timeout",
+        assert!(retry >= before + Duration::from_secs(10));
+        assert!(!status_now.connected);
+        assert_eq!(status_now.last_error.as_deref(), Some("refused"));
+        let (came, retry, status_now) = fail("timeout");
+        assert!(came.is_none());
+        assert!(retry >= before + Duration::from_secs(20));
+        assert_eq!(
+            (status_now.errors, status_now.last_error_at),
+            (2, Some(now))
         );
-        assert_eq!(came, None);
         assert_eq!(failures, 2);
-        assert!(retry_at >= before + Duration::from_secs(20));
-        assert_eq!(
-            (status.errors, status.last_error.as_deref()),
-            (2, Some("timeout"))
-        );
     }
 }

@@ -561,22 +561,17 @@ impl Worker {
     }
 
     fn failed(&mut self, error: &PostgresError) {
+        let now = self.clock.now();
         let came = note_failure(
-            &mut self.failures,
-            &mut self.retry_at,
+            (&mut self.failures, &mut self.retry_at),
             (self.options.backoff_first, self.options.backoff_cap),
             &mut self.status,
-            "PostgreSQL replication failed",
+            (EventCode::PostgresFailed, "PostgreSQL replication failed"),
             error,
+            now,
         );
-        let now = self.clock.now();
-        self.status.last_error_at = Some(now);
-        if let Some(message) = came {
-            self.notify(EventNotice::Came {
-                code: EventCode::PostgresFailed,
-                message,
-                at: now,
-            });
+        if let Some(notice) = came {
+            self.notify(notice);
         }
     }
 
