@@ -27,6 +27,7 @@ impl fmt::Display for Addressee {
 
 /// A character-level error the receiving UART (or the level converter) reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[non_exhaustive]
 pub enum LineError {
     /// The parity bit did not give even parity.
     Parity,
