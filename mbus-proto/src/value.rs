@@ -570,6 +570,17 @@ impl Bcd {
     }
 }
 
+/// The signed value (`12345678`, `-999`); a number with nibbles A–F shows its digits as sent,
+/// in hex (`12A4`).
+impl fmt::Display for Bcd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.value() {
+            Some(v) => write!(f, "{v}"),
+            None => write!(f, "{:0width$X}", self.raw, width = usize::from(self.digits)),
+        }
+    }
+}
+
 /// ASCII text from a variable-length field, kept as the wire bytes (last character first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Text<'a>(pub &'a [u8]);
@@ -621,6 +632,27 @@ impl Value<'_> {
             Value::Integer(v) => Some(*v),
             Value::Bcd(b) => b.value(),
             _ => None,
+        }
+    }
+}
+
+/// The data field before any scaling: numbers as sent (`-5`, `1.5`, `00123` BCD as `123`),
+/// dates and times as `2024-01-31 12:00`, text in reading order, bytes as packed hex, no data
+/// as nothing. For the scaled number in its unit use the record's
+/// [`scaled_value`](crate::record::DataRecord::scaled_value).
+impl fmt::Display for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::None => Ok(()),
+            Value::Integer(v) => write!(f, "{v}"),
+            Value::Real(v) => write!(f, "{v}"),
+            Value::Bcd(b) => fmt::Display::fmt(b, f),
+            Value::Date(d) => fmt::Display::fmt(d, f),
+            Value::DateTime(d) => fmt::Display::fmt(d, f),
+            Value::Time(t) => fmt::Display::fmt(t, f),
+            Value::Dst(d) => fmt::Display::fmt(d, f),
+            Value::Text(t) => fmt::Display::fmt(t, f),
+            Value::Bytes(b) => fmt::Display::fmt(&crate::hex::HexBytes::packed(b), f),
         }
     }
 }
@@ -776,5 +808,17 @@ mod tests {
         assert_eq!(Lvar::from_byte(0xC3).data_len(), 3);
         assert_eq!(Lvar::from_byte(0xFF).data_len(), 0);
         assert_eq!(Text(b"HR%").to_string(), "%RH");
+    }
+
+    #[test]
+    fn raw_values_display_as_sent() {
+        assert_eq!(Bcd::from_le(&[0x45, 0x23, 0x01, 0x00]).to_string(), "12345");
+        assert_eq!(Bcd::from_le(&[0x99, 0xF9]).to_string(), "-999");
+        assert_eq!(Bcd::from_le(&[0xA4, 0x12]).to_string(), "12A4");
+        assert_eq!(Value::Integer(-5).to_string(), "-5");
+        assert_eq!(Value::Real(1.5).to_string(), "1.5");
+        assert_eq!(Value::Bytes(&[0x0A, 0xFF]).to_string(), "0AFF");
+        assert_eq!(Value::Text(Text(b"HR%")).to_string(), "%RH");
+        assert_eq!(Value::None.to_string(), "");
     }
 }
