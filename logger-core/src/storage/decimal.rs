@@ -20,7 +20,8 @@ pub(crate) fn stored_parts(d: Decimal) -> Option<(i64, i8)> {
 /// use logger_core::storage::{storable, Decimal};
 ///
 /// assert_eq!(storable(Decimal::new(1250, -2)), Some(Decimal::new(1250, -2)));
-/// assert_eq!(storable(Decimal::new(10i128.pow(20), 0)), Some(Decimal::new(100, 18)));
+/// // 10^20 needs 67 bits: two trailing zeros move into the exponent.
+/// assert_eq!(storable(Decimal::new(10i128.pow(20), 0)), Some(Decimal::new(10i128.pow(18), 2)));
 /// assert_eq!(storable(Decimal::new(1, 200)), None);
 /// ```
 pub fn storable(d: Decimal) -> Option<Decimal> {
