@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use mbus_link::sim::{templates, Population, SerialPattern, SimBus, SimConfig, TelegramTemplate};
 use mbus_link::{LinkConfig, Master, ResetPolicy};
-use mbus_proto::address::{BaudRate, SecondaryAddress};
+use mbus_proto::address::{BaudRate, PrimaryAddress, SecondaryAddress};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -77,7 +77,11 @@ impl Scenario {
 
     /// Reads every meter once (secondary: then deselects, as callers do at the end of a
     /// batch); returns the virtual bus time it took.
-    fn cycle(self, master: &mut Master<SimBus>, meters: &[(u8, SecondaryAddress)]) -> Duration {
+    fn cycle(
+        self,
+        master: &mut Master<SimBus>,
+        meters: &[(PrimaryAddress, SecondaryAddress)],
+    ) -> Duration {
         let start = master.transport().bus_time();
         for (p, s) in meters {
             let read = match self {
@@ -146,7 +150,10 @@ fn read_cycle(c: &mut Criterion) {
     let meters: Vec<_> = template_bus
         .meters()
         .iter()
-        .map(|m| (m.primary(), m.secondary()))
+        .map(|m| {
+            let primary = PrimaryAddress::new(m.primary()).expect("the population's addresses");
+            (primary, m.secondary())
+        })
         .collect();
     let mut group = c.benchmark_group("read_250_meters_2400_baud");
     group.sample_size(10);

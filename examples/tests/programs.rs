@@ -2,7 +2,7 @@
 //! libmbus corpus, reading a meter through a simulated TCP gateway, serving a simulated bus,
 //! and embedding the logger on a simulated installation.
 
-use mbus_link::mbus_proto::address::BaudRate;
+use mbus_link::mbus_proto::address::{BaudRate, PrimaryAddress};
 use mbus_link::sim::{GatewayServer, Population, SerialPattern, SimBus, SimConfig};
 use mbus_link::Master;
 use std::io::{BufRead, BufReader, Write};
@@ -103,7 +103,13 @@ fn serve_simulated_bus_answers_until_its_input_closes() {
             .parse::<mbus_link::Device>()
             .unwrap();
         let mut master = Master::new(device.open(BaudRate::B2400).unwrap());
-        assert_eq!(master.read_primary(3).unwrap()[0].address(), Some(3));
+        assert_eq!(
+            master
+                .read_primary(PrimaryAddress::new(3).unwrap())
+                .unwrap()[0]
+                .address(),
+            Some(3)
+        );
     }
     child.stdin.take().unwrap().flush().unwrap();
     assert!(child.wait().unwrap().success());

@@ -10,7 +10,7 @@ use crate::config::{Addressing, Meter, ResetMode};
 use crate::status::LoggerState;
 use chrono::{DateTime, Utc};
 use mbus_link::{LinkConfig, LinkError, Master, Transport};
-use mbus_proto::address::{SecondaryAddress, SecondaryMask, SELECTED_ADDRESS};
+use mbus_proto::address::{LinkAddress, PrimaryAddress, SecondaryAddress, SecondaryMask};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -261,9 +261,9 @@ pub fn read_meter<T: Transport>(
         let address = match secondary {
             Some(s) => {
                 master.select(&SecondaryMask::exact(&s))?;
-                SELECTED_ADDRESS
+                LinkAddress::Selected
             }
-            None => meter.primary,
+            None => PrimaryAddress::new(meter.primary)?.into(),
         };
         match meter.reset {
             ResetMode::SndNke => master.snd_nke(address)?,
@@ -275,7 +275,7 @@ pub fn read_meter<T: Transport>(
     }
     let telegrams = match secondary {
         Some(s) => master.read_secondary(&s)?,
-        None => master.read_primary(meter.primary)?,
+        None => master.read_primary(PrimaryAddress::new(meter.primary)?)?,
     };
     Ok(telegrams.into_iter().map(|t| t.into_bytes()).collect())
 }

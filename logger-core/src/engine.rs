@@ -33,6 +33,7 @@ use crate::storage::{MeterId, Reading, StorageError, Store, DATABASE_FILE_NAME};
 use crate::template::Template;
 use chrono::{DateTime, Utc};
 use mbus_link::{LinkError, Master, Transport};
+use mbus_proto::address::PrimaryAddress;
 use mbus_scan::{
     CancelToken, FoundStatus, PrimaryOptions, Progress, ScanError, Scanner, SecondaryOptions,
 };
@@ -1205,7 +1206,7 @@ fn full_read<T: Transport>(
     }
     let telegrams = match (m.secondary, m.primary) {
         (Some(s), _) => master.read_secondary(&s)?,
-        (None, Some(p)) => master.read_primary(p)?,
+        (None, Some(p)) => master.read_primary(PrimaryAddress::new(p)?)?,
         (None, None) => {
             return Err(LinkError::InvalidRequest(
                 "the meter was found without a primary or secondary address".into(),

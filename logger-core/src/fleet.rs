@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::engine::{CommitHook, Committed};
+use crate::events::{EventCode, EventNotice};
 
 /// The state of one sink, saved in `<key>-status.json` in the data directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,6 +150,32 @@ pub(crate) fn wait(inbox: &mpsc::Receiver<Wake>, stop: &AtomicBool, timeout: Dur
     }
 }
 
+/// A sink's failed delivery at `now`: counts it in `failures`, puts the next attempt at
+/// `retry_at` a [`backoff`] away (`first` and `cap`), logs it with `what` and records the
+/// error in `status`, which is then disconnected. When this failure starts a run of
+/// failures, returns the sink's event `code` ("what: error") for the event log.
+pub(crate) fn note_failure(
+    (failures, retry_at): (&mut u32, &mut Instant),
+    (first, cap): (Duration, Duration),
+    status: &mut SinkStatus,
+    (code, what): (EventCode, &str),
+    error: &dyn std::fmt::Display,
+    now: DateTime<Utc>,
+) -> Option<EventNotice> {
+    *failures = failures.saturating_add(1);
+    *retry_at = Instant::now() + backoff(first, cap, *failures);
+    tracing::warn!(error = %error, failures = *failures, "{what}");
+    status.connected = false;
+    status.errors += 1;
+    status.last_error = Some(error.to_string());
+    status.last_error_at = Some(now);
+    (*failures == 1).then(|| EventNotice::Came {
+        code,
+        message: format!("{what}: {error}"),
+        at: now,
+    })
+}
+
 /// Exponential backoff: `first` doubled per failure after the first, at most `cap`.
 pub(crate) fn backoff(first: Duration, cap: Duration, failures: u32) -> Duration {
     let factor = 1u32 << failures.saturating_sub(1).min(20);
@@ -194,5 +221,46 @@ mod tests {
         assert_eq!(backoff(first, cap, 1), first);
         assert_eq!(backoff(first, cap, 3), Duration::from_secs(4));
         assert_eq!(backoff(first, cap, 30), cap);
+    }
+
+    #[test]
+    fn a_run_of_failures_comes_once_and_backs_off() {
+        let (mut failures, mut retry_at) = (0, Instant::now());
+        let mut status = SinkStatus {
+            connected: true,
+            ..SinkStatus::default()
+        };
+        let now = Utc::now();
+        let before = Instant::now();
+        let mut fail = |error: &str| {
+            let came = note_failure(
+                (&mut failures, &mut retry_at),
+                (Duration::from_secs(10), Duration::from_secs(60)),
+                &mut status,
+                (EventCode::MqttFailed, "X failed"),
+                &error,
+                now,
+            );
+            (came, retry_at, status.clone())
+        };
+        let (came, retry, status_now) = fail("refused");
+        let Some(EventNotice::Came { code, message, at }) = came else {
+            panic!("the first failure comes: {came:?}");
+        };
+        assert_eq!(
+            (code, message.as_str(), at),
+            (EventCode::MqttFailed, "X failed: refused", now)
+        );
+        assert!(retry >= before + Duration::from_secs(10));
+        assert!(!status_now.connected);
+        assert_eq!(status_now.last_error.as_deref(), Some("refused"));
+        let (came, retry, status_now) = fail("timeout");
+        assert!(came.is_none());
+        assert!(retry >= before + Duration::from_secs(20));
+        assert_eq!(
+            (status_now.errors, status_now.last_error_at),
+            (2, Some(now))
+        );
+        assert_eq!(failures, 2);
     }
 }

@@ -7,7 +7,7 @@
 //! meter did not send and non-numeric records (dates, text) are empty slots.
 
 use crate::config::{Meter, Register};
-use crate::storage::{Decimal, MeterId, Reading};
+use crate::storage::{storable, Decimal, MeterId, Reading};
 use crate::template::MeterType;
 use mbus_proto::address::SecondaryAddress;
 use mbus_proto::app::{decode_frame, DecodeError, Header, Telegram};
@@ -86,21 +86,7 @@ pub const ERROR_RECORD_FLAG: u8 = 0x80;
 /// are dropped only where the mantissa or exponent would not fit), approximate ones are stored
 /// as the shortest decimal of their `f64`.
 fn to_storage_decimal(value: ScaledValue) -> Option<Decimal> {
-    let d = match value {
-        ScaledValue::Exact(d) => d,
-        ScaledValue::Approximate(real) => real.to_decimal()?,
-    };
-    let (mut m, mut e) = (d.mantissa, d.exponent);
-    while i64::try_from(m).is_err() && m % 10 == 0 && m != 0 {
-        m /= 10;
-        e += 1;
-    }
-    // Trailing zeros beyond the storable exponent range are dropped the same way.
-    while e < i16::from(i8::MIN) && m % 10 == 0 && m != 0 {
-        m /= 10;
-        e += 1;
-    }
-    Some(Decimal::new(i64::try_from(m).ok()?, i8::try_from(e).ok()?))
+    storable(value.to_decimal()?)
 }
 
 impl MeterData {
@@ -166,7 +152,7 @@ impl MeterData {
     /// error-state record is non-zero. 0 = no error.
     pub fn error_flags(&self) -> u8 {
         let records = self.records.iter().any(|r| {
-            r.function == Function::ErrorState && r.value.is_some_and(|v| v.mantissa() != 0)
+            r.function == Function::ErrorState && r.value.is_some_and(|v| v.mantissa != 0)
         });
         (self.status & STATUS_ERROR_BITS) | if records { ERROR_RECORD_FLAG } else { 0 }
     }
@@ -245,13 +231,13 @@ pub fn divide(value: Decimal, divisor: f64) -> Option<Decimal> {
     if divisor == 0.0 || !divisor.is_finite() {
         return None;
     }
-    let d = Decimal::from_f64(divisor).ok()?;
-    if d.mantissa().abs() == 1 {
-        let exponent = i8::try_from(i16::from(value.exponent()) - i16::from(d.exponent())).ok()?;
-        let mantissa = value.mantissa().checked_mul(d.mantissa())?;
-        return Some(Decimal::new(mantissa, exponent));
+    let d = Decimal::from_f64(divisor)?;
+    if d.mantissa.abs() == 1 {
+        let exponent = value.exponent.checked_sub(d.exponent)?;
+        let mantissa = value.mantissa.checked_mul(d.mantissa)?;
+        return storable(Decimal::new(mantissa, exponent));
     }
-    Decimal::from_f64(value.to_f64() / divisor).ok()
+    storable(Decimal::from_f64(value.to_f64() / divisor)?)
 }
 
 fn title(quantity: &str) -> String {

@@ -11,7 +11,7 @@
 use crate::bus::MeterBus;
 use chrono::{DateTime, TimeZone, Utc};
 use mbus_link::sim::{
-    templates, Population, SerialPattern, SimBus, SimConfig, TelegramTemplate, VirtualMeter,
+    templates, Population, SerialPattern, SimBus, SimConfig, SimRng, TelegramTemplate, VirtualMeter,
 };
 use mbus_link::{LinkError, Master, Received, Transport};
 use mbus_proto::address::BaudRate;
@@ -53,14 +53,6 @@ fn epoch() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
         .single()
         .unwrap_or_default()
-}
-
-/// SplitMix64: a deterministic hash of the seed and a record position.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 fn unit_interval(z: u64) -> f64 {
@@ -170,7 +162,7 @@ pub fn evolve(frame: &[u8], seed: u64, at: DateTime<Utc>) -> Option<Vec<u8>> {
             let Some(base) = read_field(r.data, coding, r.byte_order) else {
                 continue;
             };
-            let h = mix(seed ^ mix(i as u64 + 1));
+            let h = SimRng::hash(seed ^ SimRng::hash(i as u64 + 1));
             let value = match behaviour(info.quantity) {
                 Behaviour::Fixed => continue,
                 Behaviour::Counter => {
@@ -181,8 +173,8 @@ pub fn evolve(frame: &[u8], seed: u64, at: DateTime<Utc>) -> Option<Vec<u8>> {
                     grown.min(i64::MAX as f64) as i64
                 }
                 Behaviour::Swing => {
-                    let phase = unit_interval(mix(h)) * std::f64::consts::TAU;
-                    let noise = unit_interval(mix(h ^ at.timestamp() as u64)) - 0.5;
+                    let phase = unit_interval(SimRng::hash(h)) * std::f64::consts::TAU;
+                    let noise = unit_interval(SimRng::hash(h ^ at.timestamp() as u64)) - 0.5;
                     let amplitude = if base == 0 { 10.0 } else { base as f64 * 0.15 };
                     (base as f64 + amplitude * (day_phase + phase).sin() + amplitude * 0.1 * noise)
                         .round() as i64
@@ -275,7 +267,7 @@ impl SimInstallation {
                 delay: m.response_delay(),
                 name: m.template().name().to_string(),
                 telegrams: m.telegrams(),
-                seed: mix(seed ^ mix(0x5EED_0000 + i as u64)),
+                seed: SimRng::hash(seed ^ SimRng::hash(0x5EED_0000 + i as u64)),
             })
             .collect();
         let config = SimConfig {

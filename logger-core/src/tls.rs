@@ -20,6 +20,7 @@
 
 use crate::config::FieldError;
 use chrono::{DateTime, Datelike, Duration, Utc};
+use mbus_proto::hex::HexBytes;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::{CertifiedKey, SigningKey};
@@ -134,12 +135,11 @@ fn describe(der: &CertificateDer<'_>) -> Result<CertificateInfo, FieldError> {
         issuer: cert.issuer().to_string(),
         not_before: timestamp(validity.not_before),
         not_after: timestamp(validity.not_after),
-        sha256: ring::digest::digest(&ring::digest::SHA256, der)
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect::<Vec<_>>()
-            .join(":"),
+        sha256: HexBytes::separated(
+            ring::digest::digest(&ring::digest::SHA256, der).as_ref(),
+            ":",
+        )
+        .to_string(),
         self_signed: cert.subject() == cert.issuer(),
     })
 }

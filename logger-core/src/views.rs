@@ -724,7 +724,10 @@ mod tests {
             meter: MeterId(4),
             time,
             status: 0,
-            values: vec![Some(Decimal::new(energy, 0)), Some(Decimal::new(power, 0))],
+            values: vec![
+                Some(Decimal::new(energy.into(), 0)),
+                Some(Decimal::new(power.into(), 0)),
+            ],
         };
         store.append(&reading(midnight - 1800, 100, 0)).unwrap();
         for k in 0..10 {

@@ -9,7 +9,7 @@ use logger_core::events::{EventCode, Kind};
 use logger_core::simulation::SimInstallation;
 use logger_core::status::{LoggerState, ReadStatus};
 use logger_core::storage::{MeterId, Reading};
-use mbus_proto::address::BaudRate;
+use mbus_proto::address::{BaudRate, PrimaryAddress};
 use std::sync::Arc;
 
 #[path = "support/corpus.rs"]
@@ -113,7 +113,7 @@ fn twenty_meters_every_ten_seconds_are_stored_exactly_on_the_grid() {
         }
         // Register 0 holds kWh with the digits of the meter's Wh value divided by 1000.
         let energy = rs[0].values[0].unwrap();
-        assert!(energy.exponent() <= 0, "{energy}");
+        assert!(energy.exponent <= 0, "{energy}");
         total += rs.len();
         assert_eq!(logger.status().meter(meter.id).status, ReadStatus::Ok);
     }
@@ -380,7 +380,7 @@ fn a_primary_scan_finds_and_names_every_meter() {
     )
     .unwrap();
     let options = mbus_scan::PrimaryOptions {
-        addresses: (0..=10).collect(),
+        addresses: (0..=10).map(|a| PrimaryAddress::new(a).unwrap()).collect(),
         ..Default::default()
     };
     let mut probes = 0;

@@ -272,7 +272,7 @@ fn quarter_hours(meter: u32, from: i64, to: i64) -> Vec<Reading> {
             meter: MeterId(meter),
             time,
             status: 0,
-            values: vec![Some(Decimal::new(k as i64, 0))],
+            values: vec![Some(Decimal::new(k as i128, 0))],
         })
         .collect()
 }

@@ -48,7 +48,7 @@ fn store_reading(dir: &std::path::Path, time: i64, hook: &mut CommitHook) {
             meter: MeterId(1),
             time,
             status: 0,
-            values: vec![Some(Decimal::new(time, -3))],
+            values: vec![Some(Decimal::new(time.into(), -3))],
         })
         .unwrap();
     let started = Instant::now();
@@ -96,7 +96,7 @@ fn mqtt_queues_cycles_on_disk_bounded_while_the_broker_is_away() {
     };
     for (n, time) in (1_777_881_600..).step_by(900).take(5).enumerate() {
         store_reading(dir.path(), time, &mut hook);
-        let value = Decimal::new(time, -3).to_string();
+        let value = Decimal::new(time.into(), -3).to_string();
         wait_until("the cycle queued", || newest().contains(&value));
         assert_eq!(queued(), (n + 1).min(3));
     }

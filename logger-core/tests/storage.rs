@@ -239,6 +239,18 @@ fn bad_readings_are_rejected_and_nothing_is_stored() {
         store.append(&reading(1, -1, vec![])),
         Err(StorageError::TimeOutOfRange { .. })
     ));
+    // The store keeps mantissas of 64 bits and powers of ten in -128..=127.
+    let huge = reading(3, 100, vec![None, d("92233720368547758071")]);
+    let err = store.append(&huge).unwrap_err();
+    assert!(
+        matches!(err, StorageError::ValueOutOfRange { index: 1, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("92233720368547758071"), "{err}");
+    assert!(matches!(
+        store.append(&reading(3, 100, vec![d("1e200")])),
+        Err(StorageError::ValueOutOfRange { index: 0, .. })
+    ));
     assert_eq!(store.stats().unwrap().readings, 0);
 }
 
@@ -316,8 +328,8 @@ mod model {
     fn value() -> impl Strategy<Value = Option<Decimal>> {
         prop_oneof![
             1 => Just(None),
-            6 => (-5_000i64..5_000, -3i8..1).prop_map(|(m, e)| Some(Decimal::new(m, e))),
-            1 => (any::<i64>(), any::<i8>()).prop_map(|(m, e)| Some(Decimal::new(m, e))),
+            6 => (-5_000i64..5_000, -3i8..1).prop_map(|(m, e)| Some(Decimal::new(m.into(), e.into()))),
+            1 => (any::<i64>(), any::<i8>()).prop_map(|(m, e)| Some(Decimal::new(m.into(), e.into()))),
         ]
     }
 

@@ -1,6 +1,7 @@
 //! Reads every meter of a simulated bus by primary and by secondary address and prints what the
 //! bus counted: `cargo run -p mbus-link --example simulated_bus -- [METERS] [SEED]`.
 
+use mbus_link::mbus_proto::address::PrimaryAddress;
 use mbus_link::sim::{Population, SerialPattern, SimBus, SimConfig};
 use mbus_link::{LinkError, Master};
 
@@ -20,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|m| (m.primary(), m.secondary()))
         .collect();
     for (primary, secondary) in &addresses {
-        let by_primary = master.read_primary(*primary);
+        let by_primary = master.read_primary(PrimaryAddress::new(*primary)?);
         let by_secondary = master.read_secondary(secondary);
         let show = |r: &Result<Vec<mbus_link::ReplyFrame>, LinkError>| match r {
             Ok(t) => format!("{} telegram(s), {} bytes", t.len(), t[0].bytes().len()),

@@ -6,19 +6,20 @@ use crate::master::ops::{AckCommand, ReadAll, ReadSecondary, RequestUd2, Select,
 use crate::master::{Action, MasterCore, Operation};
 use crate::telegram::{Reply, ReplyFrame, SelectOutcome};
 use crate::transport::Transport;
-use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask, SELECTED_ADDRESS};
+use mbus_proto::address::{BaudRate, LinkAddress, PrimaryAddress, SecondaryAddress, SecondaryMask};
 use mbus_proto::frame::MAX_FRAME_LEN;
 
 /// A bus master over a blocking [`Transport`].
 ///
 /// ```
+/// use mbus_link::mbus_proto::address::PrimaryAddress;
 /// use mbus_link::sim::{SimBus, SimConfig, VirtualMeter, templates};
 /// use mbus_link::Master;
 ///
 /// let meter = VirtualMeter::new(5, "12345678C5140B04".parse()?, templates::synthetic(0));
 /// let bus = SimBus::new(SimConfig::default(), vec![meter]);
 /// let mut master = Master::new(bus);
-/// let telegrams = master.read_primary(5)?;
+/// let telegrams = master.read_primary(PrimaryAddress::new(5)?)?;
 /// assert_eq!(telegrams[0].address(), Some(5));
 /// assert!(master.transport().bus_time().as_millis() > 0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -74,14 +75,17 @@ macro_rules! link_operations {
             }
         }
 
-        /// SND_NKE (link reset) to `address`; resets its frame count bit. To 255 nobody answers.
-        pub $($asyncness)? fn snd_nke(&mut self, address: u8) -> Result<(), LinkError> {
+        /// SND_NKE (link reset) to `address` (a [`PrimaryAddress`](mbus_proto::address::PrimaryAddress)
+        /// or a special [`LinkAddress`](mbus_proto::address::LinkAddress)); resets its frame
+        /// count bit. To 255 nobody answers.
+        pub $($asyncness)? fn snd_nke(&mut self, address: impl Into<LinkAddress>) -> Result<(), LinkError> {
             self.run(AckCommand::snd_nke(address))$($await_tokens)*
         }
 
-        /// Reads all telegrams of the meter at primary `address` (see [`LinkConfig::reset_policy`]
+        /// Reads all telegrams of the meter at primary `address` (a
+        /// [`PrimaryAddress`](mbus_proto::address::PrimaryAddress); see [`LinkConfig::reset_policy`]
         /// for the SND_NKE before and [`LinkConfig::max_telegrams`] for the telegram limit).
-        pub $($asyncness)? fn read_primary(&mut self, address: u8) -> Result<Vec<ReplyFrame>, LinkError> {
+        pub $($asyncness)? fn read_primary(&mut self, address: impl Into<LinkAddress>) -> Result<Vec<ReplyFrame>, LinkError> {
             self.run(ReadAll::primary(address))$($await_tokens)*
         }
 
@@ -103,18 +107,18 @@ macro_rules! link_operations {
 
         /// Deselects the selected meter (SND_NKE to 253).
         pub $($asyncness)? fn deselect(&mut self) -> Result<(), LinkError> {
-            self.run(AckCommand::snd_nke(SELECTED_ADDRESS))$($await_tokens)*
+            self.run(AckCommand::snd_nke(LinkAddress::Selected))$($await_tokens)*
         }
 
         /// One REQ_UD2 with the given frame count bit.
-        pub $($asyncness)? fn request_ud2(&mut self, address: u8, fcb: bool) -> Result<ReplyFrame, LinkError> {
+        pub $($asyncness)? fn request_ud2(&mut self, address: impl Into<LinkAddress>, fcb: bool) -> Result<ReplyFrame, LinkError> {
             self.run(RequestUd2::new(address, fcb))$($await_tokens)*
         }
 
         /// Application reset (CI 0x50), optionally with a subcode.
         pub $($asyncness)? fn application_reset(
             &mut self,
-            address: u8,
+            address: impl Into<LinkAddress>,
             subcode: Option<u8>,
         ) -> Result<(), LinkError> {
             self.run(AckCommand::application_reset(address, subcode))$($await_tokens)*
@@ -122,15 +126,16 @@ macro_rules! link_operations {
 
         /// Switches the meter at `address` to `baud`; after its acknowledgement the master
         /// talks at the new rate.
-        pub $($asyncness)? fn switch_baud(&mut self, address: u8, baud: BaudRate) -> Result<(), LinkError> {
+        pub $($asyncness)? fn switch_baud(&mut self, address: impl Into<LinkAddress>, baud: BaudRate) -> Result<(), LinkError> {
             self.run(AckCommand::switch_baud(address, baud))$($await_tokens)*
         }
 
-        /// Gives the meter at `address` the new primary address `new_address`.
+        /// Gives the meter at `address` (its primary address, or 253 after a select) the new
+        /// primary address `new_address`.
         pub $($asyncness)? fn set_primary_address(
             &mut self,
-            address: u8,
-            new_address: u8,
+            address: impl Into<LinkAddress>,
+            new_address: PrimaryAddress,
         ) -> Result<(), LinkError> {
             self.run(AckCommand::set_primary_address(address, new_address))$($await_tokens)*
         }

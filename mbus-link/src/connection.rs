@@ -11,6 +11,42 @@ use mbus_proto::address::BaudRate;
 use std::io::ErrorKind;
 use std::time::Instant;
 
+/// The transport methods every real connection (blocking or async) answers from its
+/// [`LineClock`] in a field `line`: `now`, `latency` (`latency:`), `adaptive_latency`
+/// (`adaptive:`), `baud`, and `set_baud`, which first runs the `set_baud:` block (telling the
+/// port, if it has one) with the connection as `$this` and the new rate as `$baud`.
+macro_rules! line_clock_methods {
+    (
+        latency: $latency:expr,
+        adaptive: $adaptive:expr,
+        set_baud: |$this:ident, $baud:ident| $set:block
+    ) => {
+        fn now(&self) -> Duration {
+            self.line.now()
+        }
+
+        fn latency(&self) -> Duration {
+            $latency
+        }
+
+        fn adaptive_latency(&self) -> Option<$crate::config::LatencyBounds> {
+            $adaptive
+        }
+
+        fn baud(&self) -> BaudRate {
+            self.line.baud()
+        }
+
+        fn set_baud(&mut self, $baud: BaudRate) -> Result<(), LinkError> {
+            let $this = &mut *self;
+            $set
+            $this.line.set_baud($baud);
+            Ok(())
+        }
+    };
+}
+pub(crate) use line_clock_methods;
+
 /// The line rate of a connection and its clock (time since it was opened).
 #[derive(Debug)]
 pub(crate) struct LineClock {

@@ -21,6 +21,7 @@ use {
 /// # Ok::<(), mbus_link::DeviceError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Device {
     /// A serial port path (`/dev/ttyUSB0`, `COM3`).
     Serial(String),

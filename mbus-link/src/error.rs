@@ -27,6 +27,7 @@ impl fmt::Display for Addressee {
 
 /// A character-level error the receiving UART (or the level converter) reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[non_exhaustive]
 pub enum LineError {
     /// The parity bit did not give even parity.
     Parity,
@@ -128,6 +129,9 @@ pub enum LinkError {
     /// The request itself is invalid (e.g. too long, or an address a request cannot use).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// An address no request can use (for example a configured primary address above 250).
+    #[error("invalid address: {0}")]
+    Address(#[from] mbus_proto::address::AddressError),
     /// The device (serial port, TCP gateway) could not be opened.
     #[error("cannot open device {device}: {source}")]
     Device {

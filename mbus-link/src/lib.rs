@@ -17,7 +17,7 @@
 //! The meter at primary address 5 behind a transparent gateway, every value printed:
 //!
 //! ```no_run
-//! use mbus_link::mbus_proto::address::BaudRate;
+//! use mbus_link::mbus_proto::address::{BaudRate, PrimaryAddress};
 //! use mbus_link::mbus_proto::app::Telegram;
 //! use mbus_link::mbus_proto::record::Record;
 //! use mbus_link::mbus_proto::render::ValueText;
@@ -25,7 +25,7 @@
 //!
 //! let device: Device = "tcp://192.168.1.10:10001".parse()?;
 //! let mut master = Master::new(device.open(BaudRate::B2400)?);
-//! for frame in master.read_primary(5)? {
+//! for frame in master.read_primary(PrimaryAddress::new(5)?)? {
 //!     if let Telegram::Variable(data) = frame.decode()? {
 //!         for record in data.records() {
 //!             if let Record::Data(record) = record? {
@@ -62,12 +62,12 @@
 //! ```no_run
 //! # #[cfg(feature = "tokio")]
 //! # async fn read() -> Result<(), Box<dyn std::error::Error>> {
-//! use mbus_link::mbus_proto::address::BaudRate;
+//! use mbus_link::mbus_proto::address::{BaudRate, PrimaryAddress};
 //! use mbus_link::{AsyncMaster, Device};
 //!
 //! let device: Device = "tcp://192.168.1.10:10001".parse()?;
 //! let mut master = AsyncMaster::new(device.open_async(BaudRate::B2400).await?);
-//! let telegrams = master.read_primary(5).await?;
+//! let telegrams = master.read_primary(PrimaryAddress::new(5)?).await?;
 //! println!("{} telegram(s), first: {}", telegrams.len(), telegrams[0]);
 //! # Ok(())
 //! # }

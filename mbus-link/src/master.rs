@@ -12,11 +12,11 @@
 //! ```
 //! use mbus_link::master::{Action, MasterCore, ops};
 //! use mbus_link::LinkConfig;
-//! use mbus_proto::address::BaudRate;
+//! use mbus_proto::address::{BaudRate, PrimaryAddress};
 //! use std::time::Duration;
 //!
 //! let mut core = MasterCore::new(LinkConfig::default(), BaudRate::B2400, Duration::ZERO);
-//! let mut tx = core.begin(ops::AckCommand::snd_nke(7));
+//! let mut tx = core.begin(ops::AckCommand::snd_nke(PrimaryAddress::new(7)?));
 //! let Action::Send(bytes) = tx.poll() else { unreachable!() };
 //! assert_eq!(bytes, &[0x10, 0x40, 0x07, 0x47, 0x16]);
 //! tx.sent(Duration::from_millis(21));
@@ -25,6 +25,7 @@
 //! // Default: listen one more gap of silence after the frame, then done.
 //! tx.received(&[], None, Duration::from_millis(100));
 //! assert!(matches!(tx.poll(), Action::Done(Ok(()))));
+//! # Ok::<(), mbus_proto::address::AddressError>(())
 //! ```
 
 use crate::config::{
@@ -741,6 +742,10 @@ mod tests {
         MasterCore::new(config, BaudRate::B2400, Duration::ZERO)
     }
 
+    fn at(a: u8) -> mbus_proto::address::LinkAddress {
+        mbus_proto::address::LinkAddress::try_from(a).unwrap()
+    }
+
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
     }
@@ -782,7 +787,7 @@ mod tests {
     #[test]
     fn silence_is_retried_with_identical_bytes_then_reported() {
         let mut c = core(LinkConfig::default());
-        let (result, sent) = drive(&mut c, ReadAll::primary(9), &[]);
+        let (result, sent) = drive(&mut c, ReadAll::primary(at(9)), &[]);
         assert!(matches!(
             result,
             Err(LinkError::NoReply {
@@ -803,19 +808,19 @@ mod tests {
                 ..LinkConfig::default()
             });
             assert!(
-                drive(&mut c, AckCommand::snd_nke(1), &echoed).0.is_ok(),
+                drive(&mut c, AckCommand::snd_nke(at(1)), &echoed).0.is_ok(),
                 "{mode:?}"
             );
         }
         // Auto also works without echo; On insists on it.
         let mut c = core(LinkConfig::default());
-        assert!(drive(&mut c, AckCommand::snd_nke(1), &[0xE5]).0.is_ok());
+        assert!(drive(&mut c, AckCommand::snd_nke(at(1)), &[0xE5]).0.is_ok());
         let mut c = core(LinkConfig {
             echo: EchoMode::On,
             ..LinkConfig::default()
         });
         assert!(matches!(
-            drive(&mut c, AckCommand::snd_nke(1), &[0xE5]).0,
+            drive(&mut c, AckCommand::snd_nke(at(1)), &[0xE5]).0,
             Err(LinkError::Garbled {
                 reason: GarbleReason::EchoMismatch,
                 ..
@@ -854,7 +859,7 @@ mod tests {
             },
             ..LinkConfig::default()
         });
-        let (result, sent) = drive(&mut c, AckCommand::snd_nke(1), &[0xE5, 0xE5]);
+        let (result, sent) = drive(&mut c, AckCommand::snd_nke(at(1)), &[0xE5, 0xE5]);
         // The double ack was retried once; the retry met silence, which is not retried here.
         assert!(matches!(
             result,
@@ -862,7 +867,7 @@ mod tests {
         ));
         assert_eq!(sent.len(), 2);
         let mut c = core(LinkConfig::default());
-        let (result, sent) = drive(&mut c, AckCommand::snd_nke(1), &[0xE5, 0xE5]);
+        let (result, sent) = drive(&mut c, AckCommand::snd_nke(at(1)), &[0xE5, 0xE5]);
         assert!(matches!(
             result,
             Err(LinkError::Garbled {
@@ -876,7 +881,7 @@ mod tests {
     #[test]
     fn line_errors_and_overload() {
         let mut c = core(LinkConfig::default());
-        let mut tx = c.begin(AckCommand::snd_nke(1));
+        let mut tx = c.begin(AckCommand::snd_nke(at(1)));
         assert!(matches!(tx.poll(), Action::Send(_)));
         tx.sent(ms(20));
         tx.received(&[0xE5], Some(LineError::Parity), ms(30));
@@ -893,7 +898,7 @@ mod tests {
             Action::Done(Err(LinkError::InvalidRequest(_)))
         ));
 
-        let mut tx = c.begin(AckCommand::snd_nke(1));
+        let mut tx = c.begin(AckCommand::snd_nke(at(1)));
         assert!(matches!(tx.poll(), Action::Send(_)));
         tx.sent(ms(20));
         tx.received(&[], Some(LineError::Overload), ms(21));
@@ -906,7 +911,7 @@ mod tests {
     #[test]
     fn deadlines_follow_the_timing_rules() {
         let mut c = core(LinkConfig::default());
-        let mut tx = c.begin(AckCommand::snd_nke(1));
+        let mut tx = c.begin(AckCommand::snd_nke(at(1)));
         assert!(matches!(tx.poll(), Action::Send(_)));
         tx.sent(ms(100));
         // Response window: 330 bits at 2400 baud + 50 ms after the end of the request.
@@ -926,7 +931,7 @@ mod tests {
             response_timeout: Some(ms(1000)),
             ..LinkConfig::default()
         });
-        let mut tx = c.begin(AckCommand::snd_nke(1));
+        let mut tx = c.begin(AckCommand::snd_nke(at(1)));
         assert!(matches!(tx.poll(), Action::Send(_)));
         tx.sent(ms(10));
         assert!(matches!(tx.poll(), Action::Receive { deadline } if deadline == ms(1010)));
@@ -944,7 +949,7 @@ mod tests {
         lateness: Duration,
     ) -> (Result<(), LinkError>, usize, Duration) {
         let earliest = bit_times(u64::from(BITS_PER_CHAR), c.baud()) + char_times(1, c.baud());
-        let mut tx = c.begin(AckCommand::snd_nke(1));
+        let mut tx = c.begin(AckCommand::snd_nke(at(1)));
         let (mut now, mut attempts, mut reply_at) = (start, 0, None);
         loop {
             match tx.poll() {
@@ -1063,20 +1068,20 @@ mod tests {
             ..LinkConfig::default()
         });
         let rsp = request::rsp_ud(4, 0x78, &[0x01, 0xFD, 0x17, 0x00]).unwrap();
-        let (result, sent) = drive(&mut c, ReadAll::primary(4), &rsp);
+        let (result, sent) = drive(&mut c, ReadAll::primary(at(4)), &rsp);
         assert_eq!(result.unwrap().len(), 1);
         assert_eq!(sent, vec![request::req_ud2(4, true).to_vec()]);
         assert!(!c.next_fcb(4));
-        let (_, sent) = drive(&mut c, ReadAll::primary(4), &rsp);
+        let (_, sent) = drive(&mut c, ReadAll::primary(at(4)), &rsp);
         assert_eq!(sent, vec![request::req_ud2(4, false).to_vec()]);
-        assert!(drive(&mut c, AckCommand::snd_nke(4), &[0xE5]).0.is_ok());
+        assert!(drive(&mut c, AckCommand::snd_nke(at(4)), &[0xE5]).0.is_ok());
         assert!(c.next_fcb(4));
     }
 
     #[test]
     fn a_data_request_answered_by_an_ack_is_an_unexpected_frame() {
         let mut c = core(LinkConfig::default());
-        let (result, _) = drive(&mut c, super::ops::RequestUd2::new(3, true), &[0xE5]);
+        let (result, _) = drive(&mut c, super::ops::RequestUd2::new(at(3), true), &[0xE5]);
         let err = result.unwrap_err();
         assert!(matches!(err, LinkError::UnexpectedFrame { .. }));
         assert_eq!(

@@ -2,7 +2,7 @@
 //! and async ([`AsyncSerialTransport`], `tokio-serial`).
 
 use crate::config::char_times;
-use crate::connection::{bytes_read, LineClock};
+use crate::connection::{bytes_read, line_clock_methods, LineClock};
 use crate::error::LinkError;
 use crate::transport::{Received, Transport};
 use core::time::Duration;
@@ -62,22 +62,12 @@ impl SerialTransport {
 }
 
 impl Transport for SerialTransport {
-    fn now(&self) -> Duration {
-        self.line.now()
-    }
-
-    fn latency(&self) -> Duration {
-        SERIAL_LATENCY
-    }
-
-    fn baud(&self) -> BaudRate {
-        self.line.baud()
-    }
-
-    fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
-        self.port.set_baud_rate(baud.bps())?;
-        self.line.set_baud(baud);
-        Ok(())
+    line_clock_methods! {
+        latency: SERIAL_LATENCY,
+        adaptive: None,
+        set_baud: |this, baud| {
+            this.port.set_baud_rate(baud.bps())?;
+        }
     }
 
     fn clear_input(&mut self) -> Result<(), LinkError> {
@@ -122,22 +112,12 @@ impl AsyncSerialTransport {
 
 #[cfg(feature = "tokio")]
 impl AsyncTransport for AsyncSerialTransport {
-    fn now(&self) -> Duration {
-        self.line.now()
-    }
-
-    fn latency(&self) -> Duration {
-        SERIAL_LATENCY
-    }
-
-    fn baud(&self) -> BaudRate {
-        self.line.baud()
-    }
-
-    fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
-        SerialPort::set_baud_rate(&mut self.port, baud.bps())?;
-        self.line.set_baud(baud);
-        Ok(())
+    line_clock_methods! {
+        latency: SERIAL_LATENCY,
+        adaptive: None,
+        set_baud: |this, baud| {
+            SerialPort::set_baud_rate(&mut this.port, baud.bps())?;
+        }
     }
 
     fn clear_input(&mut self) -> impl Future<Output = Result<(), LinkError>> + Send {

@@ -9,7 +9,7 @@
 //! the 250 ms every exchange used to wait after a reply.
 
 use crate::config::LatencyBounds;
-use crate::connection::{bytes_read, LineClock};
+use crate::connection::{bytes_read, line_clock_methods, LineClock};
 use crate::error::LinkError;
 use crate::transport::{Received, Transport};
 use core::time::Duration;
@@ -99,25 +99,11 @@ impl TcpTransport {
 }
 
 impl Transport for TcpTransport {
-    fn now(&self) -> Duration {
-        self.line.now()
-    }
-
-    fn latency(&self) -> Duration {
-        TCP_LATENCY
-    }
-
-    fn adaptive_latency(&self) -> Option<LatencyBounds> {
-        Some(TCP_LATENCY_BOUNDS)
-    }
-
-    fn baud(&self) -> BaudRate {
-        self.line.baud()
-    }
-
-    fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
-        self.line.set_baud(baud);
-        Ok(())
+    line_clock_methods! {
+        latency: TCP_LATENCY,
+        adaptive: Some(TCP_LATENCY_BOUNDS),
+        // A transparent gateway sets its line rate itself.
+        set_baud: |_connection, baud| {}
     }
 
     fn clear_input(&mut self) -> Result<(), LinkError> {
@@ -178,25 +164,11 @@ impl AsyncTcpTransport {
 
 #[cfg(feature = "tokio")]
 impl AsyncTransport for AsyncTcpTransport {
-    fn now(&self) -> Duration {
-        self.line.now()
-    }
-
-    fn latency(&self) -> Duration {
-        TCP_LATENCY
-    }
-
-    fn adaptive_latency(&self) -> Option<LatencyBounds> {
-        Some(TCP_LATENCY_BOUNDS)
-    }
-
-    fn baud(&self) -> BaudRate {
-        self.line.baud()
-    }
-
-    fn set_baud(&mut self, baud: BaudRate) -> Result<(), LinkError> {
-        self.line.set_baud(baud);
-        Ok(())
+    line_clock_methods! {
+        latency: TCP_LATENCY,
+        adaptive: Some(TCP_LATENCY_BOUNDS),
+        // A transparent gateway sets its line rate itself.
+        set_baud: |_connection, baud| {}
     }
 
     async fn clear_input(&mut self) -> Result<(), LinkError> {

@@ -1,12 +1,14 @@
 //! Whatever bytes arrive, the master finishes with a result; whatever the master sends, the
 //! simulated bus keeps working.
 
+mod support;
 use mbus_link::master::{ops, Action, MasterCore, Operation};
 use mbus_link::sim::{Gateway, Population, SerialPattern, SimBus, SimConfig};
 use mbus_link::{EchoMode, LineError, LinkConfig, ListenAfterFrame, Master};
 use mbus_proto::address::BaudRate;
 use proptest::prelude::*;
 use std::time::Duration;
+use support::at;
 
 fn config(echo: u8, listen: u8) -> LinkConfig {
     LinkConfig {
@@ -81,10 +83,10 @@ proptest! {
     ) {
         let mut core = MasterCore::new(config(echo, listen), BaudRate::B2400, Duration::ZERO);
         match op {
-            0 => finishes(&mut core, ops::ReadAll::primary(1), chunks)?,
+            0 => finishes(&mut core, ops::ReadAll::primary(at(1)), chunks)?,
             1 => finishes(&mut core, ops::Select::new("1234FFFFFFFFFFFF".parse().unwrap()), chunks)?,
             2 => finishes(&mut core, ops::ReadSecondary::new("12345678C5140B04".parse().unwrap()), chunks)?,
-            _ => finishes(&mut core, ops::AckCommand::switch_baud(1, BaudRate::B9600), chunks)?,
+            _ => finishes(&mut core, ops::AckCommand::switch_baud(at(1), BaudRate::B9600), chunks)?,
         }
     }
 
@@ -106,7 +108,7 @@ proptest! {
         // what the random bytes did to the meters, e.g. a baud switch).
         let mut master = Master::new(gateway.bus().clone());
         let before = master.transport().stats().requests;
-        let _ = master.read_primary(1);
+        let _ = master.read_primary(at(1));
         prop_assert!(master.transport().stats().requests > before);
     }
 }

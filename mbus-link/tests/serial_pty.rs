@@ -1,6 +1,7 @@
 //! The blocking serial master end to end through a pseudo-terminal pair made by `socat`, with the
 //! simulated bus serving the other end. Skipped (loudly) without socat, unless `CI` is set.
 
+mod support;
 use mbus_link::serial::{AsyncSerialTransport, SerialTransport};
 use mbus_link::sim::{Gateway, Population, SerialPattern, SimBus, SimConfig, SimStats};
 use mbus_link::{AsyncMaster, LinkError, Master, SelectOutcome};
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use support::at;
 
 struct PtyPair {
     socat: Child,
@@ -106,7 +108,7 @@ fn blocking_serial_master_reads_the_simulated_bus_through_a_pty() {
     let transport =
         SerialTransport::open(pair.master().to_str().unwrap(), BaudRate::B2400).unwrap();
     let mut master = Master::new(transport);
-    let telegrams = master.read_primary(1).unwrap();
+    let telegrams = master.read_primary(at(1)).unwrap();
     assert_eq!(telegrams.len(), 1);
     assert_eq!(telegrams[0].address(), Some(1));
 
@@ -120,12 +122,12 @@ fn blocking_serial_master_reads_the_simulated_bus_through_a_pty() {
     );
     // ... and their data replies collide.
     assert!(matches!(
-        master.request_ud2(253, true),
+        master.request_ud2(at(253), true),
         Err(LinkError::Garbled { .. })
     ));
     master.deselect().unwrap();
 
-    let err = master.read_primary(200).unwrap_err();
+    let err = master.read_primary(at(200)).unwrap_err();
     assert!(
         matches!(err, LinkError::NoReply { attempts: 3, .. }),
         "{err}"
@@ -156,7 +158,10 @@ fn async_serial_master_reads_the_simulated_bus_through_a_pty() {
         let transport =
             AsyncSerialTransport::open(path.to_str().unwrap(), BaudRate::B2400).unwrap();
         let mut master = AsyncMaster::new(transport);
-        assert_eq!(master.read_primary(3).await.unwrap()[0].address(), Some(3));
+        assert_eq!(
+            master.read_primary(at(3)).await.unwrap()[0].address(),
+            Some(3)
+        );
         let telegrams = master.read_secondary(&secondary).await.unwrap();
         assert_eq!(telegrams[0].secondary_address(), Some(secondary));
         // The end of a batch of secondary reads.

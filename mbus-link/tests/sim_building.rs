@@ -1,6 +1,7 @@
 //! Building simulated buses: corpus telegrams as meters, population generators, the byte-stream
 //! gateway, device names.
 
+mod support;
 use mbus_link::sim::{
     templates, Gateway, Population, SerialPattern, SimBus, SimConfig, SimError, TelegramTemplate,
     VirtualMeter,
@@ -11,6 +12,7 @@ use mbus_proto::request;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Duration;
+use support::at;
 
 fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("MBUS_CORPUS").map_or_else(
@@ -53,7 +55,7 @@ fn every_corpus_telegram_is_served_with_the_meters_addresses() {
         let meter = VirtualMeter::new(17, secondary, template.clone());
         let mut master = Master::new(SimBus::new(SimConfig::default(), vec![meter]));
         let telegrams = master
-            .read_primary(17)
+            .read_primary(at(17))
             .unwrap_or_else(|e| panic!("{}: {e}", template.name()));
         assert_eq!(telegrams.len(), 1, "{}", template.name());
         let t = &telegrams[0];
@@ -205,7 +207,7 @@ fn population_reads_all_meters_by_primary_and_counts_them() {
         .build(&[]);
     let mut master = Master::new(SimBus::new(SimConfig::default(), meters));
     for a in 1..=25 {
-        master.read_primary(a).unwrap();
+        master.read_primary(at(a)).unwrap();
     }
     assert_eq!(master.transport().read_counts(), vec![1; 25]);
     let stats = master.transport().stats();

@@ -2,6 +2,7 @@
 //! garbage forgotten after an idle gap, babbling and deaf meters, a short circuit that starts
 //! during operation, replayed captured telegrams and a gateway following baud switches.
 
+mod support;
 use mbus_link::config::bit_times;
 use mbus_link::sim::{
     templates, Gateway, Population, SerialPattern, SimBus, SimConfig, SimError, TelegramTemplate,
@@ -11,6 +12,7 @@ use mbus_link::{LinkError, Master};
 use mbus_proto::address::BaudRate;
 use mbus_proto::request;
 use std::time::Duration;
+use support::at;
 
 const B: BaudRate = BaudRate::B2400;
 
@@ -43,7 +45,7 @@ fn a_partial_frame_is_forgotten_after_an_idle_gap_longer_than_eleven_bit_times()
     recovering.transmit(&[0x10, 0x5B]);
     idle(&mut recovering, 12);
     let mut master = Master::new(recovering);
-    let telegrams = master.read_primary(1).unwrap();
+    let telegrams = master.read_primary(at(1)).unwrap();
     assert_eq!(telegrams.len(), 1);
     assert_eq!(telegrams[0].address(), Some(1));
     assert_eq!(master.transport().stats().collisions, 0);
@@ -58,7 +60,7 @@ fn the_start_of_a_long_frame_is_forgotten_after_an_idle_gap() {
     bus.transmit(&[0x68, 0xC8, 0xC8, 0x68, 0x53, 0x01]);
     idle(&mut bus, 2400);
     let mut master = Master::new(bus);
-    assert_eq!(master.read_primary(1).unwrap()[0].address(), Some(1));
+    assert_eq!(master.read_primary(at(1)).unwrap()[0].address(), Some(1));
 }
 
 #[test]
@@ -83,7 +85,7 @@ proptest::proptest! {
         bus.transmit(&burst);
         idle(&mut bus, 12);
         let mut master = Master::new(bus);
-        let telegrams = master.read_primary(1);
+        let telegrams = master.read_primary(at(1));
         proptest::prop_assert!(telegrams.is_ok(), "{:?}", telegrams);
         proptest::prop_assert_eq!(master.transport().meters()[0].reads(), 1);
     }
@@ -98,10 +100,10 @@ fn a_babbling_meter_answers_every_frame_with_garbage() {
     assert!(!meters[1].is_babbling());
     let mut master = Master::new(bus(meters));
     // Nobody else lives at 77: what comes back is the babbler's noise.
-    let err = master.snd_nke(77).unwrap_err();
+    let err = master.snd_nke(at(77)).unwrap_err();
     assert!(matches!(err, LinkError::Garbled { .. }), "{err}");
     // On top of a real reply it collides.
-    assert!(master.read_primary(2).is_err());
+    assert!(master.read_primary(at(2)).is_err());
     assert!(master.transport().stats().collisions >= 1);
 }
 
@@ -111,9 +113,9 @@ fn deaf_meters_never_answer() {
         .faults(0, 1)
         .build(&[]);
     let mut master = Master::new(bus(meters));
-    assert!(master.read_primary(2).is_ok());
+    assert!(master.read_primary(at(2)).is_ok());
     assert!(matches!(
-        master.read_primary(3),
+        master.read_primary(at(3)),
         Err(LinkError::NoReply { .. })
     ));
     assert_eq!(master.transport().stats().replies, 2); // E5 + RSP_UD of meter 2
@@ -129,11 +131,11 @@ fn a_short_circuit_starts_at_its_bus_time() {
     let mut bus = one_meter();
     bus.short_circuit_from(Duration::from_secs(10));
     let mut master = Master::new(bus);
-    assert!(master.read_primary(1).is_ok());
+    assert!(master.read_primary(at(1)).is_ok());
     assert!(!master.transport().is_short_circuit());
     master.transport_mut().advance_to(Duration::from_secs(10));
     assert!(master.transport().is_short_circuit());
-    let err = master.read_primary(1).unwrap_err();
+    let err = master.read_primary(at(1)).unwrap_err();
     assert!(matches!(err, LinkError::BusOverload), "{err}");
     assert_eq!(master.transport().meters()[0].reads(), 1);
 }

@@ -1,5 +1,6 @@
 //! Every master operation against the simulated bus, on the virtual clock.
 
+mod support;
 use mbus_link::config::{bit_times, char_times};
 use mbus_link::sim::{
     templates, Population, SerialPattern, SimBus, SimConfig, TelegramTemplate, VirtualMeter,
@@ -11,6 +12,7 @@ use mbus_link::{
 use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask};
 use mbus_proto::request;
 use std::time::Duration;
+use support::{at, pa};
 
 fn addr(text: &str) -> SecondaryAddress {
     text.parse().unwrap()
@@ -62,7 +64,7 @@ fn read_primary_returns_the_meters_telegram_and_counts_exact_bus_time() {
     let m = meter(5, "12345678C5140B04").with_response_delay(40);
     let expected = m.telegrams()[0].clone();
     let mut master = master(vec![m]);
-    let telegrams = master.read_primary(5).unwrap();
+    let telegrams = master.read_primary(at(5)).unwrap();
     assert_eq!(telegrams.len(), 1);
     let t = &telegrams[0];
     assert_eq!(t.address(), Some(5));
@@ -101,7 +103,7 @@ fn multi_telegram_read_follows_fcb_until_no_more_records() {
     let m = VirtualMeter::new(9, addr("00000009C5140B04"), template);
     let rendered = m.telegrams();
     let mut master = master(vec![m]);
-    let telegrams = master.read_primary(9).unwrap();
+    let telegrams = master.read_primary(at(9)).unwrap();
     assert_eq!(telegrams.len(), 3);
     for (t, r) in telegrams.iter().zip(&rendered) {
         assert_eq!(t.data()[12..], r[19..r.len() - 2]);
@@ -111,10 +113,10 @@ fn multi_telegram_read_follows_fcb_until_no_more_records() {
     assert!(!telegrams[2].more_records_follow());
 
     // FCB: same bit repeats the telegram, a toggled bit advances.
-    master.snd_nke(9).unwrap();
-    let first = master.request_ud2(9, true).unwrap();
-    let repeat = master.request_ud2(9, true).unwrap();
-    let second = master.request_ud2(9, false).unwrap();
+    master.snd_nke(at(9)).unwrap();
+    let first = master.request_ud2(at(9), true).unwrap();
+    let repeat = master.request_ud2(at(9), true).unwrap();
+    let second = master.request_ud2(at(9), false).unwrap();
     assert_eq!(first.data()[12..], repeat.data()[12..]);
     assert_eq!(first.data()[12..], telegrams[0].data()[12..]);
     assert_eq!(second.data()[12..], telegrams[1].data()[12..]);
@@ -126,7 +128,7 @@ fn multi_telegram_read_stops_at_the_configured_limit() {
         max_telegrams: 2,
         ..LinkConfig::default()
     });
-    let telegrams = master.read_primary(2).unwrap();
+    let telegrams = master.read_primary(at(2)).unwrap();
     assert_eq!(telegrams.len(), 2);
     assert!(telegrams[1].more_records_follow());
 }
@@ -178,7 +180,7 @@ fn select_and_deselect_by_mask() {
     assert_eq!(master.select(&one).unwrap(), SelectOutcome::Selected);
     assert!(master.transport().meters()[1].is_selected());
     assert!(!master.transport().meters()[0].is_selected());
-    let t = master.request_ud2(253, true).unwrap();
+    let t = master.request_ud2(at(253), true).unwrap();
     assert_eq!(t.secondary_address(), Some(addr("11112222C5140B04")));
     master.deselect().unwrap();
     assert!(!master.transport().meters()[1].is_selected());
@@ -200,7 +202,7 @@ fn identical_acks_at_the_same_offset_read_as_one_clean_ack() {
     assert_eq!(stats.collisions, 1);
     assert_eq!(stats.line_errors, 0);
     // Both are selected: the data replies collide and corrupt.
-    let err = master.request_ud2(253, true).unwrap_err();
+    let err = master.request_ud2(at(253), true).unwrap_err();
     assert!(matches!(err, LinkError::Garbled { .. }), "{err}");
 }
 
@@ -230,7 +232,7 @@ fn duplicate_primary_addresses_corrupt_long_replies() {
             meter(7, "22222222C5140B04").with_response_delay(d2),
         ];
         let mut master = master(meters);
-        let err = master.request_ud2(7, true).unwrap_err();
+        let err = master.request_ud2(at(7), true).unwrap_err();
         match err {
             LinkError::Garbled { address, reason } => {
                 assert_eq!(address, Addressee::Primary(7));
@@ -284,7 +286,7 @@ fn noise_garbles_some_replies_and_is_deterministic_per_seed() {
         };
         let mut master = Master::new(SimBus::new(config, meters));
         let outcomes: Vec<String> = (1..=20)
-            .map(|a| match master.read_primary(a) {
+            .map(|a| match master.read_primary(at(a)) {
                 Ok(t) => format!("ok {}", t.len()),
                 Err(e) => e.to_string(),
             })
@@ -310,7 +312,7 @@ fn noise_garbles_some_replies_and_is_deterministic_per_seed() {
 fn silent_meter_costs_the_retries_and_their_timeouts() {
     let m = meter(3, "00000003C5140B04").with_silence_rate(1.0);
     let mut master = master(vec![m]);
-    let err = master.request_ud2(3, true).unwrap_err();
+    let err = master.request_ud2(at(3), true).unwrap_err();
     assert!(matches!(
         err,
         LinkError::NoReply {
@@ -331,7 +333,7 @@ fn silent_meter_costs_the_retries_and_their_timeouts() {
     );
     // A missing meter: same.
     assert!(matches!(
-        master.read_primary(77),
+        master.read_primary(at(77)),
         Err(LinkError::NoReply { .. })
     ));
 }
@@ -347,36 +349,36 @@ fn access_limited_meter_goes_silent_until_the_next_period() {
         ..LinkConfig::default()
     };
     let mut master = configured(vec![m], config);
-    assert!(master.read_primary(4).is_ok());
-    assert!(master.read_primary(4).is_ok());
+    assert!(master.read_primary(at(4)).is_ok());
+    assert!(master.read_primary(at(4)).is_ok());
     assert!(matches!(
-        master.read_primary(4),
+        master.read_primary(at(4)),
         Err(LinkError::NoReply { .. })
     ));
     // SND_NKE is still acknowledged: the meter only refuses readouts.
-    master.snd_nke(4).unwrap();
+    master.snd_nke(at(4)).unwrap();
     master.transport_mut().advance_to(Duration::from_secs(3600));
-    assert!(master.read_primary(4).is_ok());
+    assert!(master.read_primary(at(4)).is_ok());
     assert_eq!(master.transport().read_counts(), vec![3]);
 }
 
 #[test]
 fn baud_switch_acks_at_the_old_rate_and_answers_only_at_the_new() {
     let mut master = master(vec![meter(6, "00000006C5140B04")]);
-    master.switch_baud(6, BaudRate::B9600).unwrap();
+    master.switch_baud(at(6), BaudRate::B9600).unwrap();
     assert_eq!(master.baud(), BaudRate::B9600);
     assert_eq!(master.transport().meters()[0].baud(), BaudRate::B9600);
     let before = master.transport().bus_time();
-    assert_eq!(master.read_primary(6).unwrap().len(), 1);
+    assert_eq!(master.read_primary(at(6)).unwrap().len(), 1);
     let fast = master.transport().bus_time() - before;
     master.set_baud(BaudRate::B2400).unwrap();
     assert!(matches!(
-        master.read_primary(6),
+        master.read_primary(at(6)),
         Err(LinkError::NoReply { .. } | LinkError::Garbled { .. })
     ));
     master.set_baud(BaudRate::B9600).unwrap();
     let before = master.transport().bus_time();
-    master.read_primary(6).unwrap();
+    master.read_primary(at(6)).unwrap();
     assert_eq!(master.transport().bus_time() - before, fast);
 }
 
@@ -387,21 +389,21 @@ fn mixed_baud_meters_answer_only_at_their_rate() {
         meter(2, "00000002C5140B04").with_baud(BaudRate::B300),
     ];
     let mut master = master(meters);
-    assert!(master.read_primary(1).is_ok());
-    assert!(master.read_primary(2).is_err());
+    assert!(master.read_primary(at(1)).is_ok());
+    assert!(master.read_primary(at(2)).is_err());
     master.set_baud(BaudRate::B300).unwrap();
-    assert!(master.read_primary(2).is_ok());
-    assert!(master.read_primary(1).is_err());
+    assert!(master.read_primary(at(2)).is_ok());
+    assert!(master.read_primary(at(1)).is_err());
 }
 
 #[test]
 fn set_primary_address_moves_the_meter() {
     let mut master = master(vec![meter(5, "00000005C5140B04")]);
-    master.set_primary_address(5, 42).unwrap();
+    master.set_primary_address(at(5), pa(42)).unwrap();
     assert_eq!(master.transport().meters()[0].primary(), 42);
-    assert_eq!(master.read_primary(42).unwrap()[0].address(), Some(42));
+    assert_eq!(master.read_primary(at(42)).unwrap()[0].address(), Some(42));
     assert!(matches!(
-        master.read_primary(5),
+        master.read_primary(at(5)),
         Err(LinkError::NoReply { .. })
     ));
 }
@@ -415,11 +417,11 @@ fn application_reset_restarts_the_telegram_sequence() {
         TelegramTemplate::join("two", &parts).unwrap(),
     );
     let mut master = master(vec![m]);
-    let all = master.read_primary(8).unwrap();
-    let first = master.request_ud2(8, true).unwrap();
-    let _second = master.request_ud2(8, false).unwrap();
-    master.application_reset(8, Some(0x10)).unwrap();
-    let again = master.request_ud2(8, true).unwrap();
+    let all = master.read_primary(at(8)).unwrap();
+    let first = master.request_ud2(at(8), true).unwrap();
+    let _second = master.request_ud2(at(8), false).unwrap();
+    master.application_reset(at(8), Some(0x10)).unwrap();
+    let again = master.request_ud2(at(8), true).unwrap();
     assert_eq!(again.data()[12..], all[0].data()[12..]);
     assert_eq!(first.data()[12..], all[0].data()[12..]);
 }
@@ -429,7 +431,7 @@ fn short_circuit_is_reported_as_overload() {
     let mut master = master(vec![meter(1, "00000001C5140B04")]);
     master.transport_mut().set_short_circuit(true);
     assert!(matches!(
-        master.read_primary(1),
+        master.read_primary(at(1)),
         Err(LinkError::BusOverload)
     ));
     assert!(matches!(
@@ -437,7 +439,7 @@ fn short_circuit_is_reported_as_overload() {
         Err(LinkError::BusOverload)
     ));
     master.transport_mut().set_short_circuit(false);
-    assert!(master.read_primary(1).is_ok());
+    assert!(master.read_primary(at(1)).is_ok());
 }
 
 #[test]
@@ -448,7 +450,7 @@ fn converter_echo_is_stripped_automatically() {
     };
     let meters = vec![meter(1, "00000001C5140B04")];
     let mut master = Master::new(SimBus::new(config.clone(), meters.clone()));
-    assert_eq!(master.read_primary(1).unwrap()[0].address(), Some(1));
+    assert_eq!(master.read_primary(at(1)).unwrap()[0].address(), Some(1));
     assert_eq!(
         master.select(&"00000001FFFFFFFF".parse().unwrap()).unwrap(),
         SelectOutcome::Selected
@@ -460,7 +462,7 @@ fn converter_echo_is_stripped_automatically() {
     };
     let mut master = Master::with_config(SimBus::new(config, meters), off);
     // Without suppression the echoed request is taken for the reply.
-    let err = master.request_ud2(1, true).unwrap_err();
+    let err = master.request_ud2(at(1), true).unwrap_err();
     assert!(matches!(err, LinkError::UnexpectedFrame { .. }), "{err}");
     assert!(err.to_string().contains("short frame C=0x7B A=1"), "{err}");
 }
@@ -469,7 +471,7 @@ fn converter_echo_is_stripped_automatically() {
 fn garbling_meter_reports_garbled_without_blind_retries() {
     let m = meter(2, "00000002C5140B04").with_garble_rate(1.0);
     let mut master = master(vec![m]);
-    let err = master.request_ud2(2, true).unwrap_err();
+    let err = master.request_ud2(at(2), true).unwrap_err();
     assert!(
         matches!(
             err,
@@ -490,7 +492,7 @@ fn garbling_meter_reports_garbled_without_blind_retries() {
         ..LinkConfig::default()
     };
     master.set_config(retrying);
-    assert!(master.request_ud2(2, true).is_err());
+    assert!(master.request_ud2(at(2), true).is_err());
     assert_eq!(master.transport().stats().requests, 3);
 }
 
@@ -504,7 +506,7 @@ fn raw_transact_and_send_only() {
     }
     let before = master.transport().stats().requests;
     master.send_only(&request::snd_nke(255)).unwrap();
-    master.snd_nke(255).unwrap();
+    master.snd_nke(at(255)).unwrap();
     assert_eq!(master.transport().stats().requests, before + 2);
     assert!(matches!(
         master.transact(&[]),
@@ -528,7 +530,7 @@ fn broadcast_with_reply_collides_when_several_meters_answer() {
     ];
     let mut master = master(meters);
     assert!(matches!(
-        master.request_ud2(254, true),
+        master.request_ud2(at(254), true),
         Err(LinkError::Garbled { .. })
     ));
     assert_eq!(master.transport().stats().collisions, 1);
@@ -545,7 +547,7 @@ fn async_master_runs_the_same_operations() {
             .build(&[]);
         let secondary = meters[2].secondary();
         let mut master = AsyncMaster::new(SimBus::new(SimConfig::default(), meters));
-        assert_eq!(master.read_primary(1).await.unwrap().len(), 1);
+        assert_eq!(master.read_primary(at(1)).await.unwrap().len(), 1);
         let t = master.read_secondary(&secondary).await.unwrap();
         assert_eq!(t[0].secondary_address(), Some(secondary));
         assert_eq!(
@@ -556,7 +558,7 @@ fn async_master_runs_the_same_operations() {
             SelectOutcome::Selected
         );
         master.deselect().await.unwrap();
-        master.switch_baud(1, BaudRate::B4800).await.unwrap();
+        master.switch_baud(at(1), BaudRate::B4800).await.unwrap();
         assert_eq!(master.baud(), BaudRate::B4800);
         assert!(master.transport().bus_time() > Duration::ZERO);
     });
@@ -589,7 +591,7 @@ fn snd_nke_before_a_read_only_on_first_contact_and_after_a_failed_read() {
         meter(1, "00000001C5140B04"),
         meter(2, "00000002C5140B04"),
     ]);
-    let read = |a: u8| move |m: &mut Master<SimBus>| m.read_primary(a).unwrap().len();
+    let read = |a: u8| move |m: &mut Master<SimBus>| m.read_primary(at(a)).unwrap().len();
     // First contact: SND_NKE + REQ_UD2; afterwards REQ_UD2 only.
     assert_eq!(counted(&mut master, read(1)), (1, 2));
     assert_eq!(counted(&mut master, read(1)), (1, 1));
@@ -599,13 +601,13 @@ fn snd_nke_before_a_read_only_on_first_contact_and_after_a_failed_read() {
     // A read that failed leaves the meter's position unknown: the next one resets again.
     master.transport_mut().set_short_circuit(true);
     assert!(matches!(
-        master.read_primary(1),
+        master.read_primary(at(1)),
         Err(LinkError::BusOverload)
     ));
     master.transport_mut().set_short_circuit(false);
     assert_eq!(counted(&mut master, read(1)), (1, 2));
     master.transport_mut().meters_mut()[0].set_primary(9);
-    let (result, requests) = counted(&mut master, |m| m.read_primary(1));
+    let (result, requests) = counted(&mut master, |m| m.read_primary(at(1)));
     assert!(matches!(
         result,
         Err(LinkError::NoReply { attempts: 3, .. })
@@ -625,19 +627,19 @@ fn an_interrupted_telegram_sequence_is_reset_before_the_next_read() {
         max_telegrams: 2,
         ..LinkConfig::default()
     });
-    let (first, requests) = counted(&mut master, |m| m.read_primary(2).unwrap());
+    let (first, requests) = counted(&mut master, |m| m.read_primary(at(2)).unwrap());
     assert_eq!((first.len(), requests), (2, 3));
     // Stopped at the limit with more records following: the next read starts over.
-    let (again, requests) = counted(&mut master, |m| m.read_primary(2).unwrap());
+    let (again, requests) = counted(&mut master, |m| m.read_primary(at(2)).unwrap());
     assert_eq!((again.len(), requests), (2, 3));
     assert_eq!(again[0].data()[12..], first[0].data()[12..]);
 
     master.set_config(LinkConfig::default());
-    let (all, requests) = counted(&mut master, |m| m.read_primary(2).unwrap());
+    let (all, requests) = counted(&mut master, |m| m.read_primary(at(2)).unwrap());
     assert_eq!((all.len(), requests), (5, 6));
     // Ended cleanly on the last telegram: the next read needs no SND_NKE and still starts at
     // the first telegram.
-    let (next, requests) = counted(&mut master, |m| m.read_primary(2).unwrap());
+    let (next, requests) = counted(&mut master, |m| m.read_primary(at(2)).unwrap());
     assert_eq!((next.len(), requests), (5, 5));
     for (a, b) in next.iter().zip(&all) {
         assert_eq!(a.data()[12..], b.data()[12..]);
@@ -650,10 +652,10 @@ fn other_traffic_makes_the_sequence_position_unknown_again() {
         meter(1, "00000001C5140B04"),
         meter(2, "00000002C5140B04"),
     ]);
-    let read = |m: &mut Master<SimBus>| m.read_primary(1).unwrap().len();
+    let read = |m: &mut Master<SimBus>| m.read_primary(at(1)).unwrap().len();
     assert_eq!(counted(&mut master, read), (1, 2));
     // A request to the address outside a read.
-    master.request_ud2(1, true).unwrap();
+    master.request_ud2(at(1), true).unwrap();
     assert_eq!(counted(&mut master, read), (1, 2));
     // Anything to 253 (a select may reach any meter).
     master
@@ -666,13 +668,13 @@ fn other_traffic_makes_the_sequence_position_unknown_again() {
     master.set_baud(BaudRate::B2400).unwrap();
     assert_eq!(counted(&mut master, read), (1, 2));
     // A SND_NKE of its own puts the meter at its first telegram.
-    master.snd_nke(1).unwrap();
+    master.snd_nke(at(1)).unwrap();
     assert_eq!(counted(&mut master, read), (1, 1));
     // A meter moved onto an address the master knew is another meter there.
-    let read_2 = |m: &mut Master<SimBus>| m.read_primary(2).unwrap().len();
+    let read_2 = |m: &mut Master<SimBus>| m.read_primary(at(2)).unwrap().len();
     assert_eq!(counted(&mut master, read_2), (1, 2));
     master.transport_mut().meters_mut()[1].set_primary(3);
-    master.set_primary_address(1, 2).unwrap();
+    master.set_primary_address(at(1), pa(2)).unwrap();
     assert_eq!(counted(&mut master, read_2), (1, 2));
 }
 
@@ -691,7 +693,7 @@ fn reset_policies_always_when_unknown_and_never() {
         let meters = vec![meter(1, "00000001C5140B04")];
         let mut master = configured(meters, config);
         for want in expected {
-            let (result, requests) = counted(&mut master, |m| m.read_primary(1).unwrap().len());
+            let (result, requests) = counted(&mut master, |m| m.read_primary(at(1)).unwrap().len());
             assert_eq!((result, requests), (1, want), "{policy:?}");
         }
     }
@@ -711,13 +713,16 @@ fn a_meter_left_selected_is_deselected_before_any_other_operation() {
     );
     assert!(master.transport().meters()[1].is_selected());
     // Deselect (SND_NKE to 253), then the read: SND_NKE + REQ_UD2, since 253 may be anyone.
-    let (result, requests) = counted(&mut master, |m| m.read_primary(1).unwrap().len());
+    let (result, requests) = counted(&mut master, |m| m.read_primary(at(1)).unwrap().len());
     assert_eq!((result, requests), (1, 3));
     assert!(master.transport().meters().iter().all(|m| !m.is_selected()));
     // An explicit select is the caller's: requests to 253 reach the selected meter.
     master
         .select(&SecondaryMask::exact(&addr("22222222C5140B04")))
         .unwrap();
-    assert_eq!(master.request_ud2(253, true).unwrap().address(), Some(2));
+    assert_eq!(
+        master.request_ud2(at(253), true).unwrap().address(),
+        Some(2)
+    );
     assert!(master.transport().meters()[1].is_selected());
 }

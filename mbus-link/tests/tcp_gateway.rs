@@ -4,6 +4,7 @@
 //! observer sees every exchange, and stopping the server closes the connections and hands the
 //! bus back.
 
+mod support;
 use mbus_link::sim::{Gateway, GatewayServer, Population, SerialPattern, SimBus, SimConfig};
 use mbus_link::tcp::TcpTransport;
 use mbus_link::{AsyncMaster, Device, LinkConfig, LinkError, Master, RetryPolicy};
@@ -13,6 +14,7 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+use support::at;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn population() -> SimBus {
@@ -68,11 +70,11 @@ fn async_tcp_master_reads_through_a_gateway() {
             let device: Device = format!("tcp://{address}").parse().unwrap();
             let transport = device.open_async(BaudRate::B2400).await.unwrap();
             let mut master = AsyncMaster::with_config(transport, no_retries());
-            let telegrams = master.read_primary(2).await.unwrap();
+            let telegrams = master.read_primary(at(2)).await.unwrap();
             assert_eq!(telegrams[0].address(), Some(2));
             let telegrams = master.read_secondary(&secondary).await.unwrap();
             assert_eq!(telegrams[0].secondary_address(), Some(secondary));
-            let err = master.read_primary(60).await.unwrap_err();
+            let err = master.read_primary(at(60)).await.unwrap_err();
             assert!(
                 matches!(err, LinkError::NoReply { attempts: 1, .. }),
                 "{err}"
@@ -137,10 +139,10 @@ fn blocking_tcp_master_reads_and_reports_a_closed_gateway() {
     });
     let transport = TcpTransport::connect(&address, BaudRate::B2400).unwrap();
     let mut master = Master::with_config(transport, no_retries());
-    assert_eq!(master.read_primary(1).unwrap()[0].address(), Some(1));
+    assert_eq!(master.read_primary(at(1)).unwrap()[0].address(), Some(1));
     hang_up.send(()).unwrap();
     server.join().unwrap();
-    let err = master.read_primary(1).unwrap_err();
+    let err = master.read_primary(at(1)).unwrap_err();
     assert!(matches!(err, LinkError::Closed | LinkError::Io(_)), "{err}");
 }
 
@@ -165,10 +167,10 @@ fn two_clients_read_meters_of_the_same_bus_and_the_observer_sees_each_exchange()
         Master::with_config(server.device().open(BaudRate::B2400).unwrap(), no_retries());
     let mut second =
         Master::with_config(server.device().open(BaudRate::B2400).unwrap(), no_retries());
-    assert_eq!(first.read_primary(1).unwrap()[0].address(), Some(1));
+    assert_eq!(first.read_primary(at(1)).unwrap()[0].address(), Some(1));
     let telegrams = second.read_secondary(&secondary).unwrap();
     assert_eq!(telegrams[0].secondary_address(), Some(secondary));
-    let err = first.read_primary(77).unwrap_err();
+    let err = first.read_primary(at(77)).unwrap_err();
     assert!(
         matches!(err, LinkError::NoReply { attempts: 1, .. }),
         "{err}"
@@ -183,7 +185,7 @@ fn two_clients_read_meters_of_the_same_bus_and_the_observer_sees_each_exchange()
     let bus = server.stop();
     assert_eq!(bus.stats().requests, requests);
     // The server closed the connection: the next request finds no gateway.
-    assert!(first.read_primary(1).is_err());
+    assert!(first.read_primary(at(1)).is_err());
 }
 
 #[test]

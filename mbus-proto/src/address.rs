@@ -139,6 +139,77 @@ impl fmt::Display for PrimaryAddress {
     }
 }
 
+/// Where a request goes: one meter by its [`PrimaryAddress`], or one of the special addresses
+/// (253 for the meter selected by secondary address, 254 and 255 for every meter). Every value
+/// is a valid address byte; the reserved 251 and 252 cannot be made.
+///
+/// ```
+/// use mbus_proto::address::{LinkAddress, PrimaryAddress};
+///
+/// let meter = LinkAddress::from(PrimaryAddress::new(5)?);
+/// assert_eq!(meter.byte(), 5);
+/// assert_eq!(LinkAddress::Selected.byte(), 253);
+/// assert_eq!(LinkAddress::try_from(255)?, LinkAddress::BroadcastNoReply);
+/// assert!(LinkAddress::try_from(251).is_err());
+/// # Ok::<(), mbus_proto::address::AddressError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkAddress {
+    /// One meter, 0…250.
+    Meter(PrimaryAddress),
+    /// 253: the meter selected by secondary address.
+    Selected,
+    /// 254: every meter, and every meter answers (so only useful with one meter on the bus).
+    BroadcastReply,
+    /// 255: every meter, none answers.
+    BroadcastNoReply,
+}
+
+impl LinkAddress {
+    /// The address byte of the request.
+    pub const fn byte(self) -> u8 {
+        match self {
+            LinkAddress::Meter(address) => address.get(),
+            LinkAddress::Selected => SELECTED_ADDRESS,
+            LinkAddress::BroadcastReply => BROADCAST_REPLY,
+            LinkAddress::BroadcastNoReply => BROADCAST_NO_REPLY,
+        }
+    }
+}
+
+impl From<PrimaryAddress> for LinkAddress {
+    fn from(address: PrimaryAddress) -> LinkAddress {
+        LinkAddress::Meter(address)
+    }
+}
+
+impl TryFrom<u8> for LinkAddress {
+    type Error = AddressError;
+
+    /// 0…250 and 253…255; the reserved 251 and 252 are refused.
+    fn try_from(byte: u8) -> Result<LinkAddress, AddressError> {
+        match byte {
+            SELECTED_ADDRESS => Ok(LinkAddress::Selected),
+            BROADCAST_REPLY => Ok(LinkAddress::BroadcastReply),
+            BROADCAST_NO_REPLY => Ok(LinkAddress::BroadcastNoReply),
+            _ => PrimaryAddress::new(byte).map(LinkAddress::Meter),
+        }
+    }
+}
+
+impl From<LinkAddress> for u8 {
+    fn from(address: LinkAddress) -> u8 {
+        address.byte()
+    }
+}
+
+/// The address byte in decimal (`5`, `253`).
+impl fmt::Display for LinkAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.byte())
+    }
+}
+
 /// A manufacturer: three letters A…Z packed into 15 bits, as the M field carries them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Manufacturer(pub u16);

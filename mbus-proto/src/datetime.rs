@@ -216,6 +216,24 @@ pub struct DstRule {
     pub dst_deviation: i8,
 }
 
+/// `summer time 03-25 02:00 to 10-25, +1 h (local time UTC+2 h)`: begin (month-day hour),
+/// end (month-day), the summer-time shift and the local deviation from UTC.
+impl fmt::Display for DstRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "summer time {:02}-{:02} {:02}:00 to {:02}-{:02}, {:+} h (local time UTC{:+} h)",
+            self.begin_month,
+            self.begin_day,
+            self.begin_hour,
+            self.end_month,
+            self.end_day,
+            self.dst_deviation,
+            self.local_deviation
+        )
+    }
+}
+
 impl DstRule {
     /// Decodes type K: byte 0 = begin hour (5 bits) and sign bits, byte 1 = begin day (5 bits)
     /// and deviation, byte 2 = begin month / end month nibbles, byte 3 = end day (5 bits) and
@@ -302,5 +320,9 @@ mod tests {
         assert_eq!((k.begin_hour, k.begin_day, k.begin_month), (2, 25, 3));
         assert_eq!((k.end_day, k.end_month), (25, 10));
         assert_eq!((k.dst_deviation, k.local_deviation), (1, 2));
+        assert_eq!(
+            k.to_string(),
+            "summer time 03-25 02:00 to 10-25, +1 h (local time UTC+2 h)"
+        );
     }
 }

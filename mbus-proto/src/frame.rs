@@ -261,6 +261,7 @@ fn truncated(buf: &[u8], needed: usize) -> FrameError {
 
 /// Why part of a byte stream is not a frame, from [`Frames`]. Decoding goes on after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StreamError {
     /// The bytes at `offset` are not a valid frame; the next frame start found is `resume`.
     #[error("frame {number} at byte {offset}: {error}")]
@@ -295,6 +296,15 @@ impl StreamError {
             StreamError::BadFrame { offset, .. } | StreamError::TrailingBytes { offset, .. } => {
                 offset
             }
+        }
+    }
+
+    /// The 1-based number in the stream of the frame the bad bytes stand for: the bad frame
+    /// itself, or for trailing bytes the frame they would have been after the last good one.
+    pub fn number(&self) -> usize {
+        match *self {
+            StreamError::BadFrame { number, .. } => number,
+            StreamError::TrailingBytes { after, .. } => after + 1,
         }
     }
 }
@@ -884,6 +894,12 @@ mod tests {
             })
         );
         assert_eq!(items.len(), 3);
+        let numbers: Vec<_> = items
+            .iter()
+            .filter_map(|i| i.err())
+            .map(|e| e.number())
+            .collect();
+        assert_eq!(numbers, [1, 3]);
         assert_eq!(Frames::new(&[]).count(), 0);
     }
 

@@ -8,6 +8,7 @@
 //!
 //! assert_eq!(HexBytes::spaced(&[0x10, 0x5B, 0xE5]).to_string(), "10 5B E5");
 //! assert_eq!(HexBytes::packed(&[0x10, 0x5B, 0xE5]).to_string(), "105BE5");
+//! assert_eq!(HexBytes::separated(&[0xAB, 0xCD], ":").to_string(), "AB:CD");
 //! ```
 //!
 //! ```
@@ -49,6 +50,11 @@ impl<'a> HexBytes<'a> {
             bytes,
             separator: " ",
         }
+    }
+
+    /// Pairs separated by `separator` (`AB:CD` for certificate fingerprints).
+    pub const fn separated(bytes: &'a [u8], separator: &'a str) -> HexBytes<'a> {
+        HexBytes { bytes, separator }
     }
 
     /// Pairs without separator (`68030368`), as in JSON fields and file names.

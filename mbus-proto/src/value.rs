@@ -430,6 +430,86 @@ impl fmt::Display for Decimal {
     }
 }
 
+/// Why a text is not a [`Decimal`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecimalError {
+    /// The text is not a decimal number such as `-12.5`, `7` or `1.5e-3`.
+    #[error("not a decimal number (such as -12.5, 7 or 1.5e-3)")]
+    Syntax,
+    /// The digits or the power of ten do not fit (a mantissa beyond 38 digits, an exponent
+    /// beyond ±32767).
+    #[error("the decimal number has too many digits or too large a power of ten")]
+    OutOfRange,
+}
+
+/// Reads `[-+]digits[.digits][e[-+]digits]`; every digit given is kept (`"12.50"` is
+/// 1250 × 10⁻², not 125 × 10⁻¹).
+///
+/// ```
+/// use mbus_proto::value::Decimal;
+/// let energy: Decimal = "12345.678".parse()?;
+/// assert_eq!(energy, Decimal::new(12_345_678, -3));
+/// assert_eq!("1.5e3".parse::<Decimal>()?.to_string(), "1500");
+/// assert_eq!("12.50".parse::<Decimal>()?.to_string(), "12.50");
+/// # Ok::<(), mbus_proto::value::DecimalError>(())
+/// ```
+impl core::str::FromStr for Decimal {
+    type Err = DecimalError;
+
+    fn from_str(text: &str) -> Result<Decimal, DecimalError> {
+        let (number, exponent) = match text.split_once(['e', 'E']) {
+            Some((number, exponent)) => (number, Some(exponent)),
+            None => (text, None),
+        };
+        let (negative, unsigned) = match number.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, number.strip_prefix('+').unwrap_or(number)),
+        };
+        let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+        if whole.is_empty() && fraction.is_empty() {
+            return Err(DecimalError::Syntax);
+        }
+        let mut mantissa: i128 = 0;
+        for c in whole.bytes().chain(fraction.bytes()) {
+            if !c.is_ascii_digit() {
+                return Err(DecimalError::Syntax);
+            }
+            // Accumulated with the sign applied, so that the most negative mantissa is reachable.
+            let digit = i128::from(c - b'0');
+            mantissa = mantissa
+                .checked_mul(10)
+                .and_then(|m| {
+                    if negative {
+                        m.checked_sub(digit)
+                    } else {
+                        m.checked_add(digit)
+                    }
+                })
+                .ok_or(DecimalError::OutOfRange)?;
+        }
+        let explicit: i32 = match exponent {
+            Some(e) => parse_exponent(e)?,
+            None => 0,
+        };
+        let exponent = i32::try_from(fraction.len())
+            .ok()
+            .and_then(|f| explicit.checked_sub(f))
+            .and_then(|e| i16::try_from(e).ok())
+            .ok_or(DecimalError::OutOfRange)?;
+        Ok(Decimal::new(mantissa, exponent))
+    }
+}
+
+/// The exponent after `e`: an optional sign and at least one digit.
+fn parse_exponent(text: &str) -> Result<i32, DecimalError> {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(DecimalError::Syntax);
+    }
+    text.parse().map_err(|_| DecimalError::OutOfRange)
+}
+
 /// A BCD number as sent: up to 12 digits, least significant byte first on the wire.
 ///
 /// Meters use the nibble 0xF in the most significant digit for a minus sign, and some send
@@ -490,6 +570,17 @@ impl Bcd {
     }
 }
 
+/// The signed value (`12345678`, `-999`); a number with nibbles A–F shows its digits as sent,
+/// in hex (`12A4`).
+impl fmt::Display for Bcd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.value() {
+            Some(v) => write!(f, "{v}"),
+            None => write!(f, "{:0width$X}", self.raw, width = usize::from(self.digits)),
+        }
+    }
+}
+
 /// ASCII text from a variable-length field, kept as the wire bytes (last character first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Text<'a>(pub &'a [u8]);
@@ -545,6 +636,27 @@ impl Value<'_> {
     }
 }
 
+/// The data field before any scaling: numbers as sent (`-5`, `1.5`, `00123` BCD as `123`),
+/// dates and times as `2024-01-31 12:00`, text in reading order, bytes as packed hex, no data
+/// as nothing. For the scaled number in its unit use the record's
+/// [`scaled_value`](crate::record::DataRecord::scaled_value).
+impl fmt::Display for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::None => Ok(()),
+            Value::Integer(v) => write!(f, "{v}"),
+            Value::Real(v) => write!(f, "{v}"),
+            Value::Bcd(b) => fmt::Display::fmt(b, f),
+            Value::Date(d) => fmt::Display::fmt(d, f),
+            Value::DateTime(d) => fmt::Display::fmt(d, f),
+            Value::Time(t) => fmt::Display::fmt(t, f),
+            Value::Dst(d) => fmt::Display::fmt(d, f),
+            Value::Text(t) => fmt::Display::fmt(t, f),
+            Value::Bytes(b) => fmt::Display::fmt(&crate::hex::HexBytes::packed(b), f),
+        }
+    }
+}
+
 /// Reads a little-endian two's-complement integer of 1…8 bytes (only the first 8 are used).
 #[inline]
 pub fn int_le(bytes: &[u8]) -> i64 {
@@ -579,6 +691,43 @@ mod tests {
             Some(Decimal::new(1501, -3))
         );
         assert_eq!(Decimal::new(56108, -2).to_f64(), 561.08);
+    }
+
+    #[test]
+    fn decimal_text_round_trips_with_every_digit() {
+        for text in [
+            "0",
+            "12.50",
+            "-0.007",
+            "1200",
+            "-5",
+            "0.000",
+            "123456789012345678",
+            "-9223372036854775808",
+            "-170141183460469231731687303715884105728",
+        ] {
+            let d: Decimal = text.parse().unwrap();
+            assert_eq!(d.to_string(), text);
+        }
+        assert_eq!("1.5e3".parse::<Decimal>().unwrap().to_string(), "1500");
+        assert_eq!("+.5".parse::<Decimal>().unwrap(), Decimal::new(5, -1));
+        assert_eq!("2E-2".parse::<Decimal>().unwrap(), Decimal::new(2, -2));
+        for bad in [
+            "", "-", ".", "1.2.3", "1e", "1e+", "abc", "1,5", "e5", "1e5x", "--1",
+        ] {
+            assert_eq!(bad.parse::<Decimal>(), Err(DecimalError::Syntax), "{bad}");
+        }
+        for big in [
+            "1e40000",
+            "1e-32769",
+            "1234567890123456789012345678901234567890",
+        ] {
+            assert_eq!(
+                big.parse::<Decimal>(),
+                Err(DecimalError::OutOfRange),
+                "{big}"
+            );
+        }
     }
 
     #[test]
@@ -659,5 +808,17 @@ mod tests {
         assert_eq!(Lvar::from_byte(0xC3).data_len(), 3);
         assert_eq!(Lvar::from_byte(0xFF).data_len(), 0);
         assert_eq!(Text(b"HR%").to_string(), "%RH");
+    }
+
+    #[test]
+    fn raw_values_display_as_sent() {
+        assert_eq!(Bcd::from_le(&[0x45, 0x23, 0x01, 0x00]).to_string(), "12345");
+        assert_eq!(Bcd::from_le(&[0x99, 0xF9]).to_string(), "-999");
+        assert_eq!(Bcd::from_le(&[0xA4, 0x12]).to_string(), "12A4");
+        assert_eq!(Value::Integer(-5).to_string(), "-5");
+        assert_eq!(Value::Real(1.5).to_string(), "1.5");
+        assert_eq!(Value::Bytes(&[0x0A, 0xFF]).to_string(), "0AFF");
+        assert_eq!(Value::Text(Text(b"HR%")).to_string(), "%RH");
+        assert_eq!(Value::None.to_string(), "");
     }
 }

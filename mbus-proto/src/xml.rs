@@ -743,6 +743,21 @@ fn push_fd_description(out: &mut String, vife: u8) {
         out.push_str(fixed);
         return;
     }
+    // A duration: what it is, then its unit from the last two bits.
+    let duration = match code {
+        0x24..=0x27 => Some(("Storage interval ", duration_nn(nn))),
+        0x2C..=0x2F => Some(("Duration since last readout ", duration_nn(nn))),
+        0x31..=0x33 => Some(("Duration of tariff ", duration_nn(nn))),
+        0x34..=0x37 => Some(("Period of tariff ", duration_nn(nn))),
+        0x68..=0x6B => Some(("Duration since last cumulation ", duration_pp(nn))),
+        0x6C..=0x6F => Some(("Operating time battery ", duration_pp(nn))),
+        _ => None,
+    };
+    if let Some((what, unit)) = duration {
+        out.push_str(what);
+        out.push_str(unit);
+        return;
+    }
     match code {
         0x00..=0x03 => {
             out.push_str("Credit of ");
@@ -754,22 +769,6 @@ fn push_fd_description(out: &mut String, vife: u8) {
             push_prefix(out, i32::from(nn) - 3);
             out.push_str(" of the nominal local legal currency units");
         }
-        0x24..=0x27 => {
-            out.push_str("Storage interval ");
-            out.push_str(duration_nn(nn));
-        }
-        0x2C..=0x2F => {
-            out.push_str("Duration since last readout ");
-            out.push_str(duration_nn(nn));
-        }
-        0x31..=0x33 => {
-            out.push_str("Duration of tariff ");
-            out.push_str(duration_nn(nn));
-        }
-        0x34..=0x37 => {
-            out.push_str("Period of tariff ");
-            out.push_str(duration_nn(nn));
-        }
         0x40..=0x4F => {
             push_prefix(out, i32::from(code & 0x0F) - 9);
             out.push_str(" V");
@@ -777,14 +776,6 @@ fn push_fd_description(out: &mut String, vife: u8) {
         0x50..=0x5F => {
             push_prefix(out, i32::from(code & 0x0F) - 12);
             out.push_str(" A");
-        }
-        0x68..=0x6B => {
-            out.push_str("Duration since last cumulation ");
-            out.push_str(duration_pp(nn));
-        }
-        0x6C..=0x6F => {
-            out.push_str("Operating time battery ");
-            out.push_str(duration_pp(nn));
         }
         _ => out.push_str("Reserved VIF extension"),
     }

@@ -18,7 +18,7 @@ use crate::report::{FoundMeter, FoundStatus};
 use crate::session::{Session, Stop};
 use core::time::Duration;
 use mbus_link::ReplyFrame;
-use mbus_proto::address::{BaudRate, SecondaryMask, SELECTED_ADDRESS};
+use mbus_proto::address::{BaudRate, LinkAddress, SecondaryMask};
 use mbus_proto::frame::Frame;
 
 /// Extra select attempts after silence (libmbus `max_search_retry` default).
@@ -105,7 +105,7 @@ fn probe<B: ScanBus>(
             SelectReply::Ack => {
                 let probe = Probe::Secondary { mask: *mask, depth };
                 return Ok(
-                    match session.read(SELECTED_ADDRESS, false, listen, probe)? {
+                    match session.read(LinkAddress::Selected, false, listen, probe)? {
                         ReadReply::Silent => Outcome::Nothing,
                         ReadReply::Garbled => Outcome::Collision,
                         ReadReply::Telegram(t) if matches!(t.frame(), Frame::Long { .. }) => {

@@ -6,7 +6,7 @@
 
 use core::time::Duration;
 use mbus_link::ReplyFrame;
-use mbus_proto::address::{BaudRate, SecondaryMask};
+use mbus_proto::address::{BaudRate, LinkAddress, SecondaryMask};
 
 /// How long the master keeps listening after a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,9 +61,15 @@ pub trait ScanBus {
     /// Sends a secondary-address select with `mask` and classifies what came back.
     fn select(&mut self, mask: &SecondaryMask, listen: Listen) -> Result<SelectReply, Self::Error>;
 
-    /// Sends REQ_UD2 to the primary `address` (253: the selected meter) and classifies the reply.
+    /// Sends REQ_UD2 to `address` (a meter's primary address, or [`LinkAddress::Selected`] for the
+    /// selected meter) and classifies the reply.
     /// `fcb` is the frame count bit: repeating it asks a meter for the same telegram again.
-    fn read(&mut self, address: u8, fcb: bool, listen: Listen) -> Result<ReadReply, Self::Error>;
+    fn read(
+        &mut self,
+        address: LinkAddress,
+        fcb: bool,
+        listen: Listen,
+    ) -> Result<ReadReply, Self::Error>;
 
     /// Bus time spent so far (virtual on a simulated bus, monotonic on a real one).
     fn elapsed(&self) -> Duration;
@@ -90,7 +96,12 @@ impl<B: ScanBus + ?Sized> ScanBus for &mut B {
         (**self).select(mask, listen)
     }
 
-    fn read(&mut self, address: u8, fcb: bool, listen: Listen) -> Result<ReadReply, Self::Error> {
+    fn read(
+        &mut self,
+        address: LinkAddress,
+        fcb: bool,
+        listen: Listen,
+    ) -> Result<ReadReply, Self::Error> {
         (**self).read(address, fcb, listen)
     }
 

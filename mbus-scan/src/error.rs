@@ -7,7 +7,4 @@ pub enum ScanError<E: std::error::Error + 'static> {
     /// The bus or device failed (I/O error, bus short circuit, closed connection).
     #[error("bus error during scan: {0}")]
     Bus(#[source] E),
-    /// The options name a primary address no meter can have.
-    #[error("primary address {0} is outside 0…250")]
-    PrimaryAddress(u8),
 }

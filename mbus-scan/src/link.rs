@@ -9,7 +9,7 @@ use crate::bus::{Listen, ReadReply, ScanBus, SelectReply};
 use core::time::Duration;
 use mbus_link::config::{char_times, garbled_drain_limit};
 use mbus_link::{LinkConfig, LinkError, ListenAfterFrame, Master, RetryPolicy, Transport};
-use mbus_proto::address::{BaudRate, SecondaryMask};
+use mbus_proto::address::{BaudRate, LinkAddress, SecondaryMask};
 use mbus_proto::frame::MAX_FRAME_LEN;
 use mbus_proto::request;
 
@@ -43,7 +43,12 @@ impl<T: Transport> ScanBus for Master<T> {
         .map(|extra| if extra { SelectReply::Garbled } else { reply })
     }
 
-    fn read(&mut self, address: u8, fcb: bool, listen: Listen) -> Result<ReadReply, LinkError> {
+    fn read(
+        &mut self,
+        address: LinkAddress,
+        fcb: bool,
+        listen: Listen,
+    ) -> Result<ReadReply, LinkError> {
         let start = self.transport().now();
         let reply = match once(self, listen, |m| m.request_ud2(address, fcb)) {
             Ok(telegram) => ReadReply::Telegram(telegram),
@@ -54,7 +59,7 @@ impl<T: Transport> ScanBus for Master<T> {
             }
             Err(e) => return Err(e),
         };
-        let request_len = request::req_ud2(address, fcb).len();
+        let request_len = request::req_ud2(address.byte(), fcb).len();
         let garbled = reply == ReadReply::Garbled;
         settle(self, listen, garbled, start, (request_len, MAX_FRAME_LEN)).map(|extra| {
             if extra {

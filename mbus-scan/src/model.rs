@@ -7,7 +7,7 @@ use core::convert::Infallible;
 use core::time::Duration;
 use mbus_link::config::{bit_times, char_times, RESPONSE_WINDOW_BITS, RESPONSE_WINDOW_EXTRA};
 use mbus_link::ReplyFrame;
-use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask, SELECTED_ADDRESS};
+use mbus_proto::address::{BaudRate, LinkAddress, SecondaryAddress, SecondaryMask};
 use mbus_proto::request;
 
 pub(crate) struct ModelMeter {
@@ -148,16 +148,20 @@ impl ScanBus for ModelBus {
         })
     }
 
-    fn read(&mut self, address: u8, _fcb: bool, listen: Listen) -> Result<ReadReply, Infallible> {
+    fn read(
+        &mut self,
+        address: LinkAddress,
+        _fcb: bool,
+        listen: Listen,
+    ) -> Result<ReadReply, Infallible> {
         self.requests += 1;
         self.now += char_times(5, self.baud);
         let selected = self.selected.clone();
         let answering = self.hearing(|i, m| {
             m.readable
-                && if address == SELECTED_ADDRESS {
-                    selected[i]
-                } else {
-                    m.primary == address
+                && match address {
+                    LinkAddress::Selected => selected[i],
+                    other => m.primary == other.byte(),
                 }
         });
         let telegram = answering.first().map(|&i| self.meters[i].telegram());

@@ -9,13 +9,13 @@ use crate::bus::{Listen, ReadReply, ScanBus};
 use crate::progress::Probe;
 use crate::report::{FoundMeter, FoundStatus};
 use crate::session::{Session, Stop, GARBLED_STREAK, LINE_CHECKS};
-use mbus_proto::address::{BaudRate, MAX_PRIMARY};
+use mbus_proto::address::{BaudRate, PrimaryAddress, MAX_PRIMARY};
 
 /// What a primary scan probes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrimaryOptions {
     /// The addresses to ask, in order (default 0…250).
-    pub addresses: Vec<u8>,
+    pub addresses: Vec<PrimaryAddress>,
     /// Extra attempts after silence (default 1).
     pub retries: u32,
     /// The baud rates to scan, in order; empty means the bus's current rate.
@@ -25,7 +25,9 @@ pub struct PrimaryOptions {
 impl Default for PrimaryOptions {
     fn default() -> Self {
         PrimaryOptions {
-            addresses: (0..=MAX_PRIMARY).collect(),
+            addresses: (0..=MAX_PRIMARY)
+                .filter_map(|a| PrimaryAddress::new(a).ok())
+                .collect(),
             retries: 1,
             bauds: Vec::new(),
         }
@@ -61,12 +63,17 @@ pub(crate) fn scan<B: ScanBus>(
         let mut garbled = 0u32;
         let mut silent = 0u32;
         let meter = loop {
-            let reply = session.read(address, false, Listen::Gap, Probe::Primary(address))?;
+            let reply = session.read(
+                address.into(),
+                false,
+                Listen::Gap,
+                Probe::Primary(address.get()),
+            )?;
             match reply {
                 ReadReply::Telegram(telegram) => {
                     break Some(FoundMeter {
                         baud: session.baud(),
-                        primary: Some(address),
+                        primary: Some(address.get()),
                         secondary: telegram.secondary_address(),
                         status: FoundStatus::Ok,
                         telegram: Some(telegram),
@@ -78,7 +85,7 @@ pub(crate) fn scan<B: ScanBus>(
             if garbled + silent > options.retries.max(garbled.min(1)) {
                 break (silent == 0).then(|| FoundMeter {
                     baud: session.baud(),
-                    primary: Some(address),
+                    primary: Some(address.get()),
                     secondary: None,
                     status: FoundStatus::DuplicatePrimary,
                     telegram: None,

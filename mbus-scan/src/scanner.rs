@@ -72,9 +72,6 @@ impl<'a, B: ScanBus> Scanner<'a, B> {
 
     /// Primary scan: asks every address of `options` for data (see [`PrimaryOptions`]).
     pub fn primary(&mut self, options: &PrimaryOptions) -> Result<ScanReport, ScanError<B::Error>> {
-        if let Some(&bad) = options.addresses.iter().find(|&&a| a > 250) {
-            return Err(ScanError::PrimaryAddress(bad));
-        }
         self.each_baud(&options.bauds, |s| primary::scan(s, options))
     }
 

@@ -66,7 +66,7 @@ use crate::progress::Probe;
 use crate::report::{FoundMeter, FoundStatus};
 use crate::session::{Session, Stop};
 use mbus_link::ReplyFrame;
-use mbus_proto::address::{BaudRate, SecondaryAddress, SecondaryMask, SELECTED_ADDRESS};
+use mbus_proto::address::{BaudRate, LinkAddress, SecondaryAddress, SecondaryMask};
 
 /// What a secondary scan searches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,13 +372,13 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
         let leaf = self.choose_position(&node).is_none();
         let mut reply = self
             .session
-            .read(SELECTED_ADDRESS, false, Listen::Gap, probe)?;
+            .read(LinkAddress::Selected, false, Listen::Gap, probe)?;
         if reply == ReadReply::Silent || (leaf && reply == ReadReply::Garbled) {
             // The meter may have missed the request, or noise hit the reply where no split can
             // tell a collision from noise: ask once more, same frame count bit.
             let again = self
                 .session
-                .read(SELECTED_ADDRESS, false, Listen::Gap, probe)?;
+                .read(LinkAddress::Selected, false, Listen::Gap, probe)?;
             // Silence after a garbled reply only says the request was lost (noise on it): the
             // garbled reply still shows meters answering, maybe several.
             if !(reply == ReadReply::Garbled && again == ReadReply::Silent) {
@@ -393,7 +393,7 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
             if self.session.select(&node.mask, depth, Listen::Window)? == SelectReply::Ack {
                 reply = self
                     .session
-                    .read(SELECTED_ADDRESS, false, Listen::Gap, probe)?;
+                    .read(LinkAddress::Selected, false, Listen::Gap, probe)?;
             }
         }
         match reply {
@@ -623,7 +623,7 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
         Ok(
             match self
                 .session
-                .read(SELECTED_ADDRESS, false, Listen::Gap, probe)?
+                .read(LinkAddress::Selected, false, Listen::Gap, probe)?
             {
                 ReadReply::Telegram(telegram) => telegram
                     .secondary_address()
@@ -812,7 +812,7 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
                     };
                     match self
                         .session
-                        .read(SELECTED_ADDRESS, true, Listen::Gap, probe)?
+                        .read(LinkAddress::Selected, true, Listen::Gap, probe)?
                     {
                         ReadReply::Garbled => true,
                         ReadReply::Silent => false,
@@ -835,12 +835,12 @@ impl<B: ScanBus> Search<'_, '_, '_, B> {
         let bytes = node.mask.to_bytes();
         let mut reply = self
             .session
-            .read(SELECTED_ADDRESS, false, Listen::Gap, probe)?;
+            .read(LinkAddress::Selected, false, Listen::Gap, probe)?;
         if reply == ReadReply::Garbled {
             // Noise strikes twice far more rarely than shared addresses collide twice.
             reply = self
                 .session
-                .read(SELECTED_ADDRESS, false, Listen::Gap, probe)?;
+                .read(LinkAddress::Selected, false, Listen::Gap, probe)?;
         }
         match reply {
             ReadReply::Garbled if node.known_f != 0 && known > 0 => {

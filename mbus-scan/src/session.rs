@@ -8,7 +8,7 @@ use crate::error::ScanError;
 use crate::progress::{CancelToken, Probe, Progress};
 use crate::report::{FoundMeter, LineState, ScanReport};
 use core::time::Duration;
-use mbus_proto::address::{BaudRate, SecondaryMask};
+use mbus_proto::address::{BaudRate, LinkAddress, SecondaryMask};
 
 /// The progress callback a scanner holds.
 pub(crate) type ProgressFn<'a> = Box<dyn FnMut(&Progress) + 'a>;
@@ -209,7 +209,7 @@ impl<'s, 'a, B: ScanBus> Session<'s, 'a, B> {
     /// One REQ_UD2, counted and reported.
     pub(crate) fn read(
         &mut self,
-        address: u8,
+        address: LinkAddress,
         fcb: bool,
         listen: Listen,
         probe: Probe,

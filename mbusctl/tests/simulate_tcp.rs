@@ -3,7 +3,7 @@
 
 use mbus_link::tcp::TcpTransport;
 use mbus_link::{LinkError, Master};
-use mbus_proto::address::{BaudRate, SecondaryAddress};
+use mbus_proto::address::{BaudRate, PrimaryAddress, SecondaryAddress};
 use mbus_proto::request;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -72,11 +72,16 @@ fn tcp_master_reads_the_served_bus_and_stats_are_kept() {
 
     let transport = TcpTransport::connect(&sim.address, BaudRate::B2400).unwrap();
     let mut master = Master::new(transport);
-    let telegrams = master.read_primary(2).unwrap();
+    let telegrams = master
+        .read_primary(PrimaryAddress::new(2).unwrap())
+        .unwrap();
     assert_eq!(telegrams[0].address(), Some(2));
     let telegrams = master.read_secondary(&secondary).unwrap();
     assert_eq!(telegrams[0].secondary_address(), Some(secondary));
-    assert!(matches!(master.snd_nke(99), Err(LinkError::NoReply { .. })));
+    assert!(matches!(
+        master.snd_nke(PrimaryAddress::new(99).unwrap()),
+        Err(LinkError::NoReply { .. })
+    ));
     drop(master);
 
     let stats = sim.stats();

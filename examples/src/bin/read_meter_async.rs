@@ -25,7 +25,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let baud: BaudRate = args.next().as_deref().unwrap_or("2400").parse()?;
 
     let mut master = AsyncMaster::new(device.open_async(baud).await?);
-    let frames = master.read_primary(address.get()).await?;
+    let frames = master.read_primary(address).await?;
     mbus_examples::write_values(&mut std::io::stdout().lock(), &frames)?;
     Ok(())
 }

@@ -20,7 +20,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // 8E1 at `baud`; `Device::open` does the same for a path chosen at run time.
     let mut master = Master::new(SerialTransport::open(&port, baud)?);
-    let frames = master.read_primary(address.get())?;
+    let frames = master.read_primary(address)?;
     mbus_examples::write_values(&mut std::io::stdout().lock(), &frames)?;
     Ok(())
 }

@@ -19,7 +19,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let device: Device = format!("tcp://{gateway}").parse()?;
     let mut master = Master::new(device.open(baud)?);
-    let frames = master.read_primary(address.get())?;
+    let frames = master.read_primary(address)?;
     mbus_examples::write_values(&mut std::io::stdout().lock(), &frames)?;
     Ok(())
 }

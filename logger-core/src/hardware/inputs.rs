@@ -351,12 +351,15 @@ impl InputReader for HardwareInputs {
                         bounced,
                     });
                 }
-                Ok(Decimal::new(i64::try_from(total).unwrap_or(i64::MAX), 0))
+                Ok(Decimal::new(
+                    i64::try_from(total).unwrap_or(i64::MAX).into(),
+                    0,
+                ))
             }
             InputSource::Pt1000 { input } => {
                 let i = usize::from(input.saturating_sub(1));
                 let celsius = self.temperatures.temperature(i)?;
-                Ok(Decimal::new((celsius * 100.0).round() as i64, -2))
+                Ok(Decimal::new(((celsius * 100.0).round() as i64).into(), -2))
             }
         }
     }

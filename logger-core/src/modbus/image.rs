@@ -40,8 +40,8 @@ pub fn words(value: u32, order: WordOrder) -> [u16; 2] {
 
 /// `value` × 10^`decimals`, rounded half away from zero, if it fits an int32.
 pub fn scaled_int32(value: Decimal, decimals: i8) -> Option<i32> {
-    let shift = i32::from(value.exponent()) + i32::from(decimals);
-    let mantissa = i128::from(value.mantissa());
+    let shift = i32::from(value.exponent) + i32::from(decimals);
+    let mantissa = value.mantissa;
     let scaled = if shift >= 0 {
         10i128
             .checked_pow(u32::try_from(shift).ok()?)

@@ -276,7 +276,7 @@ mod tests {
         assert_eq!(image::scaled_int32(d(7, 2), 3), Some(700_000));
         assert_eq!(image::scaled_int32(d(1, -40), 3), Some(0));
         assert_eq!(image::scaled_int32(d(3, 9), 3), None);
-        assert_eq!(image::scaled_int32(d(i64::from(i32::MIN), 0), 0), None);
+        assert_eq!(image::scaled_int32(d(i128::from(i32::MIN), 0), 0), None);
         assert_eq!(image::scaled_int32(d(1, 120), 6), None);
         assert_eq!(image::scaled_int32(d(37_566_499, 0), -3), Some(37_566));
         assert_eq!(image::scaled_int32(d(37_566_500, 0), -3), Some(37_567));

@@ -27,7 +27,7 @@ use crate::clock::Clock;
 use crate::config::{appliance_id, Config, ConfigStore, Mqtt};
 use crate::events::{EventCode, EventNotice};
 use crate::export::MeterDescriptor;
-use crate::fleet::{backoff, SinkHandle, SinkStatus, Wake};
+use crate::fleet::{note_failure, SinkHandle, SinkStatus, Wake};
 use crate::storage::{Store, DATABASE_FILE_NAME};
 use crate::upload::spool::{Cursor, Spool, SpoolEntry, SpoolError};
 use crate::upload::tls::CertCheck;
@@ -643,26 +643,18 @@ impl Worker {
     }
 
     fn failed(&mut self, error: &MqttError) {
-        self.failures = self.failures.saturating_add(1);
-        self.retry_at = Instant::now()
-            + backoff(
-                self.options.backoff_first,
-                self.options.backoff_cap,
-                self.failures,
-            );
-        tracing::warn!(error = %error, failures = self.failures, "MQTT publishing failed");
         let now = self.clock.now();
-        if self.failures == 1 {
-            self.notify(EventNotice::Came {
-                code: EventCode::MqttFailed,
-                message: format!("MQTT publishing failed: {error}"),
-                at: now,
-            });
+        let came = note_failure(
+            (&mut self.failures, &mut self.retry_at),
+            (self.options.backoff_first, self.options.backoff_cap),
+            &mut self.status,
+            (EventCode::MqttFailed, "MQTT publishing failed"),
+            error,
+            now,
+        );
+        if let Some(notice) = came {
+            self.notify(notice);
         }
-        self.status.connected = false;
-        self.status.errors += 1;
-        self.status.last_error = Some(error.to_string());
-        self.status.last_error_at = Some(now);
         self.save_status();
     }
 

@@ -21,7 +21,7 @@ use crate::clock::Clock;
 use crate::config::{appliance_id, Config, ConfigStore, Postgres};
 use crate::events::{self, EventCode, EventNotice};
 use crate::export::MeterDescriptor;
-use crate::fleet::{backoff, load_json, save_json, wait, SinkHandle, SinkStatus};
+use crate::fleet::{load_json, note_failure, save_json, wait, SinkHandle, SinkStatus};
 use crate::storage::{MeterId, Reading, StorageError, Store, DATABASE_FILE_NAME};
 use crate::upload::tls::CertCheck;
 use serde::{Deserialize, Serialize};
@@ -561,26 +561,18 @@ impl Worker {
     }
 
     fn failed(&mut self, error: &PostgresError) {
-        self.failures = self.failures.saturating_add(1);
-        self.retry_at = Instant::now()
-            + backoff(
-                self.options.backoff_first,
-                self.options.backoff_cap,
-                self.failures,
-            );
-        tracing::warn!(error = %error, failures = self.failures, "PostgreSQL replication failed");
         let now = self.clock.now();
-        if self.failures == 1 {
-            self.notify(EventNotice::Came {
-                code: EventCode::PostgresFailed,
-                message: format!("PostgreSQL replication failed: {error}"),
-                at: now,
-            });
+        let came = note_failure(
+            (&mut self.failures, &mut self.retry_at),
+            (self.options.backoff_first, self.options.backoff_cap),
+            &mut self.status,
+            (EventCode::PostgresFailed, "PostgreSQL replication failed"),
+            error,
+            now,
+        );
+        if let Some(notice) = came {
+            self.notify(notice);
         }
-        self.status.connected = false;
-        self.status.errors += 1;
-        self.status.last_error = Some(error.to_string());
-        self.status.last_error_at = Some(now);
     }
 
     fn notify(&self, notice: EventNotice) {

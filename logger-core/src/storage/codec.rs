@@ -17,7 +17,8 @@
 //! values for the first record), so every chunk decodes on its own. A value is delta-coded
 //! only if the register had a value with the same exponent in the previous record.
 
-use super::decimal::Decimal;
+use super::decimal::stored_parts;
+use mbus_proto::value::Decimal;
 
 /// A chunk is closed once it holds this many readings.
 pub(crate) const MAX_CHUNK_READINGS: u32 = 96;
@@ -144,7 +145,8 @@ impl ChunkEncoder {
     }
 
     /// Appends a reading: the first at the chunk start, each later one strictly after the
-    /// previous (the caller keeps times in the stored range, so the delta fits in 62 bits).
+    /// previous (the caller keeps times in the stored range, so the delta fits in 62 bits,
+    /// and values in the store's range; one outside it would be kept as missing).
     pub(crate) fn push(&mut self, time: i64, status: u32, values: &[Option<Decimal>]) {
         debug_assert!(
             if self.readings == 0 {
@@ -168,22 +170,23 @@ impl ChunkEncoder {
             put_varint(&mut self.data, values.len() as u64);
         }
         for (i, value) in values.iter().enumerate() {
-            let Some(value) = value else {
+            let Some((mantissa, exponent)) = value.and_then(stored_parts) else {
                 self.data.push(1);
                 continue;
             };
             self.values += 1;
             let previous = self.previous.get(i).copied().flatten();
             let delta = previous
-                .filter(|p| p.exponent() == value.exponent())
-                .map(|p| zigzag(value.mantissa().wrapping_sub(p.mantissa())))
+                .and_then(stored_parts)
+                .filter(|&(_, e)| e == exponent)
+                .map(|(m, _)| zigzag(mantissa.wrapping_sub(m)))
                 .filter(|z| z >> 63 == 0);
             match delta {
                 Some(z) => put_varint(&mut self.data, z << 1),
                 None => {
                     self.data.push(3);
-                    self.data.push(value.exponent() as u8);
-                    put_varint(&mut self.data, zigzag(value.mantissa()));
+                    self.data.push(exponent as u8);
+                    put_varint(&mut self.data, zigzag(mantissa));
                 }
             }
         }
@@ -193,6 +196,11 @@ impl ChunkEncoder {
         self.status = status;
         self.readings += 1;
     }
+}
+
+/// The decimal with a stored mantissa and exponent.
+fn stored(mantissa: i64, exponent: i8) -> Decimal {
+    Decimal::new(i128::from(mantissa), i16::from(exponent))
 }
 
 /// One decoded reading.
@@ -282,12 +290,12 @@ impl<D: AsRef<[u8]>> ChunkDecoder<D> {
                 1 => None,
                 3 => {
                     let exponent = self.byte()? as i8;
-                    Some(Decimal::new(unzigzag(self.varint()?), exponent))
+                    Some(stored(unzigzag(self.varint()?), exponent))
                 }
                 w if w & 1 == 0 => {
-                    let previous = self.values[i].ok_or(CodecError::BadValueTag)?;
-                    let mantissa = previous.mantissa().wrapping_add(unzigzag(w >> 1));
-                    Some(Decimal::new(mantissa, previous.exponent()))
+                    let previous = self.values[i].and_then(stored_parts);
+                    let (mantissa, exponent) = previous.ok_or(CodecError::BadValueTag)?;
+                    Some(stored(mantissa.wrapping_add(unzigzag(w >> 1)), exponent))
                 }
                 _ => return Err(CodecError::BadValueTag),
             };
@@ -308,8 +316,8 @@ mod tests {
     fn value() -> impl Strategy<Value = Option<Decimal>> {
         prop_oneof![
             1 => Just(None),
-            4 => (any::<i64>(), -20i8..5).prop_map(|(m, e)| Some(Decimal::new(m, e))),
-            4 => (-1000i64..1000, -3i8..-1).prop_map(|(m, e)| Some(Decimal::new(m, e))),
+            4 => (any::<i64>(), -20i8..5).prop_map(|(m, e)| Some(stored(m, e))),
+            4 => (-1000i64..1000, -3i8..-1).prop_map(|(m, e)| Some(stored(m, e))),
         ]
     }
 
@@ -381,12 +389,69 @@ mod tests {
         assert_eq!(decoder.next_record().err(), Some(CodecError::TimeOrder));
     }
 
+    /// Readings as stored before: the golden bytes decode to the same digits and encode
+    /// back to the same bytes.
+    #[test]
+    fn stored_chunks_keep_their_bytes_and_digits() {
+        let readings: [(i64, u32, [&str; 5]); 3] = [
+            (
+                1_700_000_000,
+                0,
+                ["12345.678", "-0.007", "", "1200", "0.000"],
+            ),
+            (
+                1_700_000_900,
+                0,
+                ["12345.999", "-0.007", "21.5", "1200", "0.000"],
+            ),
+            (
+                1_700_001_800,
+                4,
+                ["12346.000", "9223372036854775807", "21.50", "", "-1e-128"],
+            ),
+        ];
+        const STORED: [u8; 54] = [
+            2, 5, 3, 253, 156, 133, 227, 11, 3, 253, 13, 1, 3, 0, 224, 18, 3, 253, 0, 144, 28, 132,
+            10, 0, 3, 255, 174, 3, 0, 0, 145, 28, 4, 4, 3, 0, 254, 255, 255, 255, 255, 255, 255,
+            255, 255, 1, 3, 254, 204, 33, 1, 3, 128, 1,
+        ];
+        let start = readings[0].0;
+        let mut decoder = ChunkDecoder::new(start, &STORED[..]);
+        let mut encoder = ChunkEncoder::new(start);
+        for (time, status, texts) in &readings {
+            let record = decoder.next_record().unwrap().unwrap();
+            assert_eq!((record.time, record.status), (*time, *status));
+            let shown: Vec<String> = record
+                .values
+                .iter()
+                .map(|v| v.map(|d| d.to_string()).unwrap_or_default())
+                .collect();
+            // Exactly the digits stored, trailing zeros included ("-1e-128" is shown in full).
+            let expected: Vec<String> = texts
+                .iter()
+                .map(|t| match *t {
+                    "-1e-128" => format!("-0.{}1", "0".repeat(127)),
+                    t => t.to_owned(),
+                })
+                .collect();
+            assert_eq!(shown, expected);
+            let values: Vec<Option<Decimal>> = texts
+                .iter()
+                .map(|t| (!t.is_empty()).then(|| t.parse().unwrap()))
+                .collect();
+            assert_eq!(record.values, &values[..]);
+            encoder.push(*time, *status, &values);
+        }
+        assert!(decoder.next_record().unwrap().is_none());
+        assert_eq!(encoder.data(), &STORED[..]);
+    }
+
     #[test]
     fn counters_cost_about_two_bytes_per_value() {
         let mut encoder = ChunkEncoder::new(1_700_000_000);
         for i in 0..40i64 {
             let values: Vec<_> = (0..10)
-                .map(|r| Some(Decimal::new(50_000_000 + r * 1000 + i * 731, -3)))
+                .map(|r| Some(stored(50_000_000 + r * 1000 + i * 731, -3)))
                 .collect();
             encoder.push(1_700_000_000 + i * 900, 0, &values);
         }

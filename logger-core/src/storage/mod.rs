@@ -56,7 +56,10 @@ mod codec;
 mod decimal;
 mod synthetic;
 
-pub use decimal::{Decimal, DecimalError};
+pub use decimal::storable;
+/// Values are the decoder's exact decimals; the store keeps those whose mantissa fits an
+/// `i64` and whose exponent fits -128..=127 (see [`storable`]).
+pub use mbus_proto::value::{Decimal, DecimalError};
 pub use synthetic::SyntheticInstallation;
 
 use codec::{ChunkDecoder, ChunkEncoder, CodecError};
@@ -189,6 +192,19 @@ pub enum StorageError {
         /// How many values it had.
         count: usize,
     },
+    /// A value does not fit the store: its mantissa needs more than 64 bits or its power
+    /// of ten is outside -128..=127 (see [`storable`]).
+    #[error("reading of meter {meter} at {time}: value {index} ({value}) does not fit the store")]
+    ValueOutOfRange {
+        /// The meter.
+        meter: MeterId,
+        /// The reading's time.
+        time: i64,
+        /// The value's position in the reading.
+        index: usize,
+        /// The value.
+        value: Decimal,
+    },
     /// Stored data does not decode.
     #[error("stored readings of meter {meter} from time {start} are corrupt: {reason}")]
     Corrupt {
@@ -276,6 +292,16 @@ impl Store {
             }
             tx.commit().map_err(open_err)?;
         }
+        Store::checked(path, conn, app_id, version)
+    }
+
+    /// The store on `conn`, if its application id and schema version are this version's.
+    fn checked(
+        path: &Path,
+        conn: Connection,
+        app_id: i64,
+        version: i64,
+    ) -> Result<Store, StorageError> {
         if app_id != APPLICATION_ID {
             return Err(StorageError::NotReadingsDatabase {
                 path: path.to_owned(),
@@ -325,18 +351,7 @@ impl Store {
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |row| row.get(0))
             .map_err(open_err)?;
-        if app_id != APPLICATION_ID {
-            return Err(StorageError::NotReadingsDatabase {
-                path: path.to_owned(),
-                found: app_id,
-            });
-        } else if version != SCHEMA_VERSION {
-            return Err(StorageError::SchemaVersion {
-                path: path.to_owned(),
-                found: version,
-            });
-        }
-        Ok(Store { conn })
+        Store::checked(path, conn, app_id, version)
     }
 
     /// Stores one reading (one transaction). A reading at a time the meter already has
@@ -362,6 +377,18 @@ impl Store {
                     meter: r.meter,
                     time: r.time,
                     count: r.values.len(),
+                });
+            }
+            let too_large = r.values.iter().enumerate().find_map(|(index, v)| {
+                v.filter(|d| decimal::stored_parts(*d).is_none())
+                    .map(|d| (index, d))
+            });
+            if let Some((index, value)) = too_large {
+                return Err(StorageError::ValueOutOfRange {
+                    meter: r.meter,
+                    time: r.time,
+                    index,
+                    value,
                 });
             }
         }

@@ -51,19 +51,23 @@ impl SyntheticInstallation {
                     0 | 1 => {
                         let rate = 200 + (mix(seed) % 2000) as i64;
                         Decimal::new(
-                            10_000_000
+                            (10_000_000
                                 + (mix(seed) % 1_000_000) as i64
                                 + k * rate
-                                + noise.rem_euclid(rate),
+                                + noise.rem_euclid(rate))
+                            .into(),
                             -3,
                         )
                     }
                     // Temperatures in °C with two decimals, drifting slowly.
-                    2 => Decimal::new(4_000 + (k % 600 - 300).abs() + noise.rem_euclid(20), -2),
+                    2 => Decimal::new(
+                        (4_000 + (k % 600 - 300).abs() + noise.rem_euclid(20)).into(),
+                        -2,
+                    ),
                     // Power in W, whole numbers.
-                    3 => Decimal::new(noise.rem_euclid(25_000), 0),
+                    3 => Decimal::new(noise.rem_euclid(25_000).into(), 0),
                     // A constant register, e.g. a fabrication number.
-                    _ => Decimal::new(i64::from(meter.0) * 1_000 + r as i64, 0),
+                    _ => Decimal::new((i64::from(meter.0) * 1_000 + r as i64).into(), 0),
                 };
                 // Every 500th value is missing, as when a meter skips a record.
                 (noise.rem_euclid(500) != 0).then_some(value)

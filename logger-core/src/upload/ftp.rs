@@ -7,7 +7,7 @@
 //! there with its full size and is not sent again.
 
 use super::tls::CertCheck;
-use super::{Target, UploadError};
+use super::{store_unless_there, Target, UploadError};
 use std::io::Cursor;
 use std::net::TcpStream;
 use std::time::Duration;
@@ -182,12 +182,11 @@ impl Target for FtpTarget {
 
     fn deliver(&mut self, name: &str, bytes: &[u8]) -> Result<(), UploadError> {
         self.with_session(|ftp, path| {
-            // A lost reply after the rename: the file is already there, whole.
-            if ftp.size(name).is_ok_and(|size| size == bytes.len()) {
-                tracing::info!(name, "already on the server; not sent again");
-                return Ok(());
-            }
-            store(ftp, path, name, bytes)
+            let there = ftp
+                .size(name)
+                .ok()
+                .and_then(|size| u64::try_from(size).ok());
+            store_unless_there(name, bytes.len(), there, || store(ftp, path, name, bytes))
         })
     }
 

@@ -294,6 +294,22 @@ impl UploadStatus {
     }
 }
 
+/// Stores a file of `len` bytes named `name` with `store`, unless the server already has it
+/// whole (`size_there`, the size of the file of that name there, if any): after a reply lost
+/// behind the final rename the file is already complete and is not sent again.
+pub(crate) fn store_unless_there(
+    name: &str,
+    len: usize,
+    size_there: Option<u64>,
+    store: impl FnOnce() -> Result<(), UploadError>,
+) -> Result<(), UploadError> {
+    if size_there == u64::try_from(len).ok() {
+        tracing::info!(name, "already on the server; not sent again");
+        return Ok(());
+    }
+    store()
+}
+
 /// Resolves `host` and opens a TCP connection to it within `timeout`; DNS and connection
 /// failures name the host and the address.
 pub(crate) fn connect_tcp(

@@ -9,7 +9,7 @@
 //! Like FTP, a file is written as `<name>.part` and renamed, and the server is asked for the
 //! size of `<name>` before sending it again.
 
-use super::{Target, UploadError};
+use super::{store_unless_there, Target, UploadError};
 use base64::Engine as _;
 use ssh2::{ErrorCode, HashType, RenameFlags, Session, Sftp};
 use std::io::Write;
@@ -213,11 +213,8 @@ impl Target for SftpTarget {
     fn deliver(&mut self, name: &str, bytes: &[u8]) -> Result<(), UploadError> {
         self.with_sftp(|sftp, dir| {
             let there = sftp.stat(Path::new(&format!("{dir}/{name}")));
-            if there.is_ok_and(|st| st.size == Some(bytes.len() as u64)) {
-                tracing::info!(name, "already on the server; not sent again");
-                return Ok(());
-            }
-            store(sftp, dir, name, bytes)
+            let size = there.ok().and_then(|st| st.size);
+            store_unless_there(name, bytes.len(), size, || store(sftp, dir, name, bytes))
         })
     }
 

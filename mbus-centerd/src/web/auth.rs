@@ -179,22 +179,6 @@ fn verify(password: &str, hash: &str) -> bool {
     })
 }
 
-/// Writes `text` to `path` readable by the owner only, atomically.
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("json.tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
-}
-
 impl Auth {
     /// The users of `data_dir`; without a users file, the default account (saved at once).
     pub fn open(data_dir: &Path) -> std::io::Result<Auth> {
@@ -214,7 +198,7 @@ impl Auth {
                     language: Lang::En,
                 }];
                 let text = serde_json::to_string_pretty(&users).map_err(std::io::Error::other)?;
-                write_private(&path, &text)?;
+                logger_core::atomic::write_private(&path, text.as_bytes())?;
                 tracing::info!(file = %path.display(), "web user admin created with the default password; it must be changed at the first login");
                 users
             }
@@ -230,7 +214,10 @@ impl Auth {
 
     fn save(&self, users: &[User]) -> Result<(), AuthError> {
         let text = serde_json::to_string_pretty(users).map_err(std::io::Error::other)?;
-        Ok(write_private(&self.path, &text)?)
+        Ok(logger_core::atomic::write_private(
+            &self.path,
+            text.as_bytes(),
+        )?)
     }
 
     /// Checks the rate limit of `client`; `Err` with the seconds left while it is blocked.

@@ -8,7 +8,8 @@ use crate::config::ResetPolicy;
 use crate::error::{Addressee, LinkError};
 use crate::telegram::{Reply, ReplyFrame, SelectOutcome};
 use mbus_proto::address::{
-    BaudRate, SecondaryAddress, SecondaryMask, BROADCAST_NO_REPLY, SELECTED_ADDRESS,
+    BaudRate, LinkAddress, PrimaryAddress, SecondaryAddress, SecondaryMask, BROADCAST_NO_REPLY,
+    SELECTED_ADDRESS,
 };
 use mbus_proto::frame::Frame;
 use mbus_proto::request;
@@ -128,7 +129,8 @@ impl AckCommand {
     }
 
     /// SND_NKE (link reset) to `address`; to 255 nobody answers, to 253 it deselects.
-    pub fn snd_nke(address: u8) -> AckCommand {
+    pub fn snd_nke(address: impl Into<LinkAddress>) -> AckCommand {
+        let address = address.into().byte();
         AckCommand::new(
             address,
             &request::snd_nke(address),
@@ -137,7 +139,8 @@ impl AckCommand {
     }
 
     /// Application reset, optionally with a subcode.
-    pub fn application_reset(address: u8, subcode: Option<u8>) -> AckCommand {
+    pub fn application_reset(address: impl Into<LinkAddress>, subcode: Option<u8>) -> AckCommand {
+        let address = address.into().byte();
         AckCommand::new(
             address,
             &request::application_reset(address, subcode),
@@ -146,7 +149,8 @@ impl AckCommand {
     }
 
     /// Baud-rate switch; after the acknowledgement (at the old rate) the master switches too.
-    pub fn switch_baud(address: u8, baud: BaudRate) -> AckCommand {
+    pub fn switch_baud(address: impl Into<LinkAddress>, baud: BaudRate) -> AckCommand {
+        let address = address.into().byte();
         AckCommand::new(
             address,
             &request::switch_baud(address, baud),
@@ -154,8 +158,13 @@ impl AckCommand {
         )
     }
 
-    /// Writes a new primary address.
-    pub fn set_primary_address(address: u8, new_address: u8) -> AckCommand {
+    /// Writes a new primary address: the meter at `address` (or the selected one, 253) takes
+    /// `new_address`, which names one meter (a broadcast or the select address cannot be set).
+    pub fn set_primary_address(
+        address: impl Into<LinkAddress>,
+        new_address: PrimaryAddress,
+    ) -> AckCommand {
+        let (address, new_address) = (address.into().byte(), new_address.get());
         AckCommand::new(
             address,
             &request::set_primary_address(address, new_address),
@@ -225,9 +234,9 @@ pub struct RequestUd2 {
 
 impl RequestUd2 {
     /// REQ_UD2 to `address` with frame count bit `fcb`.
-    pub fn new(address: u8, fcb: bool) -> RequestUd2 {
+    pub fn new(address: impl Into<LinkAddress>, fcb: bool) -> RequestUd2 {
         RequestUd2 {
-            address,
+            address: address.into().byte(),
             fcb,
             sent: false,
         }
@@ -271,7 +280,8 @@ enum ReadStage {
 
 impl ReadAll {
     /// Reads all telegrams of the slave at primary `address` (SND_NKE first as configured).
-    pub fn primary(address: u8) -> ReadAll {
+    pub fn primary(address: impl Into<LinkAddress>) -> ReadAll {
+        let address = address.into().byte();
         ReadAll {
             address,
             target: Addressee::Primary(address),

@@ -10,12 +10,12 @@
 //! ```
 //! use mbus_link::sim::{GatewayServer, Population, SerialPattern, SimBus, SimConfig};
 //! use mbus_link::Master;
-//! use mbus_proto::address::BaudRate;
+//! use mbus_proto::address::{BaudRate, PrimaryAddress};
 //!
 //! let meters = Population::new(3, SerialPattern::Sequential).build(&[]);
 //! let server = GatewayServer::start("127.0.0.1:0", SimBus::new(SimConfig::default(), meters))?;
 //! let mut master = Master::new(server.device().open(BaudRate::B2400)?);
-//! let telegrams = master.read_primary(2)?;
+//! let telegrams = master.read_primary(PrimaryAddress::new(2)?)?;
 //! assert_eq!(telegrams[0].address(), Some(2));
 //! drop(master);
 //! let bus = server.stop();

@@ -5,9 +5,7 @@
 use crate::cmd::read::{exit_for, parse_secondary};
 use crate::exit::Exit;
 use mbus_link::{Device, LinkConfig, LinkError, Master, SelectOutcome, Transport};
-use mbus_proto::address::{
-    BaudRate, PrimaryAddress, SecondaryAddress, SecondaryMask, SELECTED_ADDRESS,
-};
+use mbus_proto::address::{BaudRate, LinkAddress, PrimaryAddress, SecondaryAddress, SecondaryMask};
 use serde_json::{json, Value};
 
 /// The bus a command talks to.
@@ -29,19 +27,13 @@ pub struct BusArgs {
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("meter").required(true).args(["address", "secondary"])))]
 pub struct MeterArgs {
-    /// Primary address of the meter (0…250).
-    #[arg(long, short = 'a', value_parser = parse_unicast)]
-    pub address: Option<u8>,
+    /// Primary address of the meter (0…250; the broadcast addresses 254 and 255 would reach
+    /// every meter at once, which no single-meter command may do).
+    #[arg(long, short = 'a')]
+    pub address: Option<PrimaryAddress>,
     /// Secondary address of the meter (16 hex digits as `mbusctl scan` prints them).
     #[arg(long, short = 's', value_parser = parse_secondary)]
     pub secondary: Option<SecondaryAddress>,
-}
-
-/// A primary address that names one meter: 0…250. The broadcast addresses 254 and 255 would
-/// reach every meter on the bus at once, which no single-meter command may do.
-pub fn parse_unicast(s: &str) -> Result<u8, String> {
-    let address: PrimaryAddress = s.parse().map_err(|e| format!("{e}"))?;
-    Ok(address.get())
 }
 
 /// A master on the device, or the exit code and a message on stderr.
@@ -97,13 +89,13 @@ pub fn select_exact(master: &mut BusMaster, address: &SecondaryAddress) -> Resul
 }
 
 /// The address a command sends to: the primary address, or 253 after selecting the meter.
-pub fn target(master: &mut BusMaster, meter: &MeterArgs) -> Result<u8, BusError> {
+pub fn target(master: &mut BusMaster, meter: &MeterArgs) -> Result<LinkAddress, BusError> {
     match (meter.address, meter.secondary) {
         (_, Some(secondary)) => {
             select_exact(master, &secondary)?;
-            Ok(SELECTED_ADDRESS)
+            Ok(LinkAddress::Selected)
         }
-        (Some(address), None) => Ok(address),
+        (Some(address), None) => Ok(address.into()),
         // clap requires one of the two.
         (None, None) => Err(BusError::NotSelected("no meter".into())),
     }
@@ -119,7 +111,7 @@ pub fn command_on_meter(
     command: &str,
     bus: &BusArgs,
     meter: &MeterArgs,
-    send: impl FnOnce(&mut BusMaster, u8) -> Result<(), LinkError>,
+    send: impl FnOnce(&mut BusMaster, LinkAddress) -> Result<(), LinkError>,
     done: impl FnOnce(&str) -> (String, Value),
 ) -> Exit {
     let mut master = match open(command, bus) {
@@ -130,7 +122,10 @@ pub fn command_on_meter(
         send(&mut master, address)?;
         let (text, mut fields) = done(&describe(meter));
         if let Value::Object(map) = &mut fields {
-            map.insert("address".into(), json!(meter.address));
+            map.insert(
+                "address".into(),
+                json!(meter.address.map(PrimaryAddress::get)),
+            );
             map.insert(
                 "secondary".into(),
                 json!(meter.secondary.map(|s| s.to_string())),

@@ -184,20 +184,17 @@ fn decode_one<'a>(
     let at = match item {
         Ok(at) => at,
         Err(e) => {
-            let (number, message) = match e {
+            let message = match e {
                 StreamError::BadFrame {
                     number,
                     offset,
                     error,
                     ..
-                } => (
-                    number,
-                    format!("frame {number} at byte {offset}: bad frame: {error}"),
-                ),
-                StreamError::TrailingBytes { after, .. } => (after + 1, e.to_string()),
+                } => format!("frame {number} at byte {offset}: bad frame: {error}"),
+                _ => e.to_string(),
             };
             return Err(Failure {
-                number,
+                number: e.number(),
                 offset: e.offset(),
                 message,
             });

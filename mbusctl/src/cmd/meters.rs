@@ -1,7 +1,7 @@
 //! `mbusctl meters`: the meters of a logger's data directory with their read status.
 
 use crate::exit::Exit;
-use logger_core::config::{Addressing, ConfigStore};
+use logger_core::config::Addressing;
 use logger_core::status::StatusBoard;
 use logger_core::storage::{Store, DATABASE_FILE_NAME};
 use logger_core::views::{LoggerSummary, MeterSummary};
@@ -23,12 +23,9 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> Exit {
-    let config = match ConfigStore::new(&args.data_dir).load_or_default() {
+    let config = match crate::cmd::load_config("meters", &args.data_dir) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("mbusctl meters: {e}");
-            return Exit::BadInput;
-        }
+        Err(exit) => return exit,
     };
     let board = StatusBoard::load(&args.data_dir);
     let tz = config.tz();

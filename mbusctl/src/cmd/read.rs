@@ -3,7 +3,7 @@
 use crate::cmd::decode::{text_table, Format};
 use crate::exit::Exit;
 use mbus_link::{Device, LinkConfig, LinkError, Master, ReplyFrame, ResetPolicy};
-use mbus_proto::address::{BaudRate, SecondaryAddress};
+use mbus_proto::address::{BaudRate, PrimaryAddress, SecondaryAddress};
 use mbus_proto::xml;
 
 /// When `mbusctl read` sends SND_NKE before reading by primary address.
@@ -38,8 +38,8 @@ pub struct Args {
     #[arg(long, short = 'd')]
     device: String,
     /// Primary address of the meter (0…250).
-    #[arg(long, short = 'a', value_parser = clap::value_parser!(u8).range(0..=250))]
-    address: Option<u8>,
+    #[arg(long, short = 'a')]
+    address: Option<PrimaryAddress>,
     /// Secondary address of the meter as libmbus writes it: 8 ident digits, then manufacturer,
     /// version and medium bytes in wire order (e.g. 123456782D2C0B04 for a KAM meter).
     #[arg(long, short = 's', value_parser = parse_secondary)]
@@ -68,7 +68,7 @@ pub fn exit_for(e: &LinkError) -> Exit {
     match e {
         LinkError::NoReply { .. } | LinkError::BusOverload => Exit::NoReply,
         LinkError::Garbled { .. } | LinkError::UnexpectedFrame { .. } => Exit::Garbled,
-        LinkError::InvalidRequest(_) => Exit::Usage,
+        LinkError::InvalidRequest(_) | LinkError::Address(_) => Exit::Usage,
         // The device, the connection, and errors later versions may add.
         _ => Exit::Device,
     }

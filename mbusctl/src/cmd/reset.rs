@@ -3,7 +3,7 @@
 
 use crate::cmd::bus::{self, BusArgs, MeterArgs};
 use crate::exit::Exit;
-use mbus_proto::address::BROADCAST_NO_REPLY;
+use mbus_proto::address::LinkAddress;
 use serde_json::json;
 
 /// Arguments of `mbusctl reset`.
@@ -13,8 +13,8 @@ pub struct Args {
     #[command(flatten)]
     bus: BusArgs,
     /// Primary address of the meter (0…250).
-    #[arg(long, short = 'a', value_parser = bus::parse_unicast)]
-    address: Option<u8>,
+    #[arg(long, short = 'a')]
+    address: Option<mbus_proto::address::PrimaryAddress>,
     /// Secondary address of the meter (16 hex digits as `mbusctl scan` prints them).
     #[arg(long, short = 's', value_parser = crate::cmd::read::parse_secondary)]
     secondary: Option<mbus_proto::address::SecondaryAddress>,
@@ -50,7 +50,7 @@ pub fn run(args: Args) -> Exit {
             Err(exit) => return exit,
         };
         let result = master
-            .send_only(&mbus_proto::request::snd_nke(BROADCAST_NO_REPLY))
+            .snd_nke(LinkAddress::BroadcastNoReply)
             .map_err(bus::BusError::from)
             .map(|()| {
                 (

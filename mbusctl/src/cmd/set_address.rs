@@ -2,6 +2,7 @@
 
 use crate::cmd::bus::{self, BusArgs, MeterArgs};
 use crate::exit::Exit;
+use mbus_proto::address::PrimaryAddress;
 use serde_json::json;
 
 /// Arguments of `mbusctl set-address`.
@@ -12,8 +13,8 @@ pub struct Args {
     #[command(flatten)]
     meter: MeterArgs,
     /// The new primary address (0…250).
-    #[arg(long = "new", value_parser = bus::parse_unicast)]
-    new_address: u8,
+    #[arg(long = "new")]
+    new_address: PrimaryAddress,
 }
 
 /// Runs the subcommand.
@@ -27,7 +28,7 @@ pub fn run(args: Args) -> Exit {
         |meter| {
             (
                 format!("{meter} acknowledged: its primary address is now {new}"),
-                json!({"new_address": new}),
+                json!({"new_address": new.get()}),
             )
         },
     )

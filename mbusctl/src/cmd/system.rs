@@ -4,7 +4,6 @@
 
 use crate::exit::Exit;
 use chrono::Utc;
-use logger_core::config::ConfigStore;
 use logger_core::system::{apply_time, set_time, Applied, NetworkApplier, Target};
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -48,12 +47,9 @@ fn confirmed(within: Duration) -> bool {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> Exit {
-    let config = match ConfigStore::new(&args.data_dir).load_or_default() {
+    let config = match crate::cmd::load_config("system", &args.data_dir) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("mbusctl system: {e}");
-            return Exit::BadInput;
-        }
+        Err(exit) => return exit,
     };
     let target = if args.apply {
         Target::system()

@@ -2,7 +2,6 @@
 //! step of the SMTP session (connect, TLS, login, recipients).
 
 use crate::exit::Exit;
-use logger_core::config::ConfigStore;
 use logger_core::email::{send_test, MailError, Transcript};
 use std::path::PathBuf;
 
@@ -51,12 +50,9 @@ fn exit_of(error: &MailError) -> Exit {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> Exit {
-    let config = match ConfigStore::new(&args.data_dir).load_or_default() {
+    let config = match crate::cmd::load_config("test-email", &args.data_dir) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("mbusctl test-email: {e}");
-            return Exit::BadInput;
-        }
+        Err(exit) => return exit,
     };
     let e = &config.email;
     if !e.enabled {

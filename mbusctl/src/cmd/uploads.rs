@@ -5,7 +5,6 @@
 use crate::cmd::meters::emit;
 use crate::exit::Exit;
 use chrono_tz::Tz;
-use logger_core::config::ConfigStore;
 use logger_core::fleet::{SinkStatus, SINK_KEYS};
 use logger_core::status::StatusBoard;
 use logger_core::upload::{self, UploadStatus};
@@ -97,12 +96,9 @@ fn write_sinks(out: &mut String, data_dir: &Path, tz: Tz) {
 
 /// Runs `mbusctl status`.
 pub fn status(args: StatusArgs) -> Exit {
-    let config = match ConfigStore::new(&args.data_dir).load_or_default() {
+    let config = match crate::cmd::load_config("status", &args.data_dir) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("mbusctl status: {e}");
-            return Exit::BadInput;
-        }
+        Err(exit) => return exit,
     };
     let board = StatusBoard::load(&args.data_dir);
     let uploads = UploadStatus::load(&args.data_dir);
@@ -144,12 +140,9 @@ pub fn status(args: StatusArgs) -> Exit {
 /// Runs `mbusctl test-upload`: 0 when every enabled target took the probe, 8 when one
 /// failed, 3 when the configuration is bad or enables no target.
 pub fn test_upload(args: TestArgs) -> Exit {
-    let config = match ConfigStore::new(&args.data_dir).load_or_default() {
+    let config = match crate::cmd::load_config("test-upload", &args.data_dir) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("mbusctl test-upload: {e}");
-            return Exit::BadInput;
-        }
+        Err(exit) => return exit,
     };
     let timeout = Duration::from_secs(args.timeout.max(1));
     let reports = match upload::test_upload(&config, &args.data_dir, timeout, chrono::Utc::now()) {

@@ -131,8 +131,8 @@ impl ManualAdd {
         };
         let baud = match given(&self.baud) {
             None => BaudRate::B2400,
-            Some(text) => match text.parse::<u32>().ok().map(BaudRate::from_bps) {
-                Some(Ok(b)) => b,
+            Some(text) => match text.parse::<BaudRate>() {
+                Ok(b) => b,
                 _ => {
                     problems.push(problem(
                         "baud",

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use logger_core::engine::ScanKind;
 use logger_core::service::ScanState;
-use mbus_proto::address::BaudRate;
+use mbus_proto::address::{AddressError, BaudRate};
 use mbus_scan::{PrimaryOptions, SecondaryOptions};
 use serde::Deserialize;
 
@@ -54,14 +54,15 @@ pub fn scan_kind(kind: &str, baud: Option<&str>) -> Result<ScanKind, ApiError> {
     let bauds = match baud.map(str::trim) {
         None | Some("") => vec![BaudRate::B2400],
         Some("all") => BaudRate::ALL.to_vec(),
-        Some(text) => {
-            let bps = text
-                .parse::<u32>()
-                .map_err(|_| ApiError::bad("baud", "must be a baud rate or \"all\""))?;
-            BaudRate::from_bps(bps)
-                .map(|b| vec![b])
-                .map_err(|e| ApiError::bad("baud", e.to_string()))?
-        }
+        Some(text) => text
+            .parse::<BaudRate>()
+            .map(|b| vec![b])
+            .map_err(|e| match e {
+                AddressError::BaudRateText => {
+                    ApiError::bad("baud", "must be a baud rate or \"all\"")
+                }
+                e => ApiError::bad("baud", e.to_string()),
+            })?,
     };
     match kind {
         "primary" => Ok(ScanKind::Primary(PrimaryOptions {
