@@ -2,7 +2,7 @@
 //! BACnet device instance is start instance + index, the Modbus register block starts at
 //! index × block size. The index is stored in `meter-index.json` in the data directory so
 //! that a meter keeps it across restarts and when other meters are added or deleted; both
-//! servers and the register map read and follow the same file ([`follow`]).
+//! servers and the register map read and follow the same file ([`Assignment::follow`]).
 //!
 //! A new meter takes the lowest index no configured meter holds; a deleted meter's index
 //! becomes free again. For BACnet, a meter with its own `bacnet_instance` in the

@@ -5,7 +5,7 @@
 //! - Address of a meter's block: its index × `modbus.block_size` (default 128), the index
 //!   kept in `meter-index.json` ([`crate::meter_index`], the same numbering BACnet uses):
 //!   stable across restarts and when other meters are added or deleted.
-//! - The block ([`layout`]): header of [`layout::HEADER`] registers (status, error flags,
+//! - The block ([`layout()`]): header of [`layout::HEADER`] registers (status, error flags,
 //!   last-read time as Unix seconds, number of values, meter id), then per logged
 //!   register a slot of [`layout::SLOT`] registers: the value as IEEE-754 float32, as
 //!   int32 = value × 10^`modbus.int32_decimals` (rounded), the decimal exponent and the
@@ -114,7 +114,7 @@ pub fn layout(config: &Config, data_dir: &Path) -> Result<Layout, IndexError> {
     ))
 }
 
-/// The register map of `config` as CSV ([`Layout::csv`] of [`layout`]).
+/// The register map of `config` as CSV ([`Layout::csv`] of [`layout()`]).
 pub fn register_map(config: &Config, data_dir: &Path) -> Result<String, IndexError> {
     layout(config, data_dir).map(|l| l.csv())
 }
