@@ -11,7 +11,6 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::time::Instant;
-use support::Daemon;
 use webdriver::{eventually, screenshot_dir, Browser, Driver};
 
 #[path = "../support/mod.rs"]
@@ -19,7 +18,7 @@ mod support;
 mod webdriver;
 
 /// The password the tests set instead of the default one.
-const PASSWORD: &str = "kellerraum-42";
+const PASSWORD: &str = support::http::NEW_PASSWORD;
 /// Meters of the shared daemon's simulated bus.
 const METERS: usize = 12;
 /// Desktop and phone viewports.
@@ -50,62 +49,12 @@ async fn log_in(b: &Browser, url: &str, user: &str, password: &str) {
     b.submit("button[type=submit]").await;
 }
 
-/// Replaces the default password over the API, as an installer's first login would.
-fn change_default_password(url: &str) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut login = agent
-        .post(&format!("{url}/api/v1/login"))
-        .header("Content-Type", "application/json")
-        .send(r#"{"username": "admin", "password": "123"}"#)
-        .expect("login");
-    assert_eq!(login.status(), 200);
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("cookie value")
-        .to_string();
-    let answer: serde_json::Value =
-        serde_json::from_str(&login.body_mut().read_to_string().expect("login answer"))
-            .expect("login JSON");
-    let changed = agent
-        .post(&format!("{url}/api/v1/password"))
-        .header("Cookie", &cookie)
-        .header(
-            "X-CSRF-Token",
-            answer["csrf_token"].as_str().expect("token"),
-        )
-        .header("Content-Type", "application/json")
-        .send(serde_json::json!({"current": "123", "new": PASSWORD}).to_string())
-        .expect("password change");
-    assert_eq!(changed.status(), 200);
-}
-
-/// Starts a daemon on a simulated bus of `meters` meters in a fresh data directory; returns
-/// it with its base URL once the first scan is done.
-fn daemon(meters: usize) -> (Daemon, String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("data directory");
-    let mut daemon = Daemon::start(&[
-        "--data-dir",
-        dir.path().to_str().expect("UTF-8 path"),
-        "--simulate",
-        &meters.to_string(),
-    ]);
-    let url = daemon.wait_for_web();
-    daemon.wait_for("scan done");
-    (daemon, url, dir)
-}
-
 /// The first login with the default password leads to the password change and nowhere else;
 /// a wrong password and a mismatched repetition are refused with a message; afterwards only
 /// the new password logs in.
 async fn login_with_the_default_password_forces_a_change(w: &World) {
     // A daemon of its own: the shared one's default password is already changed.
-    let (mut daemon, url, _dir) = daemon(2);
+    let (mut daemon, url, _dir) = support::simulated(2, &[]);
     let b = w.driver.session(DESKTOP.0, DESKTOP.1).await;
     b.open(&format!("{url}/")).await;
     assert_eq!(b.path().await, "/login", "the overview needs a login");
@@ -500,8 +449,8 @@ fn main() {
     let mut failed = Vec::new();
     if !selected.is_empty() {
         let driver = Driver::start();
-        let (mut daemon, url, _dir) = daemon(METERS);
-        change_default_password(&url);
+        let (mut daemon, url, _dir) = support::simulated(METERS, &[]);
+        support::http::logged_in(&url);
         let world = World { driver, url };
         for (name, test) in &selected {
             let runtime = tokio::runtime::Builder::new_current_thread()

@@ -32,8 +32,9 @@ impl Answer {
     }
 }
 
-/// An agent that follows no redirects and hands every status to the test.
-fn agent() -> ureq::Agent {
+/// An agent that follows no redirects and hands every status to the test (so that a lost
+/// session shows as a wrong status).
+pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)

@@ -78,7 +78,7 @@ async fn overview(State(state): State<AppState>, page: Page) -> Result<Html<Stri
                                     td { a href=(format!("/meters/{}", m.id)) { (m.name) } }
                                     td.mono { (m.secondary.as_deref().map_or_else(|| format!("{} {}", page.t(Text::PrimaryAddress), m.primary), str::to_string)) }
                                     td { (m.manufacturer.as_deref().unwrap_or("")) }
-                                    td { (m.medium) }
+                                    td { (page.medium(m.medium_code)) }
                                     td.last { (m.last_reading.as_ref().map_or_else(String::new, |r| r.time.with_timezone(&tz).format("%d.%m.%Y %H:%M:%S").to_string())) }
                                     td.vals { (values(m)) }
                                 }
