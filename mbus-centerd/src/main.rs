@@ -62,14 +62,6 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// The allocator. glibc's malloc raises its mmap threshold to the largest block freed so far
-/// (the 7 MiB working memory of an argon2id password hash) and then keeps up to twice that
-/// unused in each thread's arena, which pushed the daemon's resident memory under web load to
-/// 42 MiB; mimalloc gives freed pages back within milliseconds and keeps small per-thread
-/// caches (see the README's web load figures).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// M-Bus Center logger daemon.
 #[derive(Parser, Debug)]
 #[command(name = "mbus-centerd", version, about)]

@@ -224,6 +224,60 @@ async fn german_texts_after_the_language_switch(w: &World) {
     b.close().await;
 }
 
+/// A divisor edited on the meter edit page scales the next reading: once the next read cycle
+/// has stored it, the meter details show the register's value divided by the new divisor.
+async fn a_divisor_edit_scales_the_next_reading(w: &World) {
+    // A daemon of its own with a 10 s read cycle, so that the next reading comes soon.
+    let (mut daemon, url, _dir) = support::simulated(2, &["--cycle", "10s"]);
+    support::http::logged_in(&url);
+    let b = w.driver.session(DESKTOP.0, DESKTOP.1).await;
+    log_in(&b, &url, "admin", PASSWORD).await;
+    // The register: the first with a positive value in the last reading.
+    let first_value = "const c = [...document.querySelectorAll('#last-reading td.value')] \
+                       .find(c => parseFloat(c.textContent) > 0); \
+                       return c ? [c.dataset.register, c.textContent] : null;";
+    b.open(&format!("{url}/meters/1")).await;
+    let seen = eventually("a value in the last reading", || async {
+        let seen = b.script(first_value).await;
+        (!seen.is_null()).then_some(seen)
+    })
+    .await;
+    let index = seen[0].as_str().expect("register index").to_string();
+    let before: f64 = seen[1].as_str().expect("value").parse().expect("a number");
+    b.open(&format!("{url}/meters/1/edit")).await;
+    let divisor = format!("#reg-{index}-divisor");
+    let old: f64 = b
+        .find(&divisor)
+        .await
+        .prop("value")
+        .await
+        .expect("divisor")
+        .expect("a value")
+        .parse()
+        .expect("a number");
+    b.fill(&divisor, &(old * 1000.0).to_string()).await;
+    // Centred: at the bottom of the window the fixed footer would take the click.
+    b.script("document.getElementById('meter-save').scrollIntoView({block: 'center'}); return null;")
+        .await;
+    b.submit("#meter-save").await;
+    // The next reading is stored with the new divisor: about a thousandth of the value (the
+    // simulated totals only grow a little in a few seconds).
+    let cell = format!("#last-reading td.value[data-register='{index}']");
+    let after = eventually("the next reading with the new divisor", || async {
+        b.open(&format!("{url}/meters/1")).await;
+        let text = b.text(&cell).await;
+        let value: f64 = text.parse().ok()?;
+        (value < before / 100.0).then_some(value)
+    })
+    .await;
+    assert!(
+        after * 1000.0 >= before * 0.99 && after * 1000.0 <= before * 1.5,
+        "{before} became {after} with the divisor {old} × 1000"
+    );
+    b.close().await;
+    assert!(daemon.terminate().success());
+}
+
 /// The pages of the README's screenshots: name, path.
 const PAGES: [(&str, &str); 5] = [
     ("overview", "/"),
@@ -410,7 +464,7 @@ macro_rules! tests {
     };
 }
 
-const TESTS: [Test; 8] = tests![
+const TESTS: [Test; 9] = tests![
     login_with_the_default_password_forces_a_change,
     overview_shows_the_meters_of_the_api,
     footer_shows_the_logger_state_live,
@@ -419,6 +473,7 @@ const TESTS: [Test; 8] = tests![
     search_from_the_meter_configuration_runs_to_its_end,
     bad_certificate_and_backup_show_field_errors,
     export_form_downloads_a_zip,
+    a_divisor_edit_scales_the_next_reading,
 ];
 
 fn main() {
