@@ -24,6 +24,15 @@ fn secret_state(page: &str, id: &str) -> String {
         .to_string()
 }
 
+/// The page of settings tab `path`, checked to hold the elements `ids`.
+fn tab_with_ids(c: &mut Client, path: &str, ids: &[&str]) -> String {
+    let page = c.get(path).text();
+    for id in ids {
+        assert!(page.contains(&format!(r#"id="{id}""#)), "{path}: {id}");
+    }
+    page
+}
+
 /// The fields of a valid MQTT form, with `changes` replacing or adding some.
 fn mqtt_form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut fields = vec![
@@ -53,8 +62,7 @@ fn mqtt_form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
 fn mqtt_tab_saves_refuses_by_field_and_never_shows_the_password() {
     let (mut daemon, url, dir) = support::simulated(2, &[]);
     let mut c: Client = logged_in(&url);
-    let page = c.get("/logger/mqtt").text();
-    for id in [
+    let page = tab_with_ids(&mut c, "/logger/mqtt", &[
         "tab-mqtt",
         "tab-postgres",
         "mqtt-enabled",
@@ -64,9 +72,7 @@ fn mqtt_tab_saves_refuses_by_field_and_never_shows_the_password() {
         "mqtt-topic-base",
         "mqtt-keep-alive",
         "mqtt-save",
-    ] {
-        assert!(page.contains(&format!(r#"id="{id}""#)), "{id}");
-    }
+    ]);
     assert_eq!(secret_state(&page, "mqtt-password"), "not set");
 
     let saved = c.form(
@@ -132,16 +138,13 @@ fn mqtt_tab_saves_refuses_by_field_and_never_shows_the_password() {
 fn postgres_tab_and_api_save_the_section_and_refuse_bad_fields() {
     let (mut daemon, url, dir) = support::simulated(2, &[]);
     let mut c = logged_in(&url);
-    let page = c.get("/logger/postgres").text();
-    for id in [
+    let page = tab_with_ids(&mut c, "/logger/postgres", &[
         "postgres-host",
         "postgres-database",
         "postgres-password",
         "postgres-batch",
         "postgres-save",
-    ] {
-        assert!(page.contains(&format!(r#"id="{id}""#)), "{id}");
-    }
+    ]);
     assert_eq!(secret_state(&page, "postgres-password"), "not set");
 
     let refused = c.form(
