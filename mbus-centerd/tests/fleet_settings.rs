@@ -62,17 +62,21 @@ fn mqtt_form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
 fn mqtt_tab_saves_refuses_by_field_and_never_shows_the_password() {
     let (mut daemon, url, dir) = support::simulated(2, &[]);
     let mut c: Client = logged_in(&url);
-    let page = tab_with_ids(&mut c, "/logger/mqtt", &[
-        "tab-mqtt",
-        "tab-postgres",
-        "mqtt-enabled",
-        "mqtt-host",
-        "mqtt-port",
-        "mqtt-password",
-        "mqtt-topic-base",
-        "mqtt-keep-alive",
-        "mqtt-save",
-    ]);
+    let page = tab_with_ids(
+        &mut c,
+        "/logger/mqtt",
+        &[
+            "tab-mqtt",
+            "tab-postgres",
+            "mqtt-enabled",
+            "mqtt-host",
+            "mqtt-port",
+            "mqtt-password",
+            "mqtt-topic-base",
+            "mqtt-keep-alive",
+            "mqtt-save",
+        ],
+    );
     assert_eq!(secret_state(&page, "mqtt-password"), "not set");
 
     let saved = c.form(
@@ -121,8 +125,14 @@ fn mqtt_tab_saves_refuses_by_field_and_never_shows_the_password() {
         );
     }
     assert!(text.contains(r#"value="site/+/x""#));
-    assert!(!text.contains("typed-but-refused"), "a posted password is echoed");
-    assert!(!text.contains("broker-secret-1"), "the stored password is echoed");
+    assert!(
+        !text.contains("typed-but-refused"),
+        "a posted password is echoed"
+    );
+    assert!(
+        !text.contains("broker-secret-1"),
+        "the stored password is echoed"
+    );
     assert_eq!(secret_state(&text, "mqtt-password"), "set");
     assert_eq!(stored(dir.path())["mqtt"], config["mqtt"]);
 
@@ -138,13 +148,17 @@ fn mqtt_tab_saves_refuses_by_field_and_never_shows_the_password() {
 fn postgres_tab_and_api_save_the_section_and_refuse_bad_fields() {
     let (mut daemon, url, dir) = support::simulated(2, &[]);
     let mut c = logged_in(&url);
-    let page = tab_with_ids(&mut c, "/logger/postgres", &[
-        "postgres-host",
-        "postgres-database",
-        "postgres-password",
-        "postgres-batch",
-        "postgres-save",
-    ]);
+    let page = tab_with_ids(
+        &mut c,
+        "/logger/postgres",
+        &[
+            "postgres-host",
+            "postgres-database",
+            "postgres-password",
+            "postgres-batch",
+            "postgres-save",
+        ],
+    );
     assert_eq!(secret_state(&page, "postgres-password"), "not set");
 
     let refused = c.form(

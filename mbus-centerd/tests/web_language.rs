@@ -61,7 +61,12 @@ fn the_language_switch_returns_to_the_page_it_was_pressed_on() {
         Some("/meters/2?period=year&end=2026-01-01T00:00")
     );
     // Never to another host.
-    for elsewhere in ["//example.org/", "/\\example.org/", "https://example.org/", ""] {
+    for elsewhere in [
+        "//example.org/",
+        "/\\example.org/",
+        "https://example.org/",
+        "",
+    ] {
         let switched = c.form("/language", &[("language", "en"), ("back", elsewhere)]);
         assert_eq!(switched.status, 303, "{elsewhere}");
         assert_eq!(switched.location.as_deref(), Some("/"), "{elsewhere}");

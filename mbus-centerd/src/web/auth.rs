@@ -185,7 +185,9 @@ fn argon2_output(
     salt: Salt<'_>,
 ) -> Result<Output, AuthError> {
     let mut salt_bytes = [0u8; 64];
-    let salt = salt.decode_b64(&mut salt_bytes).map_err(|_| AuthError::Hash)?;
+    let salt = salt
+        .decode_b64(&mut salt_bytes)
+        .map_err(|_| AuthError::Hash)?;
     let mut memory = hash_memory(params.block_count());
     let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
     Output::init_with(len, |out| {

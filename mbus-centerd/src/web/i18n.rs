@@ -835,7 +835,11 @@ mod tests {
         // Every assigned code has a German name of its own.
         for code in 0..=0x3F_u8 {
             let assigned = logger_core::medium::name(code) != "Reserved";
-            assert_eq!(medium(code, Lang::De) != "Reserviert", assigned, "{code:#04x}");
+            assert_eq!(
+                medium(code, Lang::De) != "Reserviert",
+                assigned,
+                "{code:#04x}"
+            );
         }
     }
 }

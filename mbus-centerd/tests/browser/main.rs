@@ -257,8 +257,10 @@ async fn a_divisor_edit_scales_the_next_reading(w: &World) {
         .expect("a number");
     b.fill(&divisor, &(old * 1000.0).to_string()).await;
     // Centred: at the bottom of the window the fixed footer would take the click.
-    b.script("document.getElementById('meter-save').scrollIntoView({block: 'center'}); return null;")
-        .await;
+    b.script(
+        "document.getElementById('meter-save').scrollIntoView({block: 'center'}); return null;",
+    )
+    .await;
     b.submit("#meter-save").await;
     // The next reading is stored with the new divisor: about a thousandth of the value (the
     // simulated totals only grow a little in a few seconds).

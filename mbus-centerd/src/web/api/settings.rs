@@ -98,7 +98,11 @@ pub fn settings_of(config: &Config) -> serde_json::Value {
 /// What the settings form of `section` shows: the stored section (or `posted`, the values a
 /// refused form sent), with every secret replaced by whether one is stored (`true`/`false`):
 /// a secret is never sent back to the browser.
-pub fn form_values(config: &Config, section: &str, posted: Option<serde_json::Value>) -> serde_json::Value {
+pub fn form_values(
+    config: &Config,
+    section: &str,
+    posted: Option<serde_json::Value>,
+) -> serde_json::Value {
     let stored = serde_json::to_value(config).unwrap_or_default();
     let mut values = posted.unwrap_or_else(|| settings_of(config)[section].clone());
     for path in SECRET_FIELDS {

@@ -267,7 +267,12 @@ const MQTT: [Field; 14] = [
         Text::DiscoveryPrefix,
         Kind::Text,
     ),
-    field("keep_alive_s", "mqtt-keep-alive", Text::KeepAlive, Kind::Number),
+    field(
+        "keep_alive_s",
+        "mqtt-keep-alive",
+        Text::KeepAlive,
+        Kind::Number,
+    ),
     field(
         "queue_max_cycles",
         "mqtt-queue",
@@ -282,9 +287,19 @@ const POSTGRES: [Field; 12] = [
     field("port", "postgres-port", Text::PortStandard, Kind::Number),
     field("database", "postgres-database", Text::Database, Kind::Text),
     field("username", "postgres-username", Text::User, Kind::Text),
-    field("password", "postgres-password", Text::Password, Kind::Secret),
+    field(
+        "password",
+        "postgres-password",
+        Text::Password,
+        Kind::Secret,
+    ),
     field("tls", "postgres-tls", Text::UseTls, Kind::Check),
-    field("ca_file", "postgres-ca-file", Text::CaFile, Kind::OptionalText),
+    field(
+        "ca_file",
+        "postgres-ca-file",
+        Text::CaFile,
+        Kind::OptionalText,
+    ),
     field(
         "accept_invalid_certs",
         "postgres-accept-invalid-certs",
@@ -303,7 +318,12 @@ const POSTGRES: [Field; 12] = [
         Text::BatchReadings,
         Kind::Number,
     ),
-    field("timescale", "postgres-timescale", Text::Timescale, Kind::Check),
+    field(
+        "timescale",
+        "postgres-timescale",
+        Text::Timescale,
+        Kind::Check,
+    ),
 ];
 
 /// The settings section a tab edits, with its form fields.

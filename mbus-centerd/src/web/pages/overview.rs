@@ -10,10 +10,10 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use std::convert::Infallible;
 use logger_core::status::ReadStatus;
 use logger_core::views::{by_category, MeterSummary};
 use maud::{html, Markup, PreEscaped};
+use std::convert::Infallible;
 
 /// The routes of this module.
 pub fn routes() -> Vec<Route> {
