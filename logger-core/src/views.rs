@@ -664,42 +664,31 @@ mod tests {
             .to_string()
     }
 
+    /// Each `(period, from, steps, to)`: `steps` from local time `from` land on `to`.
+    fn check_steps(cases: &[(Period, &str, i32, &str)]) {
+        for &(period, from, steps, to) in cases {
+            assert_eq!(
+                stepped(period, from, steps),
+                to,
+                "{period:?} {steps} from {from}"
+            );
+        }
+    }
+
     #[test]
     fn month_steps_move_by_calendar_months_and_keep_to_month_ends() {
-        // 31 days from 31 January would skip February.
-        assert_eq!(
-            stepped(Period::Month, "2025-01-31 12:00", 1),
-            "2025-02-28 12:00"
-        );
-        assert_eq!(
-            stepped(Period::Month, "2024-01-31 12:00", 1),
-            "2024-02-29 12:00"
-        );
-        assert_eq!(
-            stepped(Period::Month, "2024-03-31 12:00", -1),
-            "2024-02-29 12:00"
-        );
-        assert_eq!(
-            stepped(Period::Month, "2023-03-31 12:00", -1),
-            "2023-02-28 12:00"
-        );
-        // 31 days back from 1 March would skip February as well.
-        assert_eq!(
-            stepped(Period::Month, "2025-03-01 00:00", -1),
-            "2025-02-01 00:00"
-        );
-        assert_eq!(
-            stepped(Period::Month, "2025-12-15 08:30", 1),
-            "2026-01-15 08:30"
-        );
-        assert_eq!(
-            stepped(Period::Month, "2026-01-15 08:30", -1),
-            "2025-12-15 08:30"
-        );
-        assert_eq!(
-            stepped(Period::Month, "2025-05-31 23:59", -3),
-            "2025-02-28 23:59"
-        );
+        check_steps(&[
+            // 31 days from 31 January would skip February.
+            (Period::Month, "2025-01-31 12:00", 1, "2025-02-28 12:00"),
+            (Period::Month, "2024-01-31 12:00", 1, "2024-02-29 12:00"),
+            (Period::Month, "2024-03-31 12:00", -1, "2024-02-29 12:00"),
+            (Period::Month, "2023-03-31 12:00", -1, "2023-02-28 12:00"),
+            // 31 days back from 1 March would skip February as well.
+            (Period::Month, "2025-03-01 00:00", -1, "2025-02-01 00:00"),
+            (Period::Month, "2025-12-15 08:30", 1, "2026-01-15 08:30"),
+            (Period::Month, "2026-01-15 08:30", -1, "2025-12-15 08:30"),
+            (Period::Month, "2025-05-31 23:59", -3, "2025-02-28 23:59"),
+        ]);
         // Twelve steps of a month land in the same month a year on.
         let mut t = "2024-01-31 12:00".to_string();
         let mut months = Vec::new();
@@ -720,54 +709,28 @@ mod tests {
 
     #[test]
     fn year_steps_move_by_calendar_years_across_leap_days() {
-        // 366 days back from 1 January 2025 would land in 2023.
-        assert_eq!(
-            stepped(Period::Year, "2025-01-01 00:00", -1),
-            "2024-01-01 00:00"
-        );
-        // 366 days on from 1 January 2023 would land on 2 January 2024, and from
-        // 31 December 2024 on 1 January 2026.
-        assert_eq!(
-            stepped(Period::Year, "2023-01-01 06:00", 1),
-            "2024-01-01 06:00"
-        );
-        assert_eq!(
-            stepped(Period::Year, "2024-12-31 06:00", 1),
-            "2025-12-31 06:00"
-        );
-        assert_eq!(
-            stepped(Period::Year, "2024-02-29 12:00", 1),
-            "2025-02-28 12:00"
-        );
-        assert_eq!(
-            stepped(Period::Year, "2024-02-29 12:00", -4),
-            "2020-02-29 12:00"
-        );
+        check_steps(&[
+            // 366 days back from 1 January 2025 would land in 2023.
+            (Period::Year, "2025-01-01 00:00", -1, "2024-01-01 00:00"),
+            // 366 days on from 1 January 2023 would land on 2 January 2024, and from
+            // 31 December 2024 on 1 January 2026.
+            (Period::Year, "2023-01-01 06:00", 1, "2024-01-01 06:00"),
+            (Period::Year, "2024-12-31 06:00", 1, "2025-12-31 06:00"),
+            (Period::Year, "2024-02-29 12:00", 1, "2025-02-28 12:00"),
+            (Period::Year, "2024-02-29 12:00", -4, "2020-02-29 12:00"),
+        ]);
     }
 
     #[test]
     fn day_and_week_steps_keep_the_local_time_across_daylight_saving_changes() {
-        // Berlin moves to summer time on 30 March 2025 (02:00 → 03:00).
-        assert_eq!(
-            stepped(Period::Day, "2025-03-29 12:00", 1),
-            "2025-03-30 12:00"
-        );
-        assert_eq!(
-            stepped(Period::Day, "2025-03-29 02:30", 1),
-            "2025-03-30 03:30"
-        );
-        assert_eq!(
-            stepped(Period::Week, "2025-03-27 00:00", 1),
-            "2025-04-03 00:00"
-        );
-        assert_eq!(
-            stepped(Period::Week, "2025-01-02 10:00", -1),
-            "2024-12-26 10:00"
-        );
-        assert_eq!(
-            stepped(Period::Day, "2024-03-01 10:00", -1),
-            "2024-02-29 10:00"
-        );
+        check_steps(&[
+            // Berlin moves to summer time on 30 March 2025 (02:00 → 03:00).
+            (Period::Day, "2025-03-29 12:00", 1, "2025-03-30 12:00"),
+            (Period::Day, "2025-03-29 02:30", 1, "2025-03-30 03:30"),
+            (Period::Week, "2025-03-27 00:00", 1, "2025-04-03 00:00"),
+            (Period::Week, "2025-01-02 10:00", -1, "2024-12-26 10:00"),
+            (Period::Day, "2024-03-01 10:00", -1, "2024-02-29 10:00"),
+        ]);
     }
 
     fn meter(id: u32, category: Category) -> Meter {
