@@ -35,7 +35,12 @@ fn total_value(c: &mut Client, meter: &Value) -> (usize, f64) {
         .iter()
         .position(|r| r["index"].as_u64() == Some(index))
         .unwrap();
-    let value = meter["last_reading"]["values"]
+    (position, register_value(&meter["last_reading"], index))
+}
+
+/// The value of register `index` in `reading` (a reading of the API).
+fn register_value(reading: &Value, index: u64) -> f64 {
+    reading["values"]
         .as_array()
         .unwrap()
         .iter()
@@ -43,8 +48,7 @@ fn total_value(c: &mut Client, meter: &Value) -> (usize, f64) {
         .and_then(|v| v["value"].as_str())
         .unwrap()
         .parse()
-        .unwrap();
-    (position, value)
+        .unwrap()
 }
 
 #[test]
@@ -84,17 +88,7 @@ fn reading_at_a_time_and_the_consumption_series_come_from_the_store() {
         .unwrap()
         .with_timezone(&chrono::Utc);
     let readings = c.get("/api/v1/meters/1/readings").json();
-    let value_of = |r: &Value| -> f64 {
-        r["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["index"].as_u64() == Some(register))
-            .and_then(|v| v["value"].as_str())
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
+    let value_of = |r: &Value| register_value(r, register);
     let list = readings["readings"].as_array().unwrap();
     let time =
         |r: &Value| chrono::DateTime::parse_from_rfc3339(r["time"].as_str().unwrap()).unwrap();
