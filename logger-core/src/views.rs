@@ -364,6 +364,55 @@ impl Period {
             Period::Year => "year",
         }
     }
+
+    /// The end of the chart `steps` periods later (earlier when negative) than the one whose
+    /// period contains `end`, in the local time of `tz`: whole local days for a day and a
+    /// week, calendar months and years for a month and a year. A day the target month lacks
+    /// becomes its last day (31 March one month earlier is 29 February in a leap year, 28
+    /// February otherwise), so a step never skips or repeats a month. The local time of day is
+    /// kept; one that does not exist on the target day (a DST gap) moves past the gap.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use logger_core::views::Period;
+    /// let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    /// let end = Utc.with_ymd_and_hms(2024, 3, 31, 10, 0, 0).unwrap(); // 12:00 in Berlin
+    /// let before = Period::Month.step(end, tz, -1);
+    /// assert_eq!(before, Utc.with_ymd_and_hms(2024, 2, 29, 11, 0, 0).unwrap());
+    /// ```
+    pub fn step(self, end: DateTime<Utc>, tz: Tz, steps: i32) -> DateTime<Utc> {
+        use chrono::{Days, Months};
+        let local = end.with_timezone(&tz).naive_local();
+        let n = steps.unsigned_abs();
+        let forward = steps >= 0;
+        let moved = match self {
+            Period::Day | Period::Week => {
+                let days = Days::new(u64::from(n) * if self == Period::Week { 7 } else { 1 });
+                if forward {
+                    local.checked_add_days(days)
+                } else {
+                    local.checked_sub_days(days)
+                }
+            }
+            Period::Month | Period::Year => {
+                let months =
+                    Months::new(n.saturating_mul(if self == Period::Year { 12 } else { 1 }));
+                if forward {
+                    local.checked_add_months(months)
+                } else {
+                    local.checked_sub_months(months)
+                }
+            }
+        };
+        moved
+            .and_then(|t| {
+                tz.from_local_datetime(&t).earliest().or_else(|| {
+                    tz.from_local_datetime(&(t + chrono::Duration::hours(1)))
+                        .earliest()
+                })
+            })
+            .map_or(end, |t| t.with_timezone(&Utc))
+    }
 }
 
 /// How a chart shows a register.
@@ -602,6 +651,87 @@ pub fn consumption_series(
 mod tests {
     use super::*;
     use crate::storage::{Decimal, MeterId};
+
+    /// `Period::step` from a local time in Berlin, as a local time.
+    fn stepped(period: Period, local: &str, steps: i32) -> String {
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let naive = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M").unwrap();
+        let end = tz.from_local_datetime(&naive).unwrap().with_timezone(&Utc);
+        period
+            .step(end, tz, steps)
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+
+    /// Each `(period, from, steps, to)`: `steps` from local time `from` land on `to`.
+    fn check_steps(cases: &[(Period, &str, i32, &str)]) {
+        for &(period, from, steps, to) in cases {
+            assert_eq!(
+                stepped(period, from, steps),
+                to,
+                "{period:?} {steps} from {from}"
+            );
+        }
+    }
+
+    #[test]
+    fn month_steps_move_by_calendar_months_and_keep_to_month_ends() {
+        check_steps(&[
+            // 31 days from 31 January would skip February.
+            (Period::Month, "2025-01-31 12:00", 1, "2025-02-28 12:00"),
+            (Period::Month, "2024-01-31 12:00", 1, "2024-02-29 12:00"),
+            (Period::Month, "2024-03-31 12:00", -1, "2024-02-29 12:00"),
+            (Period::Month, "2023-03-31 12:00", -1, "2023-02-28 12:00"),
+            // 31 days back from 1 March would skip February as well.
+            (Period::Month, "2025-03-01 00:00", -1, "2025-02-01 00:00"),
+            (Period::Month, "2025-12-15 08:30", 1, "2026-01-15 08:30"),
+            (Period::Month, "2026-01-15 08:30", -1, "2025-12-15 08:30"),
+            (Period::Month, "2025-05-31 23:59", -3, "2025-02-28 23:59"),
+        ]);
+        // Twelve steps of a month land in the same month a year on.
+        let mut t = "2024-01-31 12:00".to_string();
+        let mut months = Vec::new();
+        for _ in 0..12 {
+            t = stepped(Period::Month, &t, 1);
+            months.push(t[..7].to_string());
+        }
+        assert_eq!(months.first().map(String::as_str), Some("2024-02"));
+        assert_eq!(months.last().map(String::as_str), Some("2025-01"));
+        assert_eq!(
+            months
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            12
+        );
+    }
+
+    #[test]
+    fn year_steps_move_by_calendar_years_across_leap_days() {
+        check_steps(&[
+            // 366 days back from 1 January 2025 would land in 2023.
+            (Period::Year, "2025-01-01 00:00", -1, "2024-01-01 00:00"),
+            // 366 days on from 1 January 2023 would land on 2 January 2024, and from
+            // 31 December 2024 on 1 January 2026.
+            (Period::Year, "2023-01-01 06:00", 1, "2024-01-01 06:00"),
+            (Period::Year, "2024-12-31 06:00", 1, "2025-12-31 06:00"),
+            (Period::Year, "2024-02-29 12:00", 1, "2025-02-28 12:00"),
+            (Period::Year, "2024-02-29 12:00", -4, "2020-02-29 12:00"),
+        ]);
+    }
+
+    #[test]
+    fn day_and_week_steps_keep_the_local_time_across_daylight_saving_changes() {
+        check_steps(&[
+            // Berlin moves to summer time on 30 March 2025 (02:00 → 03:00).
+            (Period::Day, "2025-03-29 12:00", 1, "2025-03-30 12:00"),
+            (Period::Day, "2025-03-29 02:30", 1, "2025-03-30 03:30"),
+            (Period::Week, "2025-03-27 00:00", 1, "2025-04-03 00:00"),
+            (Period::Week, "2025-01-02 10:00", -1, "2024-12-26 10:00"),
+            (Period::Day, "2024-03-01 10:00", -1, "2024-02-29 10:00"),
+        ]);
+    }
 
     fn meter(id: u32, category: Category) -> Meter {
         let mut config = Config::default();

@@ -10,7 +10,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
-use support::Daemon;
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -28,48 +27,6 @@ const PATHS: [&str; 2] = ["/", "/api/v1/meters"];
 /// Targets: 99th percentile latency, resident memory.
 const P99_TARGET: Duration = Duration::from_millis(50);
 const RSS_TARGET_KIB: u64 = 32 * 1024;
-
-/// An agent without redirects, so that a lost session shows as a wrong status.
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into()
-}
-
-/// Logs in, replaces the default password, returns the session cookie.
-fn session(url: &str) -> String {
-    let agent = agent();
-    let mut login = agent
-        .post(&format!("{url}/api/v1/login"))
-        .header("Content-Type", "application/json")
-        .send(r#"{"username": "admin", "password": "123"}"#)
-        .expect("login");
-    assert_eq!(login.status(), 200);
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("cookie value")
-        .to_string();
-    let answer: serde_json::Value =
-        serde_json::from_str(&login.body_mut().read_to_string().expect("login answer"))
-            .expect("login JSON");
-    let changed = agent
-        .post(&format!("{url}/api/v1/password"))
-        .header("Cookie", &cookie)
-        .header(
-            "X-CSRF-Token",
-            answer["csrf_token"].as_str().expect("token"),
-        )
-        .header("Content-Type", "application/json")
-        .send(r#"{"current": "123", "new": "benchmark-load-1"}"#)
-        .expect("password change");
-    assert_eq!(changed.status(), 200);
-    cookie
-}
 
 /// `VmRSS` and `VmHWM` of process `pid`, in KiB.
 fn memory(pid: u32) -> (u64, u64) {
@@ -96,7 +53,7 @@ type Latencies = [Vec<Duration>; 2];
 
 /// A client: the two requests in turn until `stop`; latencies after `measure_from` count.
 fn client(url: String, cookie: String, start: Arc<Barrier>, stop: Arc<AtomicBool>) -> Latencies {
-    let agent = agent();
+    let agent = support::http::agent();
     let mut latencies: Latencies = [Vec::new(), Vec::new()];
     start.wait();
     let measure_from = Instant::now() + WARM_UP;
@@ -139,17 +96,11 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(10)
         .clamp(1, 60);
-    let dir = tempfile::tempdir().expect("data directory");
-    let mut daemon = Daemon::start(&[
-        "--data-dir",
-        dir.path().to_str().expect("UTF-8 path"),
-        "--simulate",
-        &METERS.to_string(),
-    ]);
-    let url = daemon.wait_for_web();
-    daemon.wait_for("scan done");
+    let (mut daemon, url, _dir) = support::simulated(METERS, &[]);
     let pid = daemon.pid();
-    let cookie = session(&url);
+    let cookie = support::http::logged_in(&url)
+        .cookie
+        .expect("session cookie");
     let idle = memory(pid);
 
     let start = Arc::new(Barrier::new(CLIENTS + 1));

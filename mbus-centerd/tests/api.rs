@@ -21,22 +21,13 @@ fn mbusctl() -> PathBuf {
         .join(format!("mbusctl{}", std::env::consts::EXE_SUFFIX))
 }
 
-fn start(meters: &str) -> (Daemon, String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut daemon = Daemon::start(&[
-        "--data-dir",
-        dir.path().to_str().unwrap(),
-        "--simulate",
-        meters,
-    ]);
-    let url = daemon.wait_for_web();
-    daemon.wait_for("scan done");
-    (daemon, url, dir)
+fn start(meters: usize) -> (Daemon, String, tempfile::TempDir) {
+    support::simulated(meters, &[])
 }
 
 #[test]
 fn login_forced_password_change_csrf_and_logout() {
-    let (mut daemon, url, dir) = start("3");
+    let (mut daemon, url, dir) = start(3);
     let mut c = Client::new(&url);
     let refused = c.get("/api/v1/status");
     assert_eq!(refused.status, 401);
@@ -130,7 +121,7 @@ fn login_forced_password_change_csrf_and_logout() {
 
 #[test]
 fn status_meters_readings_export_events_and_bad_input() {
-    let (mut daemon, url, dir) = start("4");
+    let (mut daemon, url, dir) = start(4);
     let mut c = logged_in(&url);
 
     let status = c.get("/api/v1/status").json();
@@ -346,7 +337,7 @@ fn status_meters_readings_export_events_and_bad_input() {
 
 #[test]
 fn the_pages_log_in_force_the_password_change_and_show_the_overview_in_both_languages() {
-    let (mut daemon, url, _dir) = start("12");
+    let (mut daemon, url, _dir) = start(12);
     let mut c = Client::new(&url);
     let login = c.get("/login");
     assert_eq!(login.status, 200);

@@ -33,7 +33,6 @@ fn stdout_json(output: &Output) -> serde_json::Value {
 #[test]
 fn pc_software_reads_and_scans_through_the_bridge_while_reads_pause() {
     let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().to_str().unwrap();
     let port = free_port();
     let mut config = Config::default();
     config.level_converter.enabled = true;
@@ -41,16 +40,7 @@ fn pc_software_reads_and_scans_through_the_bridge_while_reads_pause() {
     config.level_converter.baud = Some(9600);
     ConfigStore::new(dir.path()).save(&config).unwrap();
 
-    let mut daemon = Daemon::start(&[
-        "--data-dir",
-        data_dir,
-        "--simulate",
-        "3",
-        "--baud",
-        "9600",
-        "--cycle",
-        "10s",
-    ]);
+    let mut daemon = Daemon::simulated(dir.path(), "10s");
     daemon.wait_for_cycles(1);
     let device = format!("tcp://127.0.0.1:{port}");
     let configured: BTreeSet<String> = ConfigStore::new(dir.path())

@@ -11,19 +11,8 @@ use support::Daemon;
 mod support;
 
 /// A daemon with `meters` simulated meters, a 10 s read cycle, after its first scan.
-fn start(meters: &str) -> (Daemon, String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut daemon = Daemon::start(&[
-        "--data-dir",
-        dir.path().to_str().unwrap(),
-        "--simulate",
-        meters,
-        "--cycle",
-        "10s",
-    ]);
-    let url = daemon.wait_for_web();
-    daemon.wait_for("scan done");
-    (daemon, url, dir)
+fn start(meters: usize) -> (Daemon, String, tempfile::TempDir) {
+    support::simulated(meters, &["--cycle", "10s"])
 }
 
 fn field(answer: &Answer) -> String {
@@ -46,7 +35,12 @@ fn total_value(c: &mut Client, meter: &Value) -> (usize, f64) {
         .iter()
         .position(|r| r["index"].as_u64() == Some(index))
         .unwrap();
-    let value = meter["last_reading"]["values"]
+    (position, register_value(&meter["last_reading"], index))
+}
+
+/// The value of register `index` in `reading` (a reading of the API).
+fn register_value(reading: &Value, index: u64) -> f64 {
+    reading["values"]
         .as_array()
         .unwrap()
         .iter()
@@ -54,13 +48,12 @@ fn total_value(c: &mut Client, meter: &Value) -> (usize, f64) {
         .and_then(|v| v["value"].as_str())
         .unwrap()
         .parse()
-        .unwrap();
-    (position, value)
+        .unwrap()
 }
 
 #[test]
 fn reading_at_a_time_and_the_consumption_series_come_from_the_store() {
-    let (mut daemon, url, _dir) = start("3");
+    let (mut daemon, url, _dir) = start(3);
     let mut c = logged_in(&url);
     daemon.wait_for_cycles(1);
     let meter = c.get("/api/v1/meters/1").json();
@@ -95,17 +88,7 @@ fn reading_at_a_time_and_the_consumption_series_come_from_the_store() {
         .unwrap()
         .with_timezone(&chrono::Utc);
     let readings = c.get("/api/v1/meters/1/readings").json();
-    let value_of = |r: &Value| -> f64 {
-        r["values"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|v| v["index"].as_u64() == Some(register))
-            .and_then(|v| v["value"].as_str())
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
+    let value_of = |r: &Value| register_value(r, register);
     let list = readings["readings"].as_array().unwrap();
     let time =
         |r: &Value| chrono::DateTime::parse_from_rfc3339(r["time"].as_str().unwrap()).unwrap();
@@ -151,7 +134,7 @@ fn reading_at_a_time_and_the_consumption_series_come_from_the_store() {
 
 #[test]
 fn a_divisor_edit_changes_the_stored_values_and_a_delete_removes_the_history() {
-    let (mut daemon, url, dir) = start("2");
+    let (mut daemon, url, dir) = start(2);
     let mut c = logged_in(&url);
     let meter = c.get("/api/v1/meters/1").json();
     let (position, before) = total_value(&mut c, &meter);
@@ -223,7 +206,7 @@ fn a_divisor_edit_changes_the_stored_values_and_a_delete_removes_the_history() {
 
 #[test]
 fn manual_add_checks_every_field_and_templates_round_trip() {
-    let (mut daemon, url, _dir) = start("2");
+    let (mut daemon, url, _dir) = start(2);
     let mut c = logged_in(&url);
     let added = c.post(
         "/api/v1/meters",
@@ -327,7 +310,7 @@ fn manual_add_checks_every_field_and_templates_round_trip() {
 
 #[test]
 fn the_search_form_starts_a_scan_whose_progress_streams_and_a_scan_can_be_cancelled() {
-    let (mut daemon, url, _dir) = start("3");
+    let (mut daemon, url, _dir) = start(3);
     let mut c = logged_in(&url);
     let page = c.get("/meters/config");
     assert_eq!(page.status, 200);
@@ -398,7 +381,7 @@ fn assert_ids(html: &str, ids: &[&str]) {
 
 #[test]
 fn the_meter_pages_render_with_the_contract_ids_and_their_forms_work_without_script() {
-    let (mut daemon, url, _dir) = start("2");
+    let (mut daemon, url, _dir) = start(2);
     let mut c = logged_in(&url);
     let config = c.get("/meters/config");
     assert_eq!(config.status, 200);

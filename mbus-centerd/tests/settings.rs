@@ -9,6 +9,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use support::http::Answer;
+
+mod support;
 
 /// A running daemon; killed when dropped.
 struct Server {
@@ -70,35 +73,6 @@ impl Drop for Server {
     }
 }
 
-/// A response.
-struct Answer {
-    status: u16,
-    location: Option<String>,
-    set_cookie: Option<String>,
-    disposition: Option<String>,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// The fields the problems of an error response name.
-    fn fields(&self) -> Vec<String> {
-        self.json()["problems"]
-            .as_array()
-            .unwrap_or_else(|| panic!("no problems in {}", self.text()))
-            .iter()
-            .map(|p| p["field"].as_str().unwrap().to_string())
-            .collect()
-    }
-}
-
 /// An HTTP client with the session cookie and the CSRF token (HTTPS without certificate
 /// checks: the tests compare the certificate themselves).
 struct Client {
@@ -146,20 +120,7 @@ impl Client {
         &mut self,
         response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Answer {
-        let mut response = response.expect("HTTP exchange");
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .map(|v| v.to_str().unwrap().to_string())
-        };
-        let answer = Answer {
-            status: response.status().as_u16(),
-            location: header("location"),
-            set_cookie: header("set-cookie"),
-            disposition: header("content-disposition"),
-            body: response.body_mut().read_to_vec().unwrap(),
-        };
+        let answer = Answer::from_response(response);
         if let Some(c) = &answer.set_cookie {
             self.cookie = Some(c.split(';').next().unwrap().to_string());
         }

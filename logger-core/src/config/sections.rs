@@ -4,7 +4,7 @@
 use super::{Config, ConfigError};
 
 /// The settings sections that can be replaced one at a time, in the order of the file.
-pub const SETTINGS_SECTIONS: [&str; 9] = [
+pub const SETTINGS_SECTIONS: [&str; 11] = [
     "general",
     "network",
     "time",
@@ -14,6 +14,8 @@ pub const SETTINGS_SECTIONS: [&str; 9] = [
     "modbus",
     "level_converter",
     "tls",
+    "mqtt",
+    "postgres",
 ];
 
 impl Config {

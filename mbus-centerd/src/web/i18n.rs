@@ -348,6 +348,25 @@ pub enum Text {
     Float32Address,
     Int32Address,
     NoRegisterMap,
+    TabMqtt,
+    TabPostgres,
+    Host,
+    PortStandard,
+    UseTls,
+    AcceptAnyCertificate,
+    TopicBase,
+    ApplianceId,
+    Discovery,
+    DiscoveryPrefix,
+    KeepAlive,
+    QueueMaxCycles,
+    Database,
+    BatchReadings,
+    Timescale,
+    SecretSet,
+    SecretNotSet,
+    MqttHelp,
+    PostgresHelp,
 }
 
 impl Text {
@@ -706,6 +725,25 @@ impl Text {
             Text::Float32Address => ("float32", "float32"),
             Text::Int32Address => ("int32 (exponent)", "int32 (Exponent)"),
             Text::NoRegisterMap => ("The register map cannot be shown", "Die Registertabelle kann nicht angezeigt werden"),
+            Text::TabMqtt => ("MQTT", "MQTT"),
+            Text::TabPostgres => ("PostgreSQL", "PostgreSQL"),
+            Text::Host => ("Host name or address", "Hostname oder Adresse"),
+            Text::PortStandard => ("Port (0 = the standard port)", "Port (0 = Standardport)"),
+            Text::UseTls => ("Encrypted connection (TLS)", "Verschlüsselte Verbindung (TLS)"),
+            Text::AcceptAnyCertificate => ("Accept any server certificate (insecure)", "Jedes Serverzertifikat annehmen (unsicher)"),
+            Text::TopicBase => ("Topic prefix", "Topic-Präfix"),
+            Text::ApplianceId => ("Appliance id in topics and rows (empty: the logger's name)", "Gerätekennung in Topics und Zeilen (leer: Name des Loggers)"),
+            Text::Discovery => ("Home Assistant discovery messages", "Home-Assistant-Discovery-Nachrichten"),
+            Text::DiscoveryPrefix => ("Discovery prefix", "Discovery-Präfix"),
+            Text::KeepAlive => ("Keep-alive [s]", "Keep-Alive [s]"),
+            Text::QueueMaxCycles => ("Read cycles kept while the broker is unreachable", "Auslesezyklen, die bei nicht erreichbarem Broker vorgehalten werden"),
+            Text::Database => ("Database", "Datenbank"),
+            Text::BatchReadings => ("Readings per transaction", "Auslesungen pro Transaktion"),
+            Text::Timescale => ("TimescaleDB hypertable (when the extension is installed)", "TimescaleDB-Hypertable (wenn die Erweiterung installiert ist)"),
+            Text::SecretSet => ("set", "gesetzt"),
+            Text::SecretNotSet => ("not set", "nicht gesetzt"),
+            Text::MqttHelp => ("Every reading is published to the MQTT broker as JSON (retained last values, Home Assistant discovery); readings are queued while the broker is unreachable.", "Jede Auslesung wird als JSON an den MQTT-Broker gesendet (letzte Werte gespeichert, Home-Assistant-Discovery); bei nicht erreichbarem Broker werden die Auslesungen vorgehalten."),
+            Text::PostgresHelp => ("Readings are replicated into a central PostgreSQL database; what was not yet replicated follows when the database is reachable again.", "Die Auslesungen werden in eine zentrale PostgreSQL-Datenbank repliziert; was noch nicht repliziert ist, folgt, sobald die Datenbank wieder erreichbar ist."),
         };
         match lang {
             Lang::En => en,
@@ -729,6 +767,54 @@ pub fn category(c: Category, lang: Lang) -> &'static str {
         de
     } else {
         en
+    }
+}
+
+/// The name of a medium (device type) code: the libmbus texts in English, the reference
+/// manual's terms in German (`Reserved`/`Reserviert` for unassigned codes).
+pub fn medium(code: u8, lang: Lang) -> &'static str {
+    if lang == Lang::En {
+        return logger_core::medium::name(code);
+    }
+    match code {
+        0x00 => "Sonstiges",
+        0x01 => "Öl",
+        0x02 => "Elektrizität",
+        0x03 => "Gas",
+        0x04 => "Wärme (Rücklauf)",
+        0x05 => "Dampf",
+        0x06 => "Warmwasser (30–90 °C)",
+        0x07 => "Wasser",
+        0x08 => "Heizkostenverteiler",
+        0x09 => "Druckluft",
+        0x0A => "Kälte (Rücklauf)",
+        0x0B => "Kälte (Vorlauf)",
+        0x0C => "Wärme (Vorlauf)",
+        0x0D => "Wärme/Kälte",
+        0x0E => "Bus/System",
+        0x0F => "Unbekanntes Medium",
+        0x10 => "Bewässerungswasser",
+        0x11 => "Wasserdatenlogger",
+        0x12 => "Gasdatenlogger",
+        0x13 => "Gaskonverter",
+        0x14 => "Brennwert",
+        0x15 => "Heißwasser (> 90 °C)",
+        0x16 => "Kaltwasser",
+        0x17 => "Dualwasser",
+        0x18 => "Druck",
+        0x19 => "A/D-Wandler",
+        0x1A => "Rauchmelder",
+        0x1B => "Raumsensor",
+        0x1C => "Gasmelder",
+        0x20 => "Schalter: Elektrizität",
+        0x21 => "Ventil: Gas oder Wasser",
+        0x25 => "Kundenanzeige",
+        0x28 => "Abwasser",
+        0x29 => "Abfall",
+        0x30 => "Serviceeinheit",
+        0x36 => "Funkkonverter: System",
+        0x37 => "Funkkonverter: Zähler",
+        _ => "Reserviert",
     }
 }
 
@@ -781,5 +867,27 @@ mod tests {
         assert_eq!(state(LoggerState::Scan, Lang::De), "Suchlauf");
         assert_eq!(Lang::from_tag(Lang::De.tag()), Some(Lang::De));
         assert_eq!(Lang::from_tag("fr"), None);
+    }
+
+    #[test]
+    fn media_have_german_names_and_english_ones_from_the_protocol_tables() {
+        assert_eq!(medium(0x04, Lang::De), "Wärme (Rücklauf)");
+        assert_eq!(medium(0x06, Lang::De), "Warmwasser (30–90 °C)");
+        assert_eq!(medium(0x16, Lang::De), "Kaltwasser");
+        assert_eq!(medium(0x02, Lang::De), "Elektrizität");
+        assert_eq!(medium(0x03, Lang::De), "Gas");
+        assert_eq!(medium(0x08, Lang::De), "Heizkostenverteiler");
+        assert_eq!(medium(0x23, Lang::De), "Reserviert");
+        assert_eq!(medium(0x08, Lang::En), "Heat Cost Allocator");
+        assert_eq!(medium(0x16, Lang::En), "Cold water");
+        // Every assigned code has a German name of its own.
+        for code in 0..=0x3F_u8 {
+            let assigned = logger_core::medium::name(code) != "Reserved";
+            assert_eq!(
+                medium(code, Lang::De) != "Reserviert",
+                assigned,
+                "{code:#04x}"
+            );
+        }
     }
 }

@@ -144,69 +144,46 @@ pub struct Route {
     pub handler: MethodRouter<AppState>,
 }
 
+/// `Route::get`, `Route::post` …: one constructor per HTTP method.
+macro_rules! constructors {
+    ($($name:ident $method:ident,)*) => {
+        $(
+            #[doc = concat!("A ", stringify!($method), " route.")]
+            pub fn $name<H, T>(path: &'static str, access: Access, summary: &'static str, h: H) -> Route
+            where
+                H: Handler<T, AppState>,
+                T: 'static,
+            {
+                Route::new(Method::$method, path, access, summary, axum::routing::$name(h))
+            }
+        )*
+    };
+}
+
 impl Route {
-    /// A GET route.
-    pub fn get<H, T>(path: &'static str, access: Access, summary: &'static str, h: H) -> Route
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
+    /// A route of `method` served by `handler`, without query parameters.
+    fn new(
+        method: Method,
+        path: &'static str,
+        access: Access,
+        summary: &'static str,
+        handler: MethodRouter<AppState>,
+    ) -> Route {
         Route {
-            method: Method::GET,
+            method,
             path,
             access,
             summary,
             query: &[],
-            handler: axum::routing::get(h),
+            handler,
         }
     }
 
-    /// A POST route.
-    pub fn post<H, T>(path: &'static str, access: Access, summary: &'static str, h: H) -> Route
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        Route {
-            method: Method::POST,
-            path,
-            access,
-            summary,
-            query: &[],
-            handler: axum::routing::post(h),
-        }
-    }
-
-    /// A PUT route.
-    pub fn put<H, T>(path: &'static str, access: Access, summary: &'static str, h: H) -> Route
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        Route {
-            method: Method::PUT,
-            path,
-            access,
-            summary,
-            query: &[],
-            handler: axum::routing::put(h),
-        }
-    }
-
-    /// A DELETE route.
-    pub fn delete<H, T>(path: &'static str, access: Access, summary: &'static str, h: H) -> Route
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        Route {
-            method: Method::DELETE,
-            path,
-            access,
-            summary,
-            query: &[],
-            handler: axum::routing::delete(h),
-        }
+    constructors! {
+        get GET,
+        post POST,
+        put PUT,
+        delete DELETE,
     }
 }
 

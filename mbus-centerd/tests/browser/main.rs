@@ -11,7 +11,6 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::time::Instant;
-use support::Daemon;
 use webdriver::{eventually, screenshot_dir, Browser, Driver};
 
 #[path = "../support/mod.rs"]
@@ -19,7 +18,7 @@ mod support;
 mod webdriver;
 
 /// The password the tests set instead of the default one.
-const PASSWORD: &str = "kellerraum-42";
+const PASSWORD: &str = support::http::NEW_PASSWORD;
 /// Meters of the shared daemon's simulated bus.
 const METERS: usize = 12;
 /// Desktop and phone viewports.
@@ -50,62 +49,12 @@ async fn log_in(b: &Browser, url: &str, user: &str, password: &str) {
     b.submit("button[type=submit]").await;
 }
 
-/// Replaces the default password over the API, as an installer's first login would.
-fn change_default_password(url: &str) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut login = agent
-        .post(&format!("{url}/api/v1/login"))
-        .header("Content-Type", "application/json")
-        .send(r#"{"username": "admin", "password": "123"}"#)
-        .expect("login");
-    assert_eq!(login.status(), 200);
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("cookie value")
-        .to_string();
-    let answer: serde_json::Value =
-        serde_json::from_str(&login.body_mut().read_to_string().expect("login answer"))
-            .expect("login JSON");
-    let changed = agent
-        .post(&format!("{url}/api/v1/password"))
-        .header("Cookie", &cookie)
-        .header(
-            "X-CSRF-Token",
-            answer["csrf_token"].as_str().expect("token"),
-        )
-        .header("Content-Type", "application/json")
-        .send(serde_json::json!({"current": "123", "new": PASSWORD}).to_string())
-        .expect("password change");
-    assert_eq!(changed.status(), 200);
-}
-
-/// Starts a daemon on a simulated bus of `meters` meters in a fresh data directory; returns
-/// it with its base URL once the first scan is done.
-fn daemon(meters: usize) -> (Daemon, String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("data directory");
-    let mut daemon = Daemon::start(&[
-        "--data-dir",
-        dir.path().to_str().expect("UTF-8 path"),
-        "--simulate",
-        &meters.to_string(),
-    ]);
-    let url = daemon.wait_for_web();
-    daemon.wait_for("scan done");
-    (daemon, url, dir)
-}
-
 /// The first login with the default password leads to the password change and nowhere else;
 /// a wrong password and a mismatched repetition are refused with a message; afterwards only
 /// the new password logs in.
 async fn login_with_the_default_password_forces_a_change(w: &World) {
     // A daemon of its own: the shared one's default password is already changed.
-    let (mut daemon, url, _dir) = daemon(2);
+    let (mut daemon, url, _dir) = support::simulated(2, &[]);
     let b = w.driver.session(DESKTOP.0, DESKTOP.1).await;
     b.open(&format!("{url}/")).await;
     assert_eq!(b.path().await, "/login", "the overview needs a login");
@@ -273,6 +222,62 @@ async fn german_texts_after_the_language_switch(w: &World) {
     .await;
     assert_eq!(b.text("main h1").await, "Meter overview");
     b.close().await;
+}
+
+/// A divisor edited on the meter edit page scales the next reading: once the next read cycle
+/// has stored it, the meter details show the register's value divided by the new divisor.
+async fn a_divisor_edit_scales_the_next_reading(w: &World) {
+    // A daemon of its own with a 10 s read cycle, so that the next reading comes soon.
+    let (mut daemon, url, _dir) = support::simulated(2, &["--cycle", "10s"]);
+    support::http::logged_in(&url);
+    let b = w.driver.session(DESKTOP.0, DESKTOP.1).await;
+    log_in(&b, &url, "admin", PASSWORD).await;
+    // The register: the first with a positive value in the last reading.
+    let first_value = "const c = [...document.querySelectorAll('#last-reading td.value')] \
+                       .find(c => parseFloat(c.textContent) > 0); \
+                       return c ? [c.dataset.register, c.textContent] : null;";
+    b.open(&format!("{url}/meters/1")).await;
+    let seen = eventually("a value in the last reading", || async {
+        let seen = b.script(first_value).await;
+        (!seen.is_null()).then_some(seen)
+    })
+    .await;
+    let index = seen[0].as_str().expect("register index").to_string();
+    let before: f64 = seen[1].as_str().expect("value").parse().expect("a number");
+    b.open(&format!("{url}/meters/1/edit")).await;
+    let divisor = format!("#reg-{index}-divisor");
+    let old: f64 = b
+        .find(&divisor)
+        .await
+        .prop("value")
+        .await
+        .expect("divisor")
+        .expect("a value")
+        .parse()
+        .expect("a number");
+    b.fill(&divisor, &(old * 1000.0).to_string()).await;
+    // Centred: at the bottom of the window the fixed footer would take the click.
+    b.script(
+        "document.getElementById('meter-save').scrollIntoView({block: 'center'}); return null;",
+    )
+    .await;
+    b.submit("#meter-save").await;
+    // The next reading is stored with the new divisor: about a thousandth of the value (the
+    // simulated totals only grow a little in a few seconds).
+    let cell = format!("#last-reading td.value[data-register='{index}']");
+    let after = eventually("the next reading with the new divisor", || async {
+        b.open(&format!("{url}/meters/1")).await;
+        let text = b.text(&cell).await;
+        let value: f64 = text.parse().ok()?;
+        (value < before / 100.0).then_some(value)
+    })
+    .await;
+    assert!(
+        after * 1000.0 >= before * 0.99 && after * 1000.0 <= before * 1.5,
+        "{before} became {after} with the divisor {old} × 1000"
+    );
+    b.close().await;
+    assert!(daemon.terminate().success());
 }
 
 /// The pages of the README's screenshots: name, path.
@@ -461,7 +466,7 @@ macro_rules! tests {
     };
 }
 
-const TESTS: [Test; 9] = tests![
+const TESTS: [Test; 10] = tests![
     login_with_the_default_password_forces_a_change,
     overview_shows_the_meters_of_the_api,
     footer_shows_the_logger_state_live,
@@ -471,6 +476,7 @@ const TESTS: [Test; 9] = tests![
     bad_certificate_and_backup_show_field_errors,
     export_form_downloads_a_zip,
     s0_tab_counts_live_without_a_reload,
+    a_divisor_edit_scales_the_next_reading,
 ];
 
 /// The S0 tab's pulse count and the temperature tab's reading move while the page stays
@@ -545,8 +551,8 @@ fn main() {
     let mut failed = Vec::new();
     if !selected.is_empty() {
         let driver = Driver::start();
-        let (mut daemon, url, _dir) = daemon(METERS);
-        change_default_password(&url);
+        let (mut daemon, url, _dir) = support::simulated(METERS, &[]);
+        support::http::logged_in(&url);
         let world = World { driver, url };
         for (name, test) in &selected {
             let runtime = tokio::runtime::Builder::new_current_thread()

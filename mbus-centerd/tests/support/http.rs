@@ -30,10 +30,47 @@ impl Answer {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// The answer of an HTTP exchange (which must have taken place).
+    pub fn from_response(
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Answer {
+        let mut response = response.expect("HTTP exchange");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        Answer {
+            status: response.status().as_u16(),
+            location: header("location"),
+            set_cookie: header("set-cookie"),
+            content_type: header("content-type").unwrap_or_default(),
+            disposition: header("content-disposition"),
+            body: response
+                .body_mut()
+                .with_config()
+                .limit(64 * 1024 * 1024)
+                .read_to_vec()
+                .unwrap(),
+        }
+    }
+
+    /// The fields the problems of an error answer name.
+    pub fn fields(&self) -> Vec<String> {
+        self.json()["problems"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no problems in {}", self.text()))
+            .iter()
+            .map(|p| p["field"].as_str().unwrap().to_string())
+            .collect()
+    }
 }
 
-/// An agent that follows no redirects and hands every status to the test.
-fn agent() -> ureq::Agent {
+/// An agent that follows no redirects and hands every status to the test (so that a lost
+/// session shows as a wrong status).
+pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -80,26 +117,7 @@ impl Client {
         &mut self,
         response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Answer {
-        let mut response = response.expect("HTTP exchange");
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .map(|v| v.to_str().unwrap().to_string())
-        };
-        let answer = Answer {
-            status: response.status().as_u16(),
-            location: header("location"),
-            set_cookie: header("set-cookie"),
-            content_type: header("content-type").unwrap_or_default(),
-            disposition: header("content-disposition"),
-            body: response
-                .body_mut()
-                .with_config()
-                .limit(64 * 1024 * 1024)
-                .read_to_vec()
-                .unwrap(),
-        };
+        let answer = Answer::from_response(response);
         if let Some(c) = &answer.set_cookie {
             let value = c.split(';').next().unwrap().to_string();
             self.cookie = (!value.ends_with('=')).then_some(value);

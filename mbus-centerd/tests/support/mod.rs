@@ -57,13 +57,20 @@ impl Daemon {
     /// Starts `mbus-centerd` with its data in `dir` on a simulated bus of three meters at
     /// 9600 baud, reading every `cycle`.
     pub fn simulated(dir: &Path, cycle: &str) -> Daemon {
-        let dir = dir.to_str().expect("UTF-8 path");
-        let options = [("--data-dir", dir), ("--simulate", "3"), ("--baud", "9600")];
-        let args: Vec<&str> = options
-            .iter()
-            .chain(&[("--cycle", cycle)])
-            .flat_map(|(name, value)| [*name, *value])
-            .collect();
+        Daemon::simulate(dir, 3, &["--baud", "9600", "--cycle", cycle])
+    }
+
+    /// Starts `mbus-centerd` with its data in `dir` on a simulated bus of `meters` meters, with
+    /// `extra` arguments.
+    pub fn simulate(dir: &Path, meters: usize, extra: &[&str]) -> Daemon {
+        let meters = meters.to_string();
+        let mut args = vec![
+            "--data-dir",
+            dir.to_str().expect("UTF-8 path"),
+            "--simulate",
+            &meters,
+        ];
+        args.extend_from_slice(extra);
         Daemon::start(&args)
     }
 
@@ -163,4 +170,14 @@ pub fn mbusctl() -> PathBuf {
         path.display()
     );
     path
+}
+
+/// A daemon on a simulated bus of `meters` meters in a fresh data directory, with `extra`
+/// arguments; returned with its base URL and the directory once the first scan is done.
+pub fn simulated(meters: usize, extra: &[&str]) -> (Daemon, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("data directory");
+    let mut daemon = Daemon::simulate(dir.path(), meters, extra);
+    let url = daemon.wait_for_web();
+    daemon.wait_for("scan done");
+    (daemon, url, dir)
 }

@@ -1,7 +1,8 @@
 //! A meter's past: the reading valid at a chosen time and the consumption chart data. The
 //! meter details page shows the same through these functions.
 
-use super::{blocking, parse_id, ApiError, Query};
+use super::meters::{storage_error, with_meter};
+use super::{parse_id, ApiError, Query};
 use crate::web::{Access, AppState, Route};
 use axum::extract::{Path, State};
 use axum::Json;
@@ -79,19 +80,13 @@ pub async fn reading_at_time(
     id: u32,
     time: DateTime<Utc>,
 ) -> Result<ReadingAt, ApiError> {
-    let (service, readers) = (state.service.clone(), state.readers.clone());
-    blocking(move || {
-        let s = service.snapshot();
-        let meter = s
-            .config
-            .meter(id)
-            .ok_or_else(|| ApiError::unknown("id", format!("no meter with id {id}")))?;
-        let reading = readers.with(|store| match store {
+    with_meter(state, id, move |s, meter, store| {
+        let reading = match store {
             Some(store) => store
                 .reading_at(MeterId(id), time.timestamp())
-                .map_err(|e| ApiError::internal(e.to_string())),
-            None => Ok(None),
-        })?;
+                .map_err(storage_error)?,
+            None => None,
+        };
         Ok(ReadingAt {
             meter: id,
             time,
@@ -101,14 +96,18 @@ pub async fn reading_at_time(
     .await
 }
 
+/// The meter id of the path and the logger's time zone (in which query times are read).
+fn id_and_zone(state: &AppState, id: &str) -> Result<(u32, chrono_tz::Tz), ApiError> {
+    Ok((parse_id(id)?, state.service.snapshot().config.tz()))
+}
+
 /// `GET /api/v1/meters/{id}/reading-at?time=`.
 pub async fn reading_at(
     State(state): State<AppState>,
     Path(id): Path<String>,
     query: Query,
 ) -> Result<Json<ReadingAt>, ApiError> {
-    let id = parse_id(&id)?;
-    let tz = state.service.snapshot().config.tz();
+    let (id, tz) = id_and_zone(&state, &id)?;
     let text = query
         .get("time")
         .ok_or_else(|| ApiError::bad("time", "required (YYYY-MM-DDTHH:MM, local time)"))?;
@@ -156,13 +155,7 @@ pub async fn meter_series(
     id: u32,
     request: SeriesRequest,
 ) -> Result<Option<ConsumptionSeries>, ApiError> {
-    let (service, readers) = (state.service.clone(), state.readers.clone());
-    blocking(move || {
-        let s = service.snapshot();
-        let meter = s
-            .config
-            .meter(id)
-            .ok_or_else(|| ApiError::unknown("id", format!("no meter with id {id}")))?;
+    with_meter(state, id, move |s, meter, store| {
         let register = match request.register {
             Some(index) => Some(
                 meter
@@ -181,18 +174,16 @@ pub async fn meter_series(
         let Some(register) = register else {
             return Ok(None);
         };
-        readers.with(|store| {
-            consumption_series(
-                store,
-                meter,
-                register,
-                request.period,
-                request.end,
-                s.config.tz(),
-            )
-            .map(Some)
-            .map_err(|e| ApiError::internal(e.to_string()))
-        })
+        consumption_series(
+            store,
+            meter,
+            register,
+            request.period,
+            request.end,
+            s.config.tz(),
+        )
+        .map(Some)
+        .map_err(storage_error)
     })
     .await
 }
@@ -203,8 +194,7 @@ pub async fn series(
     Path(id): Path<String>,
     query: Query,
 ) -> Result<Json<ConsumptionSeries>, ApiError> {
-    let id = parse_id(&id)?;
-    let tz = state.service.snapshot().config.tz();
+    let (id, tz) = id_and_zone(&state, &id)?;
     let request = SeriesRequest::from_query(&query, tz)?;
     meter_series(&state, id, request)
         .await?

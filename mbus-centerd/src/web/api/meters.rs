@@ -11,7 +11,7 @@ use logger_core::config::{Config, Meter};
 use logger_core::export::Bound;
 use logger_core::service::{ServiceHandle, Snapshot};
 use logger_core::status::StatusBoard;
-use logger_core::storage::{MeterId, MAX_TIME};
+use logger_core::storage::{MeterId, Store, MAX_TIME};
 use logger_core::views::{register_table, LoggerSummary, MeterSummary, ReadingView, RegisterRow};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
@@ -142,19 +142,11 @@ pub async fn meter(
     Path(id): Path<String>,
 ) -> Result<Json<MeterDetails>, ApiError> {
     let id = parse_id(&id)?;
-    let (service, readers) = (state.service, state.readers);
-    blocking(move || {
-        let s = service.snapshot();
-        let meter = s
-            .config
-            .meter(id)
-            .ok_or_else(|| ApiError::unknown("id", format!("no meter with id {id}")))?;
-        let last = readers.with(|store| match store {
-            Some(store) => store
-                .last_reading(MeterId(id))
-                .map_err(|e| ApiError::internal(e.to_string())),
-            None => Ok(None),
-        })?;
+    with_meter(&state, id, move |s, meter, store| {
+        let last = match store {
+            Some(store) => store.last_reading(MeterId(id)).map_err(storage_error)?,
+            None => None,
+        };
         Ok(Json(MeterDetails {
             summary: MeterSummary::new(&s.config, meter, &s.status, last.as_ref()),
             register_table: register_table(meter, last.as_ref()),
@@ -162,6 +154,31 @@ pub async fn meter(
         }))
     })
     .await
+}
+
+/// Runs `f` on a blocking thread with the logger's snapshot, its meter `id` (404 naming `id`
+/// when there is none) and a connection to the readings database (`None` before the first
+/// reading).
+pub async fn with_meter<T: Send + 'static>(
+    state: &AppState,
+    id: u32,
+    f: impl FnOnce(&Snapshot, &Meter, Option<&Store>) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let (service, readers) = (state.service.clone(), state.readers.clone());
+    blocking(move || {
+        let s = service.snapshot();
+        let meter = s
+            .config
+            .meter(id)
+            .ok_or_else(|| ApiError::unknown("id", format!("no meter with id {id}")))?;
+        readers.with(|store| f(&s, meter, store))
+    })
+    .await
+}
+
+/// A failure of the readings database, as the server's own error.
+pub fn storage_error(e: logger_core::storage::StorageError) -> ApiError {
+    ApiError::internal(e.to_string())
 }
 
 /// Readings of a meter in a range.

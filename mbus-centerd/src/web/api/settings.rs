@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use logger_core::config::{Config, ConfigError, CONFIG_VERSION, SETTINGS_SECTIONS};
+use logger_core::config::{Config, ConfigError, CONFIG_VERSION, SECRET_FIELDS, SETTINGS_SECTIONS};
 use logger_core::tls::{CertificateInfo, TlsError};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -95,6 +95,36 @@ pub fn settings_of(config: &Config) -> serde_json::Value {
     value
 }
 
+/// What the settings form of `section` shows: the stored section (or `posted`, the values a
+/// refused form sent), with every secret replaced by whether one is stored (`true`/`false`):
+/// a secret is never sent back to the browser.
+pub fn form_values(
+    config: &Config,
+    section: &str,
+    posted: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let stored = serde_json::to_value(config).unwrap_or_default();
+    let mut values = posted.unwrap_or_else(|| settings_of(config)[section].clone());
+    for path in SECRET_FIELDS {
+        let mut keys = path.split('.');
+        if keys.next() != Some(section) {
+            continue;
+        }
+        let keys: Vec<&str> = keys.collect();
+        let set = keys
+            .iter()
+            .try_fold(&stored[section], |v, k| v.get(k))
+            .and_then(|v| v.as_str())
+            .is_some_and(|s| !s.is_empty());
+        let mut slot = &mut values;
+        for k in &keys {
+            slot = &mut slot[*k];
+        }
+        *slot = serde_json::Value::Bool(set);
+    }
+    values
+}
+
 /// `GET /api/v1/settings`.
 pub async fn settings(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(settings_of(&state.service.snapshot().config))
@@ -117,11 +147,20 @@ pub async fn apply_section(
         ));
     }
     let section = section.to_string();
+    replace_config(state, move |config| config.with_section(&section, value)).await
+}
+
+/// Replaces the configuration with what `make` builds from the one in force (in the logger
+/// thread); nothing changes on an error.
+async fn replace_config(
+    state: &AppState,
+    make: impl FnOnce(&Config) -> Result<Config, ConfigError> + Send + 'static,
+) -> Result<(), ApiError> {
     let service = state.service.clone();
     blocking(move || {
         service
             .edit_config(move |config| {
-                *config = config.with_section(&section, value)?;
+                *config = make(config)?;
                 Ok(())
             })
             .map_err(ApiError::from)
@@ -177,16 +216,7 @@ pub async fn backup(State(state): State<AppState>, query: Query) -> Result<Respo
 
 /// Restores a backup text; nothing changes on an error.
 pub async fn restore_text(state: &AppState, text: String) -> Result<(), ApiError> {
-    let service = state.service.clone();
-    blocking(move || {
-        service
-            .edit_config(move |config| {
-                *config = Config::from_backup(&text, config)?;
-                Ok(())
-            })
-            .map_err(ApiError::from)
-    })
-    .await
+    replace_config(state, move |config| Config::from_backup(&text, config)).await
 }
 
 /// What a successful restore answers.

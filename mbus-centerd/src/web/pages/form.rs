@@ -171,6 +171,9 @@ pub fn inputs(
                     Kind::Secret => {
                         label for=(f.id) { (page.t(f.label)) }
                         input type="password" id=(f.id) name=(f.key) autocomplete="new-password" placeholder=(page.t(Text::SecretUnchanged)) aria-invalid=[invalid.then_some("true")] aria-describedby=[described.as_deref()];
+                        @if let Some(set) = value.as_bool() {
+                            span.secret-state id=(format!("{}-state", f.id)) data-set=(set) { (page.t(if set { Text::SecretSet } else { Text::SecretNotSet })) }
+                        }
                     }
                     Kind::Number | Kind::OptionalNumber => {
                         label for=(f.id) { (page.t(f.label)) }

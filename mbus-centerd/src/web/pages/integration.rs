@@ -2,17 +2,17 @@
 //! upload settings with a test upload, the BACnet and BBMD settings, and the Modbus TCP
 //! settings with the register map.
 
-use super::form::{self, field, section_from_form, settings_form, Field, Group, Kind};
-use super::logger::{no_tab, saved_notice, tabbed, test_report};
+use super::form::{field, settings_form, Field, Group, Kind};
+use super::logger::{no_tab, post_tab, saved_notice, tabbed, test_report, TabPost};
 use super::{csrf_field, Nav, Page};
 use crate::web::api::export::export;
 use crate::web::api::meters::all_meters;
-use crate::web::api::settings::{self as api, problems, settings_of};
+use crate::web::api::settings::{self as api, problems};
 use crate::web::api::{ApiError, Problem, Query};
 use crate::web::i18n::Text;
 use crate::web::{Access, AppState, Route};
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 use serde_json::Value;
@@ -254,17 +254,11 @@ async fn tab_form(
     Path(tab): Path<String>,
     Form(posted): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let Some((section, groups)) = section_of(&tab) else {
-        return Ok(no_tab("/integration", &tab).await);
-    };
-    let current = settings_of(&state.service.snapshot().config)[section].clone();
-    let value = section_from_form(&current, &form::all_fields(groups), &posted);
-    match api::apply_section(&state, section, value.clone()).await {
-        Ok(()) => Ok(Redirect::to(&format!("/integration/{tab}?saved=1")).into_response()),
-        Err(e) if e.status().is_client_error() => {
-            show(&state, &page, &tab, Some(value), &problems(&e), None).await
+    match post_tab(&state, "/integration", &tab, section_of(&tab), &posted).await? {
+        TabPost::Answer(answer) => Ok(answer),
+        TabPost::Refused(values, problems) => {
+            show(&state, &page, &tab, Some(values), &problems, None).await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -371,7 +365,7 @@ async fn export_form(state: &AppState, page: &Page) -> Result<Markup, ApiError> 
                                     td { input type="checkbox" id=(format!("export-meter-{}", m.id)) name="meters" value=(m.id) aria-label=(m.name); }
                                     td { label for=(format!("export-meter-{}", m.id)) { (m.name) } }
                                     td.mono { (m.secondary.as_deref().unwrap_or("")) }
-                                    td { (m.medium) }
+                                    td { (page.medium(m.medium_code)) }
                                 }
                             }
                         }
@@ -445,7 +439,7 @@ async fn show(
     let body = match section_of(tab) {
         None => export_form(state, page).await?,
         Some((section, groups)) => {
-            let values = values.unwrap_or_else(|| settings_of(&snapshot.config)[section].clone());
+            let values = api::form_values(&snapshot.config, section, values);
             html! {
                 @if tab == "upload" { p { (page.t(Text::UploadHelp)) } }
                 @if tab == "bacnet" { p { (page.t(Text::BacnetHelp)) } }

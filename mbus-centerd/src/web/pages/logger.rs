@@ -6,8 +6,12 @@
 use super::form::{self, field, section_from_form, settings_form, Field, Group, Kind};
 use super::{csrf_field, io, layout, render, Nav, Page};
 use crate::web::api::events::{events, EventPage};
+<<<<<<< HEAD
 use crate::web::api::io as io_api;
 use crate::web::api::settings::{self as api, problems, settings_of};
+=======
+use crate::web::api::settings::{self as api, form_values, problems, settings_of};
+>>>>>>> web
 use crate::web::api::{ApiError, Problem, Query};
 use crate::web::i18n::Text;
 use crate::web::{Access, AppState, Route};
@@ -31,7 +35,11 @@ pub fn routes() -> Vec<Route> {
         Route::get(
             "/logger/{tab}",
             Access::Full,
+<<<<<<< HEAD
             "Logger configuration tab (general, network, time, temperature, s0, level-converter, relays, diagnosis, email, backup, update, tls)",
+=======
+            "Logger configuration tab (general, network, time, temperature, s0, level-converter, diagnosis, email, backup, update, tls, mqtt, postgres)",
+>>>>>>> web
             tab_page,
         ),
         Route::post(
@@ -62,7 +70,11 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// The tabs: path segment and name.
+<<<<<<< HEAD
 pub const TABS: [(&str, Text); 12] = [
+=======
+pub const TABS: [(&str, Text); 13] = [
+>>>>>>> web
     ("general", Text::TabGeneral),
     ("network", Text::TabNetwork),
     ("time", Text::TabTime),
@@ -75,6 +87,8 @@ pub const TABS: [(&str, Text); 12] = [
     ("backup", Text::TabBackup),
     ("update", Text::TabUpdate),
     ("tls", Text::TabTls),
+    ("mqtt", Text::TabMqtt),
+    ("postgres", Text::TabPostgres),
 ];
 
 const GENERAL: [Field; 6] = [
@@ -239,6 +253,93 @@ const TLS: [Field; 1] = [field(
     Kind::Check,
 )];
 
+const MQTT: [Field; 14] = [
+    field("enabled", "mqtt-enabled", Text::OnOff, Kind::Check),
+    field("host", "mqtt-host", Text::Host, Kind::Text),
+    field("port", "mqtt-port", Text::PortStandard, Kind::Number),
+    field("tls", "mqtt-tls", Text::UseTls, Kind::Check),
+    field("ca_file", "mqtt-ca-file", Text::CaFile, Kind::OptionalText),
+    field(
+        "accept_invalid_certs",
+        "mqtt-accept-invalid-certs",
+        Text::AcceptAnyCertificate,
+        Kind::Check,
+    ),
+    field("username", "mqtt-username", Text::User, Kind::Text),
+    field("password", "mqtt-password", Text::Password, Kind::Secret),
+    field("topic_base", "mqtt-topic-base", Text::TopicBase, Kind::Text),
+    field(
+        "appliance_id",
+        "mqtt-appliance-id",
+        Text::ApplianceId,
+        Kind::Text,
+    ),
+    field("discovery", "mqtt-discovery", Text::Discovery, Kind::Check),
+    field(
+        "discovery_prefix",
+        "mqtt-discovery-prefix",
+        Text::DiscoveryPrefix,
+        Kind::Text,
+    ),
+    field(
+        "keep_alive_s",
+        "mqtt-keep-alive",
+        Text::KeepAlive,
+        Kind::Number,
+    ),
+    field(
+        "queue_max_cycles",
+        "mqtt-queue",
+        Text::QueueMaxCycles,
+        Kind::Number,
+    ),
+];
+
+const POSTGRES: [Field; 12] = [
+    field("enabled", "postgres-enabled", Text::OnOff, Kind::Check),
+    field("host", "postgres-host", Text::Host, Kind::Text),
+    field("port", "postgres-port", Text::PortStandard, Kind::Number),
+    field("database", "postgres-database", Text::Database, Kind::Text),
+    field("username", "postgres-username", Text::User, Kind::Text),
+    field(
+        "password",
+        "postgres-password",
+        Text::Password,
+        Kind::Secret,
+    ),
+    field("tls", "postgres-tls", Text::UseTls, Kind::Check),
+    field(
+        "ca_file",
+        "postgres-ca-file",
+        Text::CaFile,
+        Kind::OptionalText,
+    ),
+    field(
+        "accept_invalid_certs",
+        "postgres-accept-invalid-certs",
+        Text::AcceptAnyCertificate,
+        Kind::Check,
+    ),
+    field(
+        "appliance_id",
+        "postgres-appliance-id",
+        Text::ApplianceId,
+        Kind::Text,
+    ),
+    field(
+        "batch_readings",
+        "postgres-batch",
+        Text::BatchReadings,
+        Kind::Number,
+    ),
+    field(
+        "timescale",
+        "postgres-timescale",
+        Text::Timescale,
+        Kind::Check,
+    ),
+];
+
 /// The settings section a tab edits, with its form fields.
 fn section_of(tab: &str) -> Option<(&'static str, &'static [Group])> {
     Some(match tab {
@@ -255,6 +356,8 @@ fn section_of(tab: &str) -> Option<(&'static str, &'static [Group])> {
         "level-converter" => ("level_converter", &[(None, &LEVEL_CONVERTER)]),
         "email" => ("email", &[(None, &EMAIL)]),
         "tls" => ("tls", &[(None, &TLS)]),
+        "mqtt" => ("mqtt", &[(None, &MQTT)]),
+        "postgres" => ("postgres", &[(None, &POSTGRES)]),
         _ => return None,
     })
 }
@@ -320,6 +423,7 @@ async fn tab_form(
     Path(tab): Path<String>,
     Form(posted): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+<<<<<<< HEAD
     if io::TABS.contains(&tab.as_str()) {
         return match io::save(&state, &tab, &posted).await {
             Ok(()) => Ok(Redirect::to(&format!("/logger/{tab}?saved=1")).into_response()),
@@ -340,13 +444,49 @@ async fn tab_form(
     match api::apply_section(&state, section, value.clone()).await {
         Ok(()) => Ok(Redirect::to(&format!("/logger/{tab}?saved=1")).into_response()),
         Err(e) if e.status().is_client_error() => {
+=======
+    match post_tab(&state, "/logger", &tab, section_of(&tab), &posted).await? {
+        TabPost::Answer(answer) => Ok(answer),
+        TabPost::Refused(values, problems) => {
+>>>>>>> web
             let shown = Shown {
-                values: Some(value),
-                problems: problems(&e),
+                values: Some(values),
+                problems,
                 message: None,
             };
             show(&state, &page, &tab, Query::default(), shown).await
         }
+    }
+}
+
+/// What became of the form posted on a settings tab.
+pub enum TabPost {
+    /// Saved (a redirect to the tab), or no such tab: the answer to send.
+    Answer(Response),
+    /// Refused: the section as posted, and the problems to show next to its fields.
+    Refused(Value, Vec<Problem>),
+}
+
+/// Applies the form `posted` on settings tab `tab` under `base` (`/logger`, `/integration`)
+/// through the settings API; `section` is the tab's configuration section and field groups
+/// (`None`: the tab has no settings form).
+pub async fn post_tab(
+    state: &AppState,
+    base: &str,
+    tab: &str,
+    section: Option<(&'static str, &'static [Group])>,
+    posted: &[(String, String)],
+) -> Result<TabPost, ApiError> {
+    let Some((section, groups)) = section else {
+        return Ok(TabPost::Answer(no_tab(base, tab).await));
+    };
+    let current = settings_of(&state.service.snapshot().config)[section].clone();
+    let value = section_from_form(&current, &form::all_fields(groups), posted);
+    match api::apply_section(state, section, value.clone()).await {
+        Ok(()) => Ok(TabPost::Answer(
+            Redirect::to(&format!("{base}/{tab}?saved=1")).into_response(),
+        )),
+        Err(e) if e.status().is_client_error() => Ok(TabPost::Refused(value, problems(&e))),
         Err(e) => Err(e),
     }
 }
@@ -371,10 +511,7 @@ async fn show(
             io::body(page, tab, &io_api::report(state), &shown.problems)
         }
         (_, Some((section, groups))) => {
-            let values = shown
-                .values
-                .clone()
-                .unwrap_or_else(|| settings_of(&snapshot.config)[section].clone());
+            let values = form_values(&snapshot.config, section, shown.values.clone());
             let form = settings_form(
                 page,
                 &format!("/logger/{tab}"),
@@ -454,6 +591,8 @@ fn intro(page: &Page, tab: &str, config: &logger_core::config::Config) -> Markup
             "level-converter" => p { (page.t(Text::LevelConverterHelp)) },
             "email" => p { (page.t(Text::EmailHelp)) },
             "tls" => p { (page.t(Text::TlsHelp)) },
+            "mqtt" => p { (page.t(Text::MqttHelp)) },
+            "postgres" => p { (page.t(Text::PostgresHelp)) },
             _ => {}
         }
     }

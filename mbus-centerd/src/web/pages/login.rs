@@ -204,7 +204,7 @@ async fn language_form(
         return ApiError::from(e).into_response();
     }
     // Only a local path: never an address elsewhere.
-    let back = if form.back.starts_with('/') && !form.back.starts_with("//") {
+    let back = if super::is_local_path(&form.back) {
         form.back.as_str()
     } else {
         "/"

@@ -4,15 +4,16 @@
 
 use super::meter_config::{field_error, notice, PageError};
 use super::overview::status_icon;
-use super::{layout, render, Nav, Page};
+use super::{column_headers, layout, render, Nav, Page};
 use crate::web::api::history::{local_time, meter_series, reading_at_time, SeriesRequest};
-use crate::web::api::{blocking, parse_id, ApiError, Problem, Query};
+use crate::web::api::meters::{storage_error, with_meter};
+use crate::web::api::{parse_id, ApiError, Problem, Query};
 use crate::web::i18n::{Lang, Text};
 use crate::web::{Access, AppState, Route};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use logger_core::storage::MeterId;
 use logger_core::views::{
@@ -174,17 +175,6 @@ pub fn chart_svg(page: &Page, series: &ConsumptionSeries) -> Markup {
     }
 }
 
-/// The end that moves a chart one period earlier or later.
-fn shifted(period: Period, end: DateTime<Utc>, forward: bool) -> DateTime<Utc> {
-    let sign = if forward { 1 } else { -1 };
-    match period {
-        Period::Day => end + Duration::days(sign),
-        Period::Week => end + Duration::days(7 * sign),
-        Period::Month => end + Duration::days(31 * sign),
-        Period::Year => end + Duration::days(366 * sign),
-    }
-}
-
 fn chart_link(
     id: u32,
     period: Period,
@@ -201,6 +191,29 @@ fn chart_link(
         link.push_str(&format!("&register={r}"));
     }
     link
+}
+
+/// The column headers of a register table (the meter details and the meter edit page), then
+/// `last`'s.
+pub fn register_head(page: &Page, last: Option<Text>) -> Markup {
+    const COLUMNS: [Text; 9] = [
+        Text::Name,
+        Text::Description,
+        Text::MeterUnit,
+        Text::Unit,
+        Text::Phase,
+        Text::Divisor,
+        Text::StorageNumber,
+        Text::Tariff,
+        Text::Off,
+    ];
+    html! {
+        thead { tr {
+            th scope="col" { "#" }
+            (column_headers(page, &COLUMNS))
+            @if let Some(text) = last { th scope="col" { (page.t(text)) } }
+        } }
+    }
 }
 
 /// The value of `result`; a client error's problems go to `problems` (shown next to their
@@ -251,21 +264,13 @@ async fn details(
         None => None,
     };
     let (period, end) = request.map_or((Period::Day, Utc::now()), |r| (r.period, r.end));
-    let readers = state.readers.clone();
-    let config = snapshot.config.clone();
-    let status = snapshot.status.clone();
-    let (summary, last) = blocking(move || {
-        let last = readers.with(|store| match store {
-            Some(s) => s
-                .last_reading(MeterId(id))
-                .map_err(|e| ApiError::internal(e.to_string())),
-            None => Ok(None),
-        })?;
-        let meter = config
-            .meter(id)
-            .ok_or_else(|| ApiError::unknown("id", format!("no meter with id {id}")))?;
+    let (summary, last) = with_meter(&state, id, move |s, meter, store| {
+        let last = match store {
+            Some(store) => store.last_reading(MeterId(id)).map_err(storage_error)?,
+            None => None,
+        };
         Ok((
-            MeterSummary::new(&config, meter, &status, last.as_ref()),
+            MeterSummary::new(&s.config, meter, &s.status, last.as_ref()),
             last,
         ))
     })
@@ -288,7 +293,7 @@ async fn details(
             dt { (page.t(Text::SecondaryAddress)) } dd.mono { (summary.secondary.as_deref().unwrap_or("–")) }
             dt { (page.t(Text::PrimaryAddress)) } dd { (summary.primary) }
             dt { (page.t(Text::Manufacturer)) } dd { (summary.manufacturer.as_deref().unwrap_or("–")) }
-            dt { (page.t(Text::Medium)) } dd { (summary.medium) }
+            dt { (page.t(Text::Medium)) } dd { (page.medium(summary.medium_code)) }
             dt { (page.t(Text::ReadCycle)) } dd { (summary.cycle) }
         }
         section aria-labelledby="h-last" {
@@ -330,12 +335,12 @@ async fn details(
         section aria-labelledby="h-chart" {
             h2 id="h-chart" { (page.t(Text::Chart)) }
             nav.periods aria-label=(page.t(Text::Chart)) {
-                a href=(chart_link(id, period, shifted(period, end, false), tz, register)) id="period-earlier" { "← " (page.t(Text::Earlier)) }
+                a href=(chart_link(id, period, period.step(end, tz, -1), tz, register)) id="period-earlier" { "← " (page.t(Text::Earlier)) }
                 @for p in Period::ALL {
                     a id=(format!("period-{}", p.as_str())) href=(chart_link(id, p, end, tz, register))
                         aria-current=[(p == period).then_some("page")] { (page.t(period_text(p))) }
                 }
-                a href=(chart_link(id, period, shifted(period, end, true), tz, register)) id="period-later" { (page.t(Text::Later)) " →" }
+                a href=(chart_link(id, period, period.step(end, tz, 1), tz, register)) id="period-later" { (page.t(Text::Later)) " →" }
             }
             (field_error(&problems, "period", "err-period"))
             (field_error(&problems, "end", "err-end"))
@@ -362,19 +367,7 @@ async fn details(
             h2 id="h-registers" { (page.t(Text::RegisterTable)) }
             div.table-wrap {
                 table id="register-overview" {
-                    thead { tr {
-                        th scope="col" { "#" }
-                        th scope="col" { (page.t(Text::Name)) }
-                        th scope="col" { (page.t(Text::Description)) }
-                        th scope="col" { (page.t(Text::MeterUnit)) }
-                        th scope="col" { (page.t(Text::Unit)) }
-                        th scope="col" { (page.t(Text::Phase)) }
-                        th scope="col" { (page.t(Text::Divisor)) }
-                        th scope="col" { (page.t(Text::StorageNumber)) }
-                        th scope="col" { (page.t(Text::Tariff)) }
-                        th scope="col" { (page.t(Text::Off)) }
-                        th scope="col" { (page.t(Text::Value)) }
-                    } }
+                    (register_head(&page, Some(Text::Value)))
                     tbody {
                         @for r in &rows {
                             tr {
@@ -422,9 +415,16 @@ mod tests {
         session.language = Lang::De;
         let de = Page {
             session: session.clone(),
+            location: None,
         };
         session.language = Lang::En;
-        (de, Page { session })
+        (
+            de,
+            Page {
+                session,
+                location: None,
+            },
+        )
     }
 
     fn series() -> ConsumptionSeries {
@@ -438,10 +438,10 @@ mod tests {
             kind: SeriesKind::Consumption,
             time_zone: "Europe/Berlin".into(),
             from: t0,
-            to: t0 + Duration::days(7),
+            to: t0 + chrono::Duration::days(7),
             points: (0..7)
                 .map(|i| SeriesPoint {
-                    start: t0 + Duration::days(i),
+                    start: t0 + chrono::Duration::days(i),
                     label: format!("0{}.05.", i + 4),
                     value: (i < 3).then_some(1.5 * i as f64),
                     readings: 1,

@@ -4,7 +4,7 @@
 //! functions as the API.
 
 use super::overview::status_icon;
-use super::{csrf_field, layout, render, Nav, Page};
+use super::{column_headers, csrf_field, layout, render, Nav, Page};
 use crate::web::api::meter_config::{add_meter, ManualAdd};
 use crate::web::api::meters::all_meters;
 use crate::web::api::scan::scan_kind;
@@ -286,19 +286,21 @@ fn templates_section(page: &Page, state: &AppState, failed: &Failed) -> Markup {
             div.table-wrap {
                 table id="template-list" {
                     thead { tr {
-                        th scope="col" { (page.t(Text::Manufacturer)) }
-                        th scope="col" { (page.t(Text::Medium)) }
-                        th scope="col" { (page.t(Text::Version)) }
-                        th scope="col" { (page.t(Text::ValueCount)) }
-                        th scope="col" { (page.t(Text::DeviceName)) }
-                        th scope="col" { (page.t(Text::Battery)) }
-                        th scope="col" { (page.t(Text::Source)) }
+                        (column_headers(page, &[
+                            Text::Manufacturer,
+                            Text::Medium,
+                            Text::Version,
+                            Text::ValueCount,
+                            Text::DeviceName,
+                            Text::Battery,
+                            Text::Source,
+                        ]))
                     } }
                     tbody {
                         @for t in &templates {
                             tr {
                                 td { (t.template.manufacturer) }
-                                td { (logger_core::medium::name(t.template.medium)) }
+                                td { (page.medium(t.template.medium)) }
                                 td { (t.template.version) }
                                 td { (t.template.values) }
                                 td { (t.template.device_name) }
@@ -332,12 +334,14 @@ async fn meter_list(page: &Page, state: &AppState) -> Result<Markup, ApiError> {
             div.table-wrap {
                 table id="meter-list" {
                     thead { tr {
-                        th scope="col" { (page.t(Text::Status)) }
-                        th scope="col" { (page.t(Text::Name)) }
-                        th scope="col" { (page.t(Text::PrimaryAddress)) }
-                        th scope="col" { (page.t(Text::SecondaryAddress)) }
-                        th scope="col" { (page.t(Text::Medium)) }
-                        th scope="col" { (page.t(Text::BaudRate)) }
+                        (column_headers(page, &[
+                            Text::Status,
+                            Text::Name,
+                            Text::PrimaryAddress,
+                            Text::SecondaryAddress,
+                            Text::Medium,
+                            Text::BaudRate,
+                        ]))
                         th scope="col" { span.visually-hidden { (page.t(Text::Edit)) } }
                     } }
                     tbody {
@@ -347,7 +351,7 @@ async fn meter_list(page: &Page, state: &AppState) -> Result<Markup, ApiError> {
                                 td { a href=(format!("/meters/{}", m.id)) { (m.name) } }
                                 td { (m.primary) }
                                 td.mono { (m.secondary.as_deref().unwrap_or("–")) }
-                                td { (m.medium) }
+                                td { (page.medium(m.medium_code)) }
                                 td { (m.baud) }
                                 td { a.edit-meter href=(format!("/meters/{}/edit", m.id)) { (page.t(Text::Edit)) } }
                             }

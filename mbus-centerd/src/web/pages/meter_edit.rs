@@ -145,7 +145,7 @@ fn edit_markup(page: &Page, v: &View<'_>, general: Option<&str>) -> Markup {
         p.actions { a href=(format!("/meters/{id}")) { (page.t(Text::MeterDetails)) } }
         dl.facts {
             dt { (page.t(Text::Manufacturer)) } dd { (m.manufacturer()) }
-            dt { (page.t(Text::Medium)) } dd { (m.medium_name()) }
+            dt { (page.t(Text::Medium)) } dd { (page.medium(m.medium())) }
         }
         form id="meter-form" method="post" action=(format!("/meters/{id}/edit")) {
             (csrf_field(page))
@@ -198,18 +198,7 @@ fn edit_markup(page: &Page, v: &View<'_>, general: Option<&str>) -> Markup {
             h2 { (page.t(Text::RegisterTable)) }
             div.table-wrap {
                 table id="register-table" {
-                    thead { tr {
-                        th scope="col" { "#" }
-                        th scope="col" { (page.t(Text::Name)) }
-                        th scope="col" { (page.t(Text::Description)) }
-                        th scope="col" { (page.t(Text::MeterUnit)) }
-                        th scope="col" { (page.t(Text::Unit)) }
-                        th scope="col" { (page.t(Text::Phase)) }
-                        th scope="col" { (page.t(Text::Divisor)) }
-                        th scope="col" { (page.t(Text::StorageNumber)) }
-                        th scope="col" { (page.t(Text::Tariff)) }
-                        th scope="col" { (page.t(Text::Off)) }
-                    } }
+                    (super::meter::register_head(page, None))
                     tbody {
                         @for (j, r) in m.registers.iter().enumerate() {
                             tr data-register=(r.index) {

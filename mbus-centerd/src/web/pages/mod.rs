@@ -76,6 +76,9 @@ pub const NAV: [(Nav, Text, &str); 4] = [
 pub struct Page {
     /// The session.
     pub session: Session,
+    /// Path and query of the page when it was asked for with GET (where the language switch
+    /// returns to); `None` for the answer to a form.
+    pub location: Option<String>,
 }
 
 impl Page {
@@ -88,6 +91,11 @@ impl Page {
     pub fn t(&self, text: Text) -> &'static str {
         text.get(self.lang())
     }
+
+    /// The name of medium `code` in the user's language.
+    pub fn medium(&self, code: u8) -> &'static str {
+        i18n::medium(code, self.lang())
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Page {
@@ -98,7 +106,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
             .extensions
             .get::<Session>()
             .cloned()
-            .map(|session| Page { session })
+            .map(|session| Page {
+                session,
+                location: (parts.method == axum::http::Method::GET)
+                    .then(|| parts.uri.path_and_query().map(|p| p.as_str().to_string()))
+                    .flatten(),
+            })
             .ok_or_else(|| Redirect::to("/login").into_response())
     }
 }
@@ -132,6 +145,11 @@ pub fn render(markup: Markup) -> Html<String> {
     Html(markup.into_string())
 }
 
+/// One column header (`th scope="col"`) per text, in the user's language.
+pub fn column_headers(page: &Page, columns: &[Text]) -> Markup {
+    html! { @for text in columns { th scope="col" { (page.t(*text)) } } }
+}
+
 /// The hidden CSRF field every form of a logged-in page carries.
 pub fn csrf_field(page: &Page) -> Markup {
     html! { input type="hidden" name=(CSRF_FIELD) value=(page.session.csrf); }
@@ -152,6 +170,21 @@ pub fn document(lang: Lang, title: &str, body: Markup) -> Markup {
             body { (body) }
         }
     }
+}
+
+/// Where the language switch returns to: the page itself, or for the answer to a form its
+/// menu entry's page.
+fn back_path(page: &Page, active: Nav) -> &str {
+    page.location
+        .as_deref()
+        .filter(|p| is_local_path(p))
+        .unwrap_or_else(|| NAV.iter().find(|n| n.0 == active).map_or("/", |n| n.2))
+}
+
+/// `path` is a path on this server (`/…`), never an address elsewhere (`//host`, `/\\host`,
+/// which browsers read as another host).
+pub fn is_local_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\")
 }
 
 /// The frame of every logged-in page: header with the logger's name and location, the menu,
@@ -184,7 +217,7 @@ pub fn layout(
             div.user {
                 form method="post" action="/language" {
                     (csrf_field(page))
-                    input type="hidden" name="back" value=(NAV.iter().find(|n| n.0 == active).map_or("/", |n| n.2));
+                    input type="hidden" name="back" value=(back_path(page, active));
                     span.visually-hidden { (page.t(Text::Language)) ": " }
                     button id="lang-en" type="submit" name="language" value="en" lang="en"
                         aria-pressed=(if lang == Lang::En { "true" } else { "false" }) { "English" }
