@@ -6,12 +6,8 @@
 use super::form::{self, field, section_from_form, settings_form, Field, Group, Kind};
 use super::{csrf_field, io, layout, render, Nav, Page};
 use crate::web::api::events::{events, EventPage};
-<<<<<<< HEAD
 use crate::web::api::io as io_api;
-use crate::web::api::settings::{self as api, problems, settings_of};
-=======
 use crate::web::api::settings::{self as api, form_values, problems, settings_of};
->>>>>>> web
 use crate::web::api::{ApiError, Problem, Query};
 use crate::web::i18n::Text;
 use crate::web::{Access, AppState, Route};
@@ -35,11 +31,7 @@ pub fn routes() -> Vec<Route> {
         Route::get(
             "/logger/{tab}",
             Access::Full,
-<<<<<<< HEAD
-            "Logger configuration tab (general, network, time, temperature, s0, level-converter, relays, diagnosis, email, backup, update, tls)",
-=======
-            "Logger configuration tab (general, network, time, temperature, s0, level-converter, diagnosis, email, backup, update, tls, mqtt, postgres)",
->>>>>>> web
+            "Logger configuration tab (general, network, time, temperature, s0, level-converter, relays, diagnosis, email, backup, update, tls, mqtt, postgres)",
             tab_page,
         ),
         Route::post(
@@ -70,11 +62,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// The tabs: path segment and name.
-<<<<<<< HEAD
-pub const TABS: [(&str, Text); 12] = [
-=======
-pub const TABS: [(&str, Text); 13] = [
->>>>>>> web
+pub const TABS: [(&str, Text); 14] = [
     ("general", Text::TabGeneral),
     ("network", Text::TabNetwork),
     ("time", Text::TabTime),
@@ -423,7 +411,6 @@ async fn tab_form(
     Path(tab): Path<String>,
     Form(posted): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-<<<<<<< HEAD
     if io::TABS.contains(&tab.as_str()) {
         return match io::save(&state, &tab, &posted).await {
             Ok(()) => Ok(Redirect::to(&format!("/logger/{tab}?saved=1")).into_response()),
@@ -436,19 +423,9 @@ async fn tab_form(
             }
         };
     }
-    let Some((section, groups)) = section_of(&tab) else {
-        return Ok(no_tab("/logger", &tab).await);
-    };
-    let current = settings_of(&state.service.snapshot().config)[section].clone();
-    let value = section_from_form(&current, &form::all_fields(groups), &posted);
-    match api::apply_section(&state, section, value.clone()).await {
-        Ok(()) => Ok(Redirect::to(&format!("/logger/{tab}?saved=1")).into_response()),
-        Err(e) if e.status().is_client_error() => {
-=======
     match post_tab(&state, "/logger", &tab, section_of(&tab), &posted).await? {
         TabPost::Answer(answer) => Ok(answer),
         TabPost::Refused(values, problems) => {
->>>>>>> web
             let shown = Shown {
                 values: Some(values),
                 problems,
