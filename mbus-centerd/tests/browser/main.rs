@@ -489,15 +489,10 @@ async fn s0_tab_counts_live_without_a_reload(w: &World) {
     logger_core::config::ConfigStore::new(dir.path())
         .save(&config)
         .expect("configuration");
-    let mut daemon = Daemon::start(&[
-        "--data-dir",
-        dir.path().to_str().expect("UTF-8 path"),
-        "--simulate",
-        "1",
-    ]);
+    let mut daemon = support::Daemon::simulate(dir.path(), 1, &[]);
     let url = daemon.wait_for_web();
     daemon.wait_for("scan done");
-    change_default_password(&url);
+    support::http::logged_in(&url);
     let b = w.driver.session(DESKTOP.0, DESKTOP.1).await;
     log_in(&b, &url, "admin", PASSWORD).await;
     b.open(&format!("{url}/logger/s0")).await;
