@@ -394,7 +394,11 @@ impl Store {
         }
         let mut order: Vec<usize> = (0..readings.len()).collect();
         order.sort_by_key(|&i| (readings[i].meter, readings[i].time));
-        let tx = self.conn.transaction()?;
+        // Take the write lock first: a transaction that has read and then wants to write is
+        // refused at once (no busy wait) when another connection writes meanwhile.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for group in order.chunk_by(|&a, &b| readings[a].meter == readings[b].meter) {
             append_meter(
                 &tx,
@@ -408,7 +412,9 @@ impl Store {
 
     /// Deletes the whole history of `meter`; returns how many readings were removed.
     pub fn delete_meter(&mut self, meter: MeterId) -> Result<u64, StorageError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let removed: i64 = tx.query_row(
             "SELECT coalesce(sum(readings), 0) FROM chunk WHERE meter = ?1",
             [meter.0],
