@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// What the logger is doing (shown in the footer and on the device display).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LoggerState {
     /// Waiting for the next read slot.
@@ -45,6 +46,7 @@ impl fmt::Display for LoggerState {
 
 /// Outcome of a meter's last read ("Auslesestatus").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReadStatus {
     /// Never read.
@@ -75,6 +77,7 @@ impl fmt::Display for ReadStatus {
 
 /// Status of one meter.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeterStatus {
     /// Outcome of the last read.
     pub status: ReadStatus,

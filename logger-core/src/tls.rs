@@ -36,6 +36,7 @@ pub const SELF_SIGNED_YEARS: i32 = 10;
 
 /// The web server's TLS settings ("TLS-Zertifikat").
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct TlsSettings {
     /// Serve HTTPS (with the certificate of [`TLS_FILE`], generated self-signed when missing).
@@ -64,6 +65,7 @@ pub enum TlsError {
 
 /// What the web page shows of a certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CertificateInfo {
     /// Subject distinguished name.
     pub subject: String,

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 /// How many meters are in each read status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusCounts {
     /// Never read.
     pub never_read: usize,
@@ -52,6 +53,7 @@ impl StatusCounts {
 
 /// The logger at a glance: header, footer and the status endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoggerSummary {
     /// The logger's name.
     pub name: String,
@@ -98,6 +100,7 @@ impl LoggerSummary {
 
 /// One stored value with its register's names and unit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValueView {
     /// The register's position in the meter's reply.
     pub index: u32,
@@ -113,6 +116,7 @@ pub struct ValueView {
 
 /// A stored reading as shown.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadingView {
     /// When it was read (UTC).
     pub time: DateTime<Utc>,
@@ -163,6 +167,7 @@ fn stored_value(reading: &Reading, register: &Register) -> Option<String> {
 /// A meter with its status and last reading: the overview rows, `GET /api/v1/meters` and
 /// `mbusctl meters --json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeterSummary {
     /// Meter id.
     pub id: u32,
@@ -256,6 +261,7 @@ impl MeterSummary {
 
 /// One row of a meter's register table (configuration and, where read, the value).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterRow {
     /// Position of the record in the reply.
     pub index: u32,
@@ -323,6 +329,7 @@ pub fn by_category(meters: &[MeterSummary]) -> Vec<(Category, Vec<&MeterSummary>
 /// The length of a consumption chart: the calendar day, week (Monday to Sunday), month or
 /// year in the logger's time zone that contains the chosen end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
     /// One bar per hour.
@@ -417,6 +424,7 @@ impl Period {
 
 /// How a chart shows a register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SeriesKind {
     /// A meter total (energy, volume, mass, heat-cost units …): the growth per interval.
@@ -455,6 +463,7 @@ pub fn chart_register(meter: &Meter) -> Option<&Register> {
 
 /// One interval of a chart.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeriesPoint {
     /// Start of the interval (UTC).
     pub start: DateTime<Utc>,
@@ -469,6 +478,7 @@ pub struct SeriesPoint {
 /// A register's consumption (or mean values) per interval of a period: the data of the
 /// meter details chart and of `GET /api/v1/meters/{id}/series`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsumptionSeries {
     /// Meter id.
     pub meter: u32,

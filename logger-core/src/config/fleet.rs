@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Publishing every reading to an MQTT broker (with Home Assistant discovery).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Mqtt {
     /// Publishing on or off.
@@ -131,6 +132,7 @@ impl Mqtt {
 
 /// Replicating readings, meters and events into a central PostgreSQL database.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Postgres {
     /// Replication on or off.

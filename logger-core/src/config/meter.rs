@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// What identifies a meter type: the fields a template must agree on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeterType {
     /// Manufacturer letters, e.g. `KAM`.
     pub manufacturer: String,
@@ -22,6 +23,7 @@ pub struct MeterType {
 
 /// How the logger addresses a meter when reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Addressing {
     /// By primary address 0…250 (must be unique on the bus).
@@ -33,6 +35,7 @@ pub enum Addressing {
 
 /// What the logger sends to a meter before reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
 pub enum ResetMode {
     /// Nothing.
@@ -49,6 +52,7 @@ pub enum ResetMode {
 
 /// Category of a meter in the overview ("Typ").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// Electricity meters.
@@ -88,6 +92,7 @@ impl Category {
 /// Stored value = value from the meter / `divisor` (a divisor of 1000 turns Wh into kWh,
 /// 0.01 turns hectolitre pulses into litres).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Register {
     /// Position of the record in the meter's reply (all telegrams of a multi-telegram read
@@ -190,6 +195,7 @@ pub(crate) fn validate_registers(registers: &[Register], path: &str, p: &mut Pro
 
 /// A configured meter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Meter {
     /// Stable identifier (unique in the configuration; keys the stored readings).
@@ -215,12 +221,14 @@ pub struct Meter {
     /// manufacturer, version and medium bytes in wire order, e.g. `068558172D2C0104` for `KAM`);
     /// required with secondary addressing.
     #[serde(default, with = "secondary_text")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub secondary: Option<SecondaryAddress>,
     /// Baud rate (default 2400).
     #[serde(default = "default_baud")]
     pub baud: u32,
     /// Own read cycle; `None` uses the logger's default.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub cycle: Option<ReadCycle>,
     /// Overview category ("Typ").
     #[serde(default)]
@@ -260,6 +268,7 @@ fn is_yes(v: &bool) -> bool {
 
 /// Which of the appliance's inputs an input meter reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
 pub enum InputSource {
     /// S0 pulse input 1 … 4: the value is the pulse total (the register's divisor is the

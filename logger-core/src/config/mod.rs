@@ -118,6 +118,7 @@ pub const CONFIG_FILE: &str = "config.json";
 
 /// The whole logger configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Schema version, [`CONFIG_VERSION`].

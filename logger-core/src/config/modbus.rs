@@ -16,6 +16,7 @@ pub const MODBUS_MAX_DECIMALS: i8 = 9;
 
 /// Which 16-bit register of a 32-bit value comes first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WordOrder {
     /// The high word at the lower address ("big endian", ABCD): what most clients expect.
@@ -37,11 +38,13 @@ impl WordOrder {
 
 /// Modbus TCP server settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Modbus {
     /// Server on or off.
     pub enabled: bool,
     /// Local IPv4 address to listen on (`None`: every interface).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub address: Option<Ipv4Addr>,
     /// TCP port (default 502).
     pub port: u16,
@@ -60,6 +63,7 @@ pub struct Modbus {
 
 /// The int32 decimals of one register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Int32Decimals {
     /// The meter's id.

@@ -8,6 +8,7 @@ use std::net::Ipv4Addr;
 
 /// General logger settings ("Allgemein").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct General {
     /// Logger name, shown in every page header.
@@ -17,6 +18,7 @@ pub struct General {
     /// IANA time zone the read grid is aligned to, e.g. `Europe/Berlin`.
     pub timezone: String,
     /// Read cycle of every meter that has none of its own.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub default_cycle: ReadCycle,
     /// M-Bus response timeout in milliseconds (50…60 000); never shorter than the standard
     /// window at a meter's baud rate.
@@ -71,15 +73,18 @@ impl General {
 
 /// One network interface's IPv4 configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Interface {
     /// Obtain the address by DHCP (the other fields are then ignored).
     pub dhcp: bool,
     /// Static address.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub address: Option<Ipv4Addr>,
     /// Static prefix length (0…32).
     pub prefix_len: Option<u8>,
     /// Static default gateway.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub gateway: Option<Ipv4Addr>,
 }
 
@@ -117,6 +122,7 @@ impl Interface {
 
 /// Network settings ("Netzwerk"): stored always, applied by the operating system where permitted.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Network {
     /// The wired LAN.
@@ -124,6 +130,7 @@ pub struct Network {
     /// The optional mobile-modem interface.
     pub eth1: Interface,
     /// Up to two DNS servers.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub dns: Vec<Ipv4Addr>,
 }
 
@@ -141,6 +148,7 @@ impl Network {
 
 /// Where the clock comes from ("Datum/Zeit").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct TimeSettings {
     /// NTP server host; `None` means the time is set by hand.
@@ -165,6 +173,7 @@ impl TimeSettings {
 
 /// SMTP connection security.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum MailSecurity {
     /// Plain SMTP.
@@ -178,6 +187,7 @@ pub enum MailSecurity {
 
 /// E-mail notification settings ("E-Mail").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Email {
     /// Notifications on or off.
@@ -301,6 +311,7 @@ impl Email {
 
 /// File-transfer protocol of the automatic upload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum UploadProtocol {
     /// Plain FTP.
@@ -314,6 +325,7 @@ pub enum UploadProtocol {
 
 /// File format of exported or uploaded readings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum FileFormat {
     /// Comma/semicolon separated values.
@@ -325,6 +337,7 @@ pub enum FileFormat {
 
 /// Automatic file upload of every read interval (FTP/FTPS/SFTP).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct FileUpload {
     /// Upload on or off.
@@ -376,6 +389,7 @@ impl Default for FileUpload {
 
 /// HTTPS push of readings to a collecting server.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct HttpsPush {
     /// Push on or off.
@@ -390,6 +404,7 @@ pub struct HttpsPush {
 
 /// Upload settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Uploads {
     /// File upload.
@@ -466,6 +481,7 @@ impl Uploads {
 /// BACnet/IP server settings: the logger is a BACnet device and a router to a virtual
 /// network on which every meter is a device of its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Bacnet {
     /// Server on or off.
@@ -484,6 +500,7 @@ pub struct Bacnet {
     /// Network number of the virtual network the meter devices sit on (1…65534).
     pub network_number: u16,
     /// Local IPv4 address to serve on (`None`: every interface).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub address: Option<Ipv4Addr>,
     /// Act as a BBMD: accept foreign-device registrations and distribute broadcasts.
     pub bbmd_server: bool,
@@ -567,6 +584,7 @@ impl Bacnet {
 
 /// Level-converter bridge: exposes the bus on a TCP port while the logger pauses (state `rs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct LevelConverter {
     /// Bridge on or off.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A register template for one meter type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Template {
     /// Manufacturer letters.

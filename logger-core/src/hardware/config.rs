@@ -29,6 +29,7 @@ pub const MAX_RELAYS: usize = 2;
 
 /// What drives the inputs and outputs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum IoBackend {
     /// None: no inputs or outputs (a plain PC).
@@ -42,6 +43,7 @@ pub enum IoBackend {
 
 /// An S0 input's GPIO line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct S0Pin {
     /// GPIO line offset on the chip.
@@ -57,6 +59,7 @@ fn default_debounce_ms() -> u32 {
 
 /// A PT1000 input's ADC channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Pt1000Channel {
     /// IIO device name under `/sys/bus/iio/devices` (e.g. `iio:device0`).
@@ -70,6 +73,7 @@ pub struct Pt1000Channel {
 
 /// A relay's GPIO line and rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RelayPin {
     /// GPIO line offset on the chip.
@@ -84,6 +88,7 @@ pub struct RelayPin {
 
 /// The front buttons' GPIO lines.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ButtonPins {
     /// The red button.
@@ -96,6 +101,7 @@ pub struct ButtonPins {
 
 /// The LEDs' GPIO lines.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct LedPins {
     /// The "Reading" LED.
@@ -106,6 +112,7 @@ pub struct LedPins {
 
 /// The `io` configuration section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct IoConfig {
     /// What drives the inputs and outputs.

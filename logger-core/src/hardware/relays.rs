@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which faults switch a relay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RelayRule {
     /// Switch while the bus is overloaded (short circuit).

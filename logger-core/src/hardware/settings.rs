@@ -25,6 +25,7 @@ pub struct S0Settings {
 
 /// The settings of a PT1000 input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TemperatureSettings {
     /// Readings stored (off by default: only the current value is kept).

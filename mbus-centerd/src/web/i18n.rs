@@ -8,7 +8,7 @@ use logger_core::status::{LoggerState, ReadStatus};
 use serde::{Deserialize, Serialize};
 
 /// A UI language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// English.

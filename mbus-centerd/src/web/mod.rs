@@ -38,6 +38,11 @@
 //!    and a one-line summary (`.query(&[(name, description), …])` documents its query
 //!    parameters): it is then in the router, in the route-auth test and in
 //!    `/api/openapi.json`.
+//! 3. Derive `utoipa::ToSchema` on the types of its JSON body and answer and name them with
+//!    `.request::<T>()` and `.response::<T>()` (`.response_list::<T>()` for an array,
+//!    `.produces(media type)` for CSV, ZIP, HTML or an event stream): the document then
+//!    carries their schemas, taken from the same types (and serde attributes) the handler
+//!    uses.
 //!
 //! # How to add a logger or integration setting
 //!
@@ -140,6 +145,12 @@ pub struct Route {
     pub summary: &'static str,
     /// Query parameters for the OpenAPI document: name and description.
     pub query: &'static [(&'static str, &'static str)],
+    /// The JSON body it takes, for the OpenAPI document.
+    pub request: Option<openapi::Body>,
+    /// The JSON body of its success answer, for the OpenAPI document.
+    pub response: Option<openapi::Body>,
+    /// The media type of a success answer that is not JSON (CSV, ZIP, HTML, event stream).
+    pub produces: Option<&'static str>,
     /// The handler.
     pub handler: MethodRouter<AppState>,
 }
@@ -175,6 +186,9 @@ impl Route {
             access,
             summary,
             query: &[],
+            request: None,
+            response: None,
+            produces: None,
             handler,
         }
     }
@@ -191,6 +205,30 @@ impl Route {
     /// The route with these query parameters documented.
     pub fn query(mut self, params: &'static [(&'static str, &'static str)]) -> Route {
         self.query = params;
+        self
+    }
+
+    /// The route with its JSON request body documented as `T`.
+    pub fn request<T: utoipa::ToSchema>(mut self) -> Route {
+        self.request = Some(openapi::Body::of::<T>());
+        self
+    }
+
+    /// The route with its JSON success answer documented as `T`.
+    pub fn response<T: utoipa::ToSchema>(mut self) -> Route {
+        self.response = Some(openapi::Body::of::<T>());
+        self
+    }
+
+    /// The route with its JSON success answer documented as an array of `T`.
+    pub fn response_list<T: utoipa::ToSchema>(mut self) -> Route {
+        self.response = Some(openapi::Body::list_of::<T>());
+        self
+    }
+
+    /// The route with the media type of its (not JSON) success answer documented.
+    pub fn produces(mut self, media_type: &'static str) -> Route {
+        self.produces = Some(media_type);
         self
     }
 }

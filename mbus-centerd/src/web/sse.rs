@@ -20,7 +20,8 @@ pub fn routes() -> Vec<Route> {
         Access::Session,
         "Live updates (server-sent events): state, scan, readings, cycle, config, status",
         updates,
-    )]
+    )
+    .produces("text/event-stream")]
 }
 
 /// Forwards the logger's updates into `sender` (one thread for every stream) until `stop`.

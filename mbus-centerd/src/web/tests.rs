@@ -117,3 +117,93 @@ async fn the_openapi_document_lists_every_api_route() {
         "id"
     );
 }
+
+/// Every `$ref` under `value`.
+fn refs(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(r)) = map.get("$ref") {
+                found.push(r.clone());
+            }
+            map.values().for_each(|v| refs(v, found));
+        }
+        serde_json::Value::Array(list) => list.iter().for_each(|v| refs(v, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_json_body_has_a_schema_and_every_reference_resolves() {
+    // These take no JSON body: an empty one, a template file, or the section the path names.
+    let without_json_body = [
+        "/api/v1/logout",
+        "/api/v1/scan/cancel",
+        "/api/v1/uploads/test",
+        "/api/v1/templates/import",
+        "/api/v1/meters/{id}/template/apply",
+        "/api/v1/settings/{section}",
+    ];
+    let doc = serde_json::to_value(openapi::build()).unwrap();
+    let table = routes();
+    let with_body = table.iter().filter(|r| {
+        r.path.starts_with("/api/")
+            && (r.method == Method::POST || r.method == Method::PUT)
+            && !without_json_body.contains(&r.path)
+    });
+    let mut count = 0;
+    for route in with_body {
+        count += 1;
+        let method = route.method.as_str().to_lowercase();
+        let body = &doc["paths"][route.path][&method]["requestBody"];
+        assert_eq!(body["required"], true, "{} {}", route.method, route.path);
+        let reference = body["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{} {} has no request schema", route.method, route.path));
+        assert!(
+            reference.starts_with("#/components/schemas/"),
+            "{reference}"
+        );
+    }
+    assert!(count >= 12, "{count} routes with a JSON body");
+    for path in without_json_body {
+        assert!(
+            table.iter().any(|r| r.path == path),
+            "{path} is not a route any more"
+        );
+    }
+
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for reference in &found {
+        let name = reference.strip_prefix("#/components/schemas/").unwrap();
+        assert!(schemas.contains_key(name), "{reference} does not resolve");
+    }
+    // The serde attributes shape the schemas: renamed variants, skipped and flattened fields.
+    assert_eq!(
+        doc["components"]["schemas"]["LoggerState"]["enum"],
+        serde_json::json!(["idle", "scan", "read", "rs", "err"])
+    );
+    assert!(doc["components"]["schemas"]["ApiError"]["properties"]["status"].is_null());
+    let summary = &doc["paths"]["/api/v1/meters"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"];
+    assert_eq!(summary["type"], "array");
+    assert_eq!(
+        summary["items"]["$ref"],
+        "#/components/schemas/MeterSummary"
+    );
+}
+
+#[test]
+fn answers_that_are_not_json_keep_their_media_type() {
+    let doc = serde_json::to_value(openapi::build()).unwrap();
+    for (path, media_type) in [
+        ("/api/v1/export", "application/zip"),
+        ("/api/v1/modbus/registers.csv", "text/csv"),
+        ("/api/v1/updates", "text/event-stream"),
+    ] {
+        let content = &doc["paths"][path]["get"]["responses"]["200"]["content"];
+        assert!(content[media_type].is_object(), "{path}: {content}");
+        assert!(content.get("application/json").is_none(), "{path}");
+    }
+}

@@ -19,6 +19,7 @@ pub fn routes() -> Vec<Route> {
         "Export readings as a ZIP (streamed, one CSV or JSON file per meter)",
         export,
     )
+    .produces("application/zip")
     .query(&[
         (
             "from",

@@ -23,6 +23,7 @@ pub fn routes() -> Vec<Route> {
             "The reading valid at a local time: the latest stored at or before it",
             reading_at,
         )
+        .response::<ReadingAt>()
         .query(&[(
             "time",
             "Local time YYYY-MM-DDTHH:MM[:SS] in the logger's time zone; a date YYYY-MM-DD alone means the end of that day (required)",
@@ -33,6 +34,7 @@ pub fn routes() -> Vec<Route> {
             "Consumption (totals) or mean values (instantaneous registers) per interval of a day, week, month or year",
             series,
         )
+        .response::<ConsumptionSeries>()
         .query(&[
             ("period", "day (per hour), week (per day, Monday to Sunday), month (per day) or year (per month); default day"),
             ("end", "A local date or time in the period; default now"),
@@ -42,7 +44,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// The reading valid at a time.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReadingAt {
     /// The meter.
     pub meter: u32,

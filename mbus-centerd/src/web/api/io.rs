@@ -32,19 +32,22 @@ pub fn routes() -> Vec<Route> {
             Access::Full,
             "Settings of S0 input 1…4: {\"divisor\": pulses per unit, \"unit\", \"logging\", \"start\": value in the unit or null}; a start value is applied once (event 56) and later pulses count on top of it; 422 names every bad field",
             s0,
-        ),
+        )
+        .request::<S0Form>(),
         Route::post(
             "/api/v1/io/temperature/{input}",
             Access::Full,
             "Settings of PT1000 input 1…2: {\"logging\", \"channel\": {\"device\", \"channel\", \"scale\"} or null to keep it}; 422 names every bad field",
             temperature,
-        ),
+        )
+        .request::<TemperatureSettings>(),
         Route::post(
             "/api/v1/io/relays/{relay}",
             Access::Full,
             "Which faults switch relay 1…2: {\"on_overload\", \"on_read_failure\"}; 422 names every bad field",
             relay,
-        ),
+        )
+        .request::<RelayRule>(),
     ]
 }
 
@@ -60,7 +63,7 @@ pub async fn io(State(state): State<AppState>) -> Json<IoReport> {
 }
 
 /// What `POST /api/v1/io/s0/{input}` takes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct S0Form {
     /// Pulses per unit.

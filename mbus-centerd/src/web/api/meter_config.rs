@@ -22,13 +22,16 @@ pub fn routes() -> Vec<Route> {
             Access::Full,
             "Add a meter by hand: {addressing?: primary|secondary, primary?, secondary?, baud? (default 2400), name?} → 201 {id}",
             add,
-        ),
+        )
+        .request::<AddRequest>(),
         Route::put(
             "/api/v1/meters/{id}",
             Access::Full,
             "Replace a meter's configuration (the `config` object of GET /api/v1/meters/{id}); errors name configuration paths such as meters[2].registers[0].divisor",
             update,
-        ),
+        )
+        .request::<Meter>()
+        .response::<Meter>(),
         Route::delete(
             "/api/v1/meters/{id}",
             Access::Full,
@@ -202,7 +205,7 @@ pub async fn add_meter(service: &ServiceHandle, request: ManualAdd) -> Result<u3
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AddRequest {
     #[serde(default)]

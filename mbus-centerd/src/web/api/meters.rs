@@ -27,25 +27,29 @@ pub fn routes() -> Vec<Route> {
             Access::Full,
             "Logger name, location, state and meter counts by status",
             status,
-        ),
+        )
+        .response::<LoggerSummary>(),
         Route::get(
             "/api/v1/meters",
             Access::Full,
             "Every meter with addresses, medium, status and last reading",
             meters,
-        ),
+        )
+        .response_list::<MeterSummary>(),
         Route::get(
             "/api/v1/meters/{id}",
             Access::Full,
             "One meter with its register table and its configuration",
             meter,
-        ),
+        )
+        .response::<MeterDetails>(),
         Route::get(
             "/api/v1/meters/{id}/readings",
             Access::Full,
             "Stored readings of a meter in a range, oldest first",
             readings,
         )
+        .response::<ReadingList>()
         .query(&[
             ("from", "First day (YYYY-MM-DD) or local time (YYYY-MM-DDTHH:MM[:SS]) included; default: the beginning"),
             ("to", "Last day included, or first local time excluded; default: the end"),
@@ -125,7 +129,7 @@ pub async fn meters(State(state): State<AppState>) -> Result<Response, ApiError>
 }
 
 /// A meter with its register table.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MeterDetails {
     /// The summary.
     #[serde(flatten)]
@@ -182,7 +186,7 @@ pub fn storage_error(e: logger_core::storage::StorageError) -> ApiError {
 }
 
 /// Readings of a meter in a range.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReadingList {
     /// The meter.
     pub meter: u32,

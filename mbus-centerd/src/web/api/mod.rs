@@ -46,7 +46,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// One problem of a request, with the field it concerns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// The field (a query parameter, a JSON path such as `meters[1].registers[0].divisor`).
     pub field: String,
@@ -55,7 +55,7 @@ pub struct Problem {
 }
 
 /// An API error response.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApiError {
     #[serde(skip)]
     status: StatusCode,

@@ -14,7 +14,8 @@ pub fn routes() -> Vec<Route> {
         Access::Full,
         "Modbus TCP register map (text/csv): per meter value its float32 and int32 addresses, the int32 exponent and the word order",
         register_map,
-    )]
+    )
+    .produces("text/csv")]
 }
 
 /// The register layout of the configuration in force (`logger_core::modbus::layout`): what

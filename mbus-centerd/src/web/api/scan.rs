@@ -21,7 +21,8 @@ pub fn routes() -> Vec<Route> {
             Access::Full,
             "Start a meter search: {kind: primary|secondary, baud: 300…38400 or \"all\"}",
             start,
-        ),
+        )
+        .request::<ScanRequest>(),
         Route::get(
             "/api/v1/scan",
             Access::Full,
@@ -38,7 +39,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// A scan request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ScanRequest {
     /// `primary` or `secondary`.

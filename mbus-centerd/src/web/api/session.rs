@@ -9,7 +9,8 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// The routes of this module.
 pub fn routes() -> Vec<Route> {
@@ -19,28 +20,46 @@ pub fn routes() -> Vec<Route> {
             Access::Public,
             "Log in: {username, password} → session cookie, {must_change_password, csrf_token}",
             login,
-        ),
+        )
+        .request::<LoginRequest>()
+        .response::<LoginAnswer>(),
         Route::post("/api/v1/logout", Access::Session, "End the session", logout),
         Route::post(
             "/api/v1/password",
             Access::Session,
             "Change the password: {current, new}",
             password,
-        ),
+        )
+        .request::<PasswordRequest>(),
         Route::post(
             "/api/v1/language",
             Access::Session,
             "Set the user's language: {language: en|de}",
             language,
-        ),
+        )
+        .request::<LanguageRequest>()
+        .response::<LanguageAnswer>(),
     ]
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/v1/login`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LoginRequest {
     username: String,
     password: String,
+}
+
+/// The answer to a login.
+#[derive(Serialize, ToSchema)]
+pub struct LoginAnswer {
+    /// The account still has the default password: everything but the password change,
+    /// logout and the language answers 403 until it is changed.
+    pub must_change_password: bool,
+    /// Send this as `X-CSRF-Token` with every POST, PUT and DELETE of the session.
+    pub csrf_token: String,
+    /// The user's language.
+    pub language: Lang,
 }
 
 /// Logs in (rate limited per client); answers with the session cookie.
@@ -56,11 +75,11 @@ pub async fn login(
     Ok(with_cookie(
         &state,
         &session,
-        Json(serde_json::json!({
-            "must_change_password": session.must_change_password,
-            "csrf_token": session.csrf,
-            "language": session.language,
-        })),
+        Json(LoginAnswer {
+            must_change_password: session.must_change_password,
+            csrf_token: session.csrf.clone(),
+            language: session.language,
+        }),
     ))
 }
 
@@ -84,7 +103,8 @@ pub async fn logout(
     ([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response()
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/v1/password`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordRequest {
     current: String,
@@ -103,10 +123,19 @@ pub async fn password(
     Ok(Json(serde_json::json!({ "must_change_password": false })))
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/v1/language`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LanguageRequest {
+    /// `en` or `de`.
     language: String,
+}
+
+/// The language now in force.
+#[derive(Serialize, ToSchema)]
+pub struct LanguageAnswer {
+    /// The user's language.
+    pub language: Lang,
 }
 
 /// Sets the user's language.
@@ -114,10 +143,10 @@ pub async fn language(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     body: Bytes,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<LanguageAnswer>, ApiError> {
     let request: LanguageRequest = json_body(&body)?;
     let lang = Lang::from_tag(&request.language)
         .ok_or_else(|| ApiError::bad("language", "must be \"en\" or \"de\""))?;
     state.auth.set_language(&session, lang)?;
-    Ok(Json(serde_json::json!({ "language": lang })))
+    Ok(Json(LanguageAnswer { language: lang }))
 }

@@ -28,7 +28,8 @@ pub fn routes() -> Vec<Route> {
             Access::Full,
             "Logger settings: every section of the configuration but the meters and templates, secrets left empty",
             settings,
-        ),
+        )
+        .response::<Config>(),
         Route::post(
             "/api/v1/settings/{section}",
             Access::Full,
@@ -41,6 +42,7 @@ pub fn routes() -> Vec<Route> {
             "Download the configuration as a backup file (JSON); ?secrets=true includes the passwords",
             backup,
         )
+        .response::<Config>()
         .query(&[(
             "secrets",
             "true: include the upload and e-mail passwords and the push token (default false)",
@@ -50,37 +52,46 @@ pub fn routes() -> Vec<Route> {
             Access::Full,
             "Restore a backup (the JSON of GET /api/v1/backup): validated completely first, 422 names every bad field and nothing changes",
             restore,
-        ),
+        )
+        .request::<Config>()
+        .response::<Restored>(),
         Route::post(
             "/api/v1/email/test",
             Access::Full,
             "Send the test e-mail with the stored settings: {\"to\": address?}; the SMTP dialogue is returned",
             email_test,
-        ),
+        )
+        .request::<MailTestRequest>()
+        .response::<TestReport>(),
         Route::post(
             "/api/v1/uploads/test",
             Access::Full,
             "Try every enabled upload target with a probe file; one report per target",
             upload_test,
-        ),
+        )
+        .response_list::<TestReport>(),
         Route::get(
             "/api/v1/tls",
             Access::Full,
             "TLS: on or off, and the stored certificate",
             tls,
-        ),
+        )
+        .response::<TlsState>(),
         Route::post(
             "/api/v1/tls",
             Access::Full,
             "Replace the TLS certificate: {\"certificate\": PEM, \"key\": PEM}; checked (parses, key matches, valid now) first, 422 names the field",
             tls_upload,
-        ),
+        )
+        .response::<CertificateInfo>()
+        .request::<CertificateUpload>(),
         Route::get(
             "/api/v1/versions",
             Access::Full,
             "Versions of the program, its crates and the configuration schema",
             versions,
-        ),
+        )
+        .response::<Versions>(),
     ]
 }
 
@@ -220,7 +231,7 @@ pub async fn restore_text(state: &AppState, text: String) -> Result<(), ApiError
 }
 
 /// What a successful restore answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Restored {
     /// Meters in the restored configuration.
     pub meters: usize,
@@ -239,7 +250,7 @@ pub async fn restore(
     }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MailTestRequest {
     #[serde(default)]
@@ -247,7 +258,7 @@ struct MailTestRequest {
 }
 
 /// What a test (mail or upload) did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TestReport {
     /// `E-mail`, `FTP`, `SFTP`, `HTTPS push` …
     pub label: String,
@@ -338,7 +349,7 @@ pub async fn upload_test(State(state): State<AppState>) -> Result<Json<Vec<TestR
 }
 
 /// The TLS state.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TlsState {
     /// HTTPS on in the configuration.
     pub enabled: bool,
@@ -402,7 +413,7 @@ pub async fn install_certificate(
     Ok(identity.info)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CertificateUpload {
     certificate: String,
@@ -425,7 +436,7 @@ pub async fn tls_upload(
 }
 
 /// Program and schema versions.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Versions {
     /// This program.
     pub program: &'static str,

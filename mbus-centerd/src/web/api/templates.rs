@@ -20,13 +20,15 @@ pub fn routes() -> Vec<Route> {
             Access::Full,
             "Every template: the user's, then the built-in ones",
             list,
-        ),
+        )
+        .response_list::<TemplateEntry>(),
         Route::get(
             "/api/v1/templates/export",
             Access::Full,
             "The user's templates as a template file (JSON download)",
             export,
-        ),
+        )
+        .produces("application/json"),
         Route::post(
             "/api/v1/templates/import",
             Access::Full,
@@ -38,7 +40,8 @@ pub fn routes() -> Vec<Route> {
             Access::Full,
             "Save the meter's registers as the template of its type: {device_name}",
             save,
-        ),
+        )
+        .request::<SaveRequest>(),
         Route::post(
             "/api/v1/meters/{id}/template/apply",
             Access::Full,
@@ -49,7 +52,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// A template with where it comes from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TemplateEntry {
     /// Shipped with the logger (a user template of the same type wins).
     pub builtin: bool,
@@ -131,7 +134,7 @@ pub async fn save_template(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SaveRequest {
     #[serde(default)]
