@@ -429,3 +429,165 @@ fn the_pages_log_in_force_the_password_change_and_show_the_overview_in_both_lang
     assert!(daemon.terminate().success());
     assert!(stream.join().unwrap().starts_with("event: state"));
 }
+
+/// Where `value` does not match `schema` of the OpenAPI document `doc`: every property the
+/// schema requires is present, and every value present has the JSON type the schema gives
+/// (through `$ref`, `allOf`, `oneOf`/`anyOf`, array items and enums). `at` names the place.
+fn mismatches(
+    doc: &serde_json::Value,
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    at: &str,
+) -> Vec<String> {
+    use serde_json::Value;
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        let target = &doc["components"]["schemas"][name];
+        if target.is_null() {
+            return vec![format!("{at}: {reference} does not resolve")];
+        }
+        return mismatches(doc, target, value, at);
+    }
+    let mut found = Vec::new();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        found.extend(mismatches(doc, part, value, at));
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(choices) = schema[key].as_array() {
+            if choices
+                .iter()
+                .all(|c| !mismatches(doc, c, value, at).is_empty())
+            {
+                found.push(format!("{at}: {value} matches none of {key} {choices:?}"));
+            }
+        }
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let type_ok = |t: &str| match t {
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "null" => value.is_null(),
+        _ => false,
+    };
+    if !types.is_empty() && !types.iter().any(|t| type_ok(t)) {
+        found.push(format!("{at}: {value} is not of type {types:?}"));
+        return found;
+    }
+    if let Some(choices) = schema["enum"].as_array() {
+        if !choices.contains(value) {
+            found.push(format!("{at}: {value} is not one of {choices:?}"));
+        }
+    }
+    if let Value::Object(object) = value {
+        for name in schema["required"].as_array().into_iter().flatten() {
+            let name = name.as_str().unwrap_or_default();
+            if !object.contains_key(name) {
+                found.push(format!("{at}: required property {name} is missing"));
+            }
+        }
+        if let Some(properties) = schema["properties"].as_object() {
+            for (name, property) in properties {
+                if let Some(v) = object.get(name) {
+                    found.extend(mismatches(doc, property, v, &format!("{at}.{name}")));
+                }
+            }
+        }
+    }
+    if let (Value::Array(items), Some(item)) = (value, schema.get("items")) {
+        for (i, v) in items.iter().enumerate() {
+            found.extend(mismatches(doc, item, v, &format!("{at}[{i}]")));
+        }
+    }
+    found
+}
+
+/// The schema of the JSON success answer of `method path` in `doc`.
+fn answer_schema<'a>(
+    doc: &'a serde_json::Value,
+    method: &str,
+    path: &str,
+) -> &'a serde_json::Value {
+    let schema =
+        &doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"];
+    assert!(
+        schema.is_object(),
+        "{method} {path} documents no JSON answer"
+    );
+    schema
+}
+
+#[test]
+fn real_answers_match_the_documented_schemas() {
+    let (mut daemon, url, _dir) = start(3);
+    let mut c = Client::new(&url);
+    let login = c.login("admin", "123");
+    assert_eq!(login.status, 200);
+    let changed = c.post(
+        "/api/v1/password",
+        serde_json::json!({"current": "123", "new": NEW_PASSWORD}),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    let doc = c.get("/api/openapi.json").json();
+
+    let check = |method: &str, path: &str, value: &serde_json::Value| {
+        let schema = answer_schema(&doc, method, path);
+        let found = mismatches(&doc, schema, value, path);
+        assert!(found.is_empty(), "{found:#?}");
+    };
+    let login = login.json();
+    check("post", "/api/v1/login", &login);
+    assert_eq!(
+        doc["components"]["schemas"]["LoginAnswer"]["required"],
+        serde_json::json!(["must_change_password", "csrf_token", "language"])
+    );
+
+    let meters = c.get("/api/v1/meters").json();
+    assert_eq!(meters.as_array().unwrap().len(), 3);
+    assert!(meters[0]["last_reading"]["values"].is_array(), "{meters}");
+    check("get", "/api/v1/meters", &meters);
+
+    let details = c.get("/api/v1/meters/1").json();
+    assert!(!details["register_table"].as_array().unwrap().is_empty());
+    check("get", "/api/v1/meters/{id}", &details);
+    check("get", "/api/v1/status", &c.get("/api/v1/status").json());
+    check(
+        "get",
+        "/api/v1/meters/{id}/readings",
+        &c.get("/api/v1/meters/1/readings").json(),
+    );
+
+    // The settings: every section as the configuration's schema describes it.
+    let settings = c.get("/api/v1/settings").json();
+    check("get", "/api/v1/settings", &settings);
+    let general = &doc["components"]["schemas"]["General"];
+    assert!(general["properties"]["read_timeout_ms"]["type"] == "integer");
+    let found = mismatches(&doc, general, &settings["general"], "general");
+    assert!(found.is_empty(), "{found:#?}");
+
+    // The checker itself finds a missing required property and a wrong type.
+    let mut broken = details.clone();
+    broken.as_object_mut().unwrap().remove("register_table");
+    broken["name"] = serde_json::json!(7);
+    let found = mismatches(
+        &doc,
+        answer_schema(&doc, "get", "/api/v1/meters/{id}"),
+        &broken,
+        "m",
+    );
+    assert!(
+        found
+            .iter()
+            .any(|f| f.contains("register_table is missing"))
+            && found.iter().any(|f| f.contains("m.name: 7 is not of type")),
+        "{found:#?}"
+    );
+    assert!(daemon.terminate().success());
+}
