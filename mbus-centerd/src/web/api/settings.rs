@@ -16,6 +16,8 @@ use logger_core::config::{Config, ConfigError, CONFIG_VERSION, SECRET_FIELDS, SE
 use logger_core::tls::{CertificateInfo, TlsError};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+use utoipa::openapi::{OneOfBuilder, RefOr, Schema};
+use utoipa::PartialSchema;
 
 /// How long the test upload waits for each server.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -33,9 +35,10 @@ pub fn routes() -> Vec<Route> {
         Route::post(
             "/api/v1/settings/{section}",
             Access::Full,
-            "Replace one settings section (general, network, time, email, uploads, bacnet, modbus, level_converter, tls); empty secrets keep the stored ones; 422 names every bad field",
+            "Replace one settings section (general, network, time, email, uploads, bacnet, modbus, level_converter, tls, mqtt, postgres); empty secrets keep the stored ones; 422 names every bad field",
             set_section,
-        ),
+        )
+        .request::<SettingsSection>(),
         Route::get(
             "/api/v1/backup",
             Access::Full,
@@ -93,6 +96,34 @@ pub fn routes() -> Vec<Route> {
         )
         .response::<Versions>(),
     ]
+}
+
+/// The body of `POST /api/v1/settings/{section}` in the OpenAPI document: one of the
+/// configuration's sections that can be replaced alone, their schemas taken from the
+/// configuration's.
+pub struct SettingsSection;
+
+impl utoipa::PartialSchema for SettingsSection {
+    fn schema() -> RefOr<Schema> {
+        let mut sections = OneOfBuilder::new().description(Some(
+            "The section the path names (one of the configuration's sections); left-out fields take their defaults",
+        ));
+        if let RefOr::T(Schema::Object(config)) = Config::schema() {
+            for name in SETTINGS_SECTIONS {
+                if let Some(section) = config.properties.get(name) {
+                    sections = sections.item(section.clone());
+                }
+            }
+        }
+        RefOr::T(Schema::OneOf(sections.build()))
+    }
+}
+
+impl utoipa::ToSchema for SettingsSection {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((Config::name().into_owned(), Config::schema()));
+        Config::schemas(schemas);
+    }
 }
 
 /// The settings as `GET /api/v1/settings` returns them: the configuration without meters,
