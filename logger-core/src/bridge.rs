@@ -93,10 +93,13 @@ impl BridgeOptions {
 
 /// What the bridge is doing, for status pages and `mbusctl`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BridgeStatus {
     /// The address the bridge listens on.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub listening: Option<SocketAddr>,
     /// The program that has (or waits for) the bus.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub client: Option<SocketAddr>,
     /// Since when it is connected.
     pub since: Option<DateTime<Utc>>,
@@ -247,6 +250,7 @@ pub const BRIDGE_STATUS_FILE: &str = "level-converter.json";
 
 /// The level converter as the status file shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LevelConverterState {
     /// The bridge's own status (`listening` is empty while it is off).
     #[serde(flatten)]

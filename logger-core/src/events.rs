@@ -38,6 +38,7 @@ use std::path::{Path, PathBuf};
 
 /// Severity ("Art").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Kind {
     /// Information.
     I,
@@ -49,6 +50,7 @@ pub enum Kind {
 
 /// What kind of event it is; the number is the reference appliance's event number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventCode {
     /// The logger started.
@@ -220,6 +222,7 @@ pub enum EventNotice {
 
 /// One entry of the log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     /// Sequence number, increasing.
     pub id: u64,

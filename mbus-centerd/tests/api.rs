@@ -564,6 +564,16 @@ fn real_answers_match_the_documented_schemas() {
         &c.get("/api/v1/meters/1/readings").json(),
     );
 
+    check("get", "/api/v1/events", &c.get("/api/v1/events").json());
+    check("get", "/api/v1/io", &c.get("/api/v1/io").json());
+    check("get", "/api/v1/tls", &c.get("/api/v1/tls").json());
+    check("get", "/api/v1/versions", &c.get("/api/v1/versions").json());
+    check(
+        "get",
+        "/api/v1/templates",
+        &c.get("/api/v1/templates").json(),
+    );
+
     // The settings: every section as the configuration's schema describes it.
     let settings = c.get("/api/v1/settings").json();
     check("get", "/api/v1/settings", &settings);

@@ -14,6 +14,7 @@ use std::path::Path;
 
 /// One input meter.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InputMeter {
     /// Meter id.
     pub id: u32,
@@ -31,6 +32,7 @@ pub struct InputMeter {
 
 /// The level converter's settings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LevelConverterReport {
     /// On or off.
     pub enabled: bool,
@@ -47,6 +49,7 @@ pub struct LevelConverterReport {
 
 /// An S0 input with its live value and settings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct S0Report {
     /// Input number (1-based).
     pub input: u8,
@@ -70,6 +73,7 @@ pub struct S0Report {
 
 /// A PT1000 input with its live value and settings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TemperatureReport {
     /// Input number (1-based).
     pub input: u8,
@@ -89,6 +93,7 @@ pub struct TemperatureReport {
 
 /// A relay: its state and rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RelayReport {
     /// Relay number (1-based).
     pub relay: u8,
@@ -100,6 +105,7 @@ pub struct RelayReport {
 
 /// The report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IoReport {
     /// The configured backend.
     pub backend: IoBackend,

@@ -99,6 +99,7 @@ impl Default for ServiceOptions {
 
 /// A scan as the user interface shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScanState {
     /// Still running.
     pub running: bool,
@@ -126,6 +127,7 @@ pub struct ScanState {
 
 /// What a read cycle (or a scan's reads) did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CycleCounts {
     /// Meters read successfully.
     pub read: usize,

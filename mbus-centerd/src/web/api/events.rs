@@ -18,6 +18,7 @@ pub fn routes() -> Vec<Route> {
         "Event log, newest first",
         events,
     )
+    .response::<EventPage>()
     .query(&[
         ("kind", "I, W or E"),
         ("meter", "Only events of this meter id"),
@@ -28,7 +29,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// One page of the event log.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventPage {
     /// Events matching the filter.
     pub total: usize,

@@ -26,13 +26,15 @@ pub fn routes() -> Vec<Route> {
             Access::Session,
             "Inputs and outputs now: S0 totals and values, temperatures and resistances, relays and their rules, the level converter (port, connected program and since when, missed read slots)",
             io,
-        ),
+        )
+        .response::<IoReport>(),
         Route::post(
             "/api/v1/io/s0/{input}",
             Access::Full,
             "Settings of S0 input 1…4: {\"divisor\": pulses per unit, \"unit\", \"logging\", \"start\": value in the unit or null}; a start value is applied once (event 56) and later pulses count on top of it; 422 names every bad field",
             s0,
         )
+        .response::<IoReport>()
         .request::<S0Form>(),
         Route::post(
             "/api/v1/io/temperature/{input}",
@@ -40,6 +42,7 @@ pub fn routes() -> Vec<Route> {
             "Settings of PT1000 input 1…2: {\"logging\", \"channel\": {\"device\", \"channel\", \"scale\"} or null to keep it}; 422 names every bad field",
             temperature,
         )
+        .response::<IoReport>()
         .request::<TemperatureSettings>(),
         Route::post(
             "/api/v1/io/relays/{relay}",
@@ -47,6 +50,7 @@ pub fn routes() -> Vec<Route> {
             "Which faults switch relay 1…2: {\"on_overload\", \"on_read_failure\"}; 422 names every bad field",
             relay,
         )
+        .response::<IoReport>()
         .request::<RelayRule>(),
     ]
 }
