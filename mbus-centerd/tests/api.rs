@@ -574,6 +574,10 @@ fn real_answers_match_the_documented_schemas() {
         &c.get("/api/v1/templates").json(),
     );
 
+    let cancel = c.post("/api/v1/scan/cancel", serde_json::json!({}));
+    assert_eq!(cancel.status, 200);
+    check("post", "/api/v1/scan/cancel", &cancel.json());
+
     // The settings: every section as the configuration's schema describes it.
     let settings = c.get("/api/v1/settings").json();
     check("get", "/api/v1/settings", &settings);
@@ -581,6 +585,12 @@ fn real_answers_match_the_documented_schemas() {
     assert!(general["properties"]["read_timeout_ms"]["type"] == "integer");
     let found = mismatches(&doc, general, &settings["general"], "general");
     assert!(found.is_empty(), "{found:#?}");
+    let mut section = settings["general"].clone();
+    section["name"] = serde_json::json!("Boiler room");
+    let stored = c.post("/api/v1/settings/general", section);
+    assert_eq!(stored.status, 200, "{}", stored.text());
+    assert_eq!(stored.json()["name"], "Boiler room");
+    check("post", "/api/v1/settings/{section}", &stored.json());
 
     // The checker itself finds a missing required property and a wrong type.
     let mut broken = details.clone();

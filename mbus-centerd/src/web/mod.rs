@@ -68,7 +68,7 @@ pub mod tls;
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::handler::Handler;
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
@@ -151,6 +151,8 @@ pub struct Route {
     pub response: Option<openapi::Body>,
     /// The media type of a success answer that is not JSON (CSV, ZIP, HTML, event stream).
     pub produces: Option<&'static str>,
+    /// The status of a success answer (200 unless stated).
+    pub success: StatusCode,
     /// The handler.
     pub handler: MethodRouter<AppState>,
 }
@@ -189,6 +191,7 @@ impl Route {
             request: None,
             response: None,
             produces: None,
+            success: StatusCode::OK,
             handler,
         }
     }
@@ -223,6 +226,12 @@ impl Route {
     /// The route with its JSON success answer documented as an array of `T`.
     pub fn response_list<T: utoipa::ToSchema>(mut self) -> Route {
         self.response = Some(openapi::Body::list_of::<T>());
+        self
+    }
+
+    /// The route with the status of its success answer documented (201, 202, 204).
+    pub fn success(mut self, status: StatusCode) -> Route {
+        self.success = status;
         self
     }
 

@@ -87,7 +87,7 @@ pub fn build() -> OpenApi {
         }
         let mut op = OperationBuilder::new()
             .summary(Some(route.summary))
-            .response("200", success)
+            .response(route.success.as_str(), success)
             .response(
                 "400",
                 ResponseBuilder::new()

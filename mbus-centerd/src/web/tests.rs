@@ -191,6 +191,37 @@ fn every_json_body_has_a_schema_and_every_reference_resolves() {
         summary["items"]["$ref"],
         "#/components/schemas/MeterSummary"
     );
+    // A settings section is one of the configuration's sections, each as the configuration
+    // has it.
+    let sections = &doc["components"]["schemas"]["SettingsSection"]["anyOf"];
+    let config = &doc["components"]["schemas"]["Config"]["properties"];
+    let expected: Vec<&serde_json::Value> = logger_core::config::SETTINGS_SECTIONS
+        .iter()
+        .map(|name| &config[*name])
+        .collect();
+    assert_eq!(
+        sections.as_array().unwrap().iter().collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(sections[0]["$ref"], "#/components/schemas/General");
+    // Success answers other than 200 are documented with their status.
+    let added = &doc["paths"]["/api/v1/meters"]["post"]["responses"];
+    assert!(added["200"].is_null(), "{added}");
+    assert_eq!(
+        added["201"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Added"
+    );
+    assert!(doc["paths"]["/api/v1/logout"]["post"]["responses"]["204"].is_object());
+    assert!(doc["paths"]["/api/v1/scan"]["post"]["responses"]["202"].is_object());
+    // Every answer is described but the scan progress (`null` before the first search) and
+    // this document itself.
+    let undescribed: Vec<&str> = table
+        .iter()
+        .filter(|r| r.path.starts_with("/api/") && r.success != StatusCode::NO_CONTENT)
+        .filter(|r| r.response.is_none() && r.produces.is_none())
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(undescribed, ["/api/v1/scan", "/api/openapi.json"]);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use logger_core::engine::LoggerError;
 use logger_core::inventory::manual_meter;
 use logger_core::service::ServiceHandle;
 use mbus_proto::address::{BaudRate, SecondaryAddress, MAX_PRIMARY};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The routes of this module.
 pub fn routes() -> Vec<Route> {
@@ -23,7 +23,9 @@ pub fn routes() -> Vec<Route> {
             "Add a meter by hand: {addressing?: primary|secondary, primary?, secondary?, baud? (default 2400), name?} → 201 {id}",
             add,
         )
-        .request::<AddRequest>(),
+        .request::<AddRequest>()
+        .response::<Added>()
+        .success(StatusCode::CREATED),
         Route::put(
             "/api/v1/meters/{id}",
             Access::Full,
@@ -37,7 +39,8 @@ pub fn routes() -> Vec<Route> {
             Access::Full,
             "Delete a meter with its whole history → 204",
             delete,
-        ),
+        )
+        .success(StatusCode::NO_CONTENT),
     ]
 }
 
@@ -220,6 +223,13 @@ struct AddRequest {
     name: Option<serde_json::Value>,
 }
 
+/// The answer to an added meter.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Added {
+    /// The new meter's id.
+    pub id: u32,
+}
+
 /// A JSON number or string as text (what the form would send).
 fn text(value: Option<serde_json::Value>) -> Option<String> {
     match value? {
@@ -233,7 +243,7 @@ fn text(value: Option<serde_json::Value>) -> Option<String> {
 pub async fn add(
     State(state): State<AppState>,
     body: Bytes,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<Added>), ApiError> {
     let r: AddRequest = json_body(&body)?;
     let request = ManualAdd {
         addressing: text(r.addressing),
@@ -243,7 +253,7 @@ pub async fn add(
         name: text(r.name),
     };
     let id = add_meter(&state.service, request).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))))
+    Ok((StatusCode::CREATED, Json(Added { id })))
 }
 
 /// Replaces the configuration of meter `id` by `meter` (same id) on the logger thread: all

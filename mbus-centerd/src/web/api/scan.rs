@@ -11,7 +11,7 @@ use logger_core::engine::ScanKind;
 use logger_core::service::ScanState;
 use mbus_proto::address::{AddressError, BaudRate};
 use mbus_scan::{PrimaryOptions, SecondaryOptions};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The routes of this module.
 pub fn routes() -> Vec<Route> {
@@ -22,7 +22,9 @@ pub fn routes() -> Vec<Route> {
             "Start a meter search: {kind: primary|secondary, baud: 300…38400 or \"all\"}",
             start,
         )
-        .request::<ScanRequest>(),
+        .request::<ScanRequest>()
+        .response::<ScanStarted>()
+        .success(StatusCode::ACCEPTED),
         Route::get(
             "/api/v1/scan",
             Access::Full,
@@ -34,7 +36,8 @@ pub fn routes() -> Vec<Route> {
             Access::Full,
             "Cancel the running search",
             cancel,
-        ),
+        )
+        .response::<ScanCancelled>(),
     ]
 }
 
@@ -81,11 +84,25 @@ pub fn scan_kind(kind: &str, baud: Option<&str>) -> Result<ScanKind, ApiError> {
     }
 }
 
+/// The answer to a started search.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ScanStarted {
+    /// Always `true` (a refused start answers an error).
+    pub started: bool,
+}
+
+/// The answer to a cancel request.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ScanCancelled {
+    /// A search was running and is asked to stop.
+    pub cancelled: bool,
+}
+
 /// `POST /api/v1/scan`: starts the search and answers 202 at once.
 pub async fn start(
     State(state): State<AppState>,
     body: Bytes,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<ScanStarted>), ApiError> {
     let request: ScanRequest = json_body(&body)?;
     let baud = match request.baud {
         None => None,
@@ -95,10 +112,7 @@ pub async fn start(
     };
     let kind = scan_kind(&request.kind, baud.as_deref())?;
     state.service.start_scan(kind)?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "started": true })),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(ScanStarted { started: true })))
 }
 
 /// `GET /api/v1/scan`: `null` if no search ran since the start.
@@ -108,6 +122,8 @@ pub async fn progress(State(state): State<AppState>) -> Json<Option<ScanState>> 
 
 /// `POST /api/v1/scan/cancel`.
 /// The body (none is needed) is read, so that the connection stays usable for the next request.
-pub async fn cancel(State(state): State<AppState>, _body: Bytes) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "cancelled": state.service.cancel_scan() }))
+pub async fn cancel(State(state): State<AppState>, _body: Bytes) -> Json<ScanCancelled> {
+    Json(ScanCancelled {
+        cancelled: state.service.cancel_scan(),
+    })
 }

@@ -23,14 +23,16 @@ pub fn routes() -> Vec<Route> {
         )
         .request::<LoginRequest>()
         .response::<LoginAnswer>(),
-        Route::post("/api/v1/logout", Access::Session, "End the session", logout),
+        Route::post("/api/v1/logout", Access::Session, "End the session", logout)
+            .success(StatusCode::NO_CONTENT),
         Route::post(
             "/api/v1/password",
             Access::Session,
             "Change the password: {current, new}",
             password,
         )
-        .request::<PasswordRequest>(),
+        .request::<PasswordRequest>()
+        .response::<PasswordChanged>(),
         Route::post(
             "/api/v1/language",
             Access::Session,
@@ -111,16 +113,25 @@ struct PasswordRequest {
     new: String,
 }
 
+/// The answer to a password change.
+#[derive(Serialize, ToSchema)]
+pub struct PasswordChanged {
+    /// Always `false`: the session may now use everything.
+    pub must_change_password: bool,
+}
+
 /// Changes the password; the session stays, the user's other sessions end.
 pub async fn password(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     body: Bytes,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<PasswordChanged>, ApiError> {
     let request: PasswordRequest = json_body(&body)?;
     let auth = state.auth.clone();
     blocking(move || Ok(auth.change_password(&session, &request.current, &request.new)?)).await?;
-    Ok(Json(serde_json::json!({ "must_change_password": false })))
+    Ok(Json(PasswordChanged {
+        must_change_password: false,
+    }))
 }
 
 /// The body of `POST /api/v1/language`.

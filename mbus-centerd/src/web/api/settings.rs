@@ -16,7 +16,8 @@ use logger_core::config::{Config, ConfigError, CONFIG_VERSION, SECRET_FIELDS, SE
 use logger_core::tls::{CertificateInfo, TlsError};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use utoipa::openapi::{OneOfBuilder, RefOr, Schema};
+use utoipa::openapi::schema::AnyOfBuilder;
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::PartialSchema;
 
 /// How long the test upload waits for each server.
@@ -38,7 +39,8 @@ pub fn routes() -> Vec<Route> {
             "Replace one settings section (general, network, time, email, uploads, bacnet, modbus, level_converter, tls, mqtt, postgres); empty secrets keep the stored ones; 422 names every bad field",
             set_section,
         )
-        .request::<SettingsSection>(),
+        .request::<SettingsSection>()
+        .response::<SettingsSection>(),
         Route::get(
             "/api/v1/backup",
             Access::Full,
@@ -105,7 +107,7 @@ pub struct SettingsSection;
 
 impl utoipa::PartialSchema for SettingsSection {
     fn schema() -> RefOr<Schema> {
-        let mut sections = OneOfBuilder::new().description(Some(
+        let mut sections = AnyOfBuilder::new().description(Some(
             "The section the path names (one of the configuration's sections); left-out fields take their defaults",
         ));
         if let RefOr::T(Schema::Object(config)) = Config::schema() {
@@ -115,7 +117,7 @@ impl utoipa::PartialSchema for SettingsSection {
                 }
             }
         }
-        RefOr::T(Schema::OneOf(sections.build()))
+        RefOr::T(Schema::AnyOf(sections.build()))
     }
 }
 

@@ -34,20 +34,24 @@ pub fn routes() -> Vec<Route> {
             Access::Full,
             "Import a template file ({version: 1, templates: […]}); a template for a type already present replaces it",
             import,
-        ),
+        )
+        .response::<Imported>(),
         Route::post(
             "/api/v1/meters/{id}/template",
             Access::Full,
             "Save the meter's registers as the template of its type: {device_name}",
             save,
         )
-        .request::<SaveRequest>(),
+        .request::<SaveRequest>()
+        .response::<Template>()
+        .success(StatusCode::CREATED),
         Route::post(
             "/api/v1/meters/{id}/template/apply",
             Access::Full,
             "Apply the template of the meter's type to it → {device_name}",
             apply,
-        ),
+        )
+        .response::<Applied>(),
     ]
 }
 
@@ -108,15 +112,29 @@ pub async fn import_text(service: &ServiceHandle, text: String) -> Result<usize,
     blocking(move || service.import_templates(text).map_err(ApiError::from)).await
 }
 
+/// The answer to a template import.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Imported {
+    /// Templates imported.
+    pub imported: usize,
+}
+
+/// The answer to a template applied to a meter.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Applied {
+    /// The device name of the template applied.
+    pub device_name: String,
+}
+
 /// `POST /api/v1/templates/import`.
 pub async fn import(
     State(state): State<AppState>,
     body: Bytes,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Imported>, ApiError> {
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::bad("body", "must be UTF-8 text (a template file)"))?;
     let count = import_text(&state.service, text).await?;
-    Ok(Json(serde_json::json!({ "imported": count })))
+    Ok(Json(Imported { imported: count }))
 }
 
 /// Saves meter `id`'s registers as the template of its type.
@@ -177,8 +195,8 @@ pub async fn apply(
     State(state): State<AppState>,
     Path(id): Path<String>,
     _body: Bytes,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Applied>, ApiError> {
     let id = parse_id(&id)?;
     let name = apply_template(&state.service, id).await?;
-    Ok(Json(serde_json::json!({ "device_name": name })))
+    Ok(Json(Applied { device_name: name }))
 }
