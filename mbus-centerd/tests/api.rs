@@ -574,6 +574,16 @@ fn real_answers_match_the_documented_schemas() {
         &c.get("/api/v1/templates").json(),
     );
 
+    let scan = c.get("/api/v1/scan").json();
+    assert_eq!(scan["running"], false, "{scan}");
+    check("get", "/api/v1/scan", &scan);
+    let found = mismatches(
+        &doc,
+        answer_schema(&doc, "get", "/api/v1/scan"),
+        &serde_json::Value::Null,
+        "scan",
+    );
+    assert!(found.is_empty(), "null before the first search: {found:#?}");
     let cancel = c.post("/api/v1/scan/cancel", serde_json::json!({}));
     assert_eq!(cancel.status, 200);
     check("post", "/api/v1/scan/cancel", &cancel.json());

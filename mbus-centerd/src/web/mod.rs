@@ -229,6 +229,12 @@ impl Route {
         self
     }
 
+    /// The route with its JSON success answer documented as `T` or `null`.
+    pub fn response_nullable<T: utoipa::ToSchema>(mut self) -> Route {
+        self.response = Some(openapi::Body::nullable_of::<T>());
+        self
+    }
+
     /// The route with the status of its success answer documented (201, 202, 204).
     pub fn success(mut self, status: StatusCode) -> Route {
         self.success = status;

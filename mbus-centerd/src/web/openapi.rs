@@ -14,8 +14,8 @@ use utoipa::openapi::path::{
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
-    ArrayBuilder, ComponentsBuilder, Content, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder,
-    Ref, RefOr, Required, ResponseBuilder, Schema,
+    ArrayBuilder, ComponentsBuilder, Content, InfoBuilder, ObjectBuilder, OneOfBuilder, OpenApi,
+    OpenApiBuilder, PathsBuilder, Ref, RefOr, Required, ResponseBuilder, Schema, Type,
 };
 
 /// A JSON body of a route: the schema of a type that derives `utoipa::ToSchema`, with the
@@ -28,8 +28,19 @@ pub struct Body {
     schema: fn() -> RefOr<Schema>,
     /// Adds the schemas the type's schema refers to.
     uses: fn(&mut Vec<(String, RefOr<Schema>)>),
-    /// The body is a JSON array of the type.
-    list: bool,
+    /// How the body holds the type.
+    shape: Shape,
+}
+
+/// How a [`Body`] holds its type.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// One value.
+    One,
+    /// A JSON array of values.
+    List,
+    /// One value or `null`.
+    Nullable,
 }
 
 impl Body {
@@ -39,14 +50,22 @@ impl Body {
             name: T::name,
             schema: T::schema,
             uses: T::schemas,
-            list: false,
+            shape: Shape::One,
         }
     }
 
     /// A body that is a JSON array of `T`.
     pub fn list_of<T: utoipa::ToSchema>() -> Body {
         Body {
-            list: true,
+            shape: Shape::List,
+            ..Body::of::<T>()
+        }
+    }
+
+    /// A body that is `T` or `null`.
+    pub fn nullable_of<T: utoipa::ToSchema>() -> Body {
+        Body {
+            shape: Shape::Nullable,
             ..Body::of::<T>()
         }
     }
@@ -59,10 +78,15 @@ impl Body {
         schemas.extend(used);
         schemas.insert(name.clone(), (self.schema)());
         let reference = Ref::from_schema_name(name);
-        if self.list {
-            Content::new(Some(ArrayBuilder::new().items(reference).build()))
-        } else {
-            Content::new(Some(reference))
+        match self.shape {
+            Shape::One => Content::new(Some(reference)),
+            Shape::List => Content::new(Some(ArrayBuilder::new().items(reference).build())),
+            Shape::Nullable => Content::new(Some(RefOr::T(Schema::OneOf(
+                OneOfBuilder::new()
+                    .item(ObjectBuilder::new().schema_type(Type::Null))
+                    .item(reference)
+                    .build(),
+            )))),
         }
     }
 }

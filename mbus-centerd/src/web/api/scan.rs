@@ -30,7 +30,8 @@ pub fn routes() -> Vec<Route> {
             Access::Full,
             "The running or last search with its progress",
             progress,
-        ),
+        )
+        .response_nullable::<ScanState>(),
         Route::post(
             "/api/v1/scan/cancel",
             Access::Full,
